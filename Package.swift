@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// No dependencies, no C targets and no `unsafeFlags`: the package stays usable
+// as a versioned dependency. Pass CPU flags on the command line instead:
+//   swift build -c release -Xswiftc -target-cpu -Xswiftc native
+let package = Package(
+    name: "swift-deep-learning",
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+    ],
+    targets: [
+        .target(
+            name: "Tensors",
+            // Without FMA code generation `addProduct`, `rounded()` and (in debug)
+            // `squareRoot()` become libm calls.
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["Tensors"],
+            path: "Benchmarks"
+        ),
+        .testTarget(
+            name: "TensorsTests",
+            dependencies: ["Tensors"],
+            resources: [.copy("Reference")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

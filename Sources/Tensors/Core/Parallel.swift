@@ -1,0 +1,52 @@
+import Dispatch
+import Foundation
+
+/// Thread-level parallelism of the vectorized kernels.
+///
+/// Work is split into chunks whose boundaries depend only on the problem size,
+/// never on the thread count, and each chunk is computed the same way whichever
+/// thread runs it, so results are bitwise identical for any ``maxThreads``.
+public enum Parallelism {
+    /// The number of threads kernels may use on the current task
+    /// (default: the active processor count).
+    @TaskLocal public static var maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Runs `body` with at most `threads` threads per kernel.
+    public static func withMaxThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        try $maxThreads.withValue(max(1, threads), operation: body)
+    }
+}
+
+/// Sendable wrapper for the raw pointers captured by parallel kernel bodies.
+/// Each chunk writes a disjoint range, which is what makes sharing them safe.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: T
+    init(_ pointer: T) { self.pointer = pointer }
+}
+
+/// Calls `body(chunk)` for `chunk` in `0..<chunks`, on several threads when
+/// `work` (an estimate in elements touched) is large enough to pay for it.
+///
+/// Dispatch costs ~10–30 µs per call on this class of machine; below roughly
+/// 1 µs × 100 of work a second thread slows things down
+/// (`shared/docs/swift-performance.md` §3), hence ``parallelThreshold``.
+@inline(__always)
+func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
+    let threads = Parallelism.maxThreads
+    if chunks <= 1 || threads <= 1 || work < parallelThreshold {
+        for c in 0..<chunks { body(c) }
+        return
+    }
+    // One iteration per chunk: Dispatch balances the chunks over its workers.
+    withoutActuallyEscaping(body) { body in
+        let box = SendablePointer(body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in box.pointer(c) }
+    }
+}
+
+/// Elements touched below which kernels stay on one thread. Measured with
+/// `Benchmarks elementwise`: at 256K floats the second thread starts paying off.
+let parallelThreshold = 1 << 18
+
+/// The fixed chunk length (in elements) of the parallel elementwise kernels.
+let elementwiseChunk = 1 << 16

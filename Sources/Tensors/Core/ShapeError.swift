@@ -1,0 +1,72 @@
+/// A shape problem detected by a tensor operation.
+///
+/// The message always names the operation and the shapes involved, for
+/// example `add: shapes [2, 3] and [4] cannot be broadcast (axis -1: 3 vs 4)`.
+public struct ShapeError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The operation that rejected its operands, e.g. `"add"` or `"reshape"`.
+    public var operation: String
+    /// What is wrong, with the offending shapes.
+    public var message: String
+
+    public init(operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
+
+    public var description: String { "\(operation): \(message)" }
+}
+
+/// Formats a shape the way error messages and `description` print it: `[2, 3]`.
+func format(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+/// Stops the program with a shape error. Operators (`+`, `matmul`, …) cannot
+/// throw, so they report misuse like an out-of-bounds index does; the throwing
+/// shape rules (``broadcastShape(_:_:operation:)``) let callers check first.
+func shapeFailure(_ error: ShapeError, file: StaticString = #file, line: UInt = #line) -> Never {
+    preconditionFailure(error.description, file: file, line: line)
+}
+
+/// The shape numpy's broadcasting gives two operands, or a ``ShapeError``.
+///
+/// Rule: align the shapes at their trailing axes; missing leading axes count
+/// as 1; on each axis the sizes must be equal or one of them must be 1, which
+/// stretches to the other. Examples: `[2, 3] ⊕ [1, 3] → [2, 3]`,
+/// `[2, 3] ⊕ [2, 1] → [2, 3]`, `[2, 3] ⊕ [3] → [2, 3]`, `[4, 1] ⊕ [] → [4, 1]`.
+public func broadcastShape(_ a: [Int], _ b: [Int], operation: String = "broadcast") throws(ShapeError) -> [Int] {
+    let rank = max(a.count, b.count)
+    var result = [Int](repeating: 1, count: rank)
+    for axis in 0..<rank {
+        let da = axis < rank - a.count ? 1 : a[axis - (rank - a.count)]
+        let db = axis < rank - b.count ? 1 : b[axis - (rank - b.count)]
+        if da == db || db == 1 {
+            result[axis] = da
+        } else if da == 1 {
+            result[axis] = db
+        } else {
+            throw ShapeError(
+                operation: operation,
+                message: "shapes \(format(a)) and \(format(b)) cannot be broadcast (axis \(axis - rank): \(da) vs \(db))")
+        }
+    }
+    return result
+}
+
+/// Row-major strides of a shape: the last axis has stride 1.
+func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var s = 1
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+        strides[axis] = s
+        s *= shape[axis]
+    }
+    return strides
+}
+
+/// Normalizes a possibly negative axis (`-1` = last) and checks its range.
+func normalizedAxis(_ axis: Int, rank: Int, operation: String, shape: [Int]) -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    if a < 0 || a >= rank {
+        shapeFailure(ShapeError(operation: operation, message: "axis \(axis) is out of range for shape \(format(shape))"))
+    }
+    return a
+}

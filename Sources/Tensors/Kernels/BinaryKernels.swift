@@ -1,0 +1,233 @@
+import Foundation
+
+/// An elementwise function of two broadcast operands. Comparisons produce
+/// masks: 1 where the relation holds, 0 elsewhere.
+enum BinaryOperation: String, Sendable {
+    case add, subtract, multiply, divide, minimum, maximum
+    case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
+
+    @inline(__always)
+    func apply<S: TensorScalar>(_ a: S, _ b: S) -> S {
+        switch self {
+        case .add: a + b
+        case .subtract: a - b
+        case .multiply: a * b
+        case .divide: a / b
+        case .minimum: a.isNaN || b.isNaN ? .nan : (b < a ? b : a)
+        case .maximum: a.isNaN || b.isNaN ? .nan : (b > a ? b : a)
+        case .equal: a == b ? 1 : 0
+        case .notEqual: a != b ? 1 : 0
+        case .less: a < b ? 1 : 0
+        case .lessOrEqual: a <= b ? 1 : 0
+        case .greater: a > b ? 1 : 0
+        case .greaterOrEqual: a >= b ? 1 : 0
+        }
+    }
+
+    @inline(__always)
+    func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+        let zero = V(), one = V(repeating: 1)
+        switch self {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        case .minimum:   // NaN in either operand gives NaN, like numpy.minimum
+            return a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
+        case .maximum:
+            return a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
+        case .equal: return zero.replacing(with: one, where: a .== b)
+        case .notEqual: return zero.replacing(with: one, where: a .!= b)
+        case .less: return zero.replacing(with: one, where: a .< b)
+        case .lessOrEqual: return zero.replacing(with: one, where: a .<= b)
+        case .greater: return zero.replacing(with: one, where: a .> b)
+        case .greaterOrEqual: return zero.replacing(with: one, where: a .>= b)
+        }
+    }
+}
+
+/// How two operands map onto their broadcast result.
+///
+/// Axes of size 1 in the result are dropped and neighbouring axes that are
+/// contiguous in both operands are merged, so `(n, 1) + (n, m)` becomes `n`
+/// rows of an `m`-long inner loop where one operand is a repeated scalar.
+/// The inner loop has operand strides of 0 (broadcast) or 1 (contiguous).
+struct BroadcastPlan {
+    let shape: [Int]
+    let outerShape: [Int]
+    let outerStridesA: [Int]
+    let outerStridesB: [Int]
+    let inner: Int
+    let innerStrideA: Int
+    let innerStrideB: Int
+    var outerCount: Int { outerShape.reduce(1, *) }
+
+    init(_ a: [Int], _ b: [Int], operation: String) throws(ShapeError) {
+        let shape = try broadcastShape(a, b, operation: operation)
+        self.shape = shape
+        func strides(_ s: [Int]) -> [Int] {
+            let padded = [Int](repeating: 1, count: shape.count - s.count) + s
+            let own = contiguousStrides(padded)
+            return (0..<shape.count).map { padded[$0] == 1 ? 0 : own[$0] }
+        }
+        let sa = strides(a), sb = strides(b)
+        // (size, strideA, strideB) from the innermost axis outwards, merged where contiguous.
+        var dims: [(Int, Int, Int)] = []
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
+            if let last = dims.last, sa[axis] == last.1 * last.0, sb[axis] == last.2 * last.0 {
+                dims[dims.count - 1].0 *= shape[axis]
+            } else {
+                dims.append((shape[axis], sa[axis], sb[axis]))
+            }
+        }
+        if let first = dims.first {
+            (inner, innerStrideA, innerStrideB) = first
+            let outer = dims.dropFirst().reversed()
+            outerShape = outer.map(\.0)
+            outerStridesA = outer.map(\.1)
+            outerStridesB = outer.map(\.2)
+        } else {
+            (inner, innerStrideA, innerStrideB) = (1, 0, 0)
+            (outerShape, outerStridesA, outerStridesB) = ([], [], [])
+        }
+    }
+
+    /// Offsets of outer row `row` in the two operands.
+    @inline(__always)
+    func offsets(ofRow row: Int) -> (Int, Int) {
+        var r = row, oa = 0, ob = 0
+        for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+            let i = r % outerShape[axis]
+            r /= outerShape[axis]
+            oa += i * outerStridesA[axis]
+            ob += i * outerStridesB[axis]
+        }
+        return (oa, ob)
+    }
+}
+
+enum BinaryKernels {
+    // MARK: Loop path — for every output element, its multi-index, then each operand's offset.
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func loop<S: TensorScalar>(
+        _ op: BinaryOperation, _ a: UnsafePointer<S>, _ shapeA: [Int], _ b: UnsafePointer<S>, _ shapeB: [Int],
+        _ y: UnsafeMutablePointer<S>, _ shape: [Int]
+    ) {
+        let rank = shape.count
+        let padA = [Int](repeating: 1, count: rank - shapeA.count) + shapeA
+        let padB = [Int](repeating: 1, count: rank - shapeB.count) + shapeB
+        let stridesA = contiguousStrides(padA), stridesB = contiguousStrides(padB)
+        var index = [Int](repeating: 0, count: rank)
+        for i in 0..<shape.reduce(1, *) {
+            var oa = 0, ob = 0
+            for axis in 0..<rank {
+                if padA[axis] != 1 { oa += index[axis] * stridesA[axis] }
+                if padB[axis] != 1 { ob += index[axis] * stridesB[axis] }
+            }
+            y[i] = op.apply(a[oa], b[ob])
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    // MARK: Vectorized path — SIMD inner rows, rows (or pieces of one long row) split over threads.
+
+    static func vectorized<S: TensorScalar>(
+        _ op: BinaryOperation, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
+        _ plan: BroadcastPlan
+    ) {
+        let inner = plan.inner
+        let piecesPerRow = (inner + elementwiseChunk - 1) / elementwiseChunk
+        let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(inner, 1))
+        let rows = plan.outerCount
+        let chunks = piecesPerRow > 1 ? rows * piecesPerRow : (rows + rowsPerChunk - 1) / rowsPerChunk
+        let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
+        parallelFor(chunks: chunks, work: rows * inner) { c in
+            let (firstRow, rowCount, start, length): (Int, Int, Int, Int) =
+                piecesPerRow > 1
+                ? (c / piecesPerRow, 1, (c % piecesPerRow) * elementwiseChunk,
+                   Swift.min(elementwiseChunk, inner - (c % piecesPerRow) * elementwiseChunk))
+                : (c * rowsPerChunk, Swift.min(rowsPerChunk, rows - c * rowsPerChunk), 0, inner)
+            for row in firstRow..<(firstRow + rowCount) {
+                let (oa, ob) = plan.offsets(ofRow: row)
+                let ra = pa.pointer + oa + start * plan.innerStrideA
+                let rb = pb.pointer + ob + start * plan.innerStrideB
+                let ry = py.pointer + row * inner + start
+                switch S.scalarType {
+                case .float32:
+                    vectorRow(op, cast(ra, to: Float.self), plan.innerStrideA, cast(rb, to: Float.self), plan.innerStrideB,
+                              cast(ry, to: Float.self), length, FloatVector.self)
+                case .float64:
+                    vectorRow(op, cast(ra, to: Double.self), plan.innerStrideA, cast(rb, to: Double.self), plan.innerStrideB,
+                              cast(ry, to: Double.self), length, DoubleVector.self)
+                }
+            }
+        }
+    }
+
+    /// One inner row: `y[i] = op(a[i·sa], b[i·sb])` with `sa, sb ∈ {0, 1}`.
+    @inline(__always)
+    static func vectorRow<V: SIMD>(
+        _ op: BinaryOperation, _ a: UnsafePointer<V.Scalar>, _ sa: Int, _ b: UnsafePointer<V.Scalar>, _ sb: Int,
+        _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
+    ) where V.Scalar: BinaryFloatingPoint {
+        switch op {
+        case .add: row(a, sa, b, sb, y, n) { (u: V, v: V) in u + v }
+        case .subtract: row(a, sa, b, sb, y, n) { (u: V, v: V) in u - v }
+        case .multiply: row(a, sa, b, sb, y, n) { (u: V, v: V) in u * v }
+        case .divide: row(a, sa, b, sb, y, n) { (u: V, v: V) in u / v }
+        default: row(a, sa, b, sb, y, n) { (u: V, v: V) in op.apply(u, v) }
+        }
+    }
+
+    @inline(__always)
+    static func row<V: SIMD>(
+        _ a: UnsafePointer<V.Scalar>, _ sa: Int, _ b: UnsafePointer<V.Scalar>, _ sb: Int,
+        _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _ f: (V, V) -> V
+    ) {
+        let width = V.scalarCount
+        var i = 0
+        switch (sa, sb) {
+        case (1, 1):
+            while i + width <= n {
+                let r = f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self), UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
+                UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: V.self)
+                i += width
+            }
+        case (1, 0):
+            let vb = V(repeating: b[0])
+            while i + width <= n {
+                UnsafeMutableRawPointer(y + i).storeBytes(of: f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self), vb), as: V.self)
+                i += width
+            }
+        case (0, 1):
+            let va = V(repeating: a[0])
+            while i + width <= n {
+                UnsafeMutableRawPointer(y + i).storeBytes(of: f(va, UnsafeRawPointer(b + i).loadUnaligned(as: V.self)), as: V.self)
+                i += width
+            }
+        default:
+            let r = f(V(repeating: a[0]), V(repeating: b[0]))
+            while i + width <= n {
+                UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: V.self)
+                i += width
+            }
+        }
+        if i < n {
+            var va = V(), vb = V()
+            for j in 0..<(n - i) {
+                va[j] = a[(i + j) * sa]
+                vb[j] = b[(i + j) * sb]
+            }
+            let r = f(va, vb)
+            for j in 0..<(n - i) { y[i + j] = r[j] }
+        }
+    }
+}

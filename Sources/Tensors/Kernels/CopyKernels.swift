@@ -1,0 +1,65 @@
+/// Data movement: copies of contiguous runs and 2-D transposes, used by
+/// slicing, concatenation, gathering and axis permutation.
+enum CopyKernels {
+    /// Copies `runs` runs of `length` elements; `offsets(r)` gives run `r`'s
+    /// source and destination offsets. Loop path: element by element; vectorized
+    /// path: `memcpy`-style block copies, runs split over threads when large.
+    @inline(__always)
+    static func copyRuns<S: TensorScalar>(
+        _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, runs: Int, length: Int,
+        offsets: (Int) -> (Int, Int)
+    ) {
+        switch ComputePath.current {
+        case .loop:
+            for r in 0..<runs {
+                let (s, d) = offsets(r)
+                for k in 0..<length { dst[d + k] = src[s + k] }
+            }
+        case .vectorized:
+            let runsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(length, 1))
+            let ps = SendablePointer(src), pd = SendablePointer(dst)
+            withoutActuallyEscaping(offsets) { offsets in
+                let po = SendablePointer(offsets)
+                parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
+                    for r in (c * runsPerChunk)..<Swift.min(runs, (c + 1) * runsPerChunk) {
+                        let (s, d) = po.pointer(r)
+                        (pd.pointer + d).update(from: ps.pointer + s, count: length)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dst[b, j, i] = src[b·batchStride + i·rowStride + j]`: a batch of
+    /// `(rows, columns)` → `(columns, rows)` transposes, in 32 × 32 tiles on the
+    /// vectorized path so both sides stay in cache.
+    @inline(__always)
+    static func transpose<S: TensorScalar>(
+        _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, batch: Int, batchStride: Int, rows: Int, columns: Int
+    ) {
+        let tile = 32
+        let ps = SendablePointer(src), pd = SendablePointer(dst)
+        let tileRows = (rows + tile - 1) / tile
+        let body: (Int) -> Void = { c in
+            let b = c / tileRows, i0 = (c % tileRows) * tile
+            let s = ps.pointer + b * batchStride, d = pd.pointer + b * rows * columns
+            var j0 = 0
+            while j0 < columns {
+                for i in i0..<Swift.min(rows, i0 + tile) {
+                    for j in j0..<Swift.min(columns, j0 + tile) { d[j * rows + i] = s[i * columns + j] }
+                }
+                j0 += tile
+            }
+        }
+        switch ComputePath.current {
+        case .loop:
+            for b in 0..<batch {
+                for i in 0..<rows {
+                    for j in 0..<columns { dst[b * rows * columns + j * rows + i] = src[b * batchStride + i * columns + j] }
+                }
+            }
+        case .vectorized:
+            parallelFor(chunks: batch * tileRows, work: batch * rows * columns, body)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+/// A reduction along one axis: `y = x₀ ⊕ x₁ ⊕ … ⊕ xₙ₋₁`.
+enum ReductionOperation: Sendable {
+    case sum, sumOfSquares, sumOfMagnitudes, maximum, minimum, maxMagnitude
+
+    /// The value an empty reduction returns and the padding of partial vectors.
+    func identity<S: TensorScalar>(_: S.Type) -> S {
+        switch self {
+        case .sum, .sumOfSquares, .sumOfMagnitudes, .maxMagnitude: 0
+        case .maximum: -.infinity
+        case .minimum: .infinity
+        }
+    }
+
+    /// `acc ⊕ x` for scalars; NaN propagates through maximum and minimum.
+    @inline(__always)
+    func combine<S: TensorScalar>(_ acc: S, _ x: S) -> S {
+        switch self {
+        case .sum: acc + x
+        case .sumOfSquares: acc + x * x
+        case .sumOfMagnitudes: acc + Swift.abs(x)
+        case .maximum: acc.isNaN || x.isNaN ? .nan : (x > acc ? x : acc)
+        case .minimum: acc.isNaN || x.isNaN ? .nan : (x < acc ? x : acc)
+        case .maxMagnitude: acc.isNaN || x.isNaN ? .nan : Swift.max(acc, Swift.abs(x))
+        }
+    }
+
+    /// `acc ⊕ x` lane by lane.
+    @inline(__always)
+    func combine<V: SIMD>(_ acc: V, _ x: V) -> V where V.Scalar: FloatingPoint {
+        switch self {
+        case .sum: return acc + x
+        case .sumOfSquares: return acc + x * x
+        case .sumOfMagnitudes: return acc + x.replacing(with: -x, where: x .< 0)
+        case .maximum: return acc.replacing(with: x, where: x .> acc).replacing(with: x, where: x .!= x)
+        case .minimum: return acc.replacing(with: x, where: x .< acc).replacing(with: x, where: x .!= x)
+        case .maxMagnitude:
+            let m = x.replacing(with: -x, where: x .< 0)
+            return acc.replacing(with: m, where: m .> acc).replacing(with: m, where: m .!= m)
+        }
+    }
+
+    /// Combines the lanes of one accumulator vector.
+    @inline(__always)
+    func finish<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
+        switch self {
+        case .sum, .sumOfSquares, .sumOfMagnitudes: return v.sum()
+        case .maximum, .maxMagnitude: return any(v .!= v) ? .nan : v.max()
+        case .minimum: return any(v .!= v) ? .nan : v.min()
+        }
+    }
+
+    /// How two partial results (already reduced) combine: squares and
+    /// magnitudes are not applied twice.
+    var partialCombiner: ReductionOperation {
+        switch self {
+        case .sum, .sumOfSquares, .sumOfMagnitudes: .sum
+        case .maximum, .maxMagnitude: .maximum
+        case .minimum: .minimum
+        }
+    }
+}
+
+/// Reductions of a tensor viewed as `(outer, length, inner)`, reducing the
+/// middle axis into `(outer, inner)`.
+enum ReductionKernels {
+    // MARK: Loop path
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func loop<S: TensorScalar>(
+        _ op: ReductionOperation, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
+        outer: Int, length: Int, inner: Int
+    ) {
+        for o in 0..<outer {
+            for j in 0..<inner {
+                var acc = op.identity(S.self)
+                for k in 0..<length { acc = op.combine(acc, x[(o * length + k) * inner + j]) }
+                y[o * inner + j] = acc
+            }
+        }
+    }
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func argmaxLoop<S: TensorScalar>(
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, minimum: Bool
+    ) {
+        for o in 0..<outer {
+            for j in 0..<inner {
+                var best = 0
+                for k in 0..<length {
+                    let v = x[(o * length + k) * inner + j], b = x[(o * length + best) * inner + j]
+                    if b.isNaN { break }
+                    if v.isNaN || (minimum ? v < b : v > b) { best = k }
+                }
+                y[o * inner + j] = S(best)
+            }
+        }
+    }
+
+    // MARK: Vectorized path
+
+    /// Contiguous runs longer than this are reduced in fixed blocks whose
+    /// partial results are combined in order (parallel, thread-count independent).
+    static let block = 1 << 16
+
+    static func vectorized<S: TensorScalar>(
+        _ op: ReductionOperation, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>,
+        outer: Int, length: Int, inner: Int
+    ) {
+        switch S.scalarType {
+        case .float32:
+            typed(op, cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, FloatVector.self)
+        case .float64:
+            typed(op, cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, DoubleVector.self)
+        }
+    }
+
+    @inline(__always)
+    static func typed<V: SIMD>(
+        _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
+        _ outer: Int, _ length: Int, _ inner: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let px = SendablePointer(x), py = SendablePointer(y)
+        if inner == 1 && outer == 1 && length > 2 * block {
+            // One long run: fixed blocks in parallel, then their partials in order.
+            let blocks = (length + block - 1) / block
+            var partials = [V.Scalar](repeating: 0, count: blocks)
+            partials.withUnsafeMutableBufferPointer { p in
+                let pp = SendablePointer(p.baseAddress!)
+                parallelFor(chunks: blocks, work: length) { c in
+                    let start = c * block
+                    pp.pointer[c] = contiguous(op, px.pointer + start, Swift.min(block, length - start), V.self)
+                }
+            }
+            y[0] = contiguous(op.partialCombiner, partials, partials.count, V.self)
+        } else if inner == 1 {
+            let rowsPerChunk = Swift.max(1, block / Swift.max(length, 1))
+            parallelFor(chunks: (outer + rowsPerChunk - 1) / rowsPerChunk, work: outer * length) { c in
+                for o in (c * rowsPerChunk)..<Swift.min(outer, (c + 1) * rowsPerChunk) {
+                    py.pointer[o] = contiguous(op, px.pointer + o * length, length, V.self)
+                }
+            }
+        } else {
+            // Reduce across rows with the output slice as accumulator, vectorized along `inner`.
+            let columns = 1024
+            let piecesPerOuter = (inner + columns - 1) / columns
+            parallelFor(chunks: outer * piecesPerOuter, work: outer * length * inner) { c in
+                let o = c / piecesPerOuter, start = (c % piecesPerOuter) * columns
+                let n = Swift.min(columns, inner - start)
+                let out = py.pointer + o * inner + start
+                let base = px.pointer + o * length * inner + start
+                let identity = op.identity(V.Scalar.self)
+                for j in 0..<n { out[j] = identity }
+                for k in 0..<length {
+                    accumulate(op, base + k * inner, out, n, V.self)
+                }
+            }
+        }
+    }
+
+    /// `op` over `n` contiguous elements, four vector accumulators wide.
+    @inline(__always)
+    static func contiguous<V: SIMD>(
+        _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type
+    ) -> V.Scalar where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        let identity = V(repeating: op.identity(V.Scalar.self))
+        var a0 = identity, a1 = identity, a2 = identity, a3 = identity
+        var i = 0
+        @inline(__always) func load(_ i: Int) -> V { UnsafeRawPointer(x + i).loadUnaligned(as: V.self) }
+        while i + 4 * w <= n {
+            a0 = op.combine(a0, load(i))
+            a1 = op.combine(a1, load(i + w))
+            a2 = op.combine(a2, load(i + 2 * w))
+            a3 = op.combine(a3, load(i + 3 * w))
+            i += 4 * w
+        }
+        while i + w <= n {
+            a0 = op.combine(a0, load(i))
+            i += w
+        }
+        if i < n {
+            var v = identity
+            for j in 0..<(n - i) { v[j] = x[i + j] }
+            a1 = op.combine(a1, v)
+        }
+        let merge = op.partialCombiner
+        return op.partialCombiner.finish(merge.combine(merge.combine(a0, a1), merge.combine(a2, a3)))
+    }
+
+    /// `out[j] = out[j] ⊕ x[j]` for `j < n`.
+    @inline(__always)
+    static func accumulate<V: SIMD>(
+        _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var j = 0
+        while j + w <= n {
+            let acc = UnsafeRawPointer(out + j).loadUnaligned(as: V.self)
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: op.combine(acc, v), as: V.self)
+            j += w
+        }
+        while j < n {
+            out[j] = op.combine(out[j], x[j])
+            j += 1
+        }
+    }
+
+    /// Index of the maximum (or minimum) along the middle axis; the first one
+    /// on ties, the first NaN if there is one (numpy's rule).
+    static func argmaxVectorized<S: TensorScalar>(
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, minimum: Bool
+    ) {
+        switch S.scalarType {
+        case .float32:
+            argmaxTyped(cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, minimum, FloatVector.self)
+        case .float64:
+            argmaxTyped(cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, minimum, DoubleVector.self)
+        }
+    }
+
+    @inline(__always)
+    static func argmaxTyped<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
+        _ outer: Int, _ length: Int, _ inner: Int, _ minimum: Bool, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let op: ReductionOperation = minimum ? .minimum : .maximum
+        let w = V.scalarCount
+        for o in 0..<outer {
+            if inner == 1 {
+                // The extreme value by SIMD, then the first position holding it.
+                let row = x + o * length
+                let target = contiguous(op, row, length, V.self)
+                var k = 0
+                while k < length && !(row[k] == target || (target.isNaN && row[k].isNaN)) { k += 1 }
+                y[o] = V.Scalar(k)
+                continue
+            }
+            var j = 0
+            while j < inner {
+                let n = Swift.min(w, inner - j)
+                @inline(__always) func load(_ k: Int) -> V {
+                    let p = x + (o * length + k) * inner + j
+                    if n == w { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+                    var v = V()
+                    for l in 0..<n { v[l] = p[l] }
+                    return v
+                }
+                var best = load(0), index = V()   // indices are exact in the scalar type
+                var bestIsNaN = best .!= best
+                for k in 1..<Swift.max(length, 1) {
+                    let v = load(k)
+                    let better = (minimum ? v .< best : v .> best) .| ((v .!= v) .& .!bestIsNaN)
+                    let take = better .& .!bestIsNaN
+                    best.replace(with: v, where: take)
+                    index.replace(with: V.Scalar(k), where: take)
+                    bestIsNaN = bestIsNaN .| (v .!= v)
+                }
+                for l in 0..<n { y[o * inner + j + l] = index[l] }
+                j += w
+            }
+        }
+    }
+
+    // MARK: Inner product
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func dotLoop<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ n: Int) -> S {
+        var sum: S = 0
+        for i in 0..<n { sum += a[i] * b[i] }
+        return sum
+    }
+
+    static func dotVectorized<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ n: Int) -> S {
+        switch S.scalarType {
+        case .float32: S(dotBlocked(cast(a, to: Float.self), cast(b, to: Float.self), n, FloatVector.self))
+        case .float64: S(dotBlocked(cast(a, to: Double.self), cast(b, to: Double.self), n, DoubleVector.self))
+        }
+    }
+
+    @inline(__always)
+    static func dotBlocked<V: SIMD>(_ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type) -> V.Scalar
+    where V.Scalar: TensorScalar {
+        let blocks = (n + block - 1) / block
+        if blocks <= 1 { return dotContiguous(a, b, n, V.self) }
+        var partials = [V.Scalar](repeating: 0, count: blocks)
+        let pa = SendablePointer(a), pb = SendablePointer(b)
+        partials.withUnsafeMutableBufferPointer { p in
+            let pp = SendablePointer(p.baseAddress!)
+            parallelFor(chunks: blocks, work: 2 * n) { c in
+                let start = c * block
+                pp.pointer[c] = dotContiguous(pa.pointer + start, pb.pointer + start, Swift.min(block, n - start), V.self)
+            }
+        }
+        return contiguous(.sum, partials, blocks, V.self)
+    }
+
+    @inline(__always)
+    static func dotContiguous<V: SIMD>(_ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type) -> V.Scalar
+    where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        @inline(__always) func product(_ i: Int) -> V {
+            UnsafeRawPointer(a + i).loadUnaligned(as: V.self) * UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+        }
+        var i = 0
+        while i + 4 * w <= n {
+            a0 += product(i); a1 += product(i + w); a2 += product(i + 2 * w); a3 += product(i + 3 * w)
+            i += 4 * w
+        }
+        while i + w <= n { a0 += product(i); i += w }
+        var tail: V.Scalar = 0
+        while i < n { tail += a[i] * b[i]; i += 1 }
+        return ((a0 + a1) + (a2 + a3)).sum() + tail
+    }
+}

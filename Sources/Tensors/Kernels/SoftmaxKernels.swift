@@ -1,0 +1,145 @@
+import Foundation
+
+/// Softmax and log-softmax along the middle axis of an `(outer, length, inner)`
+/// view, stabilized by subtracting the maximum:
+/// `softmax(x)ₖ = e^(xₖ − m) / Σⱼ e^(xⱼ − m)`, `logSoftmax(x)ₖ = xₖ − m − ln Σⱼ e^(xⱼ − m)`, `m = maxⱼ xⱼ`.
+enum SoftmaxKernels {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func loop<S: TensorScalar>(
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, log: Bool
+    ) {
+        for o in 0..<outer {
+            for j in 0..<inner {
+                @inline(__always) func at(_ k: Int) -> Int { (o * length + k) * inner + j }
+                var m = -Double.infinity
+                for k in 0..<length { m = Swift.max(m, Double(x[at(k)])) }
+                var sum = 0.0
+                for k in 0..<length { sum += Foundation.exp(Double(x[at(k)]) - m) }
+                for k in 0..<length {
+                    let d = Double(x[at(k)]) - m
+                    y[at(k)] = S(log ? d - Foundation.log(sum) : Foundation.exp(d) / sum)
+                }
+            }
+        }
+    }
+
+    static func vectorized<S: TensorScalar>(
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, log: Bool
+    ) {
+        switch S.scalarType {
+        case .float32:
+            typed(cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, log,
+                  FloatMath.exp, FloatMath.log)
+        case .float64:
+            typed(cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, log,
+                  DoubleMath.exp, DoubleMath.log)
+        }
+    }
+
+    @inline(__always)
+    static func typed<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ outer: Int, _ length: Int, _ inner: Int,
+        _ log: Bool, _ exp: (V) -> V, _ ln: (V) -> V
+    ) where V.Scalar: TensorScalar {
+        let px = SendablePointer(x), py = SendablePointer(y)
+        let columns = inner == 1 ? 1 : 256
+        let pieces = (inner + columns - 1) / columns
+        parallelFor(chunks: outer * pieces, work: 4 * outer * length * inner) { c in
+            let o = c / pieces, start = (c % pieces) * columns
+            let n = Swift.min(columns, inner - start)
+            let xs = px.pointer + o * length * inner + start, ys = py.pointer + o * length * inner + start
+            if inner == 1 {
+                row(xs, ys, length, log, exp, ln)
+            } else {
+                withUnsafeTemporaryAllocation(of: V.Scalar.self, capacity: 2 * columns) { buffer in
+                    columnsBlock(xs, ys, length, inner, n, log, buffer.baseAddress!, exp, ln)
+                }
+            }
+        }
+    }
+
+    /// One contiguous row of `length` elements.
+    @inline(__always)
+    static func row<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ log: Bool,
+        _ exp: (V) -> V, _ ln: (V) -> V
+    ) where V.Scalar: TensorScalar {
+        let m = V(repeating: ReductionKernels.contiguous(.maximum, x, length, V.self))
+        var sums = V()
+        let w = V.scalarCount
+        var i = 0
+        while i < length {
+            let n = Swift.min(w, length - i)
+            var v = m   // padding lanes give e⁰ = 1 and are masked out below
+            if n == w { v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self) } else { for l in 0..<n { v[l] = x[i + l] } }
+            let e = exp(v - m)
+            if n == w {
+                sums += e
+                if !log { UnsafeMutableRawPointer(y + i).storeBytes(of: e, as: V.self) }
+            } else {
+                for l in 0..<n {
+                    sums[l] += e[l]
+                    if !log { y[i + l] = e[l] }
+                }
+            }
+            i += w
+        }
+        let total = V(repeating: sums.sum())
+        if log {
+            let shift = m + ln(total)
+            mapVectors(x, y, length) { (v: V) in v - shift }
+        } else {
+            let scale = 1 / total
+            mapVectors(UnsafePointer(y), y, length) { (v: V) in v * scale }
+        }
+    }
+
+    /// `n` adjacent columns (stride `inner` between rows), vectorized across columns.
+    @inline(__always)
+    static func columnsBlock<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ inner: Int, _ n: Int,
+        _ log: Bool, _ scratch: UnsafeMutablePointer<V.Scalar>, _ exp: (V) -> V, _ ln: (V) -> V
+    ) where V.Scalar: TensorScalar {
+        let m = scratch, s = scratch + n
+        for j in 0..<n { m[j] = -.infinity; s[j] = 0 }
+        for k in 0..<length { ReductionKernels.accumulate(.maximum, x + k * inner, m, n, V.self) }
+        let w = V.scalarCount
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V {
+            if count == w { return UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
+            var v = V()
+            for l in 0..<count { v[l] = p[j + l] }
+            return v
+        }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) {
+            if count == w { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self); return }
+            for l in 0..<count { p[j + l] = v[l] }
+        }
+        for k in 0..<length {
+            var j = 0
+            while j < n {
+                let c = Swift.min(w, n - j)
+                let e = exp(load(x + k * inner, j, c) - load(m, j, c))
+                store(load(s, j, c) + e, s, j, c)
+                if !log { store(e, y + k * inner, j, c) }
+                j += w
+            }
+        }
+        var j = 0
+        while j < n {
+            let c = Swift.min(w, n - j)
+            let sum = load(s, j, c)   // padding lanes are never stored
+            store(log ? load(m, j, c) + ln(sum) : 1 / sum, s, j, c)
+            j += w
+        }
+        for k in 0..<length {
+            var j = 0
+            while j < n {
+                let c = Swift.min(w, n - j)
+                let r = log ? load(x + k * inner, j, c) - load(s, j, c) : load(y + k * inner, j, c) * load(s, j, c)
+                store(r, y + k * inner, j, c)
+                j += w
+            }
+        }
+    }
+}

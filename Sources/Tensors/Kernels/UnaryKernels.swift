@@ -1,0 +1,183 @@
+import Foundation
+
+/// An elementwise function `y = f(x)`; parameters are stored as `Double` and
+/// converted to the tensor's scalar type.
+enum UnaryOperation: Sendable, Equatable {
+    case negate, abs, square, sqrt, reciprocal
+    case exp, log, tanh, sigmoid, relu
+    case leakyRelu(slope: Double)
+    case clip(lower: Double, upper: Double)
+    case pow(Double)
+    case sigmoidDerivative, tanhDerivative, reluDerivative
+    case leakyReluDerivative(slope: Double)
+
+    /// Rough cost in simple vector operations per element, used to decide when
+    /// threads pay off.
+    var cost: Int {
+        switch self {
+        case .negate, .abs, .square, .relu, .leakyRelu, .clip, .reluDerivative, .leakyReluDerivative: 1
+        case .sqrt, .reciprocal: 2
+        default: 6
+        }
+    }
+}
+
+/// Elementwise kernels: `loop` is the scalar reference, `vectorized` the SIMD
+/// version. Both read `n` elements at `x` and write `n` elements at `y`
+/// (`x == y` is allowed).
+enum UnaryKernels {
+    // MARK: Loop path — one thread, one element at a time, libm for transcendentals.
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func loop<S: TensorScalar>(_ op: UnaryOperation, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
+        // Transcendentals are evaluated in Double with the platform libm and rounded once.
+        func f(_ d: (Double) -> Double) { for i in 0..<n { y[i] = S(d(Double(x[i]))) } }
+        switch op {
+        case .negate: for i in 0..<n { y[i] = -x[i] }
+        case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+        case .square: for i in 0..<n { y[i] = x[i] * x[i] }
+        case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+        case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
+        case .exp: f(Foundation.exp)
+        case .log: f(Foundation.log)
+        case .tanh: f(Foundation.tanh)
+        case .sigmoid: f { 1 / (1 + Foundation.exp(-$0)) }
+        case .relu: for i in 0..<n { y[i] = x[i] < 0 ? 0 : x[i] }
+        case .leakyRelu(let slope): for i in 0..<n { y[i] = x[i] < 0 ? S(slope) * x[i] : x[i] }
+        case .clip(let lower, let upper):
+            for i in 0..<n { y[i] = x[i] < S(lower) ? S(lower) : (x[i] > S(upper) ? S(upper) : x[i]) }
+        case .pow(let p): f { Foundation.pow($0, p) }
+        case .sigmoidDerivative: f { let s = 1 / (1 + Foundation.exp(-$0)); return s * (1 - s) }
+        case .tanhDerivative: f { let t = Foundation.tanh($0); return 1 - t * t }
+        case .reluDerivative: for i in 0..<n { y[i] = x[i] >= 0 ? 1 : 0 }
+        case .leakyReluDerivative(let slope): for i in 0..<n { y[i] = x[i] >= 0 ? 1 : S(slope) }
+        }
+    }
+
+    // MARK: Vectorized path — SIMD16<Float> / SIMD8<Double>, split into fixed chunks.
+
+    static func vectorized<S: TensorScalar>(_ op: UnaryOperation, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
+        let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
+        let px = SendablePointer(x), py = SendablePointer(y)
+        parallelFor(chunks: chunks, work: n * op.cost) { c in
+            let start = c * elementwiseChunk
+            let length = Swift.min(elementwiseChunk, n - start)
+            switch S.scalarType {
+            case .float32: float(op, cast(px.pointer + start, to: Float.self), cast(py.pointer + start, to: Float.self), length)
+            case .float64: double(op, cast(px.pointer + start, to: Double.self), cast(py.pointer + start, to: Double.self), length)
+            }
+        }
+    }
+
+    static func float(_ op: UnaryOperation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        typealias V = FloatVector
+        switch op {
+        case .negate: mapVectors(x, y, n) { (v: V) in -v }
+        case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self) }
+        case .square: mapVectors(x, y, n) { (v: V) in v * v }
+        case .sqrt: mapVectors(x, y, n) { (v: V) in v.squareRoot() }
+        case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
+        case .exp: mapVectors(x, y, n, FloatMath.exp)
+        case .log: mapVectors(x, y, n, FloatMath.log)
+        case .tanh: mapVectors(x, y, n, FloatMath.tanh)
+        case .sigmoid: mapVectors(x, y, n, FloatMath.sigmoid)
+        case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: v .< 0) }
+        case .leakyRelu(let slope):
+            let a = Float(slope)
+            mapVectors(x, y, n) { (v: V) in v.replacing(with: v * a, where: v .< 0) }
+        case .clip(let lower, let upper):
+            let lo = Float(lower), hi = Float(upper)
+            mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
+        case .pow(let p): float(powerSteps(p), x, y, n, exponent: Float(p))
+        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in let s = FloatMath.sigmoid(v); return s * (1 - s) }
+        case .tanhDerivative: mapVectors(x, y, n) { (v: V) in let t = FloatMath.tanh(v); return 1 - t * t }
+        case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
+        case .leakyReluDerivative(let slope):
+            let a = Float(slope)
+            mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: a, where: v .< 0) }
+        }
+    }
+
+    static func double(_ op: UnaryOperation, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        typealias V = DoubleVector
+        switch op {
+        case .negate: mapVectors(x, y, n) { (v: V) in -v }
+        case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: V.self) }
+        case .square: mapVectors(x, y, n) { (v: V) in v * v }
+        case .sqrt: mapVectors(x, y, n) { (v: V) in v.squareRoot() }
+        case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
+        case .exp: mapVectors(x, y, n, DoubleMath.exp)
+        case .log: mapVectors(x, y, n, DoubleMath.log)
+        case .tanh: mapVectors(x, y, n, DoubleMath.tanh)
+        case .sigmoid: mapVectors(x, y, n, DoubleMath.sigmoid)
+        case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: v .< 0) }
+        case .leakyRelu(let slope): mapVectors(x, y, n) { (v: V) in v.replacing(with: v * slope, where: v .< 0) }
+        case .clip(let lo, let hi):
+            mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
+        case .pow(let p): double(powerSteps(p), x, y, n, exponent: p)
+        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in let s = DoubleMath.sigmoid(v); return s * (1 - s) }
+        case .tanhDerivative: mapVectors(x, y, n) { (v: V) in let t = DoubleMath.tanh(v); return 1 - t * t }
+        case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
+        case .leakyReluDerivative(let slope):
+            mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: slope, where: v .< 0) }
+        }
+    }
+
+    // MARK: pow with a scalar exponent
+
+    /// How `x^p` is evaluated: integer exponents up to 64 in magnitude by
+    /// repeated squaring (exact sign handling for negative x, like numpy),
+    /// others as `exp(p·ln x)` (NaN for x < 0).
+    enum PowerSteps { case integer(Int), general }
+
+    static func powerSteps(_ p: Double) -> PowerSteps {
+        p == p.rounded() && Swift.abs(p) <= 64 ? .integer(Int(p)) : .general
+    }
+
+    static func float(_ steps: PowerSteps, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, exponent: Float) {
+        switch steps {
+        case .integer(let k): mapVectors(x, y, n) { (v: FloatVector) in integerPower(v, k) }
+        case .general: mapVectors(x, y, n) { (v: FloatVector) in FloatMath.exp(exponent * FloatMath.log(v)) }
+        }
+    }
+
+    static func double(_ steps: PowerSteps, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, exponent: Double) {
+        switch steps {
+        case .integer(let k): mapVectors(x, y, n) { (v: DoubleVector) in integerPower(v, k) }
+        case .general: mapVectors(x, y, n) { (v: DoubleVector) in DoubleMath.exp(exponent * DoubleMath.log(v)) }
+        }
+    }
+
+    @inline(__always)
+    static func integerPower<V: SIMD>(_ v: V, _ k: Int) -> V where V.Scalar: FloatingPoint {
+        var result = V(repeating: 1), base = v, e = Swift.abs(k)
+        while e > 0 {
+            if e & 1 == 1 { result = result * base }
+            base = base * base
+            e >>= 1
+        }
+        return k < 0 ? V(repeating: 1) / result : result
+    }
+}
+
+/// Applies `f` to whole vectors, then to one zero-padded vector for the tail,
+/// so every element goes through the same code.
+@inline(__always)
+func mapVectors<V: SIMD>(
+    _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _ f: (V) -> V
+) {
+    let width = V.scalarCount
+    var i = 0
+    while i + width <= n {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: V.self)
+        i += width
+    }
+    if i < n {
+        var v = V()
+        for j in 0..<(n - i) { v[j] = x[i + j] }
+        let r = f(v)
+        for j in 0..<(n - i) { y[i + j] = r[j] }
+    }
+}

@@ -1,0 +1,96 @@
+// Elementwise arithmetic and comparisons with numpy broadcasting.
+
+extension Tensor {
+    /// `op(self, other)` broadcast to the common shape, on the current ``ComputePath``.
+    func broadcasting(_ op: BinaryOperation, _ other: Tensor) -> Tensor {
+        let plan: BroadcastPlan
+        do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue) } catch { shapeFailure(error) }
+        return Tensor(shape: plan.shape) { y in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    guard let pa = a.baseAddress, let pb = b.baseAddress, let py = y.baseAddress, y.count > 0 else { return }
+                    switch ComputePath.current {
+                    case .loop: BinaryKernels.loop(op, pa, shape, pb, other.shape, py, plan.shape)
+                    case .vectorized: BinaryKernels.vectorized(op, pa, pb, py, plan)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `self = op(self, other)` in place; `other` must broadcast to `self`'s shape.
+    mutating func formBroadcasting(_ op: BinaryOperation, _ other: Tensor) {
+        let plan: BroadcastPlan
+        do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue + " (in place)") } catch { shapeFailure(error) }
+        if plan.shape != shape {
+            shapeFailure(ShapeError(
+                operation: op.rawValue + " (in place)",
+                message: "result shape \(format(plan.shape)) of \(format(shape)) and \(format(other.shape)) differs from the left operand's"))
+        }
+        let shape = self.shape
+        scalars.withUnsafeMutableBufferPointer { y in
+            other.scalars.withUnsafeBufferPointer { b in
+                guard let py = y.baseAddress, let pb = b.baseAddress else { return }
+                switch ComputePath.current {
+                case .loop: BinaryKernels.loop(op, UnsafePointer(py), shape, pb, other.shape, py, shape)
+                case .vectorized: BinaryKernels.vectorized(op, UnsafePointer(py), pb, py, plan)
+                }
+            }
+        }
+    }
+
+    /// Elementwise sum with broadcasting: `[[1, 2, 3], [4, 5, 6]] + [100, 200, 300] = [[101, 202, 303], [104, 205, 306]]`.
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.add, rhs) }
+    /// Elementwise difference with broadcasting.
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.subtract, rhs) }
+    /// Elementwise (Hadamard) product with broadcasting — not the matrix product.
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.multiply, rhs) }
+    /// Elementwise quotient with broadcasting.
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.divide, rhs) }
+
+    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.add, Tensor(rhs)) }
+    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.subtract, Tensor(rhs)) }
+    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.multiply, Tensor(rhs)) }
+    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.divide, Tensor(rhs)) }
+    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.add, rhs) }
+    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.subtract, rhs) }
+    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.multiply, rhs) }
+    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.divide, rhs) }
+
+    /// In-place sum, writing into `lhs`'s existing storage; `rhs` must broadcast to `lhs.shape`.
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.add, rhs) }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.subtract, rhs) }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.multiply, rhs) }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.divide, rhs) }
+    public static func += (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.add, Tensor(rhs)) }
+    public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.subtract, Tensor(rhs)) }
+    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.multiply, Tensor(rhs)) }
+    public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.divide, Tensor(rhs)) }
+
+    /// Elementwise negation.
+    public static prefix func - (x: Tensor) -> Tensor { x.applying(.negate) }
+
+    // MARK: Comparison masks: 1 where the relation holds, else 0 (broadcasting).
+
+    public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.equal, rhs) }
+    public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.notEqual, rhs) }
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.less, rhs) }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.lessOrEqual, rhs) }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.greater, rhs) }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.greaterOrEqual, rhs) }
+    public static func .== (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.equal, Tensor(rhs)) }
+    public static func .!= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.notEqual, Tensor(rhs)) }
+    public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.less, Tensor(rhs)) }
+    public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.lessOrEqual, Tensor(rhs)) }
+    public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greater, Tensor(rhs)) }
+    public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greaterOrEqual, Tensor(rhs)) }
+}
+
+/// Elementwise minimum with broadcasting; NaN in either operand gives NaN (numpy's `minimum`).
+public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> { a.broadcasting(.minimum, b) }
+/// Elementwise maximum with broadcasting; NaN in either operand gives NaN (numpy's `maximum`).
+public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> { a.broadcasting(.maximum, b) }
+/// Elementwise minimum of a tensor and a scalar.
+public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.minimum, Tensor(b)) }
+/// Elementwise maximum of a tensor and a scalar: `max(Z, 0)` is ReLU.
+public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.maximum, Tensor(b)) }

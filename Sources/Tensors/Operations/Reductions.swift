@@ -1,0 +1,161 @@
+// Reductions over all elements or along one axis.
+
+/// Which vector norm ``Tensor/norm(_:)`` computes.
+public enum Norm: Sendable {
+    /// `Σ|xᵢ|`
+    case l1
+    /// `√(Σ xᵢ²)` — the Euclidean (Frobenius, for matrices) norm.
+    case l2
+    /// `max |xᵢ|`
+    case infinity
+}
+
+extension Tensor {
+    /// Views the shape as `(outer, length, inner)` around `axis`.
+    func splitAxis(_ axis: Int, operation: String) -> (Int, Int, Int) {
+        let a = normalizedAxis(axis, rank: rank, operation: operation, shape: shape)
+        return (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
+    }
+
+    func reduced(_ op: ReductionOperation, axis: Int, keepingDimensions: Bool, operation: String) -> Tensor {
+        let (outer, length, inner) = splitAxis(axis, operation: operation)
+        if length == 0 && (op == .maximum || op == .minimum) {
+            shapeFailure(ShapeError(operation: operation, message: "empty axis \(axis) of shape \(format(shape))"))
+        }
+        let a = normalizedAxis(axis, rank: rank, operation: operation, shape: shape)
+        var outShape = shape
+        if keepingDimensions { outShape[a] = 1 } else { outShape.remove(at: a) }
+        return Tensor(shape: outShape) { y in
+            scalars.withUnsafeBufferPointer { x in
+                guard let py = y.baseAddress, y.count > 0 else { return }
+                let px = x.baseAddress ?? UnsafePointer(py)   // unused when length == 0
+                switch ComputePath.current {
+                case .loop: ReductionKernels.loop(op, px, py, outer: outer, length: length, inner: inner)
+                case .vectorized: ReductionKernels.vectorized(op, px, py, outer: outer, length: length, inner: inner)
+                }
+            }
+        }
+    }
+
+    func reducedAll(_ op: ReductionOperation, operation: String) -> Scalar {
+        if count == 0 && (op == .maximum || op == .minimum) {
+            shapeFailure(ShapeError(operation: operation, message: "empty tensor of shape \(format(shape))"))
+        }
+        return Tensor(shape: [count], scalars: scalars).reduced(op, axis: 0, keepingDimensions: false, operation: operation).scalars[0]
+    }
+
+    /// The sum of all elements.
+    public func sum() -> Scalar { count == 0 ? 0 : reducedAll(.sum, operation: "sum") }
+    /// Sums along `axis`: `(3, 4).sum(axis: 0)` is `(4)`, or `(1, 4)` when keeping dimensions.
+    public func sum(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        reduced(.sum, axis: axis, keepingDimensions: keepingDimensions, operation: "sum")
+    }
+
+    /// The arithmetic mean of all elements (NaN when empty).
+    public func mean() -> Scalar { sum() / Scalar(count) }
+    /// The mean along `axis`.
+    public func mean(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        let (_, length, _) = splitAxis(axis, operation: "mean")
+        return sum(axis: axis, keepingDimensions: keepingDimensions) / Scalar(length)
+    }
+
+    /// The largest element (NaN if any element is NaN).
+    public func max() -> Scalar { reducedAll(.maximum, operation: "max") }
+    public func max(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        reduced(.maximum, axis: axis, keepingDimensions: keepingDimensions, operation: "max")
+    }
+    /// The smallest element (NaN if any element is NaN).
+    public func min() -> Scalar { reducedAll(.minimum, operation: "min") }
+    public func min(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        reduced(.minimum, axis: axis, keepingDimensions: keepingDimensions, operation: "min")
+    }
+
+    /// The population variance `mean((x − mean(x))²)` of all elements (numpy's `ddof=0`).
+    public func variance() -> Scalar {
+        let centered = self - mean()
+        return centered.reducedAll(.sumOfSquares, operation: "variance") / Scalar(count)
+    }
+    /// The population variance along `axis`.
+    public func variance(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        let (_, length, _) = splitAxis(axis, operation: "variance")
+        let centered = self - mean(axis: axis, keepingDimensions: true)
+        return centered.reduced(.sumOfSquares, axis: axis, keepingDimensions: keepingDimensions, operation: "variance")
+            / Scalar(length)
+    }
+
+    /// The norm of all elements (for a matrix, `.l2` is the Frobenius norm `‖W‖_F`).
+    public func norm(_ kind: Norm = .l2) -> Scalar {
+        switch kind {
+        case .l1: count == 0 ? 0 : reducedAll(.sumOfMagnitudes, operation: "norm")
+        case .l2: count == 0 ? 0 : reducedAll(.sumOfSquares, operation: "norm").squareRoot()
+        case .infinity: count == 0 ? 0 : reducedAll(.maxMagnitude, operation: "norm")
+        }
+    }
+
+    /// Norms along `axis`. Row norms of `x = [[0, 3, 4], [2, 6, 4]]` with
+    /// `norm(axis: 1, keepingDimensions: true)` are `[[5], [√56]]`, and
+    /// `x / norms` normalises each row (the notes' exercise).
+    public func norm(_ kind: Norm = .l2, axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        switch kind {
+        case .l1: reduced(.sumOfMagnitudes, axis: axis, keepingDimensions: keepingDimensions, operation: "norm")
+        case .l2: sqrt(reduced(.sumOfSquares, axis: axis, keepingDimensions: keepingDimensions, operation: "norm"))
+        case .infinity: reduced(.maxMagnitude, axis: axis, keepingDimensions: keepingDimensions, operation: "norm")
+        }
+    }
+
+    func argExtremum(axis: Int, keepingDimensions: Bool, minimum: Bool) -> Tensor {
+        let name = minimum ? "argmin" : "argmax"
+        let (outer, length, inner) = splitAxis(axis, operation: name)
+        if length == 0 { shapeFailure(ShapeError(operation: name, message: "empty axis \(axis) of shape \(format(shape))")) }
+        let a = normalizedAxis(axis, rank: rank, operation: name, shape: shape)
+        var outShape = shape
+        if keepingDimensions { outShape[a] = 1 } else { outShape.remove(at: a) }
+        return Tensor(shape: outShape) { y in
+            scalars.withUnsafeBufferPointer { x in
+                guard let px = x.baseAddress, let py = y.baseAddress else { return }
+                switch ComputePath.current {
+                case .loop: ReductionKernels.argmaxLoop(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
+                case .vectorized: ReductionKernels.argmaxVectorized(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
+                }
+            }
+        }
+    }
+
+    /// Indices of the maxima along `axis`, as exact integers in a tensor (the
+    /// first maximum on ties, the first NaN if any). For `Ŷ` of shape
+    /// `(classes, m)`, `Ŷ.argmax(axis: 0)` are the predicted classes.
+    public func argmax(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        argExtremum(axis: axis, keepingDimensions: keepingDimensions, minimum: false)
+    }
+    /// Indices of the minima along `axis` (see ``argmax(axis:keepingDimensions:)``).
+    public func argmin(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        argExtremum(axis: axis, keepingDimensions: keepingDimensions, minimum: true)
+    }
+    /// The row-major index of the largest element.
+    public func argmax() -> Int { Int(Tensor(shape: [count], scalars: scalars).argmax(axis: 0).scalars[0]) }
+    /// The row-major index of the smallest element.
+    public func argmin() -> Int { Int(Tensor(shape: [count], scalars: scalars).argmin(axis: 0).scalars[0]) }
+}
+
+/// The inner product `Σᵢ aᵢbᵢ` of two tensors with the same number of
+/// elements (in row-major order): `z = dot(w, x) + b` of the notes.
+public func dot<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> S {
+    if a.count != b.count {
+        shapeFailure(ShapeError(operation: "dot", message: "element counts differ: \(format(a.shape)) · \(format(b.shape))"))
+    }
+    return a.scalars.withUnsafeBufferPointer { pa in
+        b.scalars.withUnsafeBufferPointer { pb in
+            guard let x = pa.baseAddress, let y = pb.baseAddress else { return 0 }
+            switch ComputePath.current {
+            case .loop: return ReductionKernels.dotLoop(x, y, a.count)
+            case .vectorized: return ReductionKernels.dotVectorized(x, y, a.count)
+            }
+        }
+    }
+}
+
+/// The outer product `aᵢbⱼ` of the elements of two tensors, shape `(a.count, b.count)`
+/// — what `a·aᵀ` gives for a `(5, 1)` column in the notes.
+public func outer<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    a.reshaped(to: [a.count, 1]) * b.reshaped(to: [1, b.count])
+}
