@@ -1,2 +1,6 @@
 import Tensors
-print(Tensor<Float>([[1, 2, 3], [4, 5, 6]]) + Tensor<Float>([100, 200, 300]))
+let x = Tensor<Double>([0.5, 1, 2, 700, -700, 1e-310])
+print(exp(x))
+print(log(x))
+print(tanh(x))
+print(sigmoid(x))

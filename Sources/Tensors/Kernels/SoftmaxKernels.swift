@@ -87,8 +87,9 @@ enum SoftmaxKernels {
         }
         let total = V(repeating: sums.sum())
         if log {
-            let shift = m + ln(total)
-            mapVectors(x, y, length) { (v: V) in v - shift }
+            // (x − m) − ln Σ, not x − (m + ln Σ): the latter cancels badly when |m| ≫ ln Σ.
+            let lnTotal = ln(total)
+            mapVectors(x, y, length) { (v: V) in (v - m) - lnTotal }
         } else {
             let scale = 1 / total
             mapVectors(UnsafePointer(y), y, length) { (v: V) in v * scale }
@@ -129,14 +130,16 @@ enum SoftmaxKernels {
         while j < n {
             let c = Swift.min(w, n - j)
             let sum = load(s, j, c)   // padding lanes are never stored
-            store(log ? load(m, j, c) + ln(sum) : 1 / sum, s, j, c)
+            store(log ? ln(sum) : 1 / sum, s, j, c)
             j += w
         }
         for k in 0..<length {
             var j = 0
             while j < n {
                 let c = Swift.min(w, n - j)
-                let r = log ? load(x + k * inner, j, c) - load(s, j, c) : load(y + k * inner, j, c) * load(s, j, c)
+                let r = log
+                    ? (load(x + k * inner, j, c) - load(m, j, c)) - load(s, j, c)
+                    : load(y + k * inner, j, c) * load(s, j, c)
                 store(r, y + k * inner, j, c)
                 j += w
             }

@@ -1,0 +1,132 @@
+import Foundation
+import Synchronization
+
+/// The micro-kernel variant the blocked GEMM uses.
+///
+/// Swift cannot see the CPU flags a module was compiled with, so the library
+/// ships each variant and picks one per process by timing them once
+/// (≈ 2 ms, at the first large product). Tile shapes are given for `Float`;
+/// `Double` tiles have half the columns (SIMD8<Double> / SIMD4<Double>).
+public enum GEMMKernel: String, CaseIterable, Sendable {
+    /// 12 × 32 tile of `SIMD16<Float>`, fused multiply-add — AVX-512 builds.
+    case fma12x32 = "fma-12x32"
+    /// 12 × 32 tile, separate multiply and add — builds without FMA code generation.
+    case mulAdd12x32 = "muladd-12x32"
+    /// 6 × 16 tile of `SIMD8<Float>`, fused multiply-add — AVX2-class register files.
+    case fma6x16 = "fma-6x16"
+    /// 6 × 16 tile, separate multiply and add.
+    case mulAdd6x16 = "muladd-6x16"
+
+    var rows: Int { self == .fma12x32 || self == .mulAdd12x32 ? 12 : 6 }
+    var isWide: Bool { rows == 12 }
+}
+
+/// Block sizes of the blocked GEMM, in one place (measured with `Benchmarks gemm`
+/// on the project machine: Zen 5, 48 KiB L1d, 1 MiB L2 per core, 32 MiB L3).
+///
+/// - `kc`: depth of a packed panel; a `kc × 2w` B̃ micro-panel plus a `kc × 12`
+///   Ã micro-panel stay in L1.
+/// - `mc`: rows of a packed Ã block (`mc × kc` stays in L2).
+/// - `nc`: columns of a packed B̃ panel (`kc × nc` stays in L3).
+struct GEMMBlocking {
+    let kc: Int
+    let mc: Int
+    let nc: Int
+
+    static func forKernel(_ kernel: GEMMKernel, scalarType: ScalarType) -> GEMMBlocking {
+        switch (scalarType, kernel.isWide) {
+        case (.float32, true): GEMMBlocking(kc: 384, mc: 144, nc: 3072)
+        case (.float32, false): GEMMBlocking(kc: 256, mc: 120, nc: 3072)
+        case (.float64, true): GEMMBlocking(kc: 256, mc: 96, nc: 2048)
+        case (.float64, false): GEMMBlocking(kc: 256, mc: 72, nc: 2048)
+        }
+    }
+}
+
+/// Process-wide GEMM settings: the micro-kernel choice and its override.
+public enum GEMMConfiguration {
+    /// Products with fewer multiply-adds (`m·n·k`) take the direct SIMD path:
+    /// no packing, no threads (measured crossover, `Benchmarks gemm`).
+    public static let directPathLimit = 40 * 40 * 40
+
+    /// Products with at least this many multiply-adds use several threads
+    /// (≈ 0.3 ms of single-core work; `swift-performance.md` §3).
+    public static let parallelLimit = 128 * 128 * 128
+
+    private static let selection = Mutex<GEMMKernel?>(nil)
+    private static let calibration = Mutex<[GEMMKernel: Double]>([:])
+
+    /// The micro-kernel in use. Chosen on first use by timing all variants,
+    /// unless the environment variable `TENSORS_GEMM_KERNEL` names one
+    /// (`fma-12x32`, `muladd-12x32`, `fma-6x16`, `muladd-6x16`) or a value is
+    /// assigned here — both make runs reproducible across machines.
+    public static var kernel: GEMMKernel {
+        get {
+            if let chosen = selection.withLock({ $0 }) { return chosen }
+            let chosen = ProcessInfo.processInfo.environment["TENSORS_GEMM_KERNEL"].flatMap(GEMMKernel.init(rawValue:))
+                ?? calibrate()
+            selection.withLock { $0 = $0 ?? chosen }
+            return selection.withLock { $0! }
+        }
+        set { selection.withLock { $0 = newValue } }
+    }
+
+    /// GFLOPS each variant reached during calibration (empty if it did not run).
+    public static var calibrationResults: [GEMMKernel: Double] { calibration.withLock { $0 } }
+
+    /// Times each Float micro-kernel on L1-resident packed panels and returns the fastest.
+    static func calibrate() -> GEMMKernel {
+        var results: [GEMMKernel: Double] = [:]
+        for kernel in GEMMKernel.allCases {
+            results[kernel] = measurePeak(kernel, seconds: 0.0005)
+        }
+        calibration.withLock { $0 = results }
+        return results.max { $0.value < $1.value }!.key
+    }
+
+    /// Micro-kernel GFLOPS for `Float` with packed panels in L1 (kc = 256), one thread.
+    static func measurePeak(_ kernel: GEMMKernel, seconds: Double) -> Double {
+        let kc = 256
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: 12 * kc)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: 32 * kc)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: 12 * 32)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(12 * kc) { a[i] = Float(i % 7) * 0.001 }
+        for i in 0..<(32 * kc) { b[i] = Float(i % 5) * 0.001 }
+        c.initialize(repeating: 0, count: 12 * 32)
+        var calls = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            for _ in 0..<64 {
+                BlockedGEMM.runMicroKernel(kernel, kc, UnsafePointer(a), UnsafePointer(b), c, 32, 1,
+                                           rows: kernel.rows, columns: kernel.isWide ? 32 : 16)
+            }
+            calls += 64
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        } while elapsed < seconds
+        let flopsPerCall = 2.0 * Double(kc) * Double(kernel.rows) * Double(kernel.isWide ? 32 : 16)
+        return Double(calls) * flopsPerCall / elapsed / 1e9
+    }
+
+    /// The measured FMA peak of one core: the chosen micro-kernel in L1 for `seconds`.
+    public static func measuredSingleCorePeak(seconds: Double = 0.2) -> Double {
+        measurePeak(kernel, seconds: seconds)
+    }
+}
+
+/// Reusable, 64-byte aligned scratch buffers for packing, so steady-state
+/// products allocate nothing. Each caller takes a buffer for the duration of
+/// one packed block and gives it back.
+final class PackingBufferPool: Sendable {
+    static let shared = PackingBufferPool()
+    private let free = Mutex<[Int: [SendablePointer<UnsafeMutableRawPointer>]]>([:])
+
+    func withBuffer<R>(bytes: Int, _ body: (UnsafeMutableRawPointer) -> R) -> R {
+        let size = max(64, (bytes + 63) & ~63)
+        let buffer = free.withLock { $0[size]?.popLast() }
+            ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
+        defer { free.withLock { $0[size, default: []].append(buffer) } }
+        return body(buffer.pointer)
+    }
+}

@@ -1,0 +1,174 @@
+// Register micro-kernels of the blocked GEMM (BLIS's innermost loop).
+//
+// Each computes a rows × 2w tile of C from packed panels: per step p it loads
+// two vectors of B̃ (2w columns), broadcasts each of the tile's rows of Ã, and
+// does one multiply-add per accumulator. The 12-row tile keeps 24 vector
+// accumulators (+ 2 B vectors + 1 broadcast = 27 of AVX-512's 32 registers);
+// the 6-row tile keeps 12 (for AVX2's 16 registers).
+// Written generically over the vector type and the multiply-add form; every
+// use is specialized (Float: SIMD16 or SIMD8; Double: SIMD8 or SIMD4).
+
+/// How a micro-kernel forms `acc + a·b`.
+protocol MultiplyAdd {
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint
+}
+
+/// One rounding per lane (`vfmadd`): fastest when the module is compiled for a
+/// CPU with FMA; without such flags every lane becomes a libm `fma` call.
+enum FusedMultiplyAdd: MultiplyAdd {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+        acc.addingProduct(a, b)
+    }
+}
+
+/// Separate multiply and add (Swift never fuses them): fast in every build.
+enum SeparateMultiplyAdd: MultiplyAdd {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+        acc + a * b
+    }
+}
+
+enum MicroKernels {
+    /// C[0..<12, 0..<2w] += α·Ã·B̃ for one packed 12-row panel of A and one
+    /// 2w-column panel of B (w = V.scalarCount): 24 vector accumulators.
+    /// Edge tiles (`rows < 12` or `columns < 2w`) go through a local tile.
+    @inline(__always)
+    static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V(), c8_0 = V(), c8_1 = V(), c9_0 = V(), c9_1 = V(), c10_0 = V(), c10_1 = V(), c11_0 = V(), c11_1 = V()
+        var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        let aStride = 12 * MemoryLayout<V.Scalar>.stride, bStride = 2 * w * MemoryLayout<V.Scalar>.stride
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
+            let a0 = V(repeating: pa.load(fromByteOffset: 0 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            let a1 = V(repeating: pa.load(fromByteOffset: 1 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            let a2 = V(repeating: pa.load(fromByteOffset: 2 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            let a3 = V(repeating: pa.load(fromByteOffset: 3 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            let a4 = V(repeating: pa.load(fromByteOffset: 4 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+            let a5 = V(repeating: pa.load(fromByteOffset: 5 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+            let a6 = V(repeating: pa.load(fromByteOffset: 6 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c6_0 = F.multiplyAdd(c6_0, a6, b0); c6_1 = F.multiplyAdd(c6_1, a6, b1)
+            let a7 = V(repeating: pa.load(fromByteOffset: 7 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c7_0 = F.multiplyAdd(c7_0, a7, b0); c7_1 = F.multiplyAdd(c7_1, a7, b1)
+            let a8 = V(repeating: pa.load(fromByteOffset: 8 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c8_0 = F.multiplyAdd(c8_0, a8, b0); c8_1 = F.multiplyAdd(c8_1, a8, b1)
+            let a9 = V(repeating: pa.load(fromByteOffset: 9 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c9_0 = F.multiplyAdd(c9_0, a9, b0); c9_1 = F.multiplyAdd(c9_1, a9, b1)
+            let a10 = V(repeating: pa.load(fromByteOffset: 10 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c10_0 = F.multiplyAdd(c10_0, a10, b0); c10_1 = F.multiplyAdd(c10_1, a10, b1)
+            let a11 = V(repeating: pa.load(fromByteOffset: 11 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c11_0 = F.multiplyAdd(c11_0, a11, b0); c11_1 = F.multiplyAdd(c11_1, a11, b1)
+            pa += aStride
+            pb += bStride
+        }
+        let scale = V(repeating: alpha)
+        if rows == 12 && columns == 2 * w {
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w)
+            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w)
+            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w)
+            update(c + 6 * ldc, c6_0 * scale, c6_1 * scale, w)
+            update(c + 7 * ldc, c7_0 * scale, c7_1 * scale, w)
+            update(c + 8 * ldc, c8_0 * scale, c8_1 * scale, w)
+            update(c + 9 * ldc, c9_0 * scale, c9_1 * scale, w)
+            update(c + 10 * ldc, c10_0 * scale, c10_1 * scale, w)
+            update(c + 11 * ldc, c11_0 * scale, c11_1 * scale, w)
+        } else {
+            withUnsafeTemporaryAllocation(of: V.self, capacity: 24) { tile in
+                tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
+                tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
+                tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
+                tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
+                tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
+                tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
+                tile[12] = c6_0 * scale; tile[13] = c6_1 * scale
+                tile[14] = c7_0 * scale; tile[15] = c7_1 * scale
+                tile[16] = c8_0 * scale; tile[17] = c8_1 * scale
+                tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
+                tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
+                tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
+                for r in 0..<rows {
+                    for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                }
+            }
+        }
+    }
+
+    /// C[0..<6, 0..<2w] += α·Ã·B̃ for one packed 6-row panel of A and one
+    /// 2w-column panel of B (w = V.scalarCount): 12 vector accumulators.
+    /// Edge tiles (`rows < 6` or `columns < 2w`) go through a local tile.
+    @inline(__always)
+    static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
+        var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        let aStride = 6 * MemoryLayout<V.Scalar>.stride, bStride = 2 * w * MemoryLayout<V.Scalar>.stride
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
+            let a0 = V(repeating: pa.load(fromByteOffset: 0 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            let a1 = V(repeating: pa.load(fromByteOffset: 1 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            let a2 = V(repeating: pa.load(fromByteOffset: 2 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            let a3 = V(repeating: pa.load(fromByteOffset: 3 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            let a4 = V(repeating: pa.load(fromByteOffset: 4 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+            let a5 = V(repeating: pa.load(fromByteOffset: 5 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+            pa += aStride
+            pb += bStride
+        }
+        let scale = V(repeating: alpha)
+        if rows == 6 && columns == 2 * w {
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w)
+            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w)
+            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w)
+        } else {
+            withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+                tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
+                tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
+                tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
+                tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
+                tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
+                tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
+                for r in 0..<rows {
+                    for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                }
+            }
+        }
+    }
+
+    /// `c[0..<2w] += (u, v)`
+    @inline(__always)
+    static func update<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ u: V, _ v: V, _ w: Int) where V.Scalar: FloatingPoint {
+        let p = UnsafeMutableRawPointer(c)
+        let stride = w * MemoryLayout<V.Scalar>.stride
+        p.storeBytes(of: p.loadUnaligned(as: V.self) + u, as: V.self)
+        p.storeBytes(of: p.loadUnaligned(fromByteOffset: stride, as: V.self) + v, toByteOffset: stride, as: V.self)
+    }
+}

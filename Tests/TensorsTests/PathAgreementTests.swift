@@ -1,0 +1,111 @@
+import Tensors
+import XCTest
+
+/// Every operation on the loop path and on the vectorized path, on random
+/// shapes whose sizes are not multiples of the SIMD width, must agree within
+/// the stated tolerances (summation order differs between paths).
+final class PathAgreementTests: XCTestCase {
+    static let shapes: [[Int]] = [[1], [7], [17], [33, 5], [3, 1, 19], [2, 3, 4, 5], [1, 1], [0, 3], [130, 9], [4, 300]]
+
+    func bothPaths<S: TensorScalar>(_ f: () -> Tensor<S>) -> (Tensor<S>, Tensor<S>) {
+        (withComputePath(.loop, f), withComputePath(.vectorized, f))
+    }
+
+    func compare<S: TensorScalar>(_ name: String, relative: Double, _ f: () -> Tensor<S>) {
+        let (l, v) = bothPaths(f)
+        assertClose(v, l.scalars.map(Double.init), shape: l.shape, relative: relative, absolute: relative, name)
+    }
+
+    func testUnaryOperations() {
+        var g = RandomGenerator(seed: 1)
+        for shape in Self.shapes {
+            let x: Tensor<Float> = randomTensor(shape, &g, scale: 3)
+            let positive = abs(x) + 0.01
+            let tag = "\(shape)"
+            compare("exp \(tag)", relative: 3e-7) { exp(x) }
+            compare("log \(tag)", relative: 3e-7) { log(positive) }
+            compare("sqrt \(tag)", relative: 0) { sqrt(positive) }
+            compare("tanh \(tag)", relative: 3e-7) { tanh(x) }
+            compare("sigmoid \(tag)", relative: 3e-7) { sigmoid(x) }
+            compare("relu \(tag)", relative: 0) { relu(x) }
+            compare("leakyRelu \(tag)", relative: 0) { leakyRelu(x, slope: 0.2) }
+            compare("square \(tag)", relative: 0) { square(x) }
+            compare("abs \(tag)", relative: 0) { abs(x) }
+            compare("reciprocal \(tag)", relative: 0) { reciprocal(positive) }
+            compare("negate \(tag)", relative: 0) { -x }
+            compare("clip \(tag)", relative: 0) { clip(x, lower: -1, upper: 0.5) }
+            compare("pow 3 \(tag)", relative: 1e-6) { pow(x, 3) }
+            compare("pow -2 \(tag)", relative: 1e-6) { pow(positive, -2) }
+            compare("pow 1.7 \(tag)", relative: 2e-6) { pow(positive, 1.7) }
+            compare("sigmoid' \(tag)", relative: 1e-6) { sigmoidDerivative(x) }
+            compare("tanh' \(tag)", relative: 1e-5) { tanhDerivative(x) }
+            compare("relu' \(tag)", relative: 0) { reluDerivative(x) }
+            compare("leakyRelu' \(tag)", relative: 0) { leakyReluDerivative(x) }
+        }
+    }
+
+    func testBroadcastingOnRandomShapes() {
+        var g = RandomGenerator(seed: 2)
+        let pairs: [([Int], [Int])] = [
+            ([37], [37]), ([5, 19], [5, 1]), ([5, 19], [19]), ([1, 19], [7, 1]), ([3, 4, 17], [4, 1]),
+            ([2, 1, 17], [1, 5, 1]), ([300, 70], [300, 1]), ([], [9, 3]), ([1030], []), ([6, 0], [6, 1]),
+        ]
+        for (sa, sb) in pairs {
+            let a: Tensor<Double> = randomTensor(sa, &g), b: Tensor<Double> = randomTensor(sb, &g) + 3
+            compare("+ \(sa) \(sb)", relative: 0) { a + b }
+            compare("- \(sa) \(sb)", relative: 0) { a - b }
+            compare("* \(sa) \(sb)", relative: 0) { a * b }
+            compare("/ \(sa) \(sb)", relative: 0) { a / b }
+            compare("max \(sa) \(sb)", relative: 0) { max(a, b) }
+            compare("< \(sa) \(sb)", relative: 0) { a .< b }
+        }
+    }
+
+    func testReductionsSoftmaxAndDataMovement() {
+        var g = RandomGenerator(seed: 3)
+        for shape in Self.shapes where !shape.contains(0) {
+            let x: Tensor<Float> = randomTensor(shape, &g)
+            for axis in 0..<shape.count {
+                let tag = "\(shape) axis \(axis)"
+                compare("sum \(tag)", relative: 1e-5) { x.sum(axis: axis) }
+                compare("max \(tag)", relative: 0) { x.max(axis: axis, keepingDimensions: true) }
+                compare("min \(tag)", relative: 0) { x.min(axis: axis) }
+                compare("argmax \(tag)", relative: 0) { x.argmax(axis: axis) }
+                compare("argmin \(tag)", relative: 0) { x.argmin(axis: axis) }
+                compare("variance \(tag)", relative: 1e-5) { x.variance(axis: axis) }
+                compare("norm \(tag)", relative: 1e-5) { x.norm(axis: axis) }
+                compare("norm1 \(tag)", relative: 1e-5) { x.norm(.l1, axis: axis) }
+                compare("normInf \(tag)", relative: 0) { x.norm(.infinity, axis: axis) }
+                compare("softmax \(tag)", relative: 1e-6) { softmax(x, axis: axis) }
+                compare("logSoftmax \(tag)", relative: 1e-5) { logSoftmax(x, axis: axis) }
+                compare("slice \(tag)", relative: 0) { x.slice(axis: axis, 0..<Swift.max(1, shape[axis] / 2)) }
+                compare("gather \(tag)", relative: 0) { x.gathering([shape[axis] - 1, 0], axis: axis) }
+                compare("concatenate \(tag)", relative: 0) { Tensor.concatenate([x, x], axis: axis) }
+            }
+            if shape.count >= 2 {
+                compare("transpose \(shape)", relative: 0) { x.transposed() }
+                compare("permute \(shape)", relative: 0) { x.permuted(Array((1..<shape.count)) + [0]) }
+            }
+            let (l, v) = (withComputePath(.loop) { x.sum() }, withComputePath(.vectorized) { x.sum() })
+            XCTAssertEqual(Double(v), Double(l), accuracy: 1e-4 * Double(x.count), "sum \(shape)")
+            let (dl, dv) = (withComputePath(.loop) { dot(x, x) }, withComputePath(.vectorized) { dot(x, x) })
+            XCTAssertEqual(dv, dl, accuracy: 1e-5 * dl, "dot \(shape)")
+        }
+    }
+
+    /// Large inputs cross the parallel threshold; results must not depend on the thread count.
+    func testResultsDoNotDependOnThreadCount() {
+        var g = RandomGenerator(seed: 4)
+        let x: Tensor<Float> = randomTensor([700, 1300], &g)
+        let b: Tensor<Float> = randomTensor([700, 1], &g)
+        func run() -> [Tensor<Float>] {
+            [x + b, exp(x), tanh(x), x.sum(axis: 1), x.sum(axis: 0), softmax(x, axis: 0), softmax(x, axis: 1),
+             Tensor([x.sum(), dot(x, x), x.variance()]), x.transposed(), x.argmax(axis: 0)]
+        }
+        let one = Parallelism.withMaxThreads(1, run)
+        let two = Parallelism.withMaxThreads(2, run)
+        for (a, b) in zip(one, two) {
+            XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Tensors
+import XCTest
+
+/// Reductions against numpy (`Reference/make_reference.py`) on both paths.
+final class ReductionTests: XCTestCase {
+    func testNumpyReferenceCases() {
+        for (index, c) in Reference.shared.reductions.enumerated() {
+            onBothPaths { path in
+                let x = Tensor<Double>(shape: c.shape, scalars: c.x)
+                let tag = "case \(index) \(c.shape) (\(path))"
+                XCTAssertEqual(x.sum(), c.sum, accuracy: 1e-12, tag)
+                XCTAssertEqual(x.mean(), c.mean, accuracy: 1e-12, tag)
+                XCTAssertEqual(x.max(), c.max, tag)
+                XCTAssertEqual(x.variance(), c.var, accuracy: 1e-12, tag)
+                XCTAssertEqual(x.norm(), c.norm, accuracy: 1e-12, tag)
+                for r in c.axes {
+                    var kept = c.shape
+                    kept[r.axis] = 1
+                    var dropped = c.shape
+                    dropped.remove(at: r.axis)
+                    let t = "\(tag) axis \(r.axis)"
+                    assertClose(x.sum(axis: r.axis, keepingDimensions: true), r.sum, shape: kept, relative: 1e-12, t)
+                    assertClose(x.sum(axis: r.axis), r.sum, shape: dropped, relative: 1e-12, t)
+                    assertClose(x.mean(axis: r.axis, keepingDimensions: true), r.mean, shape: kept, relative: 1e-12, t)
+                    assertClose(x.max(axis: r.axis, keepingDimensions: true), r.max, shape: kept, relative: 0, absolute: 0, t)
+                    assertClose(x.min(axis: r.axis, keepingDimensions: true), r.min, shape: kept, relative: 0, absolute: 0, t)
+                    assertClose(x.argmax(axis: r.axis), r.argmax.map(Double.init), shape: dropped, relative: 0, absolute: 0, t)
+                    assertClose(x.variance(axis: r.axis, keepingDimensions: true), r.var, shape: kept, relative: 1e-12, absolute: 1e-12, t)
+                    assertClose(x.norm(axis: r.axis, keepingDimensions: true), r.norm, shape: kept, relative: 1e-12, t)
+                }
+            }
+        }
+    }
+
+    func testSoftmaxValues() {
+        onBothPaths { path in
+            // Columns are examples: softmax over axis 0. By hand: e^[1,2,3] / Σ.
+            let z = Tensor<Double>([[1, 1000], [2, 1000], [3, -1000]])
+            let s = softmax(z, axis: 0)
+            let e = [1.0, 2, 3].map { Foundation.exp($0 - 3) }
+            let total = e.reduce(0, +)
+            assertClose(s, [e[0] / total, 0.5, e[1] / total, 0.5, e[2] / total, 0], shape: [3, 2], relative: 1e-14, "\(path)")
+            // Stable at ±1000 where a naive exp overflows.
+            let ls = logSoftmax(z, axis: 0)
+            XCTAssertEqual(ls[0, 1], -Foundation.log(2.0), accuracy: 1e-14)
+            XCTAssertEqual(ls[2, 1], -2000 - Foundation.log(2.0), accuracy: 1e-10)
+            assertClose(s.sum(axis: 0), [1, 1], relative: 1e-14, "\(path)")
+        }
+    }
+
+    func testArgmaxTiesAndNaN() {
+        onBothPaths { path in
+            let x = Tensor<Float>([[1, 5, 5, 0], [.nan, 2, .nan, 9]])
+            assertClose(x.argmax(axis: 1), [1, 0], "first maximum; first NaN (\(path))")
+            XCTAssertEqual(x.argmax(), 4)
+            XCTAssertEqual(Tensor<Float>([3, -1, 7, -1]).argmin(), 1)
+        }
+    }
+}

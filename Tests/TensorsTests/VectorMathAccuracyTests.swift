@@ -1,0 +1,101 @@
+import Foundation
+import Tensors
+import XCTest
+
+/// Accuracy of the vectorized transcendentals against libm evaluated in
+/// `Double` (for `Float`) or `Double` libm (for `Double`, itself < 1 ulp), in
+/// units in the last place of the result type. Inputs cover a wide geometric
+/// grid of both signs (including subnormals and huge magnitudes), a dense
+/// linear grid around 0, and the special values 0, −0, ±∞ and NaN.
+final class VectorMathAccuracyTests: XCTestCase {
+    static func inputs<S: TensorScalar>(_: S.Type, limit: Double) -> [S] {
+        var xs: [S] = [0, -0.0, 1, -1]
+        var m = Double(S.leastNonzeroMagnitude)
+        while m < limit {
+            xs.append(S(m)); xs.append(S(-m))
+            m = Swift.max(m * 1.0137, m.nextUp.nextUp)   // plain ×1.0137 stalls on subnormals
+        }
+        for i in -20_000...20_000 { xs.append(S(Double(i) * 0.00137)) }
+        return xs
+    }
+
+    /// Max error in ulps of `S` between `actual` and the exact-ish `reference`.
+    static func maxUlpError<S: TensorScalar>(_ xs: [S], _ actual: [S], _ reference: (Double) -> Double) -> (Double, S) {
+        var worst = 0.0, at: S = 0
+        for (x, y) in zip(xs, actual) {
+            let r = reference(Double(x))
+            if r.isNaN { XCTAssertTrue(y.isNaN, "expected NaN at \(x), got \(y)"); continue }
+            let rs = S(r)
+            if rs.isInfinite || y.isInfinite {
+                XCTAssertEqual(y, rs, "at \(x)"); continue
+            }
+            let ulp = Swift.max(Double(rs.ulp), Double(S.leastNonzeroMagnitude))
+            let error = Swift.abs(Double(y) - r) / ulp
+            if error > worst { worst = error; at = x }
+        }
+        return (worst, at)
+    }
+
+    func check<S: TensorScalar>(
+        _ name: String, _ type: S.Type, limit: Double, bound: Double,
+        _ f: (Tensor<S>) -> Tensor<S>, _ reference: @escaping (Double) -> Double,
+        domain: (Double) -> Bool = { _ in true }
+    ) {
+        let xs = Self.inputs(S.self, limit: limit).filter { domain(Double($0)) }
+        let ys = f(Tensor(xs)).scalars
+        let (error, at) = Self.maxUlpError(xs, ys, reference)
+        print("accuracy \(name)<\(S.self)>: max \(String(format: "%.2f", error)) ulp at x = \(at) over \(xs.count) inputs")
+        XCTAssertLessThanOrEqual(error, bound, "\(name)<\(S.self)> worst at \(at)")
+    }
+
+    func testFloatAccuracy() {
+        check("exp", Float.self, limit: 200, bound: 2, exp, Foundation.exp)
+        check("log", Float.self, limit: 3.4e38, bound: 2, log, Foundation.log, domain: { $0 > 0 })
+        check("tanh", Float.self, limit: 3.4e38, bound: 3, tanh, Foundation.tanh)
+        check("sigmoid", Float.self, limit: 3.4e38, bound: 4, sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
+    }
+
+    func testDoubleAccuracy() {
+        check("exp", Double.self, limit: 1000, bound: 2, exp, Foundation.exp)
+        check("log", Double.self, limit: 1.7e308, bound: 2, log, Foundation.log, domain: { $0 > 0 })
+        check("tanh", Double.self, limit: 1.7e308, bound: 3, tanh, Foundation.tanh)
+        check("sigmoid", Double.self, limit: 1.7e308, bound: 4, sigmoid) { x in
+            x < 0 ? Foundation.exp(x) / (1 + Foundation.exp(x)) : 1 / (1 + Foundation.exp(-x))
+        }
+    }
+
+    func testSpecialValues() {
+        let special = Tensor<Float>([0, -0.0, .infinity, -.infinity, .nan, -1, Float.leastNonzeroMagnitude])
+        let e = exp(special).scalars
+        XCTAssertEqual(Array(e[0..<4]), [1, 1, .infinity, 0])
+        XCTAssertTrue(e[4].isNaN)
+        let l = log(special).scalars
+        XCTAssertEqual(Array(l[0..<3]), [-.infinity, -.infinity, .infinity])
+        XCTAssertTrue(l[3].isNaN && l[4].isNaN && l[5].isNaN)
+        XCTAssertEqual(Double(l[6]), Foundation.log(Double(Float.leastNonzeroMagnitude)), accuracy: 1e-4)
+        let t = tanh(special).scalars
+        XCTAssertEqual(Array(t[0..<4]), [0, 0, 1, -1])
+        XCTAssertEqual(t[1].sign, .minus, "tanh(-0) = -0")
+        XCTAssertTrue(t[4].isNaN)
+        let s = sigmoid(special).scalars
+        XCTAssertEqual(Array(s[0..<4]), [0.5, 0.5, 1, 0])
+        XCTAssertTrue(s[4].isNaN)
+        // σ(−100) = 3.72e-44 is a Float subnormal; it keeps its value instead of flushing to 0.
+        XCTAssertEqual(Double(sigmoid(Tensor<Float>([-100])).scalars[0]), Foundation.exp(-100.0), accuracy: 2e-45)
+    }
+
+    /// TC-D6/D7/D8: activation values and derivatives at z = 10, −10, 0.
+    func testActivationDerivativesFromTheNotes() {
+        onBothPaths { path in
+            let z = Tensor<Double>([10, -10, 0])
+            assertClose(sigmoid(z), [1 / (1 + Foundation.exp(-10.0)), 1 / (1 + Foundation.exp(10.0)), 0.5], relative: 1e-14, "\(path)")
+            assertClose(sigmoidDerivative(z), [4.5395807735951673e-05, 4.5395807735907655e-05, 0.25], relative: 1e-9, "\(path)")
+            assertClose(tanhDerivative(z), [8.2446144e-09, 8.2446144e-09, 1], relative: 1e-6, "\(path)")
+            let r = Tensor<Double>([-2, 0, 3])
+            assertClose(relu(r), [0, 0, 3], "\(path)")
+            assertClose(reluDerivative(r), [0, 1, 1], "\(path)")
+            assertClose(leakyRelu(r), [-0.02, 0, 3], relative: 1e-15, "\(path)")
+            assertClose(leakyReluDerivative(r), [0.01, 1, 1], "\(path)")
+        }
+    }
+}
