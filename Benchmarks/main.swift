@@ -1,6 +1,36 @@
+import Foundation
 import Tensors
-let x = Tensor<Double>([0.5, 1, 2, 700, -700, 1e-310])
-print(exp(x))
-print(log(x))
-print(tanh(x))
-print(sigmoid(x))
+
+// Benchmarks [suite…] [--json] [--quick]
+// Suites: vectorization, elementwise, gemm (default: all). Build in release with
+//   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
+
+let arguments = CommandLine.arguments.dropFirst()
+let allSuites = ["vectorization", "elementwise", "gemm"]
+var suites = arguments.filter { !$0.hasPrefix("--") }
+if let unknown = suites.first(where: { !allSuites.contains($0) }) {
+    FileHandle.standardError.write("unknown suite '\(unknown)'; choose from \(allSuites.joined(separator: ", "))\n".data(using: .utf8)!)
+    exit(2)
+}
+if suites.isEmpty { suites = allSuites }
+var harness = Harness(quick: arguments.contains("--quick"), json: arguments.contains("--json"))
+
+#if DEBUG
+harness.note("warning: debug build — numbers are meaningless; use swift run -c release …")
+#endif
+harness.note("threads: \(Parallelism.maxThreads) (active processors \(ProcessInfo.processInfo.activeProcessorCount)); "
+    + "GEMM kernel: \(GEMMConfiguration.kernel.rawValue) "
+    + "(calibration GFLOPS: \(GEMMConfiguration.calibrationResults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")))")
+
+for suite in suites {
+    switch suite {
+    case "vectorization": vectorizationSuite(&harness)
+    case "elementwise": elementwiseSuite(&harness)
+    case "gemm": gemmSuite(&harness)
+    default: break
+    }
+}
+
+if harness.json {
+    print("[" + harness.results.map(\.json).joined(separator: ",\n") + "]")
+}

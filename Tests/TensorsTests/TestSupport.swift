@@ -64,3 +64,12 @@ func onBothPaths(_ body: (ComputePath) throws -> Void) rethrows {
 func randomTensor<S: TensorScalar>(_ shape: [Int], _ g: inout RandomGenerator, scale: S = 1) -> Tensor<S> {
     Tensor<S>(randomNormal: shape, standardDeviation: scale, generator: &g)
 }
+
+/// Debug builds run SIMD code 270–800× slower (`swift-performance.md` §6), so
+/// the largest problem sizes run only in release test builds (the README's
+/// test command, which CI runs too); debug runs the same checks on smaller sizes.
+#if DEBUG
+let isReleaseBuild = false
+#else
+let isReleaseBuild = true
+#endif

@@ -159,34 +159,51 @@ enum ReductionKernels {
         }
     }
 
-    /// `op` over `n` contiguous elements, four vector accumulators wide.
+    /// `op` over `n` contiguous elements, four vector accumulators wide. The
+    /// switch on `op` sits outside the loops so each loop is specialized.
     @inline(__always)
     static func contiguous<V: SIMD>(
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type
     ) -> V.Scalar where V.Scalar: TensorScalar {
+        switch op {
+        case .sum: return fold(x, n, 0, V.self) { $0 + $1 } merge: { $0 + $1 } finish: { $0.sum() }
+        case .sumOfSquares: return fold(x, n, 0, V.self) { $0 + $1 * $1 } merge: { $0 + $1 } finish: { $0.sum() }
+        case .sumOfMagnitudes:
+            return fold(x, n, 0, V.self) { $0 + $1.replacing(with: -$1, where: $1 .< 0) } merge: { $0 + $1 } finish: { $0.sum() }
+        case .maximum, .minimum, .maxMagnitude:
+            let merge: ReductionOperation = op == .minimum ? .minimum : .maximum
+            return fold(x, n, op.identity(V.Scalar.self), V.self) { op.combine($0, $1) } merge: { merge.combine($0, $1) }
+                finish: { merge.finish($0) }
+        }
+    }
+
+    @inline(__always)
+    static func fold<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ n: Int, _ identity: V.Scalar, _: V.Type,
+        _ combine: (V, V) -> V, merge: (V, V) -> V, finish: (V) -> V.Scalar
+    ) -> V.Scalar where V.Scalar: TensorScalar {
         let w = V.scalarCount
-        let identity = V(repeating: op.identity(V.Scalar.self))
-        var a0 = identity, a1 = identity, a2 = identity, a3 = identity
+        let start = V(repeating: identity)
+        var a0 = start, a1 = start, a2 = start, a3 = start
         var i = 0
         @inline(__always) func load(_ i: Int) -> V { UnsafeRawPointer(x + i).loadUnaligned(as: V.self) }
         while i + 4 * w <= n {
-            a0 = op.combine(a0, load(i))
-            a1 = op.combine(a1, load(i + w))
-            a2 = op.combine(a2, load(i + 2 * w))
-            a3 = op.combine(a3, load(i + 3 * w))
+            a0 = combine(a0, load(i))
+            a1 = combine(a1, load(i + w))
+            a2 = combine(a2, load(i + 2 * w))
+            a3 = combine(a3, load(i + 3 * w))
             i += 4 * w
         }
         while i + w <= n {
-            a0 = op.combine(a0, load(i))
+            a0 = combine(a0, load(i))
             i += w
         }
         if i < n {
-            var v = identity
+            var v = start
             for j in 0..<(n - i) { v[j] = x[i + j] }
-            a1 = op.combine(a1, v)
+            a1 = combine(a1, v)
         }
-        let merge = op.partialCombiner
-        return op.partialCombiner.finish(merge.combine(merge.combine(a0, a1), merge.combine(a2, a3)))
+        return finish(merge(merge(a0, a1), merge(a2, a3)))
     }
 
     /// `out[j] = out[j] ⊕ x[j]` for `j < n`.
@@ -194,17 +211,31 @@ enum ReductionKernels {
     static func accumulate<V: SIMD>(
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
     ) where V.Scalar: TensorScalar {
+        switch op {
+        case .sum: accumulate(x, out, n, V.self) { $0 + $1 }
+        case .sumOfSquares: accumulate(x, out, n, V.self) { $0 + $1 * $1 }
+        case .sumOfMagnitudes: accumulate(x, out, n, V.self) { $0 + $1.replacing(with: -$1, where: $1 .< 0) }
+        case .maximum, .minimum, .maxMagnitude: accumulate(x, out, n, V.self) { op.combine($0, $1) }
+        }
+    }
+
+    @inline(__always)
+    static func accumulate<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type, _ combine: (V, V) -> V
+    ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var j = 0
         while j + w <= n {
             let acc = UnsafeRawPointer(out + j).loadUnaligned(as: V.self)
             let v = UnsafeRawPointer(x + j).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(out + j).storeBytes(of: op.combine(acc, v), as: V.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: combine(acc, v), as: V.self)
             j += w
         }
-        while j < n {
-            out[j] = op.combine(out[j], x[j])
-            j += 1
+        if j < n {
+            var acc = V(), v = V()
+            for l in 0..<(n - j) { acc[l] = out[j + l]; v[l] = x[j + l] }
+            let r = combine(acc, v)
+            for l in 0..<(n - j) { out[j + l] = r[l] }
         }
     }
 

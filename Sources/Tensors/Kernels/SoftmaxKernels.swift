@@ -29,19 +29,17 @@ enum SoftmaxKernels {
     ) {
         switch S.scalarType {
         case .float32:
-            typed(cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, log,
-                  FloatMath.exp, FloatMath.log)
+            typed(cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, log, FloatVector.self)
         case .float64:
-            typed(cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, log,
-                  DoubleMath.exp, DoubleMath.log)
+            typed(cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, log, DoubleVector.self)
         }
     }
 
     @inline(__always)
-    static func typed<V: SIMD>(
+    static func typed<V: TranscendentalVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ outer: Int, _ length: Int, _ inner: Int,
-        _ log: Bool, _ exp: (V) -> V, _ ln: (V) -> V
-    ) where V.Scalar: TensorScalar {
+        _ log: Bool, _: V.Type
+    ) {
         let px = SendablePointer(x), py = SendablePointer(y)
         let columns = inner == 1 ? 1 : 256
         let pieces = (inner + columns - 1) / columns
@@ -50,10 +48,10 @@ enum SoftmaxKernels {
             let n = Swift.min(columns, inner - start)
             let xs = px.pointer + o * length * inner + start, ys = py.pointer + o * length * inner + start
             if inner == 1 {
-                row(xs, ys, length, log, exp, ln)
+                row(xs, ys, length, log, V.self)
             } else {
                 withUnsafeTemporaryAllocation(of: V.Scalar.self, capacity: 2 * columns) { buffer in
-                    columnsBlock(xs, ys, length, inner, n, log, buffer.baseAddress!, exp, ln)
+                    columnsBlock(xs, ys, length, inner, n, log, buffer.baseAddress!, V.self)
                 }
             }
         }
@@ -61,10 +59,9 @@ enum SoftmaxKernels {
 
     /// One contiguous row of `length` elements.
     @inline(__always)
-    static func row<V: SIMD>(
-        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ log: Bool,
-        _ exp: (V) -> V, _ ln: (V) -> V
-    ) where V.Scalar: TensorScalar {
+    static func row<V: TranscendentalVector>(
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ log: Bool, _: V.Type
+    ) {
         let m = V(repeating: ReductionKernels.contiguous(.maximum, x, length, V.self))
         var sums = V()
         let w = V.scalarCount
@@ -73,7 +70,7 @@ enum SoftmaxKernels {
             let n = Swift.min(w, length - i)
             var v = m   // padding lanes give e⁰ = 1 and are masked out below
             if n == w { v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self) } else { for l in 0..<n { v[l] = x[i + l] } }
-            let e = exp(v - m)
+            let e = V.exp(v - m)
             if n == w {
                 sums += e
                 if !log { UnsafeMutableRawPointer(y + i).storeBytes(of: e, as: V.self) }
@@ -88,7 +85,7 @@ enum SoftmaxKernels {
         let total = V(repeating: sums.sum())
         if log {
             // (x − m) − ln Σ, not x − (m + ln Σ): the latter cancels badly when |m| ≫ ln Σ.
-            let lnTotal = ln(total)
+            let lnTotal = V.log(total)
             mapVectors(x, y, length) { (v: V) in (v - m) - lnTotal }
         } else {
             let scale = 1 / total
@@ -98,10 +95,10 @@ enum SoftmaxKernels {
 
     /// `n` adjacent columns (stride `inner` between rows), vectorized across columns.
     @inline(__always)
-    static func columnsBlock<V: SIMD>(
+    static func columnsBlock<V: TranscendentalVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ inner: Int, _ n: Int,
-        _ log: Bool, _ scratch: UnsafeMutablePointer<V.Scalar>, _ exp: (V) -> V, _ ln: (V) -> V
-    ) where V.Scalar: TensorScalar {
+        _ log: Bool, _ scratch: UnsafeMutablePointer<V.Scalar>, _: V.Type
+    ) {
         let m = scratch, s = scratch + n
         for j in 0..<n { m[j] = -.infinity; s[j] = 0 }
         for k in 0..<length { ReductionKernels.accumulate(.maximum, x + k * inner, m, n, V.self) }
@@ -120,7 +117,7 @@ enum SoftmaxKernels {
             var j = 0
             while j < n {
                 let c = Swift.min(w, n - j)
-                let e = exp(load(x + k * inner, j, c) - load(m, j, c))
+                let e = V.exp(load(x + k * inner, j, c) - load(m, j, c))
                 store(load(s, j, c) + e, s, j, c)
                 if !log { store(e, y + k * inner, j, c) }
                 j += w
@@ -130,7 +127,7 @@ enum SoftmaxKernels {
         while j < n {
             let c = Swift.min(w, n - j)
             let sum = load(s, j, c)   // padding lanes are never stored
-            store(log ? ln(sum) : 1 / sum, s, j, c)
+            store(log ? V.log(sum) : 1 / sum, s, j, c)
             j += w
         }
         for k in 0..<length {

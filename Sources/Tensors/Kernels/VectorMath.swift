@@ -232,3 +232,21 @@ enum DoubleMath {
         return s.replacing(with: e * s, where: x .< 0)
     }
 }
+
+/// Gives generic kernels static access to the vector transcendentals, so a
+/// specialized kernel calls them directly (a function value captured by a
+/// parallel closure would be an opaque call per vector).
+protocol TranscendentalVector: SIMD where Scalar: TensorScalar {
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+}
+
+extension SIMD16: TranscendentalVector where Scalar == Float {
+    @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
+    @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
+}
+
+extension SIMD8: TranscendentalVector where Scalar == Double {
+    @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
+    @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
+}

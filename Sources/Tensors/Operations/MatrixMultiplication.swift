@@ -9,15 +9,21 @@ extension Tensor {
 }
 
 /// Runs one product with the implementation of `rung`, or of the current
-/// ``ComputePath`` when `rung` is nil (loop → naive; vectorized → direct SIMD
-/// below ``GEMMConfiguration/directPathLimit``, else blocked on all cores).
+/// ``ComputePath`` when `rung` is nil (loop → naive; vectorized → matrix–vector
+/// kernels when `m` or `n` is 1, the direct micro-kernel path below
+/// ``GEMMConfiguration/blockingLimit`` (on pieces of C in parallel above
+/// ``GEMMConfiguration/parallelLimit``), else blocked on all cores).
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
-    let rung = rung ?? (ComputePath.current == .loop
-        ? .naive
-        : (g.m * g.n * g.k < GEMMConfiguration.directPathLimit ? .simdUnblocked : .blockedParallel))
+    if rung == nil && ComputePath.current == .vectorized && GEMV.runIfVector(g) { return }
+    if rung == nil && ComputePath.current == .vectorized && g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
+        return DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
+    }
+    let rung = rung ?? (ComputePath.current == .loop ? .naive : .blockedParallel)
     switch rung {
     case .naive: NaiveGEMM.run(g)
     case .simdUnblocked: UnblockedGEMM.run(g)
+    case .direct: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel)
+    case .directParallel: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
     case .blockedSingleThread: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: false)
     case .blockedParallel: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
     }

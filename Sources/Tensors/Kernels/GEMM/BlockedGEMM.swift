@@ -12,6 +12,7 @@
 /// results are bitwise identical for any thread count.
 enum BlockedGEMM {
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel, threads: Bool) {
+        if let t = g.transposedIfNarrow(kernel) { return run(t, kernel: kernel, threads: threads) }
         switch S.scalarType {
         case .float32:
             let f = g.retyped(Float.self)
@@ -29,73 +30,102 @@ enum BlockedGEMM {
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let blocking = GEMMBlocking.forKernel(kernel, scalarType: V.Scalar.scalarType)
         let mr = kernel.rows, nr = 2 * V.scalarCount
-        let (kcMax, mcMax, ncMax) = (blocking.kc, blocking.mc, blocking.nc)
+        // Even block sizes (a multiple of mr for mc) so that work units are balanced.
+        let mc = evenSplit(g.m, blocking.mc, multipleOf: mr)
+        let kcMax = evenSplit(g.k, blocking.kc, multipleOf: 1)
+        let ncMax = evenSplit(g.n, blocking.nc, multipleOf: nr)
+        let icBlocks = (g.m + mc - 1) / mc
+        let packedRows = ((g.m + mr - 1) / mr) * mr
+        let kBlocks = (g.k + kcMax - 1) / kcMax
         let scalarSize = MemoryLayout<V.Scalar>.stride
+        let work = threads && g.m * g.n * g.k >= GEMMConfiguration.parallelLimit ? Int.max : 0
         let pool = PackingBufferPool.shared
-        var jc = 0
-        while jc < g.n {
-            let nc = Swift.min(ncMax, g.n - jc)
-            let panels = (nc + nr - 1) / nr
-            var pc = 0
-            while pc < g.k {
-                let kc = Swift.min(kcMax, g.k - pc)
-                pool.withBuffer(bytes: panels * nr * kc * scalarSize) { rawB in
+        // Ã holds every (pc, ic) block of op(A): block pc starts at packedRows·pc, its
+        // mr-row panels are kc·mr apart. B̃ holds every (pc, panel) of the current jc slice.
+        pool.withBuffer(bytes: packedRows * g.k * scalarSize) { rawA in
+            let packedA = SendablePointer(rawA.assumingMemoryBound(to: V.Scalar.self))
+            var jc = 0
+            while jc < g.n {
+                let nc = Swift.min(ncMax, g.n - jc)
+                let panels = (nc + nr - 1) / nr
+                // Work units: (ic block, group of jr panels); boundaries depend only on the shape,
+                // so the result does not depend on the thread count.
+                let groups = Swift.max(1, Swift.min(panels, (8 + icBlocks - 1) / icBlocks))
+                let panelsPerGroup = (panels + groups - 1) / groups
+                let bJobsPerK = (panels + 7) / 8
+                let aJobs = jc == 0 ? kBlocks * icBlocks : 0
+                pool.withBuffer(bytes: panels * nr * g.k * scalarSize) { rawB in
                     let packedB = SendablePointer(rawB.assumingMemoryBound(to: V.Scalar.self))
-                    // Work units: (ic block, group of jr panels). Their boundaries depend only on
-                    // the problem's shape, so the result does not depend on the thread count.
-                    let icBlocks = (g.m + mcMax - 1) / mcMax
-                    let groups = Swift.max(1, Swift.min(panels, (8 + icBlocks - 1) / icBlocks))
-                    let panelsPerGroup = (panels + groups - 1) / groups
-                    let work = threads && g.m * g.n * g.k >= GEMMConfiguration.parallelLimit ? Int.max : 0
-                    parallelFor(chunks: (panels + 7) / 8, work: work) { chunk in
-                        for panel in (chunk * 8)..<Swift.min(panels, chunk * 8 + 8) {
-                            packB(g, pc, kc, jc + panel * nr, Swift.min(nr, nc - panel * nr), nr,
-                                  packedB.pointer + panel * nr * kc)
+                    // Phase 1: pack B̃ (and, once, Ã) — every job writes a disjoint region.
+                    parallelFor(chunks: kBlocks * bJobsPerK + aJobs, work: work) { job in
+                        if job < kBlocks * bJobsPerK {
+                            let pc = (job / bJobsPerK) * kcMax, kc = Swift.min(kcMax, g.k - pc)
+                            let first = (job % bJobsPerK) * 8
+                            for panel in first..<Swift.min(panels, first + 8) {
+                                packB(g, pc, kc, jc + panel * nr, Swift.min(nr, nc - panel * nr), nr,
+                                      packedB.pointer + panels * nr * pc + panel * nr * kc)
+                            }
+                        } else {
+                            let a = job - kBlocks * bJobsPerK
+                            let pc = (a / icBlocks) * kcMax, kc = Swift.min(kcMax, g.k - pc)
+                            let ic = (a % icBlocks) * mc
+                            packA(g, ic, Swift.min(mc, g.m - ic), pc, kc, mr, packedA.pointer + packedRows * pc + ic * kc)
                         }
                     }
+                    // Phase 2: each unit owns a tile of C and walks k in order.
                     parallelFor(chunks: icBlocks * groups, work: work) { unit in
-                        let ic = (unit / groups) * mcMax, mc = Swift.min(mcMax, g.m - ic)
+                        let ic = (unit / groups) * mc, rowsInBlock = Swift.min(mc, g.m - ic)
                         let firstPanel = (unit % groups) * panelsPerGroup
-                        let lastPanel = Swift.min(panels, firstPanel + panelsPerGroup)
-                        if firstPanel >= lastPanel { return }
-                        pool.withBuffer(bytes: ((mc + mr - 1) / mr) * mr * kc * scalarSize) { rawA in
-                            let packedA = rawA.assumingMemoryBound(to: V.Scalar.self)
-                            packA(g, ic, mc, pc, kc, mr, packedA)
-                            for panel in firstPanel..<lastPanel {
-                                let jr = panel * nr
-                                let columns = Swift.min(nr, nc - jr)
-                                var ir = 0
-                                while ir < mc {
-                                    let rows = Swift.min(mr, mc - ir)
-                                    let c = g.c + (ic + ir) * g.ldc + jc + jr
-                                    microKernel(kernel, kc, packedA + ir * kc, packedB.pointer + panel * nr * kc, c, g.ldc,
-                                                g.alpha, rows: rows, columns: columns, V.self)
-                                    ir += mr
+                        let lastPanel = Swift.max(firstPanel, Swift.min(panels, firstPanel + panelsPerGroup))
+                        var pc = 0
+                        while pc < g.k {
+                            let kc = Swift.min(kcMax, g.k - pc)
+                            let aBlock = packedA.pointer + packedRows * pc + ic * kc
+                            let bBlock = packedB.pointer + panels * nr * pc
+                            var ir = 0
+                            while ir < rowsInBlock {
+                                let rows = Swift.min(mr, rowsInBlock - ir)
+                                for panel in firstPanel..<lastPanel {
+                                    let jr = panel * nr
+                                    microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc,
+                                                g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
+                                                rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, nc - jr), V.self)
                                 }
+                                ir += mr
                             }
+                            pc += kc
                         }
                     }
                 }
-                pc += kc
+                jc += nc
             }
-            jc += nc
         }
+    }
+
+    /// The block size ≤ `limit` (rounded up to `multipleOf`) that splits
+    /// `total` into the fewest, most equal blocks.
+    static func evenSplit(_ total: Int, _ limit: Int, multipleOf unit: Int) -> Int {
+        let blocks = Swift.max(1, (total + limit - 1) / limit)
+        let size = (total + blocks - 1) / blocks
+        return Swift.max(unit, ((size + unit - 1) / unit) * unit)
     }
 
     @inline(__always)
     static func microKernel<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, _: V.Type
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, _: V.Type,
+        bStride: Int? = nil
     ) where V.Scalar: TensorScalar {
+        let bs = bStride ?? 2 * V.scalarCount
         switch kernel {
         case .fma12x32:
-            MicroKernels.microKernel12x2(kc, a, b, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32:
-            MicroKernels.microKernel12x2(kc, a, b, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
         case .fma6x16:
-            MicroKernels.microKernel6x2(kc, a, b, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
         case .mulAdd6x16:
-            MicroKernels.microKernel6x2(kc, a, b, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
         }
     }
 
@@ -172,9 +202,92 @@ enum BlockedGEMM {
     }
 }
 
-/// The middle rung and the small-problem path: rows of C accumulated in SIMD
-/// registers straight from op(A) and op(B) — no packing (a transposed B is
-/// first copied row-major), no cache blocking, one thread.
+/// The small-problem path: the register micro-kernel reading op(B) in place
+/// (rows `ldb` apart; a transposed B or a partial last panel is copied), A
+/// copied one `mr`-row panel at a time — no cache blocking, no threads.
+enum DirectGEMM {
+    /// Runs `g`; with `threads`, C is split into one piece per thread (whole
+    /// micro-tiles) along the side that copies least: rows when B is read in
+    /// place, columns when a transposed B would be copied by every row piece.
+    /// Piece boundaries stay on the tile grid and every element sees the same
+    /// operations, so the result is bitwise identical for any thread count.
+    static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel, threads: Bool = false) {
+        if let t = g.transposedIfNarrow(kernel) { return run(t, kernel: kernel, threads: threads) }
+        let threadCount = Parallelism.maxThreads
+        guard threads, threadCount > 1, g.m * g.n * g.k >= GEMMConfiguration.parallelLimit else {
+            return single(g, kernel: kernel)
+        }
+        let alongRows = !g.transB || g.n <= g.m
+        let tile = alongRows ? kernel.rows : (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
+        let extent = alongRows ? g.m : g.n
+        let tiles = (extent + tile - 1) / tile
+        let pieces = Swift.min(threadCount, tiles)
+        let tilesPerPiece = (tiles + pieces - 1) / pieces
+        let problem = SendablePointer(g)
+        parallelFor(chunks: pieces, work: Int.max) { piece in
+            let g = problem.pointer
+            let start = piece * tilesPerPiece * tile, end = Swift.min(extent, start + tilesPerPiece * tile)
+            if start >= end { return }
+            var part = g
+            if alongRows {
+                part.m = end - start
+                part.a = g.transA ? g.a + start : g.a + start * g.lda
+                part.c = g.cTile(start, 0)
+            } else {
+                part.n = end - start
+                part.b = g.transB ? g.b + start * g.ldb : g.b + start
+                part.c = g.cTile(0, start)
+            }
+            single(part, kernel: kernel)
+        }
+    }
+
+    static func single<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
+        switch S.scalarType {
+        case .float32:
+            let f = g.retyped(Float.self)
+            kernel.isWide ? typed(f, kernel, FloatVector.self) : typed(f, kernel, SIMD8<Float>.self)
+        case .float64:
+            let d = g.retyped(Double.self)
+            kernel.isWide ? typed(d, kernel, DoubleVector.self) : typed(d, kernel, SIMD4<Double>.self)
+        }
+    }
+
+    @inline(__always)
+    static func typed<V: SIMD>(_ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _: V.Type) where V.Scalar: TensorScalar {
+        g.scaleC()
+        if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
+        let mr = kernel.rows, nr = 2 * V.scalarCount
+        let panels = (g.n + nr - 1) / nr
+        let fullPanels = g.transB ? 0 : g.n / nr      // panels read in place
+        let copied = panels - fullPanels
+        let size = MemoryLayout<V.Scalar>.stride
+        PackingBufferPool.shared.withBuffer(bytes: (copied * nr + mr) * g.k * size) { raw in
+            let bCopy = raw.assumingMemoryBound(to: V.Scalar.self)
+            let aPanel = bCopy + copied * nr * g.k
+            for panel in fullPanels..<panels {
+                BlockedGEMM.packB(g, 0, g.k, panel * nr, Swift.min(nr, g.n - panel * nr), nr, bCopy + (panel - fullPanels) * nr * g.k)
+            }
+            var ir = 0
+            while ir < g.m {
+                let rows = Swift.min(mr, g.m - ir)
+                BlockedGEMM.packA(g, ir, rows, 0, g.k, mr, aPanel)
+                for panel in 0..<panels {
+                    let inPlace = panel < fullPanels
+                    let b = inPlace ? g.b + panel * nr : UnsafePointer(bCopy + (panel - fullPanels) * nr * g.k)
+                    BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, g.cTile(ir, panel * nr), g.ldc, g.alpha,
+                                            rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, g.n - panel * nr),
+                                            V.self, bStride: inPlace ? g.ldb : nr)
+                }
+                ir += mr
+            }
+        }
+    }
+}
+
+/// The middle rung of the ladder: rows of C accumulated in SIMD registers
+/// straight from op(A) and op(B) — no packing (a transposed B is first copied
+/// row-major), no cache blocking, one thread.
 enum UnblockedGEMM {
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>) {
         switch S.scalarType {

@@ -35,23 +35,29 @@ struct GEMMBlocking {
 
     static func forKernel(_ kernel: GEMMKernel, scalarType: ScalarType) -> GEMMBlocking {
         switch (scalarType, kernel.isWide) {
-        case (.float32, true): GEMMBlocking(kc: 384, mc: 144, nc: 3072)
-        case (.float32, false): GEMMBlocking(kc: 256, mc: 120, nc: 3072)
-        case (.float64, true): GEMMBlocking(kc: 256, mc: 96, nc: 2048)
-        case (.float64, false): GEMMBlocking(kc: 256, mc: 72, nc: 2048)
+        // Float 12×32 at n = 1024, one core / two cores: kc 256, mc 144 gave 191/365 GFLOPS
+        // (kc 384: 176; kc 192: 197/378; kc 512: 184; mc 96: 194/363); nc 512 beat 3072 at
+        // n = 2048 (386 vs 376 on two cores). Double 12×16: kc 384/mc 72 gave 167 on two
+        // cores (kc 256/mc 96: 163; kc 192: 157); nc 512 gave 196 vs 182 at n = 2048.
+        case (.float32, true): GEMMBlocking(kc: 256, mc: 144, nc: 512)
+        case (.float32, false): GEMMBlocking(kc: 256, mc: 120, nc: 512)
+        case (.float64, true): GEMMBlocking(kc: 384, mc: 72, nc: 512)
+        case (.float64, false): GEMMBlocking(kc: 256, mc: 72, nc: 512)
         }
     }
 }
 
 /// Process-wide GEMM settings: the micro-kernel choice and its override.
 public enum GEMMConfiguration {
-    /// Products with fewer multiply-adds (`m·n·k`) take the direct SIMD path:
-    /// no packing, no threads (measured crossover, `Benchmarks gemm`).
-    public static let directPathLimit = 40 * 40 * 40
-
     /// Products with at least this many multiply-adds use several threads
     /// (≈ 0.3 ms of single-core work; `swift-performance.md` §3).
     public static let parallelLimit = 128 * 128 * 128
+
+    /// Below this many multiply-adds the direct kernel beats cache blocking
+    /// (measured: 128×784×256 direct 186 vs blocked 160 GFLOPS on one core;
+    /// n = 1024 direct 137 vs blocked 191), so mid-size products run the direct
+    /// kernel on fixed pieces of C in parallel.
+    public static let blockingLimit = 320 * 320 * 320
 
     private static let selection = Mutex<GEMMKernel?>(nil)
     private static let calibration = Mutex<[GEMMKernel: Double]>([:])
@@ -74,14 +80,21 @@ public enum GEMMConfiguration {
     /// GFLOPS each variant reached during calibration (empty if it did not run).
     public static var calibrationResults: [GEMMKernel: Double] { calibration.withLock { $0 } }
 
-    /// Times each Float micro-kernel on L1-resident packed panels and returns the fastest.
+    /// Times each Float micro-kernel on L1-resident packed panels (best of
+    /// three 0.3 ms rounds, interleaved so a noisy moment hits all variants)
+    /// and returns the fastest. A fused kernel wins ties within 10 %: it
+    /// rounds once per multiply-add.
     static func calibrate() -> GEMMKernel {
         var results: [GEMMKernel: Double] = [:]
-        for kernel in GEMMKernel.allCases {
-            results[kernel] = measurePeak(kernel, seconds: 0.0005)
+        for _ in 0..<3 {
+            for kernel in GEMMKernel.allCases {
+                results[kernel] = Swift.max(results[kernel] ?? 0, measurePeak(kernel, seconds: 0.0003))
+            }
         }
         calibration.withLock { $0 = results }
-        return results.max { $0.value < $1.value }!.key
+        let fastest = results.max { $0.value < $1.value }!
+        let fused: GEMMKernel = fastest.key.isWide ? .fma12x32 : .fma6x16
+        return results[fused]! >= 0.9 * fastest.value ? fused : fastest.key
     }
 
     /// Micro-kernel GFLOPS for `Float` with packed panels in L1 (kc = 256), one thread.

@@ -10,11 +10,31 @@ struct GEMMProblem<S: TensorScalar> {
     var b: UnsafePointer<S>, ldb: Int, transB: Bool
     var c: UnsafeMutablePointer<S>, ldc: Int
     var alpha: S, beta: S
+    /// C is stored transposed: element `(i, j)` at `c[j·ldc + i]` (see `BlockedGEMM.run`).
+    var transposedC = false
+
+    /// Address of C's element `(i, j)`.
+    @inline(__always) func cTile(_ i: Int, _ j: Int) -> UnsafeMutablePointer<S> {
+        transposedC ? c + j * ldc + i : c + i * ldc + j
+    }
 
     /// `op(A)[i, p]`
     @inline(__always) func opA(_ i: Int, _ p: Int) -> S { transA ? a[p * lda + i] : a[i * lda + p] }
     /// `op(B)[p, j]`
     @inline(__always) func opB(_ p: Int, _ j: Int) -> S { transB ? b[j * ldb + p] : b[p * ldb + j] }
+
+    /// For a narrow C (n below half a micro-tile, most tile columns wasted):
+    /// the same product as `Cᵀ = op(B)ᵀ·op(A)ᵀ` with C stored transposed.
+    func transposedIfNarrow(_ kernel: GEMMKernel) -> GEMMProblem? {
+        let tileColumns = (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
+        guard n < tileColumns / 2 && m > n && !transposedC else { return nil }
+        var t = self
+        (t.m, t.n) = (n, m)
+        (t.a, t.lda, t.transA) = (b, ldb, !transB)
+        (t.b, t.ldb, t.transB) = (a, lda, !transA)
+        t.transposedC = true
+        return t
+    }
 
     /// Multiply-adds performed: `2mnk`.
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
@@ -22,18 +42,19 @@ struct GEMMProblem<S: TensorScalar> {
     func retyped<T: TensorScalar>(_: T.Type) -> GEMMProblem<T> {
         GEMMProblem<T>(m: m, n: n, k: k, a: cast(a, to: T.self), lda: lda, transA: transA,
                        b: cast(b, to: T.self), ldb: ldb, transB: transB, c: cast(c, to: T.self), ldc: ldc,
-                       alpha: T(alpha), beta: T(beta))
+                       alpha: T(alpha), beta: T(beta), transposedC: transposedC)
     }
 
     /// `C = β·C` for the whole output (exactly 0 when β = 0).
     func scaleC() {
         if beta == 1 { return }
-        for i in 0..<m {
+        let (rows, columns) = transposedC ? (n, m) : (m, n)
+        for i in 0..<rows {
             let row = c + i * ldc
             if beta == 0 {
-                row.update(repeating: 0, count: n)
+                row.update(repeating: 0, count: columns)
             } else {
-                for j in 0..<n { row[j] *= beta }
+                for j in 0..<columns { row[j] *= beta }
             }
         }
     }
@@ -46,6 +67,11 @@ public enum GEMMRung: String, CaseIterable, Sendable {
     case naive
     /// SIMD rows of `C` accumulated in registers, no packing, no blocking, one thread.
     case simdUnblocked
+    /// The register micro-kernel on unpacked B, no cache blocking, one thread —
+    /// what small products use.
+    case direct
+    /// The direct kernel on fixed pieces of C, in parallel — what mid-size products use.
+    case directParallel
     /// Packed, cache-blocked micro-kernel GEMM on one thread.
     case blockedSingleThread
     /// Packed, cache-blocked micro-kernel GEMM on all cores — the vectorized path.

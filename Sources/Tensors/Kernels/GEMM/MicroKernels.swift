@@ -32,18 +32,20 @@ enum SeparateMultiplyAdd: MultiplyAdd {
 
 enum MicroKernels {
     /// C[0..<12, 0..<2w] += α·Ã·B̃ for one packed 12-row panel of A and one
-    /// 2w-column panel of B (w = V.scalarCount): 24 vector accumulators.
-    /// Edge tiles (`rows < 12` or `columns < 2w`) go through a local tile.
-    @inline(__always)
+    /// 2w-column panel of B (w = V.scalarCount) whose rows are `bStride`
+    /// elements apart (2w when packed): 24 vector accumulators.
+    /// Edge tiles (`rows < 12` or `columns < 2w`) go through a local tile;
+    /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
+    @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
     static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V(), c8_0 = V(), c8_1 = V(), c9_0 = V(), c9_1 = V(), c10_0 = V(), c10_1 = V(), c11_0 = V(), c11_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
-        let aStride = 12 * MemoryLayout<V.Scalar>.stride, bStride = 2 * w * MemoryLayout<V.Scalar>.stride
+        let aStride = 12 * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
@@ -72,10 +74,10 @@ enum MicroKernels {
             let a11 = V(repeating: pa.load(fromByteOffset: 11 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
             c11_0 = F.multiplyAdd(c11_0, a11, b0); c11_1 = F.multiplyAdd(c11_1, a11, b1)
             pa += aStride
-            pb += bStride
+            pb += bBytes
         }
         let scale = V(repeating: alpha)
-        if rows == 12 && columns == 2 * w {
+        if rows == 12 && columns == 2 * w {   // negative rows: C tile stored transposed
             update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
             update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
             update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
@@ -102,26 +104,34 @@ enum MicroKernels {
                 tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
                 tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
                 tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
-                for r in 0..<rows {
-                    for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                if rows >= 0 {
+                    for r in 0..<rows {
+                        for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                    }
+                } else {
+                    for r in 0..<(-rows) {
+                        for j in 0..<columns { c[j * ldc + r] += tile[2 * r + j / w][j % w] }
+                    }
                 }
             }
         }
     }
 
     /// C[0..<6, 0..<2w] += α·Ã·B̃ for one packed 6-row panel of A and one
-    /// 2w-column panel of B (w = V.scalarCount): 12 vector accumulators.
-    /// Edge tiles (`rows < 6` or `columns < 2w`) go through a local tile.
-    @inline(__always)
+    /// 2w-column panel of B (w = V.scalarCount) whose rows are `bStride`
+    /// elements apart (2w when packed): 12 vector accumulators.
+    /// Edge tiles (`rows < 6` or `columns < 2w`) go through a local tile;
+    /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
+    @inline(never)
     static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
-        let aStride = 6 * MemoryLayout<V.Scalar>.stride, bStride = 2 * w * MemoryLayout<V.Scalar>.stride
+        let aStride = 6 * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
@@ -138,10 +148,10 @@ enum MicroKernels {
             let a5 = V(repeating: pa.load(fromByteOffset: 5 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
             c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
             pa += aStride
-            pb += bStride
+            pb += bBytes
         }
         let scale = V(repeating: alpha)
-        if rows == 6 && columns == 2 * w {
+        if rows == 6 && columns == 2 * w {   // negative rows: C tile stored transposed
             update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
             update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
             update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
@@ -156,8 +166,14 @@ enum MicroKernels {
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                for r in 0..<rows {
-                    for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                if rows >= 0 {
+                    for r in 0..<rows {
+                        for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
+                    }
+                } else {
+                    for r in 0..<(-rows) {
+                        for j in 0..<columns { c[j * ldc + r] += tile[2 * r + j / w][j % w] }
+                    }
                 }
             }
         }

@@ -1,0 +1,156 @@
+import Tensors
+import XCTest
+
+/// Every GEMM rung against the naive triple loop, plus residual checks on
+/// large products and bitwise thread-count independence.
+final class MatrixMultiplicationTests: XCTestCase {
+    /// The grid; debug builds stop at 65 (see `isReleaseBuild`).
+    static let sizes = isReleaseBuild ? [0, 1, 2, 3, 7, 16, 17, 31, 64, 65, 127, 257] : [0, 1, 2, 3, 7, 16, 17, 31, 64, 65]
+
+    /// Stored operand for `op(X)` of shape `(rows, columns)`.
+    static func operand<S: TensorScalar>(_ rows: Int, _ columns: Int, transposed: Bool, _ g: inout RandomGenerator) -> Tensor<S> {
+        Tensor<S>(randomUniform: transposed ? [columns, rows] : [rows, columns], lower: -1, upper: 1, generator: &g)
+    }
+
+    /// `|C − C_ref| ≤ tol·k·ε·(|α|·Σ|a||b| + |β||c|)` elementwise is the classic
+    /// GEMM error bound; we use the simpler per-product bound `k·ε·8`
+    /// (inputs are in [−1, 1]).
+    func checkGrid<S: TensorScalar>(_: S.Type, rungs: [GEMMRung]) {
+        var g = RandomGenerator(seed: 99)
+        var cases = 0
+        for (index, m) in Self.sizes.enumerated() {
+            // Vary the other dimensions so the grid covers shapes that differ per axis.
+            let n = Self.sizes[(index * 5 + 3) % Self.sizes.count]
+            for k in [Self.sizes[(index * 7 + 1) % Self.sizes.count], 33, isReleaseBuild ? 300 : 70] {
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    for (alpha, beta) in [(S(1), S(0)), (S(2.5), S(1)), (S(1), S(-0.5))] {
+                        let a: Tensor<S> = Self.operand(m, k, transposed: ta, &g)
+                        let b: Tensor<S> = Self.operand(k, n, transposed: tb, &g)
+                        let c0 = Tensor<S>(randomUniform: [m, n], lower: -1, upper: 1, generator: &g)
+                        var reference = c0
+                        matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &reference, rung: .naive)
+                        let tolerance = Double(S.ulpOfOne) * 8 * Double(k + 2) * 3
+                        for rung in rungs {
+                            var c = c0
+                            matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &c, rung: rung)
+                            assertClose(c, reference.scalars.map(Double.init), relative: 0, absolute: tolerance,
+                                        "\(rung) m\(m) n\(n) k\(k) tA\(ta) tB\(tb) α\(alpha) β\(beta)")
+                        }
+                        cases += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(cases, Self.sizes.count * 3 * 4 * 3)
+    }
+
+    func testFloatGridAgainstNaiveLoop() {
+        checkGrid(Float.self, rungs: [.simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
+    }
+
+    func testDoubleGridAgainstNaiveLoop() {
+        checkGrid(Double.self, rungs: [.simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
+    }
+
+    func testEveryKernelVariantAgrees() {
+        var g = RandomGenerator(seed: 5)
+        let a: Tensor<Float> = Self.operand(77, 301, transposed: false, &g)
+        let b: Tensor<Float> = Self.operand(301, 45, transposed: true, &g)
+        let reference = matmul(a, b, transposingB: true, rung: .naive)
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        for kernel in GEMMKernel.allCases {
+            GEMMConfiguration.kernel = kernel
+            for scalar in [false, true] {
+                if scalar {
+                    let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+                    let bd = Tensor<Double>(shape: b.shape, scalars: b.scalars.map(Double.init))
+                    assertClose(matmul(ad, bd, transposingB: true, rung: .blockedParallel), reference.scalars.map(Double.init),
+                                relative: 0, absolute: 1e-4, "\(kernel) Double")
+                } else {
+                    assertClose(matmul(a, b, transposingB: true, rung: .blockedParallel), reference.scalars.map(Double.init),
+                                relative: 0, absolute: 1e-4, "\(kernel) Float")
+                }
+            }
+        }
+    }
+
+    /// Freivalds: for random x, `C·x` must equal `A·(B·x)`; the residual bound
+    /// grows like `√k·ε·‖A‖‖B‖‖x‖` — we allow `8·k·ε` times the norms.
+    func testLargeProductsByRandomResidual() {
+        var g = RandomGenerator(seed: 8)
+        let shapes = isReleaseBuild ? [(1024, 1024, 1024), (1030, 2049, 97), (64, 4096, 1100)] : [(300, 400, 200)]
+        for (m, k, n) in shapes {
+            let a = Tensor<Float>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
+            let b = Tensor<Float>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
+            let c = matmul(a, b)
+            for _ in 0..<2 {
+                let x = Tensor<Float>(randomUniform: [n, 1], lower: -1, upper: 1, generator: &g)
+                let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+                let bd = Tensor<Double>(shape: b.shape, scalars: b.scalars.map(Double.init))
+                let cd = Tensor<Double>(shape: c.shape, scalars: c.scalars.map(Double.init))
+                let xd = Tensor<Double>(shape: x.shape, scalars: x.scalars.map(Double.init))
+                let residual = (matmul(cd, xd) - matmul(ad, matmul(bd, xd))).norm()
+                let bound = 8 * Double(k) * Double(Float.ulpOfOne) * ad.norm() * bd.norm() * xd.norm() / Double(k).squareRoot()
+                XCTAssertLessThan(residual, bound, "\(m)×\(k)×\(n)")
+                XCTAssertGreaterThan(cd.norm(), 0)
+            }
+            // A wrong product is caught: perturb one element.
+            var wrong = c
+            wrong[m / 2, n / 3] += 1
+            let x = Tensor<Float>(randomUniform: [n, 1], lower: 0.5, upper: 1, generator: &g)
+            XCTAssertGreaterThan((matmul(wrong, x) - matmul(a, matmul(b, x))).norm(), 0.4)
+        }
+    }
+
+    func testBitwiseIdenticalForAnyThreadCountAndRun() {
+        var g = RandomGenerator(seed: 21)
+        let shapes = isReleaseBuild
+            ? [(517, 300, 611, false, false), (300, 777, 129, true, true), (1024, 256, 1024, false, true)]
+            : [(217, 150, 171, false, false), (150, 390, 129, true, true)]
+        for (m, k, n, ta, tb) in shapes {
+            let a: Tensor<Float> = Self.operand(m, k, transposed: ta, &g)
+            let b: Tensor<Float> = Self.operand(k, n, transposed: tb, &g)
+            let one = Parallelism.withMaxThreads(1) { matmul(a, b, transposingA: ta, transposingB: tb) }
+            let two = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb) }
+            let again = matmul(a, b, transposingA: ta, transposingB: tb)
+            XCTAssertEqual(one.scalars.map(\.bitPattern), two.scalars.map(\.bitPattern))
+            XCTAssertEqual(one.scalars.map(\.bitPattern), again.scalars.map(\.bitPattern))
+            for rung in [GEMMRung.blockedParallel, .directParallel] {
+                let oneThread = Parallelism.withMaxThreads(1) { matmul(a, b, transposingA: ta, transposingB: tb, rung: rung) }
+                let twoThreads = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb, rung: rung) }
+                XCTAssertEqual(oneThread.scalars.map(\.bitPattern), twoThreads.scalars.map(\.bitPattern), "\(rung)")
+            }
+        }
+    }
+
+    func testMatrixVectorBatchedAndErrors() {
+        onBothPaths { path in
+            let A = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
+            // C1W2-15: u = Av
+            XCTAssertEqual(matmul(A, Tensor<Float>([1, 0, -1])), Tensor<Float>([-2, -2]), "\(path)")
+            XCTAssertEqual(matmul(A, A, transposingB: true), Tensor<Float>([[14, 32], [32, 77]]))
+            XCTAssertEqual(matmul(A, A, transposingA: true).shape, [3, 3])
+            let batch = Tensor.stack([A, 2 * A], axis: 0)                       // (2, 2, 3)
+            let product = matmul(batch, Tensor<Float>.identity(3))              // shared right operand
+            XCTAssertEqual(product, batch)
+            XCTAssertEqual(matmul(batch, batch, transposingB: true).slice(axis: 0, 1..<2).reshaped(to: [2, 2]),
+                           Tensor<Float>([[56, 128], [128, 308]]))
+            var c = Tensor<Float>.ones([2, 2])
+            matmul(A, A, transposingB: true, alpha: 2, beta: 10, into: &c)
+            XCTAssertEqual(c, Tensor<Float>([[38, 74], [74, 164]]))
+        }
+        XCTAssertEqual(matmul(Tensor<Float>.zeros([3, 0]), Tensor<Float>.zeros([0, 2])), Tensor<Float>.zeros([3, 2]))
+    }
+
+    /// TC-L1: two identity-activation layers collapse into one: W′ = W²W¹, b′ = W²b¹ + b².
+    func testLinearCollapse() {
+        var g = RandomGenerator(seed: 3)
+        let W1 = Tensor<Double>(randomNormal: [4, 3], generator: &g), b1 = Tensor<Double>(randomNormal: [4, 1], generator: &g)
+        let W2 = Tensor<Double>(randomNormal: [2, 4], generator: &g), b2 = Tensor<Double>(randomNormal: [2, 1], generator: &g)
+        let X = Tensor<Double>(randomNormal: [3, 10], generator: &g)
+        let twoLayers = matmul(W2, matmul(W1, X) + b1) + b2
+        let oneLayer = matmul(matmul(W2, W1), X) + (matmul(W2, b1) + b2)
+        assertClose(twoLayers, oneLayer.scalars, relative: 1e-12, absolute: 1e-12)
+    }
+}
