@@ -37,4 +37,10 @@ func elementwiseSuite(_ h: inout Harness) {
               work: matrixBytes + 4 * Double(rows)) { consume(Z.sum(axis: 1, keepingDimensions: true)) }
     h.measure("elementwise", "softmax over columns", variant: "alloc", shape: "256x4096", metric: .gbPerSecond,
               work: 2 * matrixBytes) { consume(softmax(Z, axis: 0)) }
+    h.measure("elementwise", "softmax over rows", variant: "alloc", shape: "256x4096", metric: .gbPerSecond,
+              work: 2 * matrixBytes) { consume(softmax(Z, axis: 1)) }
+    h.measure("elementwise", "max(axis=0,keepdims)", variant: "alloc", shape: "256x4096", metric: .gbPerSecond,
+              work: matrixBytes) { consume(Z.max(axis: 0, keepingDimensions: true)) }
+    h.measure("elementwise", "sum(axis=0,keepdims)", variant: "alloc", shape: "256x4096", metric: .gbPerSecond,
+              work: matrixBytes) { consume(Z.sum(axis: 0, keepingDimensions: true)) }
 }

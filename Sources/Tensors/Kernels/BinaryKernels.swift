@@ -23,27 +23,6 @@ enum BinaryOperation: String, Sendable {
         case .greaterOrEqual: a >= b ? 1 : 0
         }
     }
-
-    @inline(__always)
-    func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
-        let zero = V(), one = V(repeating: 1)
-        switch self {
-        case .add: return a + b
-        case .subtract: return a - b
-        case .multiply: return a * b
-        case .divide: return a / b
-        case .minimum:   // NaN in either operand gives NaN, like numpy.minimum
-            return a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
-        case .maximum:
-            return a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
-        case .equal: return zero.replacing(with: one, where: a .== b)
-        case .notEqual: return zero.replacing(with: one, where: a .!= b)
-        case .less: return zero.replacing(with: one, where: a .< b)
-        case .lessOrEqual: return zero.replacing(with: one, where: a .<= b)
-        case .greater: return zero.replacing(with: one, where: a .> b)
-        case .greaterOrEqual: return zero.replacing(with: one, where: a .>= b)
-        }
-    }
 }
 
 /// How two operands map onto their broadcast result.
@@ -174,16 +153,18 @@ enum BinaryKernels {
 
     /// One inner row: `y[i] = op(a[i·sa], b[i·sb])` with `sa, sb ∈ {0, 1}`.
     @inline(__always)
-    static func vectorRow<V: SIMD>(
+    static func vectorRow<V: KernelVector>(
         _ op: BinaryOperation, _ a: UnsafePointer<V.Scalar>, _ sa: Int, _ b: UnsafePointer<V.Scalar>, _ sb: Int,
         _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
-    ) where V.Scalar: BinaryFloatingPoint {
+    ) {
         switch op {
         case .add: row(a, sa, b, sb, y, n) { (u: V, v: V) in u + v }
         case .subtract: row(a, sa, b, sb, y, n) { (u: V, v: V) in u - v }
         case .multiply: row(a, sa, b, sb, y, n) { (u: V, v: V) in u * v }
         case .divide: row(a, sa, b, sb, y, n) { (u: V, v: V) in u / v }
-        default: row(a, sa, b, sb, y, n) { (u: V, v: V) in op.apply(u, v) }
+        case .minimum: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.minimum(u, v) }
+        case .maximum: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.maximum(u, v) }
+        default: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.mask(op, u, v) }
         }
     }
 

@@ -24,31 +24,6 @@ enum ReductionOperation: Sendable {
         }
     }
 
-    /// `acc ⊕ x` lane by lane.
-    @inline(__always)
-    func combine<V: SIMD>(_ acc: V, _ x: V) -> V where V.Scalar: FloatingPoint {
-        switch self {
-        case .sum: return acc + x
-        case .sumOfSquares: return acc + x * x
-        case .sumOfMagnitudes: return acc + x.replacing(with: -x, where: x .< 0)
-        case .maximum: return acc.replacing(with: x, where: x .> acc).replacing(with: x, where: x .!= x)
-        case .minimum: return acc.replacing(with: x, where: x .< acc).replacing(with: x, where: x .!= x)
-        case .maxMagnitude:
-            let m = x.replacing(with: -x, where: x .< 0)
-            return acc.replacing(with: m, where: m .> acc).replacing(with: m, where: m .!= m)
-        }
-    }
-
-    /// Combines the lanes of one accumulator vector.
-    @inline(__always)
-    func finish<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
-        switch self {
-        case .sum, .sumOfSquares, .sumOfMagnitudes: return v.sum()
-        case .maximum, .maxMagnitude: return any(v .!= v) ? .nan : v.max()
-        case .minimum: return any(v .!= v) ? .nan : v.min()
-        }
-    }
-
     /// How two partial results (already reduced) combine: squares and
     /// magnitudes are not applied twice.
     var partialCombiner: ReductionOperation {
@@ -117,10 +92,10 @@ enum ReductionKernels {
     }
 
     @inline(__always)
-    static func typed<V: SIMD>(
+    static func typed<V: KernelVector>(
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
         _ outer: Int, _ length: Int, _ inner: Int, _: V.Type
-    ) where V.Scalar: TensorScalar {
+    ) {
         let px = SendablePointer(x), py = SendablePointer(y)
         if inner == 1 && outer == 1 && length > 2 * block {
             // One long run: fixed blocks in parallel, then their partials in order.
@@ -162,18 +137,20 @@ enum ReductionKernels {
     /// `op` over `n` contiguous elements, four vector accumulators wide. The
     /// switch on `op` sits outside the loops so each loop is specialized.
     @inline(__always)
-    static func contiguous<V: SIMD>(
+    static func contiguous<V: KernelVector>(
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type
-    ) -> V.Scalar where V.Scalar: TensorScalar {
+    ) -> V.Scalar {
         switch op {
         case .sum: return fold(x, n, 0, V.self) { $0 + $1 } merge: { $0 + $1 } finish: { $0.sum() }
         case .sumOfSquares: return fold(x, n, 0, V.self) { $0 + $1 * $1 } merge: { $0 + $1 } finish: { $0.sum() }
         case .sumOfMagnitudes:
-            return fold(x, n, 0, V.self) { $0 + $1.replacing(with: -$1, where: $1 .< 0) } merge: { $0 + $1 } finish: { $0.sum() }
-        case .maximum, .minimum, .maxMagnitude:
-            let merge: ReductionOperation = op == .minimum ? .minimum : .maximum
-            return fold(x, n, op.identity(V.Scalar.self), V.self) { op.combine($0, $1) } merge: { merge.combine($0, $1) }
-                finish: { merge.finish($0) }
+            return fold(x, n, 0, V.self) { $0 + V.magnitude($1) } merge: { $0 + $1 } finish: { $0.sum() }
+        case .maximum:
+            return fold(x, n, -.infinity, V.self) { V.maximum($0, $1) } merge: { V.maximum($0, $1) } finish: { finishMax($0) }
+        case .minimum:
+            return fold(x, n, .infinity, V.self) { V.minimum($0, $1) } merge: { V.minimum($0, $1) } finish: { finishMin($0) }
+        case .maxMagnitude:
+            return fold(x, n, 0, V.self) { V.maximum($0, V.magnitude($1)) } merge: { V.maximum($0, $1) } finish: { finishMax($0) }
         }
     }
 
@@ -208,14 +185,16 @@ enum ReductionKernels {
 
     /// `out[j] = out[j] ⊕ x[j]` for `j < n`.
     @inline(__always)
-    static func accumulate<V: SIMD>(
+    static func accumulate<V: KernelVector>(
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
-    ) where V.Scalar: TensorScalar {
+    ) {
         switch op {
         case .sum: accumulate(x, out, n, V.self) { $0 + $1 }
         case .sumOfSquares: accumulate(x, out, n, V.self) { $0 + $1 * $1 }
-        case .sumOfMagnitudes: accumulate(x, out, n, V.self) { $0 + $1.replacing(with: -$1, where: $1 .< 0) }
-        case .maximum, .minimum, .maxMagnitude: accumulate(x, out, n, V.self) { op.combine($0, $1) }
+        case .sumOfMagnitudes: accumulate(x, out, n, V.self) { $0 + V.magnitude($1) }
+        case .maximum: accumulate(x, out, n, V.self) { V.maximum($0, $1) }
+        case .minimum: accumulate(x, out, n, V.self) { V.minimum($0, $1) }
+        case .maxMagnitude: accumulate(x, out, n, V.self) { V.maximum($0, V.magnitude($1)) }
         }
     }
 
@@ -239,6 +218,20 @@ enum ReductionKernels {
         }
     }
 
+    @inline(__always)
+    static func finishMax<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
+        var m = v[0]
+        for i in 1..<V.scalarCount { m = m.isNaN || v[i].isNaN ? .nan : (v[i] > m ? v[i] : m) }
+        return m
+    }
+
+    @inline(__always)
+    static func finishMin<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
+        var m = v[0]
+        for i in 1..<V.scalarCount { m = m.isNaN || v[i].isNaN ? .nan : (v[i] < m ? v[i] : m) }
+        return m
+    }
+
     /// Index of the maximum (or minimum) along the middle axis; the first one
     /// on ties, the first NaN if there is one (numpy's rule).
     static func argmaxVectorized<S: TensorScalar>(
@@ -253,10 +246,10 @@ enum ReductionKernels {
     }
 
     @inline(__always)
-    static func argmaxTyped<V: SIMD>(
+    static func argmaxTyped<V: KernelVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
         _ outer: Int, _ length: Int, _ inner: Int, _ minimum: Bool, _: V.Type
-    ) where V.Scalar: TensorScalar {
+    ) {
         let op: ReductionOperation = minimum ? .minimum : .maximum
         let w = V.scalarCount
         for o in 0..<outer {
@@ -280,14 +273,8 @@ enum ReductionKernels {
                     return v
                 }
                 var best = load(0), index = V()   // indices are exact in the scalar type
-                var bestIsNaN = best .!= best
                 for k in 1..<Swift.max(length, 1) {
-                    let v = load(k)
-                    let better = (minimum ? v .< best : v .> best) .| ((v .!= v) .& .!bestIsNaN)
-                    let take = better .& .!bestIsNaN
-                    best.replace(with: v, where: take)
-                    index.replace(with: V.Scalar(k), where: take)
-                    bestIsNaN = bestIsNaN .| (v .!= v)
+                    V.argStep(best: &best, index: &index, x: load(k), k: V.Scalar(k), minimum: minimum)
                 }
                 for l in 0..<n { y[o * inner + j + l] = index[l] }
                 j += w
@@ -313,8 +300,7 @@ enum ReductionKernels {
     }
 
     @inline(__always)
-    static func dotBlocked<V: SIMD>(_ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type) -> V.Scalar
-    where V.Scalar: TensorScalar {
+    static func dotBlocked<V: KernelVector>(_ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ n: Int, _: V.Type) -> V.Scalar {
         let blocks = (n + block - 1) / block
         if blocks <= 1 { return dotContiguous(a, b, n, V.self) }
         var partials = [V.Scalar](repeating: 0, count: blocks)

@@ -36,7 +36,7 @@ enum SoftmaxKernels {
     }
 
     @inline(__always)
-    static func typed<V: TranscendentalVector>(
+    static func typed<V: KernelVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ outer: Int, _ length: Int, _ inner: Int,
         _ log: Bool, _: V.Type
     ) {
@@ -59,7 +59,7 @@ enum SoftmaxKernels {
 
     /// One contiguous row of `length` elements.
     @inline(__always)
-    static func row<V: TranscendentalVector>(
+    static func row<V: KernelVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ log: Bool, _: V.Type
     ) {
         let m = V(repeating: ReductionKernels.contiguous(.maximum, x, length, V.self))
@@ -95,7 +95,7 @@ enum SoftmaxKernels {
 
     /// `n` adjacent columns (stride `inner` between rows), vectorized across columns.
     @inline(__always)
-    static func columnsBlock<V: TranscendentalVector>(
+    static func columnsBlock<V: KernelVector>(
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ length: Int, _ inner: Int, _ n: Int,
         _ log: Bool, _ scratch: UnsafeMutablePointer<V.Scalar>, _: V.Type
     ) {

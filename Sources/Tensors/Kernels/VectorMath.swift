@@ -233,20 +233,97 @@ enum DoubleMath {
     }
 }
 
-/// Gives generic kernels static access to the vector transcendentals, so a
-/// specialized kernel calls them directly (a function value captured by a
-/// parallel closure would be an opaque call per vector).
-protocol TranscendentalVector: SIMD where Scalar: TensorScalar {
+/// The vector operations generic kernels need, implemented on the concrete
+/// vector types. Comparisons matter most: in code generic over `V: SIMD`,
+/// `.<` and friends resolve to the standard library's lane-by-lane fallback
+/// (measured 15× slower than the concrete overloads), and a transcendental
+/// passed as a closure into a parallel body becomes an opaque call per vector.
+protocol KernelVector: SIMD where Scalar: TensorScalar {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
+    /// Lane-wise maximum; NaN if either lane is NaN (numpy's `maximum`).
+    static func maximum(_ a: Self, _ b: Self) -> Self
+    /// Lane-wise minimum; NaN if either lane is NaN.
+    static func minimum(_ a: Self, _ b: Self) -> Self
+    /// `|x|`
+    static func magnitude(_ x: Self) -> Self
+    /// 1 where `relation(a, b)` holds, else 0; `relation` is a comparison operation.
+    static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self
+    /// One step of a running argmax/argmin along a reduced axis: where `x`
+    /// beats `best` (or is the first NaN), take `x` and index `k`.
+    static func argStep(best: inout Self, index: inout Self, x: Self, k: Scalar, minimum: Bool)
 }
 
-extension SIMD16: TranscendentalVector where Scalar == Float {
+extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
+    @inline(__always) static func maximum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
+    }
+    @inline(__always) static func minimum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
+    }
+    @inline(__always) static func magnitude(_ x: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Self.self)
+    }
+    @inline(__always) static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
+        Self().replacing(with: 1, where: relation.holds(a, b))
+    }
+    @inline(__always) static func argStep(best: inout Self, index: inout Self, x: Self, k: Float, minimum: Bool) {
+        let bestIsNaN = best .!= best
+        let take = ((minimum ? x .< best : x .> best) .| (x .!= x)) .& .!bestIsNaN
+        best.replace(with: x, where: take)
+        index.replace(with: k, where: take)
+    }
 }
 
-extension SIMD8: TranscendentalVector where Scalar == Double {
+extension SIMD8: KernelVector where Scalar == Double {
     @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
+    @inline(__always) static func maximum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
+    }
+    @inline(__always) static func minimum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
+    }
+    @inline(__always) static func magnitude(_ x: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: Self.self)
+    }
+    @inline(__always) static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
+        Self().replacing(with: 1, where: relation.holds(a, b))
+    }
+    @inline(__always) static func argStep(best: inout Self, index: inout Self, x: Self, k: Double, minimum: Bool) {
+        let bestIsNaN = best .!= best
+        let take = ((minimum ? x .< best : x .> best) .| (x .!= x)) .& .!bestIsNaN
+        best.replace(with: x, where: take)
+        index.replace(with: k, where: take)
+    }
+}
+
+extension BinaryOperation {
+    /// The comparison as a lane mask, on the concrete vector types (so the
+    /// hardware compare is used).
+    @inline(__always)
+    func holds(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMDMask<SIMD16<Int32>> {
+        switch self {
+        case .equal: a .== b
+        case .notEqual: a .!= b
+        case .less: a .< b
+        case .lessOrEqual: a .<= b
+        case .greater: a .> b
+        default: a .>= b
+        }
+    }
+
+    @inline(__always)
+    func holds(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMDMask<SIMD8<Int64>> {
+        switch self {
+        case .equal: a .== b
+        case .notEqual: a .!= b
+        case .less: a .< b
+        case .lessOrEqual: a .<= b
+        case .greater: a .> b
+        default: a .>= b
+        }
+    }
 }

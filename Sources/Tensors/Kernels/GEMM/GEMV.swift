@@ -17,7 +17,7 @@ enum GEMV {
     }
 
     @inline(__always)
-    static func typed<V: SIMD>(_ g: GEMMProblem<V.Scalar>, _: V.Type) where V.Scalar: TensorScalar {
+    static func typed<V: KernelVector>(_ g: GEMMProblem<V.Scalar>, _: V.Type) {
         // With n == 1 or m == 1 every vector operand and C are contiguous (their leading dimension is 1 or unused).
         if g.n == 1 {
             let x = g.b   // op(B)[p, 0]
