@@ -30,7 +30,9 @@ func gemmSuite(_ h: inout Harness) {
 
     let squares = h.quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048]
     for n in squares {
-        let ladder: [GEMMRung] = n <= 1024 ? GEMMRung.allCases : [.simdUnblocked, .direct, .blockedSingleThread, .blockedParallel]
+        let ladder: [GEMMRung] = n <= 1024
+            ? [.naive, .simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel]
+            : [.simdUnblocked, .direct, .blockedSingleThread, .blockedParallel]
         run(Float.self, "square n=\(n)", m: n, k: n, n: n, ta: false, tb: false, rungs: h.quick && n > 256 ? [.blockedSingleThread, .blockedParallel] : ladder)
     }
     for n in squares where n >= 256 {
@@ -39,9 +41,11 @@ func gemmSuite(_ h: inout Harness) {
     // Dense-layer shapes (batch × in → out): forward X·W, dW = Xᵀ·dY, dX = dY·Wᵀ.
     for (batch, inputs, outputs) in [(128, 784, 256), (256, 128, 10)] {
         run(Float.self, "fwd \(batch)x\(inputs)@\(inputs)x\(outputs)", m: batch, k: inputs, n: outputs, ta: false, tb: false,
-            rungs: [.naive, .simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
+            rungs: outputs < 16
+                ? [.naive, .simdUnblocked, .direct, .narrow, .blockedSingleThread, .blockedParallel]
+                : [.naive, .simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
         run(Float.self, "AtB dW \(inputs)x\(batch)@\(batch)x\(outputs)", m: inputs, k: batch, n: outputs, ta: true, tb: false,
-            rungs: [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
+            rungs: outputs < 16 ? [.direct, .narrow, .blockedSingleThread] : [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
         run(Float.self, "ABt dX \(batch)x\(outputs)@\(outputs)x\(inputs)", m: batch, k: outputs, n: inputs, ta: false, tb: true,
             rungs: [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
     }

@@ -45,11 +45,11 @@ final class MatrixMultiplicationTests: XCTestCase {
     }
 
     func testFloatGridAgainstNaiveLoop() {
-        checkGrid(Float.self, rungs: [.simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
+        checkGrid(Float.self, rungs: [.simdUnblocked, .direct, .directParallel, .narrow, .blockedSingleThread, .blockedParallel])
     }
 
     func testDoubleGridAgainstNaiveLoop() {
-        checkGrid(Double.self, rungs: [.simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel])
+        checkGrid(Double.self, rungs: [.simdUnblocked, .direct, .directParallel, .narrow, .blockedSingleThread, .blockedParallel])
     }
 
     func testEveryKernelVariantAgrees() {

@@ -16,6 +16,7 @@ extension Tensor {
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
     if rung == nil && ComputePath.current == .vectorized && GEMV.runIfVector(g) { return }
     if rung == nil && ComputePath.current == .vectorized && g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
+        if NarrowGEMM.applies(g) { return NarrowGEMM.run(g, kernel: GEMMConfiguration.kernel) }
         return DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
     }
     let rung = rung ?? (ComputePath.current == .loop ? .naive : .blockedParallel)
@@ -24,6 +25,7 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
     case .simdUnblocked: UnblockedGEMM.run(g)
     case .direct: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel)
     case .directParallel: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
+    case .narrow: NarrowGEMM.run(g, kernel: GEMMConfiguration.kernel)
     case .blockedSingleThread: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: false)
     case .blockedParallel: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
     }
@@ -43,7 +45,8 @@ public func matmul<S>(
     alpha: S = 1, beta: S = 0, into c: inout Tensor<S>, rung: GEMMRung? = nil
 ) {
     let name = "matmul"
-    let shapes = "\(format(a.shape))\(transposingA ? "ᵀ" : "") × \(format(b.shape))\(transposingB ? "ᵀ" : "")"
+    // Only built when an error is reported (string formatting costs microseconds per call).
+    var shapes: String { "\(format(a.shape))\(transposingA ? "ᵀ" : "") × \(format(b.shape))\(transposingB ? "ᵀ" : "")" }
     guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
         shapeFailure(ShapeError(operation: name, message: "operands must have rank 2 or 3: \(shapes)"))
     }
@@ -57,8 +60,9 @@ public func matmul<S>(
         shapeFailure(ShapeError(operation: name, message: "batch sizes differ: \(shapes)"))
     }
     let batch = Swift.max(batchA, batchB)
-    let expected = a.rank == 3 || b.rank == 3 ? [batch, m, n] : [m, n]
-    if c.shape != expected {
+    let batched = a.rank == 3 || b.rank == 3
+    if batched ? c.shape != [batch, m, n] : (c.rank != 2 || c.shape[0] != m || c.shape[1] != n) {
+        let expected = batched ? [batch, m, n] : [m, n]
         shapeFailure(ShapeError(operation: name, message: "output shape \(format(c.shape)) should be \(format(expected)) for \(shapes)"))
     }
     let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
@@ -67,16 +71,18 @@ public func matmul<S>(
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
                 guard let ca = pc.baseAddress else { return }
-                // Empty operands still scale C by β.
-                let empty = UnsafeMutablePointer<S>.allocate(capacity: 1)
-                defer { empty.deallocate() }
-                for item in 0..<batch {
-                    let problem = GEMMProblem(
-                        m: m, n: n, k: k,
-                        a: (pa.baseAddress ?? UnsafePointer(empty)) + (k == 0 ? 0 : item * strideA), lda: lda, transA: transposingA,
-                        b: (pb.baseAddress ?? UnsafePointer(empty)) + (k == 0 ? 0 : item * strideB), ldb: ldb, transB: transposingB,
-                        c: ca + item * m * n, ldc: n, alpha: alpha, beta: beta)
-                    gemm(problem, rung: rung)
+                // Empty operands (k = 0) still scale C by β; their pointers are never read.
+                withUnsafeTemporaryAllocation(of: S.self, capacity: 1) { empty in
+                    for item in 0..<batch {
+                        let problem = GEMMProblem(
+                            m: m, n: n, k: k,
+                            a: (pa.baseAddress ?? UnsafePointer(empty.baseAddress!)) + (k == 0 ? 0 : item * strideA),
+                            lda: lda, transA: transposingA,
+                            b: (pb.baseAddress ?? UnsafePointer(empty.baseAddress!)) + (k == 0 ? 0 : item * strideB),
+                            ldb: ldb, transB: transposingB,
+                            c: ca + item * m * n, ldc: n, alpha: alpha, beta: beta)
+                        gemm(problem, rung: rung)
+                    }
                 }
             }
         }

@@ -70,8 +70,11 @@ public enum GEMMRung: String, CaseIterable, Sendable {
     /// The register micro-kernel on unpacked B, no cache blocking, one thread —
     /// what small products use.
     case direct
-    /// The direct kernel on fixed pieces of C, in parallel — what mid-size products use.
+    /// The direct kernel on pieces of C, in parallel — what mid-size products use.
     case directParallel
+    /// Sixteen rows × one vector of columns, A read in place — what products with
+    /// a narrow C (n ≤ 16 Float / 8 Double columns) use. Valid for any shape.
+    case narrow
     /// Packed, cache-blocked micro-kernel GEMM on one thread.
     case blockedSingleThread
     /// Packed, cache-blocked micro-kernel GEMM on all cores — the vectorized path.
