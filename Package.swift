@@ -8,6 +8,7 @@ let package = Package(
     name: "swift-deep-learning",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
     ],
     targets: [
         .target(
@@ -15,6 +16,10 @@ let package = Package(
             // Without FMA code generation `addProduct`, `rounded()` and (in debug)
             // `squareRoot()` become libm calls.
             linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
+            name: "NeuralNetworks",
+            dependencies: ["Tensors"]
         ),
         .executableTarget(
             name: "Benchmarks",
@@ -25,6 +30,10 @@ let package = Package(
             name: "TensorsTests",
             dependencies: ["Tensors"],
             resources: [.copy("Reference")]
+        ),
+        .testTarget(
+            name: "NeuralNetworksTests",
+            dependencies: ["NeuralNetworks", "Tensors"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,41 @@
+import Foundation
+import Tensors
+
+/// Small data sets generated from a seed, in the notes' layout (`X` is `(2, m)`, `Y` is `(1, m)`).
+public enum Datasets {
+    /// The planar "flower" of the C1W3 assignment: two classes of `m/2` points
+    /// each on the petals of `r = a·sin(4t)`, with noise 0.2 on `t` and `r`.
+    /// Logistic regression cannot separate it; a tanh hidden layer can.
+    public static func flower<S: TensorScalar>(count m: Int = 400, petals a: Double = 4, seed: UInt64) -> (X: Tensor<S>, Y: Tensor<S>) {
+        var g = RandomGenerator(seed: seed)
+        let perClass = m / 2
+        var x = [S](), y = [S](), labels = [S]()
+        for j in 0..<2 {
+            for i in 0..<perClass {
+                let t = Double(j) * 3.12 + 3.12 * Double(i) / Double(Swift.max(perClass - 1, 1)) + 0.2 * g.nextNormal()
+                let r = a * Foundation.sin(4 * t) + 0.2 * g.nextNormal()
+                x.append(S(r * Foundation.sin(t)))
+                y.append(S(r * Foundation.cos(t)))
+                labels.append(S(j))
+            }
+        }
+        return (Tensor(shape: [2, 2 * perClass], scalars: x + y), Tensor(shape: [1, 2 * perClass], scalars: labels))
+    }
+
+    /// Two interleaving half circles ("moons") with Gaussian noise of `noise`.
+    public static func moons<S: TensorScalar>(count m: Int = 400, noise: Double = 0.1, seed: UInt64) -> (X: Tensor<S>, Y: Tensor<S>) {
+        var g = RandomGenerator(seed: seed)
+        let perClass = m / 2
+        var x = [S](), y = [S](), labels = [S]()
+        for j in 0..<2 {
+            for i in 0..<perClass {
+                let angle = Double.pi * Double(i) / Double(Swift.max(perClass - 1, 1))
+                let (px, py) = j == 0 ? (Foundation.cos(angle), Foundation.sin(angle)) : (1 - Foundation.cos(angle), 0.5 - Foundation.sin(angle))
+                x.append(S(px + noise * g.nextNormal()))
+                y.append(S(py + noise * g.nextNormal()))
+                labels.append(S(j))
+            }
+        }
+        return (Tensor(shape: [2, 2 * perClass], scalars: x + y), Tensor(shape: [1, 2 * perClass], scalars: labels))
+    }
+}

@@ -1,0 +1,26 @@
+import Tensors
+
+/// How a ``Dense`` layer's weights `W[l]` of shape `(n[l], n[l−1])` start (C1W3-09, C2W1-12).
+/// Biases always start at zero.
+public enum Initializer: Sendable {
+    /// All zeros — fails to break symmetry: every hidden unit computes the same function.
+    case zeros
+    /// `randn · scale`; the notes' `np.random.randn(…) * 0.01` is `.scaledNormal(0.01)`.
+    case scaledNormal(Double)
+    /// He: `randn · √(2 / n[l−1])`, for ReLU layers.
+    case he
+    /// Xavier: `randn · √(1 / n[l−1])`, for tanh layers.
+    case xavier
+
+    /// A `(rows, columns)` weight matrix drawn from `generator`.
+    public func weights<S: TensorScalar>(rows: Int, columns: Int, generator: inout RandomGenerator) -> Tensor<S> {
+        let scale: Double
+        switch self {
+        case .zeros: return .zeros([rows, columns])
+        case .scaledNormal(let s): scale = s
+        case .he: scale = (2 / Double(columns)).squareRoot()
+        case .xavier: scale = (1 / Double(columns)).squareRoot()
+        }
+        return Tensor(randomNormal: [rows, columns], standardDeviation: S(scale), generator: &generator)
+    }
+}

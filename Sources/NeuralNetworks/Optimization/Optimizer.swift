@@ -1,0 +1,95 @@
+import Foundation
+import Tensors
+
+/// Updates parameters from their gradients (C2W2), one step per mini-batch.
+/// Optimizers keep per-parameter state (velocities, squared averages) keyed
+/// by parameter identity; frozen parameters are skipped.
+public protocol Optimizer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+    /// Applies one update with learning rate `α` to every trainable parameter.
+    func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar)
+}
+
+/// Plain gradient descent: `W := W − α·dW` (C1W2-09).
+public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
+    public init() {}
+    public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        for p in parameters where p.isTrainable {
+            p.value -= learningRate * p.gradient
+        }
+    }
+}
+
+/// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v starts at 0.
+public final class Momentum<Scalar: TensorScalar>: Optimizer {
+    public let beta: Scalar
+    private var velocity: [ObjectIdentifier: Tensor<Scalar>] = [:]
+
+    public init(beta: Scalar = 0.9) { self.beta = beta }
+
+    public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        for p in parameters where p.isTrainable {
+            let key = ObjectIdentifier(p)
+            var v = velocity[key] ?? .zeros(p.value.shape)
+            v = beta * v + (1 - beta) * p.gradient
+            p.value -= learningRate * v
+            velocity[key] = v
+        }
+    }
+}
+
+/// RMSprop exactly as the notes write it (C2W2-06):
+/// `S = β₂·S + (1 − β₂)·dW²`, `W := W − α·dW / √(S + ε)` — ε inside the
+/// square root, as on the slide (Adam puts it outside); β₂ = 0.999, ε = 1e-8.
+public final class RMSprop<Scalar: TensorScalar>: Optimizer {
+    public let beta2: Scalar
+    public let epsilon: Scalar
+    private var squares: [ObjectIdentifier: Tensor<Scalar>] = [:]
+
+    public init(beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        for p in parameters where p.isTrainable {
+            let key = ObjectIdentifier(p)
+            var s = squares[key] ?? .zeros(p.value.shape)
+            s = beta2 * s + (1 - beta2) * square(p.gradient)
+            p.value -= learningRate * p.gradient / sqrt(s + epsilon)
+            squares[key] = s
+        }
+    }
+}
+
+/// Adam (C2W2-07): with step `t = 1, 2, …`
+/// `V = β₁V + (1 − β₁)dW`, `S = β₂S + (1 − β₂)dW²`, `V̂ = V/(1 − β₁ᵗ)`, `Ŝ = S/(1 − β₂ᵗ)`,
+/// `W := W − α·V̂/(√Ŝ + ε)`; β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+public final class Adam<Scalar: TensorScalar>: Optimizer {
+    public let beta1: Scalar
+    public let beta2: Scalar
+    public let epsilon: Scalar
+    /// Steps taken so far (the `t` of the bias correction).
+    public private(set) var t = 0
+    private var moments: [ObjectIdentifier: (v: Tensor<Scalar>, s: Tensor<Scalar>)] = [:]
+
+    public init(beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        t += 1
+        let correction1 = 1 - Scalar(Foundation.pow(Double(beta1), Double(t)))
+        let correction2 = 1 - Scalar(Foundation.pow(Double(beta2), Double(t)))
+        for p in parameters where p.isTrainable {
+            let key = ObjectIdentifier(p)
+            var (v, s) = moments[key] ?? (.zeros(p.value.shape), .zeros(p.value.shape))
+            v = beta1 * v + (1 - beta1) * p.gradient
+            s = beta2 * s + (1 - beta2) * square(p.gradient)
+            p.value -= learningRate * (v / correction1) / (sqrt(s / correction2) + epsilon)
+            moments[key] = (v, s)
+        }
+    }
+}

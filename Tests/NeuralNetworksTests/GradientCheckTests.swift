@@ -1,0 +1,98 @@
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// Every layer's backward pass, every loss and the deep network against
+/// two-sided finite differences in Double (C2W1-14): relative difference
+/// below 1e-7 is the notes' "great".
+final class GradientCheckTests: XCTestCase {
+    var generator = RandomGenerator(seed: 7)
+
+    func data(_ features: Int, _ m: Int, classes: Int = 1) -> (Tensor<Double>, Tensor<Double>) {
+        let X = Tensor<Double>(randomNormal: [features, m], generator: &generator)
+        if classes == 1 {
+            return (X, Tensor<Double>(randomUniform: [1, m], generator: &generator) .> 0.5)
+        }
+        let labels = (0..<m).map { _ in generator.nextIndex(below: classes) }
+        return (X, Tensor.oneHot(labels, classes: classes))
+    }
+
+    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
+        XCTAssertEqual(report.verdict, .great, message, file: file, line: line)
+        XCTAssertGreaterThan(report.count, 0)
+    }
+
+    func testEachActivationAfterDense() {
+        for function in [ActivationFunction.sigmoid, .tanh, .relu, .leakyRelu(slope: 0.01), .identity] {
+            let (X, Y) = data(3, 5)
+            let model = Sequential<Double>([
+                Dense(inputs: 3, outputs: 4, initializer: .scaledNormal(1), generator: &generator), Activation(function),
+                Dense(inputs: 4, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
+            ])
+            assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy()), "\(function)")
+        }
+    }
+
+    func testLossesFromLogitsAndMSE() {
+        let (X, Y) = data(3, 6)
+        let logits = Sequential<Double>([Dense(inputs: 3, outputs: 1, initializer: .scaledNormal(1), generator: &generator)])
+        assertGreat(gradientCheck(logits, X, Y, loss: BinaryCrossEntropyWithLogits()), "BCE with logits")
+        assertGreat(gradientCheck(logits, X, Y, loss: MeanSquaredError()), "MSE")
+        let (Xc, Yc) = data(4, 7, classes: 3)
+        let classifier = Sequential<Double>([Dense(inputs: 4, outputs: 3, initializer: .scaledNormal(1), generator: &generator)])
+        assertGreat(gradientCheck(classifier, Xc, Yc, loss: SoftmaxCrossEntropy()), "softmax CE from logits")
+        let withSoftmax = Sequential<Double>([Dense(inputs: 4, outputs: 3, initializer: .scaledNormal(1), generator: &generator), Softmax()])
+        assertGreat(gradientCheck(withSoftmax, Xc, Yc, loss: CategoricalCrossEntropy()), "softmax layer + CE")
+        // Multi-task with a missing label (NaN) that must be ignored.
+        var Ym = Tensor<Double>(randomUniform: [3, 7], generator: &generator) .> 0.5
+        Ym[1, 2] = .nan
+        assertGreat(gradientCheck(classifier, Xc, Ym, loss: MultiTaskSigmoidCrossEntropy()), "multi-task")
+    }
+
+    func testBatchNormDropoutAndL2() {
+        let (X, Y) = data(3, 8)
+        let model = Sequential<Double>([
+            Dense(inputs: 3, outputs: 5, initializer: .scaledNormal(1), generator: &generator), BatchNorm(units: 5), Activation(.tanh),
+            Dropout(keepProbability: 0.5, seed: 3),
+            Dense(inputs: 5, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
+        ])
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy(), l2: 0.7), "BatchNorm + dropout (off) + L2")
+        XCTAssertNotNil(model[parameter: "gamma1"])
+        XCTAssertNotNil(model[parameter: "W2"])
+    }
+
+    func testDeepNetwork() {
+        // Zero biases can put a unit exactly on ReLU's kink (all its inputs dead ReLUs give z = 0),
+        // where relu′(0) = 1 by the notes' convention but finite differences see ½; random biases avoid it.
+        func randomizeBiases(_ model: Sequential<Double>) {
+            for p in model.parameters where p.name.hasPrefix("b") {
+                p.value = Tensor(randomNormal: p.value.shape, standardDeviation: 0.1, generator: &generator)
+            }
+        }
+        let (X, Y) = data(4, 10, classes: 3)
+        let softmax = Sequential<Double>.deepNetwork(layerSizes: [4, 6, 5, 3], softmaxOutput: true, generator: &generator)
+        randomizeBiases(softmax)
+        assertGreat(gradientCheck(softmax, X, Y, loss: CategoricalCrossEntropy()), "deep softmax network")
+        let (Xb, Yb) = data(4, 10)
+        let binary = Sequential<Double>.deepNetwork(layerSizes: [4, 5, 3, 1], generator: &generator)
+        randomizeBiases(binary)
+        assertGreat(gradientCheck(binary, Xb, Yb, loss: BinaryCrossEntropy()), "deep binary network")
+        XCTAssertEqual(binary.parameters.map(\.name), ["W1", "b1", "W2", "b2", "W3", "b3"])
+    }
+
+    /// A deliberately wrong backward pass is caught.
+    func testCheckerDetectsWrongGradients() {
+        final class BrokenScale: Layer {
+            typealias Scalar = Double
+            func forward(_ input: Tensor<Double>, training: Bool) -> Tensor<Double> { 2 * input }
+            func backward(_ outputGradient: Tensor<Double>) -> Tensor<Double> { 3 * outputGradient }  // should be 2×
+            var summary: String { "BrokenScale" }
+        }
+        let (X, Y) = data(3, 5)
+        let model = Sequential<Double>([Dense(inputs: 3, outputs: 1, initializer: .scaledNormal(1), generator: &generator),
+                                        BrokenScale(), Activation(.sigmoid)])
+        let report = gradientCheck(model, X, Y, loss: BinaryCrossEntropy())
+        XCTAssertEqual(report.verdict, .wrong, "\(report)")
+    }
+}

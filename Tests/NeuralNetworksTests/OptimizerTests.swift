@@ -1,0 +1,72 @@
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// Optimizer updates against numpy (`Reference/optimizers.py`), three steps
+/// each, so Adam's bias correction is exercised at t = 1, 2, 3.
+final class OptimizerTests: XCTestCase {
+    static let gradients: [[Double]] = [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.05], [0.2, 0.2, -0.1]]
+
+    func steps<O: Optimizer>(_ optimizer: O) -> [[Double]] where O.Scalar == Double {
+        let w = Parameter(name: "W", value: Tensor<Double>([[1.0, -2.0, 0.5]]), isRegularized: true)
+        return Self.gradients.map { g in
+            w.gradient = Tensor([g])
+            optimizer.step([w], learningRate: 0.01)
+            return w.value.scalars
+        }
+    }
+
+    func check(_ actual: [[Double]], _ expected: [[Double]], _ name: String) {
+        for (step, (a, e)) in zip(actual, expected).enumerated() {
+            for (x, y) in zip(a, e) { XCTAssertEqual(x, y, accuracy: 1e-12, "\(name) step \(step + 1)") }
+        }
+    }
+
+    func testGradientDescent() {
+        check(steps(GradientDescent<Double>()), [[0.999, -1.998, 0.497], [1.003, -2.003, 0.4965], [1.001, -2.005, 0.4975]], "GD")
+    }
+
+    func testMomentum() {
+        check(steps(Momentum<Double>()),
+              [[0.9999, -1.9998, 0.4997], [1.00021, -2.00012, 0.49938], [1.000289, -2.000608, 0.499192]], "momentum")
+    }
+
+    func testRMSpropWithEpsilonInsideTheRoot() {
+        check(steps(RMSprop<Double>()), [
+            [0.6839302293794931, -1.6838117550438698, 0.18378980072850343],
+            [0.9907162249184411, -1.9774370527094187, 0.13177978055298056],
+            [0.852647219950565, -2.0875868414544305, 0.23063591562965952],
+        ], "RMSprop")
+    }
+
+    func testAdamBiasCorrection() {
+        let adam = Adam<Double>()
+        check(steps(adam), [
+            [0.9900000009999999, -1.9900000005, 0.4900000003333333],
+            [0.9955950357485128, -1.9944221530217234, 0.4821667272150606],
+            [0.9966967723464267, -1.9998515828128194, 0.4784121864182727],
+        ], "Adam")
+        XCTAssertEqual(adam.t, 3)
+    }
+
+    func testFrozenParametersAreNotUpdated() {
+        let w = Parameter(name: "W", value: Tensor<Double>([[1.0]]), isRegularized: true)
+        w.gradient = Tensor([[5.0]])
+        w.isTrainable = false
+        Adam<Double>().step([w], learningRate: 0.1)
+        XCTAssertEqual(w.value.scalars, [1.0])
+    }
+
+    /// TC-O2: α₀ = 0.2, decay rate 1 → 0.1, 0.0667, 0.05, 0.04 (the notes' table, decimals restored).
+    func testLearningRateSchedules() {
+        let rates = (1...4).map { LearningRateSchedule.inverseTime(decayRate: 1).rate(initial: 0.2, epoch: $0) }
+        for (r, e) in zip(rates, [0.1, 0.2 / 3, 0.05, 0.04]) { XCTAssertEqual(r, e, accuracy: 1e-15) }
+        XCTAssertEqual(LearningRateSchedule.exponential(base: 0.95).rate(initial: 1, epoch: 2), 0.9025, accuracy: 1e-15)
+        XCTAssertEqual(LearningRateSchedule.inverseSquareRoot(k: 0.5).rate(initial: 2, epoch: 4), 0.5, accuracy: 1e-15)
+        XCTAssertEqual(LearningRateSchedule.staircase(factor: 0.5, every: 10).rate(initial: 1, epoch: 25), 0.25)
+        let intervals = LearningRateSchedule.intervals([.init(untilEpoch: 5, factor: 1), .init(untilEpoch: 10, factor: 0.1)])
+        XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 5), 0.3)
+        XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 6), 0.3 * 0.1, accuracy: 1e-15)
+        XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 60), 0.3 * 0.1, accuracy: 1e-15)
+    }
+}
