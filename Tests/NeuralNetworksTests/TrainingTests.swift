@@ -1,0 +1,132 @@
+import NeuralNetworks
+import Tensors
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    /// TC-I1: with zero initialization both hidden units compute the same
+    /// function and get the same gradient, so they stay identical forever.
+    func testZeroInitializationDoesNotBreakSymmetry() throws {
+        let (X, Y): (Tensor<Double>, Tensor<Double>) = Datasets.flower(count: 100, seed: 1)
+        var g = RandomGenerator(seed: 2)
+        let model = Sequential<Double>([
+            Dense(inputs: 2, outputs: 2, initializer: .zeros, generator: &g), Activation(.tanh),
+            Dense(inputs: 2, outputs: 1, initializer: .zeros, generator: &g), Activation(.sigmoid),
+        ])
+        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                      configuration: TrainingConfiguration(epochs: 50, learningRate: 1.2))
+        let W1 = model[parameter: "W1"]!.value
+        XCTAssertEqual(W1.rows(0..<1).scalars, W1.rows(1..<2).scalars, "rows of W1 stay equal")
+        // Random initialization breaks the symmetry (TC-I2).
+        let random = Sequential<Double>.shallowNetwork(inputs: 2, hidden: 2, generator: &g)
+        try random.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                       configuration: TrainingConfiguration(epochs: 50, learningRate: 1.2))
+        let R = random[parameter: "W1"]!.value
+        XCTAssertNotEqual(R.rows(0..<1).scalars, R.rows(1..<2).scalars)
+    }
+
+    /// The notes' C1W3 result: a tanh hidden layer separates the flower data,
+    /// logistic regression cannot (≈ 50 % in the assignment).
+    func testShallowNetworkBeatsLogisticRegressionOnTheFlower() throws {
+        let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.flower(count: 400, seed: 3)
+        let logistic = Sequential<Float>.logisticRegression(features: 2)
+        try logistic.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                         configuration: TrainingConfiguration(epochs: 500, learningRate: 1.2))
+        var g = RandomGenerator(seed: 4)
+        let shallow = Sequential<Float>.shallowNetwork(inputs: 2, hidden: 4, generator: &g)
+        let history = try shallow.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                                      configuration: TrainingConfiguration(epochs: isReleaseBuild ? 5000 : 1000, learningRate: 1.2))
+        let logisticAccuracy = Metrics.accuracy(logistic.predict(X), Y)
+        let shallowAccuracy = Metrics.accuracy(shallow.predict(X), Y)
+        print("flower accuracy: logistic regression \(logisticAccuracy), shallow network \(shallowAccuracy)")
+        XCTAssertLessThan(logisticAccuracy, 0.7)
+        XCTAssertGreaterThan(shallowAccuracy, 0.85)
+        XCTAssertLessThan(history.costs.last!, history.costs.first!)
+    }
+
+    /// A divergent learning rate stops training with an error before the bad
+    /// update, leaving the parameters of the last good step.
+    func testNonFiniteGuardKeepsLastGoodParameters() {
+        let X = Tensor<Double>([[1, 2, 3, 4]]), Y = Tensor<Double>([[2, 4, 6, 8]])
+        let model = Sequential<Double>([Dense(weight: Tensor([[0.5]]), bias: Tensor([[0]]))])
+        var snapshots: [[Double]] = []
+        XCTAssertThrowsError(try model.fit(
+            X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(),
+            configuration: TrainingConfiguration(epochs: 500, learningRate: 10),
+            onEpoch: { _ in snapshots.append(model.parameters.flatMap(\.value.scalars)); return true })
+        ) { error in
+            guard case .nonFinite(let epoch, _, _, _)? = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(epoch, snapshots.count + 1, "the failing epoch is the one after the last recorded")
+        }
+        let current = model.parameters.flatMap(\.value.scalars)
+        XCTAssertTrue(current.allSatisfy(\.isFinite))
+        XCTAssertEqual(current, snapshots.last)
+    }
+
+    func testMiniBatchPartitionsKeepTheRemainder() {
+        let X = Tensor<Float>(shape: [2, 10], scalars: (0..<20).map(Float.init))
+        let Y = Tensor<Float>(shape: [1, 10], scalars: (0..<10).map(Float.init))
+        var g: RandomGenerator? = RandomGenerator(seed: 1)
+        let batches = miniBatches(X, Y, size: 4, generator: &g)
+        XCTAssertEqual(batches.map { $0.X.shape[1] }, [4, 4, 2])
+        XCTAssertEqual(Set(batches.flatMap { $0.Y.scalars }), Set((0..<10).map(Float.init)))
+        // Columns stay paired: X's second row is 10 + label.
+        for b in batches { XCTAssertEqual(b.X.rows(1..<2).scalars, b.Y.scalars.map { $0 + 10 }) }
+        var none: RandomGenerator? = nil
+        XCTAssertEqual(miniBatches(X, Y, size: 10, generator: &none).first?.Y.scalars, Y.scalars, "batch GD keeps the order")
+    }
+
+    /// The loop path and the vectorized path train the same model to the same
+    /// parameters (the notes' loops-vs-vectorization at the scale of a run).
+    func testLoopAndVectorizedPathsTrainTheSameModel() throws {
+        func train() throws -> [Float] {
+            let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 200, seed: 5)
+            var g = RandomGenerator(seed: 6)
+            let model = Sequential<Float>.deepNetwork(layerSizes: [2, 8, 4, 1], generator: &g)
+            try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(),
+                          configuration: TrainingConfiguration(epochs: 20, batchSize: 32, learningRate: 0.01, shuffleSeed: 9))
+            return model.parameters.flatMap(\.value.scalars)
+        }
+        let loop = try withComputePath(.loop, train), vectorized = try withComputePath(.vectorized, train)
+        XCTAssertEqual(loop.count, vectorized.count)
+        for (a, b) in zip(loop, vectorized) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+    }
+
+    func testEarlyStoppingAndHistory() throws {
+        let (X, Y): (Tensor<Double>, Tensor<Double>) = Datasets.moons(count: 100, seed: 8)
+        let (Xv, Yv): (Tensor<Double>, Tensor<Double>) = Datasets.moons(count: 100, noise: 0.5, seed: 9)
+        var g = RandomGenerator(seed: 10)
+        let model = Sequential<Double>.deepNetwork(layerSizes: [2, 16, 1], generator: &g)
+        let history = try model.fit(
+            X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(),
+            configuration: TrainingConfiguration(epochs: 2000, batchSize: 16, learningRate: 0.05, earlyStoppingPatience: 5),
+            validation: (Xv, Yv), metrics: ["accuracy": Metrics.accuracy])
+        XCTAssertTrue(history.stoppedEarly)
+        XCTAssertLessThan(history.epochs.count, 2000)
+        XCTAssertNotNil(history.epochs.last?.validationCost)
+        XCTAssertNotNil(history.epochs.last?.metrics["validation accuracy"])
+    }
+
+    /// TC-M1: F1 of classifiers A (P 95 %, R 90 %) and B (P 98 %, R 85 %).
+    func testMetrics() {
+        XCTAssertEqual(Metrics.f1(precision: 0.95, recall: 0.90), 0.9243, accuracy: 1e-4)
+        XCTAssertEqual(Metrics.f1(precision: 0.98, recall: 0.85), 0.9104, accuracy: 1e-4)
+        let predicted = [1, 1, 0, 0, 1], actual = [1, 0, 0, 1, 1]
+        let (p, r, f) = Metrics.precisionRecallF1(predicted: predicted, actual: actual)
+        XCTAssertEqual(p, 2.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(r, 2.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(f, 2.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(Metrics.confusionMatrix(predicted: predicted, actual: actual, classes: 2), [[1, 1], [1, 2]])
+    }
+
+    func testFrozenLayerKeepsItsWeights() throws {
+        let (X, Y): (Tensor<Double>, Tensor<Double>) = Datasets.moons(count: 64, seed: 11)
+        var g = RandomGenerator(seed: 12)
+        let body = Dense<Double>(inputs: 2, outputs: 8, generator: &g)
+        let model = Sequential<Double>([body, Activation(.relu), Dense(inputs: 8, outputs: 1, generator: &g), Activation(.sigmoid)])
+        body.setTrainable(false)
+        let before = body.W.value
+        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(), configuration: TrainingConfiguration(epochs: 5, learningRate: 0.01))
+        XCTAssertEqual(body.W.value, before)
+        XCTAssertNotEqual(model[parameter: "W2"]!.gradient.scalars.allSatisfy { $0 == 0 }, true)
+    }
+}
