@@ -81,6 +81,8 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
 /// The mask comes from the layer's own seeded generator.
 public final class Dropout<Scalar: TensorScalar>: Layer {
     public let keepProbability: Double
+    /// The seed of the mask generator (saved with the model).
+    public let seed: UInt64
     /// Turned off by gradient checking (the notes: check with keep_prob = 1).
     var isEnabled = true
     private var generator: RandomGenerator
@@ -89,6 +91,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     public init(keepProbability: Double, seed: UInt64) {
         precondition(keepProbability > 0 && keepProbability <= 1, "Dropout: keepProbability must be in (0, 1], got \(keepProbability)")
         self.keepProbability = keepProbability
+        self.seed = seed
         self.generator = RandomGenerator(seed: seed)
     }
 
