@@ -1,0 +1,107 @@
+import Foundation
+import Tensors
+
+/// A seeded split of the columns of `X` and `Y` into train, dev and test sets
+/// (C2W1-01): 60/20/20 for small data, 98/1/1 (or finer) when `m` is large.
+/// `fractions` are those of train and dev; test gets the rest.
+public func trainDevTestSplit<S>(
+    _ X: Tensor<S>, _ Y: Tensor<S>, train: Double, dev: Double, seed: UInt64
+) -> (train: (X: Tensor<S>, Y: Tensor<S>), dev: (X: Tensor<S>, Y: Tensor<S>), test: (X: Tensor<S>, Y: Tensor<S>)) {
+    let m = X.shape.last ?? 0
+    precondition(train >= 0 && dev >= 0 && train + dev <= 1, "trainDevTestSplit: fractions \(train), \(dev) must be ≥ 0 and sum to ≤ 1")
+    precondition(Y.shape.last == m, "trainDevTestSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
+    var g = RandomGenerator(seed: seed)
+    let order = g.permutation(m)
+    let trainCount = Int((Double(m) * train).rounded()), devCount = Int((Double(m) * dev).rounded())
+    func take(_ range: Range<Int>) -> (X: Tensor<S>, Y: Tensor<S>) {
+        let columns = Array(order[range])
+        return (X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1))
+    }
+    let devEnd = Swift.min(m, trainCount + devCount)
+    return (take(0..<trainCount), take(trainCount..<devEnd), take(devEnd..<m))
+}
+
+/// Input normalization fitted on the training set and reused for dev/test
+/// (C2W1-10): `x := (x − μ) / σ` per feature (row), `μ`, `σ²` of shape `(n_x, 1)`.
+public struct Normalizer<Scalar: TensorScalar>: Sendable {
+    public let mean: Tensor<Scalar>
+    public let standardDeviation: Tensor<Scalar>
+
+    /// Fits `μ` and `σ` (population, with σ = 0 replaced by 1) to the columns of `X`.
+    public init(fitting X: Tensor<Scalar>) {
+        mean = X.mean(axis: 1, keepingDimensions: true)
+        let sigma = sqrt(X.variance(axis: 1, keepingDimensions: true))
+        standardDeviation = Tensor(shape: sigma.shape, scalars: sigma.scalars.map { $0 == 0 ? 1 : $0 })
+    }
+
+    /// `(X − μ)/σ` with the training set's statistics.
+    public func callAsFunction(_ X: Tensor<Scalar>) -> Tensor<Scalar> { (X - mean) / standardDeviation }
+}
+
+/// A CSV problem, with the 1-based line (and column) where it was found.
+public enum CSVError: Error, CustomStringConvertible, Equatable {
+    case empty
+    case wrongFieldCount(line: Int, expected: Int, found: Int)
+    case notANumber(line: Int, column: Int, text: String)
+    case unknownColumn(String)
+
+    public var description: String {
+        switch self {
+        case .empty: "CSV file has no data rows"
+        case let .wrongFieldCount(line, expected, found): "CSV line \(line): expected \(expected) fields, found \(found)"
+        case let .notANumber(line, column, text): "CSV line \(line), column \(column): \"\(text)\" is not a number"
+        case .unknownColumn(let name): "CSV has no column named \"\(name)\""
+        }
+    }
+}
+
+/// A numeric table read from CSV text: one example per row in the file,
+/// returned in the notes' layout (one example per column).
+public struct CSVTable<Scalar: TensorScalar> {
+    /// Column names from the header row (or `column1`, `column2`, … without one).
+    public let columnNames: [String]
+    /// The values, `(columns, rows)` — each file row becomes a column.
+    public let values: Tensor<Scalar>
+
+    /// Parses comma-separated numbers. Empty lines are skipped; fields may be
+    /// surrounded by spaces. With `hasHeader`, the first line names the columns.
+    public init(text: String, hasHeader: Bool = true, separator: Character = ",") throws {
+        var names: [String]? = nil
+        var rows: [[Scalar]] = []
+        // `isNewline` also matches "\r\n", which Swift treats as one Character.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let fields = line.split(separator: separator, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            if hasHeader && names == nil {
+                names = fields
+                continue
+            }
+            let expected = names?.count ?? rows.first?.count ?? fields.count
+            if fields.count != expected {
+                throw CSVError.wrongFieldCount(line: index + 1, expected: expected, found: fields.count)
+            }
+            rows.append(try fields.enumerated().map { column, text in
+                guard let value = Double(text), let scalar = Optional(Scalar(value)) else {
+                    throw CSVError.notANumber(line: index + 1, column: column + 1, text: text)
+                }
+                return scalar
+            })
+        }
+        guard let first = rows.first else { throw CSVError.empty }
+        columnNames = names ?? (1...first.count).map { "column\($0)" }
+        values = Tensor(rows).transposed()
+    }
+
+    /// Reads a CSV file (UTF-8).
+    public init(contentsOf url: URL, hasHeader: Bool = true) throws {
+        try self.init(text: try String(contentsOf: url, encoding: .utf8), hasHeader: hasHeader)
+    }
+
+    /// Splits the table into features and a label row: `X` `(n_x, m)` and `Y` `(1, m)`.
+    public func features(label: String) throws -> (X: Tensor<Scalar>, Y: Tensor<Scalar>) {
+        guard let index = columnNames.firstIndex(of: label) else { throw CSVError.unknownColumn(label) }
+        let others = columnNames.indices.filter { $0 != index }
+        return (values.gathering(others, axis: 0), values.gathering([index], axis: 0))
+    }
+}
