@@ -19,7 +19,8 @@ let package = Package(
         ),
         .target(
             name: "NeuralNetworks",
-            dependencies: ["Tensors"]
+            dependencies: ["Tensors"],
+            resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-NOTICE.txt")]
         ),
         .executableTarget(
             name: "Benchmarks",

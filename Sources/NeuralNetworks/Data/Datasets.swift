@@ -39,3 +39,16 @@ public enum Datasets {
         return (Tensor(shape: [2, 2 * perClass], scalars: x + y), Tensor(shape: [1, 2 * perClass], scalars: labels))
     }
 }
+
+extension Datasets {
+    /// scikit-learn's handwritten digits (BSD-3; see `Resources/DIGITS-NOTICE.txt`):
+    /// 1,797 8×8 images as `X` of shape `(64, 1797)` scaled to [0, 1] (pixel / 16),
+    /// and their labels 0…9, in scikit-learn's order.
+    public static func digits<S: TensorScalar>() throws -> (X: Tensor<S>, labels: [Int]) {
+        guard let url = Bundle.module.url(forResource: "digits", withExtension: "csv") else {
+            throw CSVError.unknownColumn("digits.csv resource is missing from the bundle")
+        }
+        let (pixels, label) = try CSVTable<S>(contentsOf: url).features(label: "label")
+        return (pixels / 16, label.scalars.map { Int($0) })
+    }
+}
