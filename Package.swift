@@ -24,8 +24,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Tensors"],
+            dependencies: ["Tensors", "NeuralNetworks"],
             path: "Benchmarks"
+        ),
+        .executableTarget(
+            name: "digits",
+            dependencies: ["Tensors", "NeuralNetworks"],
+            path: "Sources/DigitsExample"
         ),
         .testTarget(
             name: "TensorsTests",

@@ -48,6 +48,15 @@ final class ReductionTests: XCTestCase {
         }
     }
 
+    func testIsFinite() {
+        onBothPaths { path in
+            XCTAssertTrue(Tensor<Float>([1, -2, 3e38]).isFinite, "\(path)")
+            XCTAssertFalse(Tensor<Float>(shape: [40], scalars: (0..<40).map { $0 == 33 ? .nan : Float($0) }).isFinite)
+            XCTAssertFalse(Tensor<Double>([1, -.infinity]).isFinite)
+            XCTAssertTrue(Tensor<Double>.zeros([0, 3]).isFinite)
+        }
+    }
+
     func testArgmaxTiesAndNaN() {
         onBothPaths { path in
             let x = Tensor<Float>([[1, 5, 5, 0], [.nan, 2, .nan, 9]])

@@ -122,7 +122,7 @@ extension Sequential {
             var total = 0.0
             for (index, batch) in batches.enumerated() {
                 let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, training: true)
-                let bad = parameters.first { $0.isTrainable && !$0.gradient.scalars.allSatisfy(\.isFinite) }
+                let bad = parameters.first { $0.isTrainable && !$0.gradient.isFinite }
                 if !cost.isFinite || bad != nil {
                     throw TrainingError.nonFinite(epoch: epoch, batch: index + 1, cost: Double(cost), parameter: bad?.name)
                 }

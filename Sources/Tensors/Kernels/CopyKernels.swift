@@ -23,7 +23,11 @@ enum CopyKernels {
                 parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
                     for r in (c * runsPerChunk)..<Swift.min(runs, (c + 1) * runsPerChunk) {
                         let (s, d) = po.pointer(r)
-                        (pd.pointer + d).update(from: ps.pointer + s, count: length)
+                        if length < 16 {   // a memmove call per short run costs more than the copy
+                            for k in 0..<length { pd.pointer[d + k] = ps.pointer[s + k] }
+                        } else {
+                            (pd.pointer + d).update(from: ps.pointer + s, count: length)
+                        }
                     }
                 }
             }

@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// `op(self, other)` broadcast to the common shape, on the current ``ComputePath``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func broadcasting(_ op: BinaryOperation, _ other: Tensor) -> Tensor {
         let plan: BroadcastPlan
         do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue) } catch { shapeFailure(error) }
@@ -19,6 +21,8 @@ extension Tensor {
     }
 
     /// `self = op(self, other)` in place; `other` must broadcast to `self`'s shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func formBroadcasting(_ op: BinaryOperation, _ other: Tensor) {
         let plan: BroadcastPlan
         do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue + " (in place)") } catch { shapeFailure(error) }

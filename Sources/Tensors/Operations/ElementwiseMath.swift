@@ -15,6 +15,8 @@ extension Tensor {
     }
 
     /// Writes `f(self)` into `out`, which must have the same shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func apply(_ op: UnaryOperation, into out: inout Tensor) {
         if out.shape != shape {
             shapeFailure(ShapeError(operation: "\(op) (into:)", message: "output shape \(format(out.shape)) differs from input shape \(format(shape))"))
@@ -83,6 +85,8 @@ public func leakyReluDerivative<S>(_ z: Tensor<S>, slope: S = 0.01) -> Tensor<S>
 // MARK: Softmax
 
 extension Tensor {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func softmax(axis: Int, log: Bool, operation: String) -> Tensor {
         let (outer, length, inner) = splitAxis(axis, operation: operation)
         return Tensor(shape: shape) { y in

@@ -107,7 +107,8 @@ public func matmul<S>(
     let (m, _) = a.matrixShape(transposed: transposingA)
     let (_, n) = b.matrixShape(transposed: transposingB)
     let batch = Swift.max(a.rank == 3 ? a.shape[0] : 1, b.rank == 3 ? b.shape[0] : 1)
-    var c = Tensor<S>.zeros(a.rank == 3 || b.rank == 3 ? [batch, m, n] : [m, n])
+    // Uninitialized: with β = 0 every kernel writes C before reading it.
+    var c = Tensor<S>(shape: a.rank == 3 || b.rank == 3 ? [batch, m, n] : [m, n]) { _ in }
     matmul(a, b, transposingA: transposingA, transposingB: transposingB, into: &c, rung: rung)
     return c
 }

@@ -17,6 +17,8 @@ extension Tensor {
         return (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func reduced(_ op: ReductionOperation, axis: Int, keepingDimensions: Bool, operation: String) -> Tensor {
         let (outer, length, inner) = splitAxis(axis, operation: operation)
         if length == 0 && (op == .maximum || op == .minimum) {
@@ -82,6 +84,10 @@ extension Tensor {
         return centered.reduced(.sumOfSquares, axis: axis, keepingDimensions: keepingDimensions, operation: "variance")
             / Scalar(length)
     }
+
+    /// Whether every element is finite (no NaN, no ±∞): one vectorized pass,
+    /// since `max |x|` is NaN or ∞ exactly when some element is.
+    public var isFinite: Bool { count == 0 || reducedAll(.maxMagnitude, operation: "isFinite").isFinite }
 
     /// The norm of all elements (for a matrix, `.l2` is the Frobenius norm `‖W‖_F`).
     public func norm(_ kind: Norm = .l2) -> Scalar {

@@ -40,6 +40,8 @@ extension Tensor {
     }
 
     /// Reorders the axes: result axis `i` is input axis `axes[i]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
         if axes.sorted() != Array(0..<rank) {
             shapeFailure(ShapeError(operation: "permute", message: "\(axes) is not a permutation of the axes of \(format(shape))"))
@@ -84,6 +86,8 @@ extension Tensor {
     }
 
     /// The sub-tensor with indices `range` along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let (outer, length, inner) = splitAxis(axis, operation: "slice")
         if range.lowerBound < 0 || range.upperBound > length {
@@ -106,6 +110,8 @@ extension Tensor {
     public func columns(_ range: Range<Int>) -> Tensor { slice(axis: 1, range) }
 
     /// The slices at `indices` along `axis`, in that order (e.g. shuffled columns).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gathering(_ indices: [Int], axis: Int) -> Tensor {
         let (outer, length, inner) = splitAxis(axis, operation: "gather")
         if let bad = indices.first(where: { $0 < 0 || $0 >= length }) {
@@ -127,6 +133,8 @@ extension Tensor {
     }
 
     /// Joins tensors along an existing axis; all other axes must agree.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ tensors: [Tensor], axis: Int) -> Tensor {
         guard let first = tensors.first else {
             shapeFailure(ShapeError(operation: "concatenate", message: "no tensors given"))
