@@ -2,11 +2,11 @@ import Foundation
 import Tensors
 
 // Benchmarks [suite…] [--json] [--quick]
-// Suites: vectorization, elementwise, gemm (default: all). Build in release with
+// Suites: vectorization, elementwise, gemm, training (default: all). Build in release with
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
 
 let arguments = CommandLine.arguments.dropFirst()
-let allSuites = ["vectorization", "elementwise", "gemm"]
+let allSuites = ["vectorization", "elementwise", "gemm", "training"]
 var suites = arguments.filter { !$0.hasPrefix("--") }
 if let unknown = suites.first(where: { !allSuites.contains($0) }) {
     FileHandle.standardError.write("unknown suite '\(unknown)'; choose from \(allSuites.joined(separator: ", "))\n".data(using: .utf8)!)
@@ -27,6 +27,7 @@ for suite in suites {
     case "vectorization": vectorizationSuite(&harness)
     case "elementwise": elementwiseSuite(&harness)
     case "gemm": gemmSuite(&harness)
+    case "training": trainingSuite(&harness)
     default: break
     }
 }

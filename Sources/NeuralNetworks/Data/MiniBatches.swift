@@ -12,13 +12,16 @@ public func miniBatches<S>(
     precondition(X.rank == 2 && Y.rank == 2 && Y.shape[1] == m,
                  "miniBatches: X (n_x, m) and Y (n_y, m) must share m; got \(X.shape) and \(Y.shape)")
     precondition(size > 0, "miniBatches: size must be positive, got \(size)")
-    var order = Array(0..<m)
-    if generator != nil { generator!.shuffle(&order) }
+    var (shuffledX, shuffledY) = (X, Y)
+    if generator != nil {
+        // Permute all columns at once: each row of X is reordered while it sits in cache,
+        // where gathering every batch's columns would be scattered reads across all of X.
+        let order = generator!.permutation(m)
+        (shuffledX, shuffledY) = (X.gathering(order, axis: 1), Y.gathering(order, axis: 1))
+    }
+    if size >= m { return [(shuffledX, shuffledY)] }
     return stride(from: 0, to: m, by: size).map { start in
-        let columns = Array(order[start..<Swift.min(m, start + size)])
-        if generator == nil {
-            return (X.columns(start..<start + columns.count), Y.columns(start..<start + columns.count))
-        }
-        return (X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1))
+        let end = Swift.min(m, start + size)
+        return (shuffledX.columns(start..<end), shuffledY.columns(start..<end))
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// Training throughput: the notes' models end to end, the cases of
+/// `shared/bench/mlp_train.py` (MLP 784-256-128-10 on teacher-labelled
+/// synthetic data; digits 64-64-10), and loop vs vectorized training epochs.
+func trainingSuite(_ h: inout Harness) {
+    h.note("\n== training: loop vs vectorized epochs, MLP throughput, digits ==")
+    var g = RandomGenerator(seed: 5)
+
+    // One epoch on the loop path, the vectorized path on one thread, and on all threads.
+    func epochs(_ name: String, shape: String, examples: Int, _ body: @escaping () -> Void) {
+        let loop = h.measure("training", name, variant: "loop", shape: shape, metric: .itemsPerSecond, work: Double(examples)) {
+            withComputePath(.loop, body)
+        }
+        let single = h.measure("training", name, variant: "vectorized 1 thread", shape: shape, metric: .itemsPerSecond,
+                               work: Double(examples)) { Parallelism.withMaxThreads(1, body) }
+        let parallel = h.measure("training", name, variant: "vectorized parallel", shape: shape, metric: .itemsPerSecond,
+                                 work: Double(examples)) { body() }
+        h.speedup(loop, single)
+        h.speedup(loop, parallel)
+    }
+
+    let X = Tensor<Float>(randomNormal: [100, 10_000], generator: &g)
+    let Y = Tensor<Float>(randomUniform: [1, 10_000], generator: &g) .> 0.5
+    let logistic = Sequential<Float>.logisticRegression(features: 100)
+    epochs("logistic regression epoch (GD)", shape: "n=100, m=10000", examples: 10_000) {
+        _ = try? logistic.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                              configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffleSeed: nil))
+    }
+
+    let (Xd, Yd): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 2048, seed: 3)
+    let mlp = Sequential<Float>.deepNetwork(layerSizes: [2, 64, 64, 1], generator: &g)
+    epochs("MLP 2-64-64-1 epoch (Adam, batch 64)", shape: "m=2048", examples: 2048) {
+        _ = try? mlp.fit(Xd, Yd, loss: BinaryCrossEntropy(), optimizer: Adam(),
+                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, learningRate: 0.001))
+    }
+
+    // mlp_train.py's "mlp" part: 784-256-128-10, ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
+    // inputs uniform in [0, 1) labelled by a fixed random teacher network.
+    let m = h.quick ? 12_000 : 60_000
+    let inputs = Tensor<Float>(randomUniform: [784, m + 10_000], generator: &g)
+    let teacher1 = Tensor<Float>(randomNormal: [64, 784], standardDeviation: Float((12.0 / 784).squareRoot()), generator: &g)
+    let teacher2 = Tensor<Float>(randomNormal: [10, 64], generator: &g)
+    let labels = matmul(teacher2, tanh(matmul(teacher1, inputs - 0.5))).argmax(axis: 0).scalars.map { Int($0) }
+    let trainX = inputs.columns(0..<m), testX = inputs.columns(m..<(m + 10_000))
+    let trainY = Tensor<Float>.oneHot(Array(labels[0..<m]), classes: 10)
+    let testY = Tensor<Float>.oneHot(Array(labels[m...]), classes: 10)
+    let network = Sequential<Float>([
+        Dense(inputs: 784, outputs: 256, generator: &g), Activation(.relu),
+        Dense(inputs: 256, outputs: 128, generator: &g), Activation(.relu),
+        Dense(inputs: 128, outputs: 10, generator: &g),
+    ])
+    let adam = Adam<Float>()
+    h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "vectorized parallel", shape: "m=\(m)",
+              metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
+        _ = try? network.fit(trainX, trainY, loss: SoftmaxCrossEntropy(), optimizer: adam,
+                             configuration: TrainingConfiguration(epochs: 1, batchSize: 128, learningRate: 0.001, shuffleSeed: 1))
+    }
+    h.note(String(format: "  MLP test accuracy on 10,000 teacher-labelled inputs: %.4f", Metrics.accuracy(network.predict(testX), testY)))
+
+    // mlp_train.py's "digits" part: 64-64-10, He init, Adam 1e-3, mini-batches of 32, 200 epochs,
+    // every fifth example (i % 5 == 4) held out.
+    guard let (digits, digitLabels): (Tensor<Float>, [Int]) = try? Datasets.digits() else { return h.note("digits resource missing") }
+    let test = (0..<digitLabels.count).filter { $0 % 5 == 4 }, train = (0..<digitLabels.count).filter { $0 % 5 != 4 }
+    let dTrainX = digits.gathering(train, axis: 1), dTrainY = Tensor<Float>.oneHot(train.map { digitLabels[$0] }, classes: 10)
+    let dTestX = digits.gathering(test, axis: 1), dTestY = Tensor<Float>.oneHot(test.map { digitLabels[$0] }, classes: 10)
+    var accuracy = 0.0
+    let run = h.measure("training", "digits 64-64-10, 200 epochs", variant: "vectorized parallel", shape: "1438 train / 359 test",
+                        metric: .itemsPerSecond, work: 200 * 1438, maxSeconds: h.quick ? 3 : 15) {
+        var seeded = RandomGenerator(seed: 0)
+        let model = Sequential<Float>.deepNetwork(layerSizes: [64, 64, 10], softmaxOutput: true, generator: &seeded)
+        _ = try? model.fit(dTrainX, dTrainY, loss: CategoricalCrossEntropy(), optimizer: Adam(),
+                           configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, shuffleSeed: 1))
+        accuracy = Metrics.accuracy(model.predict(dTestX), dTestY)
+    }
+    h.note(String(format: "  digits: test accuracy %.4f, %.2f s per 200-epoch run", accuracy, run.median))
+}
