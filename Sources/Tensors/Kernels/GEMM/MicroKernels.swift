@@ -104,15 +104,7 @@ enum MicroKernels {
                 tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
                 tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
                 tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
-                if rows >= 0 {
-                    for r in 0..<rows {
-                        for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
-                    }
-                } else {
-                    for r in 0..<(-rows) {
-                        for j in 0..<columns { c[j * ldc + r] += tile[2 * r + j / w][j % w] }
-                    }
-                }
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns)
             }
         }
     }
@@ -166,15 +158,22 @@ enum MicroKernels {
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                if rows >= 0 {
-                    for r in 0..<rows {
-                        for j in 0..<columns { c[r * ldc + j] += tile[2 * r + j / w][j % w] }
-                    }
-                } else {
-                    for r in 0..<(-rows) {
-                        for j in 0..<columns { c[j * ldc + r] += tile[2 * r + j / w][j % w] }
-                    }
-                }
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns)
+            }
+        }
+    }
+
+    /// Adds the valid `rows × columns` part of a tile (two vectors per row) to C;
+    /// `rows < 0` means `-rows` rows of a transposed C.
+    @inline(__always)
+    static func addEdgeTile<V: SIMD>(
+        _ tile: UnsafeMutablePointer<V>, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int
+    ) where V.Scalar: FloatingPoint {
+        let w = V.scalarCount
+        for r in 0..<abs(rows) {
+            for j in 0..<columns {
+                let value = tile[2 * r + j / w][j % w]
+                if rows >= 0 { c[r * ldc + j] += value } else { c[j * ldc + r] += value }
             }
         }
     }
