@@ -53,6 +53,7 @@ final class VectorMathAccuracyTests: XCTestCase {
         check("log", Float.self, limit: 3.4e38, bound: 2, log, Foundation.log, domain: { $0 > 0 })
         check("tanh", Float.self, limit: 3.4e38, bound: 3, tanh, Foundation.tanh)
         check("sigmoid", Float.self, limit: 3.4e38, bound: 4, sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
+        check("sqrt", Float.self, limit: 3.4e38, bound: 1, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
     }
 
     func testDoubleAccuracy() {
@@ -62,6 +63,16 @@ final class VectorMathAccuracyTests: XCTestCase {
         check("sigmoid", Double.self, limit: 1.7e308, bound: 4, sigmoid) { x in
             x < 0 ? Foundation.exp(x) / (1 + Foundation.exp(x)) : 1 / (1 + Foundation.exp(-x))
         }
+        check("sqrt", Double.self, limit: 1.7e308, bound: 1, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
+    }
+
+    func testSquareRootSpecialValues() {
+        let s = sqrt(Tensor<Float>([0, -0.0, .infinity, -1, .nan, 4, Float.leastNonzeroMagnitude])).scalars
+        XCTAssertEqual(Array(s[0..<3]), [0, 0, .infinity])
+        XCTAssertEqual(s[1].sign, .minus, "√−0 = −0")
+        XCTAssertTrue(s[3].isNaN && s[4].isNaN)
+        XCTAssertEqual(s[5], 2)
+        XCTAssertEqual(Double(s[6]), Double(Float.leastNonzeroMagnitude).squareRoot(), accuracy: 1e-30)
     }
 
     func testSpecialValues() {

@@ -14,6 +14,10 @@ import Tensors
 public final class Dense<Scalar: TensorScalar>: Layer {
     public let W: Parameter<Scalar>
     public let b: Parameter<Scalar>
+    /// Set by ``Sequential/backward(_:needsInputGradient:)`` on a first layer
+    /// whose `∂J/∂X` nobody uses: `backward` then skips `Wᵀ·dZ` (a third of the
+    /// layer's work) and returns an empty tensor.
+    var skipsInputGradient = false
     private var input: Tensor<Scalar>?
 
     public init(inputs: Int, outputs: Int, initializer: Initializer = .he, generator: inout RandomGenerator) {
@@ -40,6 +44,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         let A = cached(input, "Dense")
         W.gradient = matmul(dZ, A, transposingB: true)
         b.gradient = dZ.sum(axis: 1, keepingDimensions: true)
+        if skipsInputGradient { return Tensor.zeros([0]) }
         return matmul(W.value, dZ, transposingA: true)
     }
 

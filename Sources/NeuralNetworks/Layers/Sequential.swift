@@ -24,10 +24,15 @@ public final class Sequential<Scalar: TensorScalar> {
         layers.reduce(X) { $1.forward($0, training: training) }
     }
 
-    /// Backpropagates `∂J/∂output`, filling every parameter's gradient; returns `∂J/∂X`.
+    /// Backpropagates `∂J/∂output`, filling every parameter's gradient; returns
+    /// `∂J/∂X`, or an empty tensor when `needsInputGradient` is false and the
+    /// first layer is `Dense` (training skips that product).
     @discardableResult
-    public func backward(_ gradient: Tensor<Scalar>) -> Tensor<Scalar> {
-        layers.reversed().reduce(gradient) { $1.backward($0) }
+    public func backward(_ gradient: Tensor<Scalar>, needsInputGradient: Bool = true) -> Tensor<Scalar> {
+        let first = layers.first as? Dense<Scalar>
+        first?.skipsInputGradient = !needsInputGradient
+        defer { first?.skipsInputGradient = false }
+        return layers.reversed().reduce(gradient) { $1.backward($0) }
     }
 
     /// All parameters in layer order (`W1, b1, W2, b2, …`).

@@ -30,8 +30,8 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             let key = ObjectIdentifier(p)
-            var v = velocity[key] ?? .zeros(p.value.shape)
-            v = beta * v + (1 - beta) * p.gradient
+            var v = velocity.removeValue(forKey: key) ?? .zeros(p.value.shape)   // removed: updated in place
+            v.formExponentialAverage(with: p.gradient, beta: beta)
             p.value -= learningRate * v
             velocity[key] = v
         }
@@ -54,9 +54,9 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             let key = ObjectIdentifier(p)
-            var s = squares[key] ?? .zeros(p.value.shape)
-            s = beta2 * s + (1 - beta2) * square(p.gradient)
-            p.value -= learningRate * p.gradient / sqrt(s + epsilon)
+            var s = squares.removeValue(forKey: key) ?? .zeros(p.value.shape)
+            s.formExponentialAverage(with: p.gradient, beta: beta2, squared: true)
+            p.value.applyRMSpropUpdate(gradient: p.gradient, squareAverage: s, learningRate: learningRate, epsilon: epsilon)
             squares[key] = s
         }
     }
@@ -85,10 +85,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         let correction2 = 1 - Scalar(Foundation.pow(Double(beta2), Double(t)))
         for p in parameters where p.isTrainable {
             let key = ObjectIdentifier(p)
-            var (v, s) = moments[key] ?? (.zeros(p.value.shape), .zeros(p.value.shape))
-            v = beta1 * v + (1 - beta1) * p.gradient
-            s = beta2 * s + (1 - beta2) * square(p.gradient)
-            p.value -= learningRate * (v / correction1) / (sqrt(s / correction2) + epsilon)
+            var (v, s) = moments.removeValue(forKey: key) ?? (.zeros(p.value.shape), .zeros(p.value.shape))
+            v.formExponentialAverage(with: p.gradient, beta: beta1)
+            s.formExponentialAverage(with: p.gradient, beta: beta2, squared: true)
+            p.value.applyAdamUpdate(firstMoment: v, secondMoment: s, learningRate: learningRate,
+                                    firstCorrection: correction1, secondCorrection: correction2, epsilon: epsilon)
             moments[key] = (v, s)
         }
     }

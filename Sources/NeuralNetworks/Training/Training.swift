@@ -85,7 +85,7 @@ func costAndGradients<S, L: Loss>(
 ) -> S where L.Scalar == S {
     let output = model.forward(X, training: training)
     var (cost, gradient) = loss(output, Y)
-    model.backward(gradient)
+    model.backward(gradient, needsInputGradient: false)
     if l2 > 0 {
         let m = S(X.shape.last ?? 1), lambda = S(l2)
         for p in model.parameters where p.isRegularized {

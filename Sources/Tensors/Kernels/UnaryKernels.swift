@@ -76,7 +76,7 @@ enum UnaryKernels {
         case .negate: mapVectors(x, y, n) { (v: V) in -v }
         case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self) }
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
-        case .sqrt: mapVectors(x, y, n) { (v: V) in v.squareRoot() }
+        case .sqrt: mapVectors(x, y, n, FloatMath.sqrt)
         case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
         case .exp: mapVectors(x, y, n, FloatMath.exp)
         case .log: mapVectors(x, y, n, FloatMath.log)
@@ -105,7 +105,7 @@ enum UnaryKernels {
         case .negate: mapVectors(x, y, n) { (v: V) in -v }
         case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: V.self) }
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
-        case .sqrt: mapVectors(x, y, n) { (v: V) in v.squareRoot() }
+        case .sqrt: mapVectors(x, y, n, DoubleMath.sqrt)
         case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
         case .exp: mapVectors(x, y, n, DoubleMath.exp)
         case .log: mapVectors(x, y, n, DoubleMath.log)

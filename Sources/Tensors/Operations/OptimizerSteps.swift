@@ -1,0 +1,56 @@
+// Fused, in-place updates for optimizers: one pass over the data instead of a
+// chain of temporary tensors (an Adam step over 235K parameters drops from
+// ~14 allocating passes to 3 in-place ones).
+
+extension Tensor {
+    /// `self = β·self + (1 − β)·x` — or `(1 − β)·x²` with `squared` — in place,
+    /// the exponentially weighted average of the notes (C2W2-03).
+    ///
+    /// - Precondition: `x.shape == shape`.
+    public mutating func formExponentialAverage(with x: Tensor, beta: Scalar, squared: Bool = false) {
+        checkSameShape("formExponentialAverage", x)
+        let n = count
+        withUnsafeMutableBufferPointer { a in
+            x.withUnsafeBufferPointer { xs in
+                guard let pa = a.baseAddress, let px = xs.baseAddress else { return }
+                OptimizerKernels.average(pa, px, n, beta: beta, squared: squared)
+            }
+        }
+    }
+
+    /// Adam's parameter update in place: `self −= α·(v/c₁)/(√(s/c₂) + ε)` with
+    /// the bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
+    public mutating func applyAdamUpdate(
+        firstMoment v: Tensor, secondMoment s: Tensor, learningRate: Scalar,
+        firstCorrection: Scalar, secondCorrection: Scalar, epsilon: Scalar
+    ) {
+        checkSameShape("applyAdamUpdate", v)
+        checkSameShape("applyAdamUpdate", s)
+        update(v, s, rate: learningRate, c1: firstCorrection, c2: secondCorrection, epsilon: epsilon, adam: true)
+    }
+
+    /// RMSprop's update as the notes write it, in place: `self −= α·g/√(s + ε)`.
+    public mutating func applyRMSpropUpdate(gradient g: Tensor, squareAverage s: Tensor, learningRate: Scalar, epsilon: Scalar) {
+        checkSameShape("applyRMSpropUpdate", g)
+        checkSameShape("applyRMSpropUpdate", s)
+        update(g, s, rate: learningRate, c1: 1, c2: 1, epsilon: epsilon, adam: false)
+    }
+
+    private mutating func update(_ v: Tensor, _ s: Tensor, rate: Scalar, c1: Scalar, c2: Scalar, epsilon: Scalar, adam: Bool) {
+        let n = count
+        withUnsafeMutableBufferPointer { p in
+            v.withUnsafeBufferPointer { vs in
+                s.withUnsafeBufferPointer { ss in
+                    guard let pp = p.baseAddress, let pv = vs.baseAddress, let ps = ss.baseAddress else { return }
+                    OptimizerKernels.step(pp, pv, ps, n, rate: rate, c1: c1, c2: c2, epsilon: epsilon, adam: adam)
+                }
+            }
+        }
+    }
+
+    private func checkSameShape(_ operation: String, _ other: Tensor) {
+        if other.shape != shape {
+            shapeFailure(ShapeError(operation: operation, message: "shapes \(format(shape)) and \(format(other.shape)) differ"))
+        }
+    }
+}
