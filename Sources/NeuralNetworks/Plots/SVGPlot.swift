@@ -5,14 +5,14 @@ import Tensors
 /// cost curve of a training run and the decision boundary of a 2-D classifier.
 /// Files are written atomically.
 public enum SVGPlot {
-    static let width = 640.0, height = 420.0, margin = 50.0
+    static let width = 640.0, height = 420.0, margin = 50.0, left = 78.0
 
     /// A line chart of `values` against their index (epochs), with axis labels.
     public static func lineChart(_ values: [Double], title: String, xLabel: String = "epoch", yLabel: String = "cost") -> String {
         let finite = values.filter(\.isFinite)
         let low = finite.min() ?? 0, high = Swift.max(finite.max() ?? 1, low + 1e-12)
-        let plotW = width - 2 * margin, plotH = height - 2 * margin
-        func x(_ i: Int) -> Double { margin + plotW * Double(i) / Double(Swift.max(values.count - 1, 1)) }
+        let plotW = width - left - margin, plotH = height - 2 * margin
+        func x(_ i: Int) -> Double { left + plotW * Double(i) / Double(Swift.max(values.count - 1, 1)) }
         func y(_ v: Double) -> Double { margin + plotH * (1 - (v - low) / (high - low)) }
         let points = values.enumerated().filter { $0.element.isFinite }
             .map { String(format: "%.2f,%.2f", x($0.offset), y($0.element)) }.joined(separator: " ")
@@ -21,9 +21,9 @@ public enum SVGPlot {
         for k in 0...4 {
             let v = low + (high - low) * Double(k) / 4
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%@</text>\n",
-                          margin - 6, y(v) + 4, String(format: "%.4g", v))
+                          left - 6, y(v) + 4, String(format: "%.3g", v))
         }
-        svg += "<text x=\"\(margin)\" y=\"\(height - margin + 16)\" font-size=\"11\">1</text>\n"
+        svg += "<text x=\"\(left)\" y=\"\(height - margin + 16)\" font-size=\"11\">1</text>\n"
         svg += "<text x=\"\(width - margin)\" y=\"\(height - margin + 16)\" font-size=\"11\" text-anchor=\"end\">\(values.count)</text>\n"
         svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(points)\"/>\n"
         return svg + "</svg>\n"
@@ -37,7 +37,7 @@ public enum SVGPlot {
     ) -> String {
         let xs = X.rows(0..<1).scalars.map(Double.init), ys = X.rows(1..<2).scalars.map(Double.init)
         let (x0, x1) = (xs.min()! - 0.5, xs.max()! + 0.5), (y0, y1) = (ys.min()! - 0.5, ys.max()! + 0.5)
-        let plotW = width - 2 * margin, plotH = height - 2 * margin
+        let plotW = width - left - margin, plotH = height - 2 * margin
         // Cell centres, row by row from the top: first coordinates, then second coordinates.
         var gridX = [S](), gridY = [S]()
         for j in 0..<resolution {
@@ -54,13 +54,13 @@ public enum SVGPlot {
                 let p = Double(probabilities[j * resolution + i])
                 let color = p > 0.5 ? "#f4b6b6" : "#b6cdf4"
                 svg += String(format: "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%@\"/>\n",
-                              margin + Double(i) * cellW, margin + Double(j) * cellH, cellW + 0.3, cellH + 0.3, color)
+                              left + Double(i) * cellW, margin + Double(j) * cellH, cellW + 0.3, cellH + 0.3, color)
             }
         }
         for (k, (px, py)) in zip(xs, ys).enumerated() {
             let color = Y.scalars[k] > 0.5 ? "#c62828" : "#1565c0"
             svg += String(format: "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%@\"/>\n",
-                          margin + plotW * (px - x0) / (x1 - x0), margin + plotH * (1 - (py - y0) / (y1 - y0)), color)
+                          left + plotW * (px - x0) / (x1 - x0), margin + plotH * (1 - (py - y0) / (y1 - y0)), color)
         }
         svg += axes(xLabel: "x₁", yLabel: "x₂")
         return svg + "</svg>\n"
@@ -79,10 +79,10 @@ public enum SVGPlot {
 
     static func axes(xLabel: String, yLabel: String) -> String {
         let bottom = height - margin, right = width - margin
-        return "<line x1=\"\(margin)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
-            + "<line x1=\"\(margin)\" y1=\"\(margin)\" x2=\"\(margin)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
-            + "<text x=\"\(width / 2)\" y=\"\(height - 12)\" font-size=\"13\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-            + "<text x=\"14\" y=\"\(height / 2)\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(height / 2))\">\(escape(yLabel))</text>\n"
+        return "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
+            + "<line x1=\"\(left)\" y1=\"\(margin)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
+            + "<text x=\"\((left + right) / 2)\" y=\"\(height - 12)\" font-size=\"13\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+            + "<text x=\"16\" y=\"\(height / 2)\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(height / 2))\">\(escape(yLabel))</text>\n"
     }
 
     static func escape(_ s: String) -> String {
