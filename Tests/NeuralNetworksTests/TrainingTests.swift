@@ -106,6 +106,14 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotNil(history.epochs.last?.metrics["validation accuracy"])
     }
 
+    func testZeroEpochsLeaveTheModelUntouched() throws {
+        let model = Sequential<Double>([Dense(weight: Tensor([[2.0]]), bias: Tensor([[1.0]]))])
+        let history = try model.fit(Tensor([[1.0, 2.0]]), Tensor([[0.0, 1.0]]), loss: MeanSquaredError(), optimizer: Adam(),
+                                    configuration: TrainingConfiguration(epochs: 0, learningRate: 0.1))
+        XCTAssertTrue(history.epochs.isEmpty)
+        XCTAssertEqual(model[parameter: "W1"]!.value.scalars, [2.0])
+    }
+
     /// TC-M1: F1 of classifiers A (P 95 %, R 90 %) and B (P 98 %, R 85 %).
     func testMetrics() {
         XCTAssertEqual(Metrics.f1(precision: 0.95, recall: 0.90), 0.9243, accuracy: 1e-4)

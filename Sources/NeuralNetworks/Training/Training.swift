@@ -116,7 +116,7 @@ extension Sequential {
         let m = X.shape.last ?? 0
         var bestValidation = Double.infinity, epochsWithoutImprovement = 0
         let interactive = configuration.verbose && isatty(STDOUT_FILENO) != 0
-        for epoch in 1...Swift.max(1, configuration.epochs) {
+        for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
             let rate = configuration.schedule.rate(initial: configuration.learningRate, epoch: epoch)
             let batches = miniBatches(X, Y, size: configuration.batchSize ?? m, generator: &generator)
             var total = 0.0
