@@ -29,6 +29,8 @@ extension Tensor {
     }
 
     /// Uniform random values in `[lower, upper)` from the library's generator.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(randomUniform shape: [Int], lower: Scalar = 0, upper: Scalar = 1, generator: inout RandomGenerator) {
         let n = shape.reduce(1, *)
         var values = [Scalar]()
@@ -41,6 +43,8 @@ extension Tensor {
     /// Normal random values (`mean`, `standardDeviation`) from the library's
     /// generator: `Tensor<Float>(randomNormal: [n, 1], generator: &g)` is the
     /// notes' `np.random.randn(n, 1)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(randomNormal shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, generator: inout RandomGenerator) {
         let n = shape.reduce(1, *)
         var values = [Scalar]()
