@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// No dependencies, no C targets and no `unsafeFlags`: the package stays usable
-// as a versioned dependency. Pass CPU flags on the command line instead:
+// No dependencies, no C targets and no unsafe compiler-flag settings, so SwiftPM
+// accepts the package as a versioned dependency. Pass CPU flags on the command line:
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc native
 let package = Package(
     name: "swift-deep-learning",
