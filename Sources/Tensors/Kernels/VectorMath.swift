@@ -271,83 +271,64 @@ enum DoubleMath {
     }
 }
 
-/// The vector operations generic kernels need, implemented on the concrete
-/// vector types. Comparisons matter most: in code generic over `V: SIMD`,
-/// `.<` and friends resolve to the standard library's lane-by-lane fallback
-/// (measured 15× slower than the concrete overloads), and a transcendental
-/// passed as a closure into a parallel body becomes an opaque call per vector.
+/// The vector operations generic kernels need. Comparisons matter most: in
+/// code generic over `V: SIMD`, `.<` and friends resolve to the standard
+/// library's lane-by-lane fallback (measured 15× slower than the concrete
+/// overloads), and a transcendental passed as a closure into a parallel body
+/// becomes an opaque call per vector. So each vector type supplies only the
+/// primitives that must be written on the concrete type (`compare`, the
+/// bit-level `magnitude`, the transcendentals); everything built from them
+/// is written once, below.
 protocol KernelVector: SIMD where Scalar: TensorScalar {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     /// `√x` (the standard library's SIMD `squareRoot()` is scalarized).
     static func sqrt(_ x: Self) -> Self
-    /// Lane-wise maximum; NaN if either lane is NaN (numpy's `maximum`).
-    static func maximum(_ a: Self, _ b: Self) -> Self
-    /// Lane-wise minimum; NaN if either lane is NaN.
-    static func minimum(_ a: Self, _ b: Self) -> Self
     /// `|x|`
     static func magnitude(_ x: Self) -> Self
-    /// 1 where `relation(a, b)` holds, else 0; `relation` is a comparison operation.
-    static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self
+    /// The lanes where `relation(a, b)` holds; `relation` is a comparison operation.
+    static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<MaskStorage>
+}
+
+extension KernelVector {
+    /// Lane-wise maximum; NaN if either lane is NaN (numpy's `maximum`).
+    @inline(__always)
+    static func maximum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: compare(.greater, b, a) .| compare(.notEqual, b, b))
+    }
+
+    /// Lane-wise minimum; NaN if either lane is NaN.
+    @inline(__always)
+    static func minimum(_ a: Self, _ b: Self) -> Self {
+        a.replacing(with: b, where: compare(.less, b, a) .| compare(.notEqual, b, b))
+    }
+
+    /// 1 where `relation(a, b)` holds, else 0.
+    @inline(__always)
+    static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
+        Self().replacing(with: 1, where: compare(relation, a, b))
+    }
+
     /// One step of a running argmax/argmin along a reduced axis: where `x`
     /// beats `best` (or is the first NaN), take `x` and index `k`.
-    static func argStep(best: inout Self, index: inout Self, x: Self, k: Scalar, minimum: Bool)
+    @inline(__always)
+    static func argStep(best: inout Self, index: inout Self, x: Self, k: Scalar, minimum: Bool) {
+        let better = compare(minimum ? .less : .greater, x, best) .| compare(.notEqual, x, x)
+        let take = better .& .!compare(.notEqual, best, best)
+        best.replace(with: x, where: take)
+        index.replace(with: k, where: take)
+    }
 }
 
 extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { FloatMath.sqrt(x) }
-    @inline(__always) static func maximum(_ a: Self, _ b: Self) -> Self {
-        a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
-    }
-    @inline(__always) static func minimum(_ a: Self, _ b: Self) -> Self {
-        a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
-    }
     @inline(__always) static func magnitude(_ x: Self) -> Self {
         unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Self.self)
     }
-    @inline(__always) static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
-        Self().replacing(with: 1, where: relation.holds(a, b))
-    }
-    @inline(__always) static func argStep(best: inout Self, index: inout Self, x: Self, k: Float, minimum: Bool) {
-        let bestIsNaN = best .!= best
-        let take = ((minimum ? x .< best : x .> best) .| (x .!= x)) .& .!bestIsNaN
-        best.replace(with: x, where: take)
-        index.replace(with: k, where: take)
-    }
-}
-
-extension SIMD8: KernelVector where Scalar == Double {
-    @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
-    @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
-    @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
-    @inline(__always) static func maximum(_ a: Self, _ b: Self) -> Self {
-        a.replacing(with: b, where: b .> a).replacing(with: b, where: b .!= b)
-    }
-    @inline(__always) static func minimum(_ a: Self, _ b: Self) -> Self {
-        a.replacing(with: b, where: b .< a).replacing(with: b, where: b .!= b)
-    }
-    @inline(__always) static func magnitude(_ x: Self) -> Self {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: Self.self)
-    }
-    @inline(__always) static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
-        Self().replacing(with: 1, where: relation.holds(a, b))
-    }
-    @inline(__always) static func argStep(best: inout Self, index: inout Self, x: Self, k: Double, minimum: Bool) {
-        let bestIsNaN = best .!= best
-        let take = ((minimum ? x .< best : x .> best) .| (x .!= x)) .& .!bestIsNaN
-        best.replace(with: x, where: take)
-        index.replace(with: k, where: take)
-    }
-}
-
-extension BinaryOperation {
-    /// The comparison as a lane mask, on the concrete vector types (so the
-    /// hardware compare is used).
-    @inline(__always)
-    func holds(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMDMask<SIMD16<Int32>> {
-        switch self {
+    @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD16<Int32>> {
+        switch relation {
         case .equal: a .== b
         case .notEqual: a .!= b
         case .less: a .< b
@@ -356,10 +337,17 @@ extension BinaryOperation {
         default: a .>= b
         }
     }
+}
 
-    @inline(__always)
-    func holds(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMDMask<SIMD8<Int64>> {
-        switch self {
+extension SIMD8: KernelVector where Scalar == Double {
+    @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
+    @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
+    @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
+    @inline(__always) static func magnitude(_ x: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: Self.self)
+    }
+    @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD8<Int64>> {
+        switch relation {
         case .equal: a .== b
         case .notEqual: a .!= b
         case .less: a .< b
