@@ -34,6 +34,33 @@ enum CopyKernels {
         }
     }
 
+    /// `dst[o, j] = src[o, indices[j]]` for `rows` rows of `rowLength` elements:
+    /// picking single elements along the last axis (a shuffle of the columns
+    /// of X). The vectorized path is a tight loop per row, rows split over
+    /// threads — not one offset-closure call per element as `copyRuns` would make.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func gatherElements<S: TensorScalar>(
+        _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, rows: Int, rowLength: Int,
+        indices: UnsafePointer<Int>, count k: Int
+    ) {
+        switch ComputePath.current {
+        case .loop:
+            for o in 0..<rows {
+                for j in 0..<k { dst[o * k + j] = src[o * rowLength + indices[j]] }
+            }
+        case .vectorized:
+            let (ps, pd, pi) = (SendablePointer(src), SendablePointer(dst), SendablePointer(indices))
+            let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(k, 1))
+            parallelFor(chunks: (rows + rowsPerChunk - 1) / rowsPerChunk, work: rows * k) { c in
+                for o in (c * rowsPerChunk)..<Swift.min(rows, (c + 1) * rowsPerChunk) {
+                    let source = ps.pointer + o * rowLength, target = pd.pointer + o * k
+                    for j in 0..<k { target[j] = source[pi.pointer[j]] }
+                }
+            }
+        }
+    }
+
     /// `dst[b, j, i] = src[b·batchStride + i·rowStride + j]`: a batch of
     /// `(rows, columns)` → `(columns, rows)` transposes, in 32 × 32 tiles on the
     /// vectorized path so both sides stay in cache.

@@ -124,17 +124,8 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { x in
                 indices.withUnsafeBufferPointer { idx in
                     guard let px = x.baseAddress, let py = y.baseAddress, let pi = idx.baseAddress else { return }
-                    if inner == 1 && ComputePath.current == .vectorized {
-                        // Picking single elements (e.g. shuffling the columns of X): a tight
-                        // loop per row, rows split over threads.
-                        let (sx, sy, si) = (SendablePointer(px), SendablePointer(py), SendablePointer(pi))
-                        let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(k, 1))
-                        parallelFor(chunks: (outer + rowsPerChunk - 1) / rowsPerChunk, work: outer * k) { c in
-                            for o in (c * rowsPerChunk)..<Swift.min(outer, (c + 1) * rowsPerChunk) {
-                                let source = sx.pointer + o * length, target = sy.pointer + o * k
-                                for j in 0..<k { target[j] = source[si.pointer[j]] }
-                            }
-                        }
+                    if inner == 1 {   // single elements, e.g. shuffling the columns of X
+                        CopyKernels.gatherElements(px, py, rows: outer, rowLength: length, indices: pi, count: k)
                         return
                     }
                     CopyKernels.copyRuns(px, py, runs: outer * k, length: inner) { r in
