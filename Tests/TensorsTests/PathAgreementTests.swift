@@ -93,6 +93,29 @@ final class PathAgreementTests: XCTestCase {
         }
     }
 
+    /// The fused optimizer updates against their scalar loops (Adam's and
+    /// RMSprop's square roots differ by ≤ 1 ulp between the paths).
+    func testOptimizerStepsAgree() {
+        var g = RandomGenerator(seed: 6)
+        for n in [1, 17, 1000, 70_001] {
+            let p: Tensor<Float> = randomTensor([n], &g), grad: Tensor<Float> = randomTensor([n], &g)
+            let v: Tensor<Float> = randomTensor([n], &g), s = abs(randomTensor([n], &g, scale: Float(1))) + 0.01
+            compare("average \(n)", relative: 0) { var a = v; a.formExponentialAverage(with: grad, beta: 0.9); return a }
+            compare("average² \(n)", relative: 0) { var a = s; a.formExponentialAverage(with: grad, beta: 0.999, squared: true); return a }
+            compare("adam \(n)", relative: 1e-6) {
+                var q = p
+                q.applyAdamUpdate(firstMoment: v, secondMoment: s, learningRate: 0.1, firstCorrection: 0.19,
+                                  secondCorrection: 0.002997, epsilon: 1e-8)
+                return q
+            }
+            compare("rmsprop \(n)", relative: 1e-6) {
+                var q = p
+                q.applyRMSpropUpdate(gradient: grad, squareAverage: s, learningRate: 0.1, epsilon: 1e-8)
+                return q
+            }
+        }
+    }
+
     /// Large inputs cross the parallel threshold; results must not depend on the thread count.
     func testResultsDoNotDependOnThreadCount() {
         var g = RandomGenerator(seed: 4)
