@@ -1,15 +1,20 @@
-/// The production GEMM: BLIS's five loops around a register micro-kernel.
+/// The production GEMM: BLIS's loops around a register micro-kernel.
 ///
 /// ```
-/// for jc in 0..<n step nc          B̃ ← pack op(B)[pc.., jc..]   (kc × nc, L3)
-///   for pc in 0..<k step kc
-///     for ic in 0..<m step mc      Ã ← pack op(A)[ic.., pc..]   (mc × kc, L2)   ← threads split (ic, jr-group) units
-///       for jr in 0..<nc step 2w
-///         for ir in 0..<mc step MR micro-kernel: C[ir.., jr..] += α·Ã·B̃   (registers)
+/// for jc in 0..<n step nc
+///   phase 1 (parallel jobs): pack B̃ = op(B)[:, jc..] in kc × 2w panels, and on the
+///                            first jc pass Ã = op(A) in kc × MR panels, for every pc
+///   phase 2 (parallel units = ic block × group of jr panels):
+///     for pc in 0..<k step kc                     (C tile stays with its unit)
+///       for ir in 0..<mc step MR                  (Ã micro-panel stays in L1)
+///         for jr in unit's panels                 (B̃ micro-panels stream from L2)
+///           micro-kernel: C[ir.., jr..] += α·Ã·B̃  (registers)
 /// ```
-/// Threads split the `ic` and `jr` loops, never `k`, and every element of C
-/// sees the same sequence of operations whichever thread computes it, so
-/// results are bitwise identical for any thread count.
+/// Packing once per `jc` slice costs two Dispatch rounds per product instead
+/// of two per `kc` block, which mattered for mid-size products. Threads split
+/// `ic` and `jr`, never `k`, and every element of C sees the same sequence of
+/// operations whichever thread computes it, so results are bitwise identical
+/// for any thread count.
 enum BlockedGEMM {
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel, threads: Bool) {
         if let t = g.transposedIfNarrow(kernel) { return run(t, kernel: kernel, threads: threads) }
@@ -225,20 +230,9 @@ enum DirectGEMM {
         let tilesPerPiece = (tiles + pieces - 1) / pieces
         let problem = SendablePointer(g)
         parallelFor(chunks: pieces, work: Int.max) { piece in
-            let g = problem.pointer
             let start = piece * tilesPerPiece * tile, end = Swift.min(extent, start + tilesPerPiece * tile)
             if start >= end { return }
-            var part = g
-            if alongRows {
-                part.m = end - start
-                part.a = g.transA ? g.a + start : g.a + start * g.lda
-                part.c = g.cTile(start, 0)
-            } else {
-                part.n = end - start
-                part.b = g.transB ? g.b + start * g.ldb : g.b + start
-                part.c = g.cTile(0, start)
-            }
-            single(part, kernel: kernel)
+            single(alongRows ? problem.pointer.rows(start..<end) : problem.pointer.columns(start..<end), kernel: kernel)
         }
     }
 

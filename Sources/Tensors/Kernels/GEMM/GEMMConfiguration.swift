@@ -18,6 +18,7 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
     case mulAdd6x16 = "muladd-6x16"
 
     var rows: Int { self == .fma12x32 || self == .mulAdd12x32 ? 12 : 6 }
+    var isFused: Bool { self == .fma12x32 || self == .fma6x16 }
     var isWide: Bool { rows == 12 }
 }
 

@@ -36,6 +36,24 @@ struct GEMMProblem<S: TensorScalar> {
         return t
     }
 
+    /// The same product restricted to rows `range` of C.
+    func rows(_ range: Range<Int>) -> GEMMProblem {
+        var part = self
+        part.m = range.count
+        part.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
+        part.c = cTile(range.lowerBound, 0)
+        return part
+    }
+
+    /// The same product restricted to columns `range` of C.
+    func columns(_ range: Range<Int>) -> GEMMProblem {
+        var part = self
+        part.n = range.count
+        part.b = transB ? b + range.lowerBound * ldb : b + range.lowerBound
+        part.c = cTile(0, range.lowerBound)
+        return part
+    }
+
     /// Multiply-adds performed: `2mnk`.
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 

@@ -1,8 +1,10 @@
 /// Products with a narrow C (`n ≤ w`, one vector of columns, e.g. a 10-class
-/// output layer): sixteen rows of C at a time, each one vector accumulator, with
-/// A read in place (either layout) and B copied once into a zero-padded
-/// `k × w` strip. (With a transposed A the packed direct kernel on the
-/// transposed problem is faster: measured 103 vs 60 GFLOPS for 128×256ᵀ·(256×10).) Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
+/// output layer): sixteen rows of C at a time, each one vector accumulator,
+/// with A read in place and B copied once into a zero-padded `k × w` strip.
+/// Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
+/// `matmul` uses it only for non-transposed A: with a transposed A the packed
+/// direct kernel on the transposed problem is faster (measured 103 vs 60
+/// GFLOPS for 128×256ᵀ·(256×10)).
 enum NarrowGEMM {
     static func applies<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
@@ -10,8 +12,7 @@ enum NarrowGEMM {
     }
 
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
-        let fused = kernel == .fma12x32 || kernel == .fma6x16
-        switch (S.scalarType, fused) {
+        switch (S.scalarType, kernel.isFused) {
         case (.float32, true): typed(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
         case (.float32, false): typed(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
         case (.float64, true): typed(g.retyped(Double.self), DoubleVector.self, FusedMultiplyAdd.self)
@@ -27,11 +28,7 @@ enum NarrowGEMM {
         // Wider C is walked in strips of w columns (the rung is valid for any shape).
         var j0 = 0
         while j0 < g.n {
-            var strip = g
-            strip.n = Swift.min(w, g.n - j0)
-            strip.b = g.transB ? g.b + j0 * g.ldb : g.b + j0
-            strip.c = g.c + j0
-            columns(strip, V.self, F.self)
+            columns(g.columns(j0..<Swift.min(g.n, j0 + w)), V.self, F.self)
             j0 += w
         }
     }
@@ -58,11 +55,7 @@ enum NarrowGEMM {
                     s = F.multiplyAdd(s, V(repeating: a[0]), UnsafeRawPointer(strip + p * w).load(as: V.self))
                     a += cs
                 }
-                withUnsafeBytes(of: s) { lanes in
-                    for j in 0..<g.n {
-                        g.c[i * g.ldc + j] += g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self)
-                    }
-                }
+                addRow(s, to: g.c + i * g.ldc, g)
                 i += 1
             }
         }
@@ -96,13 +89,7 @@ enum NarrowGEMM {
                 s15 = F.multiplyAdd(s15, V(repeating: a[15 * rs]), b)
             a += cs
         }
-        @inline(__always) func finish(_ r: Int, _ s: V) {
-            // Lanes read through memory: a generic `s[j]` is not a plain extract.
-            withUnsafeBytes(of: s) { lanes in
-                let row = g.c + (i + r) * g.ldc
-                for j in 0..<g.n { row[j] += g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self) }
-            }
-        }
+        @inline(__always) func finish(_ r: Int, _ s: V) { addRow(s, to: g.c + (i + r) * g.ldc, g) }
                 finish(0, s0)
                 finish(1, s1)
                 finish(2, s2)
@@ -119,5 +106,14 @@ enum NarrowGEMM {
                 finish(13, s13)
                 finish(14, s14)
                 finish(15, s15)
+    }
+
+    /// `row[j] += α·s[j]` for the `n` valid lanes; lanes are read through memory
+    /// because a generic `s[j]` is not a plain extract.
+    @inline(__always)
+    static func addRow<V: KernelVector>(_ s: V, to row: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>) {
+        withUnsafeBytes(of: s) { lanes in
+            for j in 0..<g.n { row[j] += g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self) }
+        }
     }
 }
