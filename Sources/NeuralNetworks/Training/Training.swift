@@ -89,7 +89,8 @@ func costAndGradients<S, L: Loss>(
     if l2 > 0 {
         let m = S(X.shape.last ?? 1), lambda = S(l2)
         for p in model.parameters where p.isRegularized {
-            cost += lambda / (2 * m) * square(p.value).sum()
+            let norm = p.value.norm()   // ‖W‖_F in one pass, no W² temporary
+            cost += lambda / (2 * m) * norm * norm
             p.gradient += (lambda / m) * p.value
         }
     }
@@ -112,6 +113,7 @@ extension Sequential {
         onEpoch: ((EpochRecord) -> Bool)? = nil
     ) throws -> History where L.Scalar == Scalar, O.Scalar == Scalar {
         var history = History()
+        let parameters = self.parameters   // fixed for the run; built once, not per batch
         var generator = configuration.shuffleSeed.map(RandomGenerator.init(seed:))
         let m = X.shape.last ?? 0
         var bestValidation = Double.infinity, epochsWithoutImprovement = 0
@@ -126,7 +128,7 @@ extension Sequential {
                 if !cost.isFinite || bad != nil {
                     throw TrainingError.nonFinite(epoch: epoch, batch: index + 1, cost: Double(cost), parameter: bad?.name)
                 }
-                clip(configuration.clipping)
+                Self.clip(parameters, configuration.clipping)
                 optimizer.step(parameters, learningRate: Scalar(rate))
                 total += Double(cost) * Double(batch.X.shape.last ?? 0)
                 if interactive { print("\r  epoch \(epoch): batch \(index + 1)/\(batches.count)", terminator: "") }
@@ -169,13 +171,13 @@ extension Sequential {
     /// The network's output in inference mode (dropout off, BatchNorm running averages).
     public func predict(_ X: Tensor<Scalar>) -> Tensor<Scalar> { forward(X, training: false) }
 
-    func clip(_ clipping: GradientClipping) {
+    static func clip(_ parameters: [Parameter<Scalar>], _ clipping: GradientClipping) {
         switch clipping {
         case .none: return
         case .value(let limit):
             for p in parameters { p.gradient = Tensors.clip(p.gradient, lower: Scalar(-limit), upper: Scalar(limit)) }
         case .norm(let limit):
-            let norm = parameters.reduce(0.0) { $0 + Double(square($1.gradient).sum()) }.squareRoot()
+            let norm = parameters.reduce(0.0) { total, p in let n = Double(p.gradient.norm()); return total + n * n }.squareRoot()
             if norm > limit {
                 let scale = Scalar(limit / norm)
                 for p in parameters { p.gradient *= scale }
