@@ -49,11 +49,9 @@ extension Sequential {
     public func save(to url: URL) throws {
         var specifications: [LayerSpecification] = []
         var tensors: [(String, Tensor<Scalar>)] = []
-        var l = 0
         for layer in layers {
             switch layer {
             case let dense as Dense<Scalar>:
-                l += 1
                 specifications.append(LayerSpecification(type: "Dense", inputs: dense.W.value.shape[1], outputs: dense.W.value.shape[0]))
             case let activation as Activation<Scalar>:
                 var spec = LayerSpecification(type: "Activation")
@@ -72,8 +70,9 @@ extension Sequential {
             case let norm as BatchNorm<Scalar>:
                 specifications.append(LayerSpecification(type: "BatchNorm", units: norm.gamma.value.shape[0],
                                                          epsilon: Double(norm.epsilon), momentum: Double(norm.momentum)))
-                tensors.append(("running_mean\(Swift.max(l, 1))", norm.runningMean))
-                tensors.append(("running_variance\(Swift.max(l, 1))", norm.runningVariance))
+                let (mean, variance) = Self.runningStatisticNames(norm)
+                tensors.append((mean, norm.runningMean))
+                tensors.append((variance, norm.runningVariance))
             case let reshape as Reshape<Scalar>:
                 specifications.append(LayerSpecification(type: "Reshape", exampleShape: reshape.exampleShape))
             default:
@@ -105,14 +104,14 @@ extension Sequential {
             guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
             return t
         }
+        // Build the layers with placeholder values, let Sequential name the
+        // parameters (W1, b1, gamma1, …) as it always does, then fill them by name.
         var layers: [any Layer<Scalar>] = []
-        var l = 0
         for spec in specifications {
             switch spec.type {
             case "Dense":
                 guard let inputs = spec.inputs, let outputs = spec.outputs else { throw ModelFileError.corrupt("Dense layer without sizes") }
-                l += 1
-                layers.append(Dense(weight: try tensor("W\(l)", [outputs, inputs]), bias: try tensor("b\(l)", [outputs, 1])))
+                layers.append(Dense(weight: .zeros([outputs, inputs]), bias: .zeros([outputs, 1])))
             case "Activation":
                 let function: ActivationFunction
                 switch spec.function {
@@ -130,20 +129,28 @@ extension Sequential {
                 layers.append(Dropout(keepProbability: spec.keepProbability ?? 1, seed: spec.seed ?? 0))
             case "BatchNorm":
                 guard let units = spec.units else { throw ModelFileError.corrupt("BatchNorm layer without units") }
-                let norm = BatchNorm<Scalar>(units: units, epsilon: Scalar(spec.epsilon ?? 1e-5), momentum: Scalar(spec.momentum ?? 0.9))
-                let index = Swift.max(l, 1)
-                norm.gamma.value = try tensor("gamma\(index)", [units, 1])
-                norm.beta.value = try tensor("beta\(index)", [units, 1])
-                norm.restoreRunningStatistics(mean: try tensor("running_mean\(index)", [units, 1]),
-                                              variance: try tensor("running_variance\(index)", [units, 1]))
-                layers.append(norm)
+                layers.append(BatchNorm<Scalar>(units: units, epsilon: Scalar(spec.epsilon ?? 1e-5), momentum: Scalar(spec.momentum ?? 0.9)))
             case "Reshape":
                 layers.append(Reshape(exampleShape: spec.exampleShape ?? [-1]))
             default:
                 throw ModelFileError.corrupt("unknown layer type \(spec.type)")
             }
         }
-        return Sequential(layers)
+        let model = Sequential(layers)
+        for p in model.parameters { p.value = try tensor(p.name, p.value.shape) }
+        for norm in layers.compactMap({ $0 as? BatchNorm<Scalar> }) {
+            let (mean, variance) = runningStatisticNames(norm)
+            let units = norm.gamma.value.shape
+            norm.restoreRunningStatistics(mean: try tensor(mean, units), variance: try tensor(variance, units))
+        }
+        return model
+    }
+
+    /// BatchNorm's running averages are stored under the number its γ carries:
+    /// `gamma2` → `running_mean2`, `running_variance2`.
+    static func runningStatisticNames(_ norm: BatchNorm<Scalar>) -> (String, String) {
+        let index = norm.gamma.name.drop { !$0.isNumber }
+        return ("running_mean\(index)", "running_variance\(index)")
     }
 
     static func writeSafetensors(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String], to url: URL) throws {
