@@ -26,15 +26,15 @@ func trainingSuite(_ h: inout Harness) {
     let Y = Tensor<Float>(randomUniform: [1, 10_000], generator: &g) .> 0.5
     let logistic = Sequential<Float>.logisticRegression(features: 100)
     epochs("logistic regression epoch (GD)", shape: "n=100, m=10000", examples: 10_000) {
-        _ = try? logistic.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
-                              configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffleSeed: nil))
+        _ = trained { try logistic.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
+                              configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffleSeed: nil)) }
     }
 
     let (Xd, Yd): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 2048, seed: 3)
     let mlp = Sequential<Float>.deepNetwork(layerSizes: [2, 64, 64, 1], generator: &g)
     epochs("MLP 2-64-64-1 epoch (Adam, batch 64)", shape: "m=2048", examples: 2048) {
-        _ = try? mlp.fit(Xd, Yd, loss: BinaryCrossEntropy(), optimizer: Adam(),
-                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, learningRate: 0.001))
+        _ = trained { try mlp.fit(Xd, Yd, loss: BinaryCrossEntropy(), optimizer: Adam(),
+                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, learningRate: 0.001)) }
     }
 
     // mlp_train.py's "mlp" part: 784-256-128-10, ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
@@ -55,14 +55,14 @@ func trainingSuite(_ h: inout Harness) {
     let adam = Adam<Float>()
     h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "vectorized parallel", shape: "m=\(m)",
               metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
-        _ = try? network.fit(trainX, trainY, loss: SoftmaxCrossEntropy(), optimizer: adam,
-                             configuration: TrainingConfiguration(epochs: 1, batchSize: 128, learningRate: 0.001, shuffleSeed: 1))
+        _ = trained { try network.fit(trainX, trainY, loss: SoftmaxCrossEntropy(), optimizer: adam,
+                             configuration: TrainingConfiguration(epochs: 1, batchSize: 128, learningRate: 0.001, shuffleSeed: 1)) }
     }
     h.note(String(format: "  MLP test accuracy on 10,000 teacher-labelled inputs: %.4f", Metrics.accuracy(network.predict(testX), testY)))
 
     // mlp_train.py's "digits" part: 64-64-10, He init, Adam 1e-3, mini-batches of 32, 200 epochs,
     // every fifth example (i % 5 == 4) held out.
-    guard let (digits, digitLabels): (Tensor<Float>, [Int]) = try? Datasets.digits() else { return h.note("digits resource missing") }
+    let (digits, digitLabels): (Tensor<Float>, [Int]) = trained { try Datasets.digits() }
     let test = (0..<digitLabels.count).filter { $0 % 5 == 4 }, train = (0..<digitLabels.count).filter { $0 % 5 != 4 }
     let dTrainX = digits.gathering(train, axis: 1), dTrainY = Tensor<Float>.oneHot(train.map { digitLabels[$0] }, classes: 10)
     let dTestX = digits.gathering(test, axis: 1), dTestY = Tensor<Float>.oneHot(test.map { digitLabels[$0] }, classes: 10)
@@ -71,9 +71,16 @@ func trainingSuite(_ h: inout Harness) {
                         metric: .itemsPerSecond, work: 200 * 1438, maxSeconds: h.quick ? 3 : 15) {
         var seeded = RandomGenerator(seed: 0)
         let model = Sequential<Float>.deepNetwork(layerSizes: [64, 64, 10], softmaxOutput: true, generator: &seeded)
-        _ = try? model.fit(dTrainX, dTrainY, loss: CategoricalCrossEntropy(), optimizer: Adam(),
-                           configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, shuffleSeed: 1))
+        _ = trained { try model.fit(dTrainX, dTrainY, loss: CategoricalCrossEntropy(), optimizer: Adam(),
+                           configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, shuffleSeed: 1)) }
         accuracy = Metrics.accuracy(model.predict(dTestX), dTestY)
     }
     h.note(String(format: "  digits: test accuracy %.4f, %.2f s per 200-epoch run", accuracy, run.median))
+}
+
+/// Runs a training step of a benchmark; a failure (e.g. a diverging run) stops
+/// the benchmark instead of being timed as if it had trained.
+@discardableResult
+func trained<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch { fatalError("training benchmark failed: \(error)") }
 }
