@@ -62,6 +62,34 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertNotNil(model[parameter: "W2"])
     }
 
+    func testReshapeAndFlatten() {
+        let (X, Y) = data(4, 6)
+        let model = Sequential<Double>([
+            Dense(inputs: 4, outputs: 6, initializer: .scaledNormal(1), generator: &generator), Activation(.tanh),
+            Reshape(exampleShape: [2, 3]), Reshape.flatten(),
+            Dense(inputs: 6, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
+        ])
+        XCTAssertEqual(model.layers[2].forward(Tensor<Double>.zeros([6, 5]), training: true).shape, [2, 3, 5])
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy()), "reshape + flatten")
+    }
+
+    /// Gradient checking runs with dropout off (a new mask each forward would
+    /// make finite differences meaningless, as the notes say). The masked
+    /// backward is checked exactly instead: `y = x ⊙ M` with `M ∈ {0, 1/keep}`,
+    /// so `∂J/∂x = g ⊙ M`, the same mask the forward pass applied.
+    func testDropoutBackwardUsesTheForwardMask() {
+        let dropout = Dropout<Double>(keepProbability: 0.8, seed: 9)
+        let x = Tensor<Double>(randomUniform: [50, 40], lower: 1, upper: 2, generator: &generator)   // no zeros
+        let g = Tensor<Double>(randomNormal: [50, 40], generator: &generator)
+        let mask = dropout.forward(x, training: true) / x
+        XCTAssertEqual(Set(mask.scalars.map { ($0 * 1e12).rounded() / 1e12 }), [0, 1.25])
+        XCTAssertEqual(Double(mask.scalars.filter { $0 == 0 }.count) / 2000, 0.2, accuracy: 0.03)   // ±3σ ≈ 0.027
+        let dx = dropout.backward(g).scalars, expected = (g * mask).scalars
+        XCTAssertEqual(dx.count, expected.count)
+        for (a, e) in zip(dx, expected) { XCTAssertEqual(a, e, accuracy: 1e-15 * Swift.abs(e)) }
+        XCTAssertEqual(dropout.forward(x, training: false), x, "identity at inference")
+    }
+
     func testDeepNetwork() {
         // Zero biases can put a unit exactly on ReLU's kink (all its inputs dead ReLUs give z = 0),
         // where relu′(0) = 1 by the notes' convention but finite differences see ½; random biases avoid it.
