@@ -65,11 +65,9 @@ enum BlockedGEMM {
                     parallelFor(chunks: kBlocks * bJobsPerK + aJobs, work: work) { job in
                         if job < kBlocks * bJobsPerK {
                             let pc = (job / bJobsPerK) * kcMax, kc = Swift.min(kcMax, g.k - pc)
-                            let first = (job % bJobsPerK) * 8
-                            for panel in first..<Swift.min(panels, first + 8) {
-                                packB(g, pc, kc, jc + panel * nr, Swift.min(nr, nc - panel * nr), nr,
-                                      packedB.pointer + panels * nr * pc + panel * nr * kc)
-                            }
+                            let first = (job % bJobsPerK) * 8, count = Swift.min(panels, first + 8) - first
+                            packB(g, pc, kc, jc + first * nr, Swift.min(count * nr, nc - first * nr), nr,
+                                  packedB.pointer + panels * nr * pc + first * nr * kc)
                         } else {
                             let a = job - kBlocks * bJobsPerK
                             let pc = (a / icBlocks) * kcMax, kc = Swift.min(kcMax, g.k - pc)
@@ -145,66 +143,6 @@ enum BlockedGEMM {
             microKernel(kernel, kc, a, b, c, ldc, alpha, rows: rows, columns: columns, SIMD8<Float>.self)
         }
     }
-
-    /// Packs `op(A)[ic..<ic+mc, pc..<pc+kc]` into `mr`-row panels, each stored
-    /// column by column (`mr` values per step `p`), zero-padding the last panel.
-    @inline(__always)
-    static func packA<S: TensorScalar>(
-        _ g: GEMMProblem<S>, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int, _ mr: Int, _ out: UnsafeMutablePointer<S>
-    ) {
-        var ir = 0
-        while ir < mc {
-            let rows = Swift.min(mr, mc - ir)
-            let panel = out + ir * kc
-            if g.transA {
-                // op(A)[i, p] = a[p·lda + i]: each step's rows are contiguous.
-                for p in 0..<kc {
-                    let src = g.a + (pc + p) * g.lda + ic + ir
-                    let dst = panel + p * mr
-                    for r in 0..<rows { dst[r] = src[r] }
-                    for r in rows..<mr { dst[r] = 0 }
-                }
-            } else {
-                for r in 0..<rows {
-                    let src = g.a + (ic + ir + r) * g.lda + pc
-                    for p in 0..<kc { panel[p * mr + r] = src[p] }
-                }
-                for r in rows..<mr {
-                    for p in 0..<kc { panel[p * mr + r] = 0 }
-                }
-            }
-            ir += mr
-        }
-    }
-
-    /// Packs `op(B)[pc..<pc+kc, j0..<j0+columns]` as one `nr`-column panel,
-    /// row by row, zero-padding missing columns.
-    @inline(__always)
-    static func packB<S: TensorScalar>(
-        _ g: GEMMProblem<S>, _ pc: Int, _ kc: Int, _ j0: Int, _ columns: Int, _ nr: Int, _ out: UnsafeMutablePointer<S>
-    ) {
-        if g.transB {
-            // op(B)[p, j] = b[j·ldb + p]: walk each column contiguously.
-            for j in 0..<columns {
-                let src = g.b + (j0 + j) * g.ldb + pc
-                for p in 0..<kc { out[p * nr + j] = src[p] }
-            }
-            if columns < nr {
-                for p in 0..<kc { for j in columns..<nr { out[p * nr + j] = 0 } }
-            }
-        } else {
-            for p in 0..<kc {
-                let src = g.b + (pc + p) * g.ldb + j0
-                let dst = out + p * nr
-                if columns == nr {
-                    dst.update(from: src, count: nr)
-                } else {
-                    for j in 0..<columns { dst[j] = src[j] }
-                    for j in columns..<nr { dst[j] = 0 }
-                }
-            }
-        }
-    }
 }
 
 /// The small-problem path: the register micro-kernel reading op(B) in place
@@ -259,9 +197,7 @@ enum DirectGEMM {
         PackingBufferPool.shared.withBuffer(bytes: (copied * nr + mr) * g.k * size) { raw in
             let bCopy = raw.assumingMemoryBound(to: V.Scalar.self)
             let aPanel = bCopy + copied * nr * g.k
-            for panel in fullPanels..<panels {
-                BlockedGEMM.packB(g, 0, g.k, panel * nr, Swift.min(nr, g.n - panel * nr), nr, bCopy + (panel - fullPanels) * nr * g.k)
-            }
+            if copied > 0 { BlockedGEMM.packB(g, 0, g.k, fullPanels * nr, g.n - fullPanels * nr, nr, bCopy) }
             var ir = 0
             while ir < g.m {
                 let rows = Swift.min(mr, g.m - ir)
