@@ -21,7 +21,7 @@ func gemmSuite(_ h: inout Harness) {
                                    metric: .gflops, work: flops, maxSeconds: 10) {
                 matmul(a, b, transposingA: ta, transposingB: tb, into: &c, rung: rung)
             }
-            let cores = rung == .blockedParallel ? Double(threads) : 1
+            let cores = rung == .blockedParallel || rung == .directParallel ? Double(threads) : 1
             h.note("  \(pad("", 32)) " + String(format: "%.0f%% of peak", 100 * result.throughput / (peak * cores)))
             first = first ?? result
         }

@@ -68,26 +68,25 @@ enum NarrowGEMM {
     ) {
         let w = V.scalarCount
         var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V(), s8 = V(), s9 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V(), s14 = V(), s15 = V()
-        var a = g.a + i * rs
-        for p in 0..<g.k {
-            let b = UnsafeRawPointer(strip + p * w).load(as: V.self)
-                s0 = F.multiplyAdd(s0, V(repeating: a[0 * rs]), b)
-                s1 = F.multiplyAdd(s1, V(repeating: a[1 * rs]), b)
-                s2 = F.multiplyAdd(s2, V(repeating: a[2 * rs]), b)
-                s3 = F.multiplyAdd(s3, V(repeating: a[3 * rs]), b)
-                s4 = F.multiplyAdd(s4, V(repeating: a[4 * rs]), b)
-                s5 = F.multiplyAdd(s5, V(repeating: a[5 * rs]), b)
-                s6 = F.multiplyAdd(s6, V(repeating: a[6 * rs]), b)
-                s7 = F.multiplyAdd(s7, V(repeating: a[7 * rs]), b)
-                s8 = F.multiplyAdd(s8, V(repeating: a[8 * rs]), b)
-                s9 = F.multiplyAdd(s9, V(repeating: a[9 * rs]), b)
-                s10 = F.multiplyAdd(s10, V(repeating: a[10 * rs]), b)
-                s11 = F.multiplyAdd(s11, V(repeating: a[11 * rs]), b)
-                s12 = F.multiplyAdd(s12, V(repeating: a[12 * rs]), b)
-                s13 = F.multiplyAdd(s13, V(repeating: a[13 * rs]), b)
-                s14 = F.multiplyAdd(s14, V(repeating: a[14 * rs]), b)
-                s15 = F.multiplyAdd(s15, V(repeating: a[15 * rs]), b)
-            a += cs
+        // Four row groups, each its own pointer, rows within a group at fixed byte
+        // offsets: one chained pointer for all sixteen rows serialised the loads.
+        let size = MemoryLayout<V.Scalar>.stride
+        let o1 = rs * size, o2 = 2 * rs * size, o3 = 3 * rs * size, step = cs * size
+        var a0 = UnsafeRawPointer(g.a + i * rs), a1 = a0 + 4 * o1, a2 = a0 + 8 * o1, a3 = a0 + 12 * o1
+        var pb = UnsafeRawPointer(strip)
+        @inline(__always) func x(_ p: UnsafeRawPointer, _ o: Int) -> V { V(repeating: p.load(fromByteOffset: o, as: V.Scalar.self)) }
+        for _ in 0..<g.k {
+            let b = pb.load(as: V.self)
+            s0 = F.multiplyAdd(s0, x(a0, 0), b); s1 = F.multiplyAdd(s1, x(a0, o1), b)
+            s2 = F.multiplyAdd(s2, x(a0, o2), b); s3 = F.multiplyAdd(s3, x(a0, o3), b)
+            s4 = F.multiplyAdd(s4, x(a1, 0), b); s5 = F.multiplyAdd(s5, x(a1, o1), b)
+            s6 = F.multiplyAdd(s6, x(a1, o2), b); s7 = F.multiplyAdd(s7, x(a1, o3), b)
+            s8 = F.multiplyAdd(s8, x(a2, 0), b); s9 = F.multiplyAdd(s9, x(a2, o1), b)
+            s10 = F.multiplyAdd(s10, x(a2, o2), b); s11 = F.multiplyAdd(s11, x(a2, o3), b)
+            s12 = F.multiplyAdd(s12, x(a3, 0), b); s13 = F.multiplyAdd(s13, x(a3, o1), b)
+            s14 = F.multiplyAdd(s14, x(a3, o2), b); s15 = F.multiplyAdd(s15, x(a3, o3), b)
+            a0 += step; a1 += step; a2 += step; a3 += step
+            pb += w * size
         }
         @inline(__always) func finish(_ r: Int, _ s: V) { addRow(s, to: g.c + (i + r) * g.ldc, g) }
                 finish(0, s0)
