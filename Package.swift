@@ -25,7 +25,8 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["Tensors", "NeuralNetworks"],
-            path: "Benchmarks"
+            path: "Benchmarks",
+            exclude: ["Peers"]
         ),
         .executableTarget(
             name: "digits",
