@@ -122,6 +122,10 @@ final class MatrixMultiplicationTests: XCTestCase {
                 let twoThreads = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb, rung: rung) }
                 XCTAssertEqual(oneThread.scalars.map(\.bitPattern), twoThreads.scalars.map(\.bitPattern), "\(rung)")
             }
+            // One thread packs Ã block by block, several threads pack it whole first: same bits.
+            let single = matmul(a, b, transposingA: ta, transposingB: tb, rung: .blockedSingleThread)
+            let parallel = matmul(a, b, transposingA: ta, transposingB: tb, rung: .blockedParallel)
+            XCTAssertEqual(single.scalars.map(\.bitPattern), parallel.scalars.map(\.bitPattern), "single vs parallel blocked")
         }
     }
 
