@@ -4,8 +4,10 @@
 /// for jc in 0..<n step nc
 ///   phase 1 (parallel jobs): pack B̃ = op(B)[:, jc..] in kc × 2w panels, and on the
 ///                            first jc pass Ã = op(A) in kc × MR panels, for every pc
+///                            (on one thread Ã is packed in phase 2 instead)
 ///   phase 2 (parallel units = ic block × group of jr panels):
 ///     for pc in 0..<k step kc                     (C tile stays with its unit)
+///       [one thread: pack this mc × kc block of Ã into an L2-resident buffer]
 ///       for ir in 0..<mc step MR                  (Ã micro-panel stays in L1)
 ///         for jr in unit's panels                 (B̃ micro-panels stream from L2)
 ///           micro-kernel: C[ir.., jr..] += α·Ã·B̃  (registers)

@@ -36,10 +36,12 @@ extension BlockedGEMM {
                     transposeFourRows(src + r * g.lda, g.lda, kc, panel + r, mr)
                     r += 4
                 }
-                for p in 0..<kc {
-                    let dst = panel + p * mr
-                    for rest in r..<rows { dst[rest] = src[rest * g.lda + p] }
-                    for zero in rows..<mr { dst[zero] = 0 }
+                if r < mr {   // rows left over from the groups of four, then zero padding
+                    for p in 0..<kc {
+                        let dst = panel + p * mr
+                        for rest in r..<rows { dst[rest] = src[rest * g.lda + p] }
+                        for zero in rows..<mr { dst[zero] = 0 }
+                    }
                 }
             }
             ir += mr
