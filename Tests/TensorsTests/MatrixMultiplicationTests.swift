@@ -104,6 +104,28 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// β = 0 never reads C (BLAS semantics): NaN and ∞ already in C must not
+    /// reach the result. The blocked and direct kernels store their first
+    /// k-block instead of adding it; k = 400 spans two k-blocks for Float and
+    /// Double, m = 29 and n = 45 leave edge tiles, and α = 0 must still zero C.
+    func testBetaZeroIgnoresOldContentsOfC() {
+        var g = RandomGenerator(seed: 17)
+        for (m, k, n) in [(29, 400, 45), (130, 70, 97)] {
+            let a: Tensor<Double> = Self.operand(m, k, transposed: false, &g)
+            let b: Tensor<Double> = Self.operand(k, n, transposed: true, &g)
+            let reference = matmul(a, b, transposingB: true, rung: .naive)
+            let poisoned = Tensor<Double>(shape: [m, n], scalars: (0..<(m * n)).map { $0 % 2 == 0 ? .nan : -.infinity })
+            for rung in [GEMMRung.simdUnblocked, .direct, .directParallel, .narrow, .blockedSingleThread, .blockedParallel] {
+                var c = poisoned
+                matmul(a, b, transposingB: true, beta: 0, into: &c, rung: rung)
+                assertClose(c, reference.scalars, relative: 0, absolute: 1e-12, "\(rung) \(m)×\(k)×\(n)")
+                var zeroed = poisoned
+                matmul(a, b, transposingB: true, alpha: 0, beta: 0, into: &zeroed, rung: rung)
+                XCTAssertEqual(zeroed.scalars, [Double](repeating: 0, count: m * n), "\(rung) α = 0")
+            }
+        }
+    }
+
     func testBitwiseIdenticalForAnyThreadCountAndRun() {
         var g = RandomGenerator(seed: 21)
         let shapes = isReleaseBuild

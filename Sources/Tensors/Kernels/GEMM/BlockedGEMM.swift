@@ -33,7 +33,7 @@ enum BlockedGEMM {
     @inline(__always)
     static func typed<V: SIMD>(_ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ threads: Bool, _: V.Type)
     where V.Scalar: TensorScalar {
-        g.scaleC()
+        let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let blocking = GEMMBlocking.forKernel(kernel, scalarType: V.Scalar.scalarType)
         let mr = kernel.rows, nr = 2 * V.scalarCount
@@ -103,7 +103,8 @@ enum BlockedGEMM {
                                     let jr = panel * nr
                                     microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc,
                                                 g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                                rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, nc - jr), V.self)
+                                                rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, nc - jr),
+                                                accumulate: pc > 0 || !overwrite, V.self)
                                 }
                                 ir += mr
                             }
@@ -127,19 +128,19 @@ enum BlockedGEMM {
     @inline(__always)
     static func microKernel<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, _: V.Type,
-        bStride: Int? = nil
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
+        accumulate: Bool = true, _: V.Type, bStride: Int? = nil
     ) where V.Scalar: TensorScalar {
         let bs = bStride ?? 2 * V.scalarCount
         switch kernel {
         case .fma12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         case .fma6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         }
     }
 
@@ -198,7 +199,7 @@ enum DirectGEMM {
 
     @inline(__always)
     static func typed<V: SIMD>(_ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _: V.Type) where V.Scalar: TensorScalar {
-        g.scaleC()
+        let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let panels = (g.n + nr - 1) / nr
@@ -218,7 +219,7 @@ enum DirectGEMM {
                     let b = inPlace ? g.b + panel * nr : UnsafePointer(bCopy + (panel - fullPanels) * nr * g.k)
                     BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, g.cTile(ir, panel * nr), g.ldc, g.alpha,
                                             rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, g.n - panel * nr),
-                                            V.self, bStride: inPlace ? g.ldb : nr)
+                                            accumulate: !overwrite, V.self, bStride: inPlace ? g.ldb : nr)
                 }
                 ir += mr
             }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -38,9 +39,13 @@ struct GEMMBlocking {
         switch (scalarType, kernel.isWide) {
         // Float 12×32 at n = 1024, one core / two cores: kc 256, mc 144 gave 191/365 GFLOPS
         // (kc 384: 176; kc 192: 197/378; kc 512: 184; mc 96: 194/363); nc 512 beat 3072 at
-        // n = 2048 (386 vs 376 on two cores). Double 12×16: kc 384/mc 72 gave 167 on two
-        // cores (kc 256/mc 96: 163; kc 192: 157); nc 512 gave 196 vs 182 at n = 2048.
-        case (.float32, true): GEMMBlocking(kc: 256, mc: 144, nc: 512)
+        // n = 2048 (386 vs 376 on two cores). Re-measured after C was stored, not added, on the
+        // first k-block (one core, % of the peak measured alongside, four rounds each): nc 1024
+        // 89–90 % vs nc 512 86–88 % at n = 1024 (Ã packed once instead of twice); at n = 2048
+        // both 85–89 %, and two cores unchanged (396–428 vs 401–428).
+        // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
+        // nc 512 gave 196 vs 182 at n = 2048.
+        case (.float32, true): GEMMBlocking(kc: 256, mc: 144, nc: 1024)
         case (.float32, false): GEMMBlocking(kc: 256, mc: 120, nc: 512)
         case (.float64, true): GEMMBlocking(kc: 384, mc: 72, nc: 512)
         case (.float64, false): GEMMBlocking(kc: 256, mc: 72, nc: 512)
@@ -126,6 +131,20 @@ public enum GEMMConfiguration {
     /// The measured FMA peak of one core: the chosen micro-kernel in L1 for `seconds`.
     public static func measuredSingleCorePeak(seconds: Double = 0.2) -> Double {
         measurePeak(kernel, seconds: seconds)
+    }
+
+    /// The measured FMA peak of `threads` cores, in GFLOPS: the chosen
+    /// micro-kernel in L1 on every thread at once for `seconds`, summed (one
+    /// thread is ``measuredSingleCorePeak(seconds:)``).
+    public static func measuredPeak(threads: Int, seconds: Double = 0.2) -> Double {
+        if threads <= 1 { return measuredSingleCorePeak(seconds: seconds) }
+        let chosen = kernel
+        let total = Mutex<Double>(0)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let gflops = measurePeak(chosen, seconds: seconds)
+            total.withLock { $0 += gflops }
+        }
+        return total.withLock { $0 }
     }
 }
 

@@ -63,6 +63,16 @@ struct GEMMProblem<S: TensorScalar> {
                        alpha: T(alpha), beta: T(beta), transposedC: transposedC)
     }
 
+    /// Prepares C for kernels that can overwrite it on their first k-block:
+    /// returns `true` (C untouched, the first block must store, not add) when
+    /// `β = 0` and there is a product to store; otherwise applies `scaleC()`
+    /// and returns `false`.
+    func prepareCForOverwrite() -> Bool {
+        if beta == 0 && m > 0 && n > 0 && k > 0 && alpha != 0 { return true }
+        scaleC()
+        return false
+    }
+
     /// `C = β·C` for the whole output (exactly 0 when β = 0).
     func scaleC() {
         if beta == 1 { return }

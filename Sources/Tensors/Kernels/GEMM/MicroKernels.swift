@@ -39,7 +39,7 @@ enum MicroKernels {
     @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
     static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, accumulate: Bool,
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
@@ -78,18 +78,18 @@ enum MicroKernels {
         }
         let scale = V(repeating: alpha)
         if rows == 12 && columns == 2 * w {   // negative rows: C tile stored transposed
-            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
-            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
-            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
-            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w)
-            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w)
-            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w)
-            update(c + 6 * ldc, c6_0 * scale, c6_1 * scale, w)
-            update(c + 7 * ldc, c7_0 * scale, c7_1 * scale, w)
-            update(c + 8 * ldc, c8_0 * scale, c8_1 * scale, w)
-            update(c + 9 * ldc, c9_0 * scale, c9_1 * scale, w)
-            update(c + 10 * ldc, c10_0 * scale, c10_1 * scale, w)
-            update(c + 11 * ldc, c11_0 * scale, c11_1 * scale, w)
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w, accumulate)
+            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w, accumulate)
+            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w, accumulate)
+            update(c + 6 * ldc, c6_0 * scale, c6_1 * scale, w, accumulate)
+            update(c + 7 * ldc, c7_0 * scale, c7_1 * scale, w, accumulate)
+            update(c + 8 * ldc, c8_0 * scale, c8_1 * scale, w, accumulate)
+            update(c + 9 * ldc, c9_0 * scale, c9_1 * scale, w, accumulate)
+            update(c + 10 * ldc, c10_0 * scale, c10_1 * scale, w, accumulate)
+            update(c + 11 * ldc, c11_0 * scale, c11_1 * scale, w, accumulate)
         } else {
             withUnsafeTemporaryAllocation(of: V.self, capacity: 24) { tile in
                 tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
@@ -104,7 +104,7 @@ enum MicroKernels {
                 tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
                 tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
                 tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns)
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, accumulate: accumulate)
             }
         }
     }
@@ -117,7 +117,7 @@ enum MicroKernels {
     @inline(never)
     static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, accumulate: Bool,
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
@@ -144,12 +144,12 @@ enum MicroKernels {
         }
         let scale = V(repeating: alpha)
         if rows == 6 && columns == 2 * w {   // negative rows: C tile stored transposed
-            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w)
-            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w)
-            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w)
-            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w)
-            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w)
-            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w)
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w, accumulate)
+            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w, accumulate)
+            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w, accumulate)
         } else {
             withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
                 tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
@@ -158,32 +158,42 @@ enum MicroKernels {
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns)
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, accumulate: accumulate)
             }
         }
     }
 
-    /// Adds the valid `rows × columns` part of a tile (two vectors per row) to C;
-    /// `rows < 0` means `-rows` rows of a transposed C.
+    /// Adds (`accumulate`) or stores the valid `rows × columns` part of a tile
+    /// (two vectors per row) to C; `rows < 0` means `-rows` rows of a transposed C.
     @inline(__always)
     static func addEdgeTile<V: SIMD>(
-        _ tile: UnsafeMutablePointer<V>, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int
+        _ tile: UnsafeMutablePointer<V>, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int,
+        accumulate: Bool
     ) where V.Scalar: FloatingPoint {
         let w = V.scalarCount
         for r in 0..<abs(rows) {
             for j in 0..<columns {
                 let value = tile[2 * r + j / w][j % w]
-                if rows >= 0 { c[r * ldc + j] += value } else { c[j * ldc + r] += value }
+                let index = rows >= 0 ? r * ldc + j : j * ldc + r
+                c[index] = accumulate ? c[index] + value : value
             }
         }
     }
 
-    /// `c[0..<2w] += (u, v)`
+    /// `c[0..<2w] += (u, v)` when `accumulate`, else `c[0..<2w] = (u, v)`
+    /// (the first k-block of a `β = 0` product: C is never read, so no
+    /// separate pass zeroes it).
     @inline(__always)
-    static func update<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ u: V, _ v: V, _ w: Int) where V.Scalar: FloatingPoint {
+    static func update<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ u: V, _ v: V, _ w: Int, _ accumulate: Bool)
+    where V.Scalar: FloatingPoint {
         let p = UnsafeMutableRawPointer(c)
         let stride = w * MemoryLayout<V.Scalar>.stride
-        p.storeBytes(of: p.loadUnaligned(as: V.self) + u, as: V.self)
-        p.storeBytes(of: p.loadUnaligned(fromByteOffset: stride, as: V.self) + v, toByteOffset: stride, as: V.self)
+        if accumulate {
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + u, as: V.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: stride, as: V.self) + v, toByteOffset: stride, as: V.self)
+        } else {
+            p.storeBytes(of: u, as: V.self)
+            p.storeBytes(of: v, toByteOffset: stride, as: V.self)
+        }
     }
 }
