@@ -31,9 +31,9 @@ enum SeparateMultiplyAdd: MultiplyAdd {
 }
 
 enum MicroKernels {
-    /// C[0..<12, 0..<2w] += α·Ã·B̃ for one packed 12-row panel of A and one
-    /// 2w-column panel of B (w = V.scalarCount) whose rows are `bStride`
-    /// elements apart (2w when packed): 24 vector accumulators.
+    /// C[0..<12, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
+    /// packed 12-row panel of A and one 2w-column panel of B (w = V.scalarCount)
+    /// whose rows are `bStride` elements apart (2w when packed): 24 vector accumulators.
     /// Edge tiles (`rows < 12` or `columns < 2w`) go through a local tile;
     /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
     @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
@@ -109,9 +109,9 @@ enum MicroKernels {
         }
     }
 
-    /// C[0..<6, 0..<2w] += α·Ã·B̃ for one packed 6-row panel of A and one
-    /// 2w-column panel of B (w = V.scalarCount) whose rows are `bStride`
-    /// elements apart (2w when packed): 12 vector accumulators.
+    /// C[0..<6, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
+    /// packed 6-row panel of A and one 2w-column panel of B (w = V.scalarCount)
+    /// whose rows are `bStride` elements apart (2w when packed): 12 vector accumulators.
     /// Edge tiles (`rows < 6` or `columns < 2w`) go through a local tile;
     /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
     @inline(never)
