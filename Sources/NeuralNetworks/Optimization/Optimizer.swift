@@ -86,10 +86,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         for p in parameters where p.isTrainable {
             let key = ObjectIdentifier(p)
             var (v, s) = moments.removeValue(forKey: key) ?? (.zeros(p.value.shape), .zeros(p.value.shape))
-            v.formExponentialAverage(with: p.gradient, beta: beta1)
-            s.formExponentialAverage(with: p.gradient, beta: beta2, squared: true)
-            p.value.applyAdamUpdate(firstMoment: v, secondMoment: s, learningRate: learningRate,
-                                    firstCorrection: correction1, secondCorrection: correction2, epsilon: epsilon)
+            p.value.applyAdamStep(gradient: p.gradient, firstMoment: &v, secondMoment: &s, beta1: beta1, beta2: beta2,
+                                  learningRate: learningRate, firstCorrection: correction1,
+                                  secondCorrection: correction2, epsilon: epsilon)
             moments[key] = (v, s)
         }
     }

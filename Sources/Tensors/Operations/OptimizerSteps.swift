@@ -1,6 +1,7 @@
 // Fused, in-place updates for optimizers: one pass over the data instead of a
-// chain of temporary tensors (an Adam step over 235K parameters drops from
-// ~14 allocating passes to 3 in-place ones).
+// chain of temporary tensors (an Adam step over 235K parameters dropped from
+// ~14 allocating passes to 3 in-place ones, then to one fused pass:
+// 200K Float parameters 99 µs → 72 µs on one core, 53 µs on two).
 
 extension Tensor {
     /// `self = β·self + (1 − β)·x` — or `(1 − β)·x²` with `squared` — in place,
@@ -27,6 +28,41 @@ extension Tensor {
         checkSameShape("applyAdamUpdate", v)
         checkSameShape("applyAdamUpdate", s)
         update(v, s, rate: learningRate, c1: firstCorrection, c2: secondCorrection, epsilon: epsilon, adam: true)
+    }
+
+    /// One whole Adam step in a single pass, in place on the parameter (`self`)
+    /// and both moments:
+    /// `v = β₁v + (1 − β₁)g`, `s = β₂s + (1 − β₂)g²`, `self −= (α/c₁)·v/(√s·(1/√c₂) + ε)`
+    /// with `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ` — the notes' `W −= α·V̂/(√Ŝ + ε)`
+    /// rearranged so that each element needs one division. Same result as two
+    /// ``formExponentialAverage(with:beta:squared:)`` calls and
+    /// ``applyAdamUpdate(firstMoment:secondMoment:learningRate:firstCorrection:secondCorrection:epsilon:)``
+    /// up to rounding, moving 7 values per element instead of 10; large
+    /// tensors are split over all cores in fixed chunks.
+    ///
+    /// - Precondition: `g`, `v` and `s` have this tensor's shape.
+    public mutating func applyAdamStep(
+        gradient g: Tensor, firstMoment v: inout Tensor, secondMoment s: inout Tensor,
+        beta1: Scalar, beta2: Scalar, learningRate: Scalar, firstCorrection: Scalar, secondCorrection: Scalar,
+        epsilon: Scalar
+    ) {
+        checkSameShape("applyAdamStep", g)
+        checkSameShape("applyAdamStep", v)
+        checkSameShape("applyAdamStep", s)
+        let n = count
+        withUnsafeMutableBufferPointer { p in
+            g.withUnsafeBufferPointer { gs in
+                v.withUnsafeMutableBufferPointer { vs in
+                    s.withUnsafeMutableBufferPointer { ss in
+                        guard let pp = p.baseAddress, let pg = gs.baseAddress, let pv = vs.baseAddress,
+                              let ps = ss.baseAddress else { return }
+                        OptimizerKernels.adamStep(pp, pg, pv, ps, n, beta1: beta1, beta2: beta2,
+                                                  stepSize: learningRate / firstCorrection,
+                                                  rootC2Inverse: 1 / secondCorrection.squareRoot(), epsilon: epsilon)
+                    }
+                }
+            }
+        }
     }
 
     /// RMSprop's update as the notes write it, in place: `self −= α·g/√(s + ε)`.
