@@ -81,22 +81,22 @@ enum OptimizerKernels {
     }
 
     /// One fused Adam step over elements `0..<n`:
-    /// `v = β₁v + (1 − β₁)g`, `s = β₂s + (1 − β₂)g²`, `p −= stepSize·v/(√s·rootC2Inverse + ε)`
-    /// with `stepSize = α/c₁` and `rootC2Inverse = 1/√c₂` (one division per
-    /// element; division throughput bounds this kernel). Reads p, g, v, s and
-    /// writes p, v, s once.
+    /// `v = β₁v + (1 − β₁)g`, `s = β₂s + (1 − β₂)g²`, `p −= α·(v/c₁)/(√(s/c₂) + ε)`,
+    /// each expression evaluated exactly as ``average(_:_:_:beta:squared:)`` and
+    /// ``step(_:_:_:_:rate:c1:c2:epsilon:adam:)`` do, so the result is bitwise the
+    /// same as those three passes. Reads p, g, v, s and writes p, v, s once.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func adamStep<S: TensorScalar>(
         _ p: UnsafeMutablePointer<S>, _ g: UnsafePointer<S>, _ v: UnsafeMutablePointer<S>, _ s: UnsafeMutablePointer<S>,
-        _ n: Int, beta1: S, beta2: S, stepSize: S, rootC2Inverse: S, epsilon: S
+        _ n: Int, beta1: S, beta2: S, rate: S, c1: S, c2: S, epsilon: S
     ) {
         switch ComputePath.current {
         case .loop:
             for i in 0..<n {
                 v[i] = beta1 * v[i] + (1 - beta1) * g[i]
                 s[i] = beta2 * s[i] + (1 - beta2) * (g[i] * g[i])
-                p[i] -= stepSize * v[i] / (s[i].squareRoot() * rootC2Inverse + epsilon)
+                p[i] = p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
             }
         case .vectorized:
             // Fixed chunks: the same element always gets the same operations, whatever the thread count.
@@ -108,11 +108,11 @@ enum OptimizerKernels {
                 case .float32:
                     adamVectorized(cast(pp.pointer + start, to: Float.self), cast(pg.pointer + start, to: Float.self),
                                    cast(pv.pointer + start, to: Float.self), cast(ps.pointer + start, to: Float.self), count,
-                                   Float(beta1), Float(beta2), Float(stepSize), Float(rootC2Inverse), Float(epsilon), FloatVector.self)
+                                   Float(beta1), Float(beta2), Float(rate), Float(c1), Float(c2), Float(epsilon), FloatVector.self)
                 case .float64:
                     adamVectorized(cast(pp.pointer + start, to: Double.self), cast(pg.pointer + start, to: Double.self),
                                    cast(pv.pointer + start, to: Double.self), cast(ps.pointer + start, to: Double.self), count,
-                                   Double(beta1), Double(beta2), Double(stepSize), Double(rootC2Inverse), Double(epsilon), DoubleVector.self)
+                                   Double(beta1), Double(beta2), Double(rate), Double(c1), Double(c2), Double(epsilon), DoubleVector.self)
                 }
             }
         }
@@ -122,27 +122,28 @@ enum OptimizerKernels {
     static func adamVectorized<V: KernelVector>(
         _ p: UnsafeMutablePointer<V.Scalar>, _ g: UnsafePointer<V.Scalar>, _ v: UnsafeMutablePointer<V.Scalar>,
         _ s: UnsafeMutablePointer<V.Scalar>, _ n: Int,
-        _ beta1: V.Scalar, _ beta2: V.Scalar, _ stepSize: V.Scalar, _ rootC2Inverse: V.Scalar, _ epsilon: V.Scalar, _: V.Type
+        _ beta1: V.Scalar, _ beta2: V.Scalar, _ rate: V.Scalar, _ c1: V.Scalar, _ c2: V.Scalar, _ epsilon: V.Scalar,
+        _: V.Type
     ) {
         let w = V.scalarCount
-        let b1 = V(repeating: beta1), c1 = V(repeating: 1 - beta1), b2 = V(repeating: beta2), c2 = V(repeating: 1 - beta2)
-        let a = V(repeating: stepSize), r = V(repeating: rootC2Inverse), e = V(repeating: epsilon)
+        let b1 = V(repeating: beta1), d1 = V(repeating: 1 - beta1), b2 = V(repeating: beta2), d2 = V(repeating: 1 - beta2)
+        let r = V(repeating: rate), k1 = V(repeating: c1), k2 = V(repeating: c2), e = V(repeating: epsilon)
         @inline(__always) func load(_ x: UnsafePointer<V.Scalar>) -> V { UnsafeRawPointer(x).loadUnaligned(as: V.self) }
         @inline(__always) func store(_ x: V, _ to: UnsafeMutablePointer<V.Scalar>) { UnsafeMutableRawPointer(to).storeBytes(of: x, as: V.self) }
         var i = 0
         while i + w <= n {
             let gv = load(g + i)
-            let vv = b1 * load(v + i) + c1 * gv
-            let sv = b2 * load(s + i) + c2 * (gv * gv)
+            let vv = b1 * load(v + i) + d1 * gv
+            let sv = b2 * load(s + i) + d2 * (gv * gv)
             store(vv, v + i)
             store(sv, s + i)
-            store(load(p + i) - a * vv / (V.sqrt(sv) * r + e), p + i)
+            store(load(p + i) - r * (vv / k1) / (V.sqrt(sv / k2) + e), p + i)
             i += w
         }
         while i < n {
             v[i] = beta1 * v[i] + (1 - beta1) * g[i]
             s[i] = beta2 * s[i] + (1 - beta2) * (g[i] * g[i])
-            p[i] -= stepSize * v[i] / (s[i].squareRoot() * rootC2Inverse + epsilon)
+            p[i] = p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
             i += 1
         }
     }
