@@ -74,7 +74,7 @@ enum UnaryKernels {
         typealias V = FloatVector
         switch op {
         case .negate: mapVectors(x, y, n) { (v: V) in -v }
-        case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self) }
+        case .abs: mapVectors(x, y, n, FloatMath.magnitude)
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
         case .sqrt: mapVectors(x, y, n, FloatMath.sqrt)
         case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
@@ -103,7 +103,7 @@ enum UnaryKernels {
         typealias V = DoubleVector
         switch op {
         case .negate: mapVectors(x, y, n) { (v: V) in -v }
-        case .abs: mapVectors(x, y, n) { (v: V) in unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: V.self) }
+        case .abs: mapVectors(x, y, n, DoubleMath.magnitude)
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
         case .sqrt: mapVectors(x, y, n, DoubleMath.sqrt)
         case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }

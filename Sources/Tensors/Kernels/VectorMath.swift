@@ -24,6 +24,12 @@ enum FloatMath {
     static let ln2Lo: Float = -2.12194440e-4
     static let roundingMagic: Float = 12582912       // 1.5·2²³: adding it rounds to an integer
 
+    /// |x| by clearing the sign bit (also for NaN and −0).
+    @inline(__always)
+    static func magnitude(_ x: FloatVector) -> FloatVector {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: FloatVector.self)
+    }
+
     /// Rounds `x·log₂e` to the nearest integer: (as Float, as Int32).
     @inline(__always)
     static func reduce(_ x: FloatVector) -> (n: FloatVector, k: SIMD16<Int32>, r: FloatVector) {
@@ -105,7 +111,7 @@ enum FloatMath {
     /// tanh x = −expm1(−2|x|) / (expm1(−2|x|) + 2), with the sign of x.
     @inline(__always)
     static func tanh(_ x: FloatVector) -> FloatVector {
-        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: FloatVector.self)
+        let magnitude = Self.magnitude(x)
         let e = expm1NonPositive(-2 * magnitude)
         let t = -e / (e + 2)
         let sign = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
@@ -136,7 +142,7 @@ enum FloatMath {
     /// so that e^−|x| never overflows and tiny results keep full precision.
     @inline(__always)
     static func sigmoid(_ x: FloatVector) -> FloatVector {
-        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: FloatVector.self)
+        let magnitude = Self.magnitude(x)
         let e = exp(-magnitude)
         let s = 1 / (1 + e)
         return s.replacing(with: e * s, where: x .< 0)
@@ -148,6 +154,12 @@ enum DoubleMath {
     static let ln2Hi: Double = 6.93147180369123816490e-01   // 32 significant bits
     static let ln2Lo: Double = 1.90821492927058770002e-10
     static let roundingMagic: Double = 6755399441055744     // 1.5·2⁵²
+
+    /// |x| by clearing the sign bit.
+    @inline(__always)
+    static func magnitude(_ x: DoubleVector) -> DoubleVector {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: DoubleVector.self)
+    }
 
     @inline(__always)
     static func reduce(_ x: DoubleVector) -> (k: SIMD8<Int64>, r: DoubleVector) {
@@ -237,7 +249,7 @@ enum DoubleMath {
 
     @inline(__always)
     static func tanh(_ x: DoubleVector) -> DoubleVector {
-        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: DoubleVector.self)
+        let magnitude = Self.magnitude(x)
         let e = expm1NonPositive(-2 * magnitude)
         let t = -e / (e + 2)
         let sign = unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x8000_0000_0000_0000
@@ -264,7 +276,7 @@ enum DoubleMath {
 
     @inline(__always)
     static func sigmoid(_ x: DoubleVector) -> DoubleVector {
-        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: DoubleVector.self)
+        let magnitude = Self.magnitude(x)
         let e = exp(-magnitude)
         let s = 1 / (1 + e)
         return s.replacing(with: e * s, where: x .< 0)
@@ -324,9 +336,7 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { FloatMath.sqrt(x) }
-    @inline(__always) static func magnitude(_ x: Self) -> Self {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Self.self)
-    }
+    @inline(__always) static func magnitude(_ x: Self) -> Self { FloatMath.magnitude(x) }
     @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD16<Int32>> {
         switch relation {
         case .equal: a .== b
@@ -343,9 +353,7 @@ extension SIMD8: KernelVector where Scalar == Double {
     @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
-    @inline(__always) static func magnitude(_ x: Self) -> Self {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: Self.self)
-    }
+    @inline(__always) static func magnitude(_ x: Self) -> Self { DoubleMath.magnitude(x) }
     @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD8<Int64>> {
         switch relation {
         case .equal: a .== b
