@@ -22,19 +22,19 @@ enum NarrowGEMM {
 
     @inline(__always)
     static func typed<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
-        g.scaleC()
+        let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let w = V.scalarCount
         // Wider C is walked in strips of w columns (the rung is valid for any shape).
         var j0 = 0
         while j0 < g.n {
-            columns(g.columns(j0..<Swift.min(g.n, j0 + w)), V.self, F.self)
+            columns(g.columns(j0..<Swift.min(g.n, j0 + w)), overwrite, V.self, F.self)
             j0 += w
         }
     }
 
     @inline(__always)
-    static func columns<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
+    static func columns<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type) {
         let w = V.scalarCount
         PackingBufferPool.shared.withBuffer(bytes: g.k * w * MemoryLayout<V.Scalar>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: V.Scalar.self)
@@ -45,7 +45,7 @@ enum NarrowGEMM {
             let (rs, cs) = g.transA ? (1, g.lda) : (g.lda, 1)
             var i = 0
             while i + 16 <= g.m {
-                block(g, i, strip, rs, cs, V.self, F.self)
+                block(g, i, strip, rs, cs, overwrite, V.self, F.self)
                 i += 16
             }
             while i < g.m {   // leftover rows, one at a time
@@ -55,7 +55,7 @@ enum NarrowGEMM {
                     s = F.multiplyAdd(s, V(repeating: a[0]), UnsafeRawPointer(strip + p * w).load(as: V.self))
                     a += cs
                 }
-                addRow(s, to: g.c + i * g.ldc, g)
+                store(s, to: g.c + i * g.ldc, g, overwrite)
                 i += 1
             }
         }
@@ -64,7 +64,7 @@ enum NarrowGEMM {
     @inline(__always)
     static func block<V: KernelVector, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i: Int, _ strip: UnsafeMutablePointer<V.Scalar>, _ rs: Int, _ cs: Int,
-        _: V.Type, _: F.Type
+        _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
         let w = V.scalarCount
         var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V(), s8 = V(), s9 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V(), s14 = V(), s15 = V()
@@ -88,31 +88,23 @@ enum NarrowGEMM {
             a0 += step; a1 += step; a2 += step; a3 += step
             pb += w * size
         }
-        @inline(__always) func finish(_ r: Int, _ s: V) { addRow(s, to: g.c + (i + r) * g.ldc, g) }
-                finish(0, s0)
-                finish(1, s1)
-                finish(2, s2)
-                finish(3, s3)
-                finish(4, s4)
-                finish(5, s5)
-                finish(6, s6)
-                finish(7, s7)
-                finish(8, s8)
-                finish(9, s9)
-                finish(10, s10)
-                finish(11, s11)
-                finish(12, s12)
-                finish(13, s13)
-                finish(14, s14)
-                finish(15, s15)
+        @inline(__always) func finish(_ r: Int, _ s: V) { store(s, to: g.c + (i + r) * g.ldc, g, overwrite) }
+        finish(0, s0); finish(1, s1); finish(2, s2); finish(3, s3)
+        finish(4, s4); finish(5, s5); finish(6, s6); finish(7, s7)
+        finish(8, s8); finish(9, s9); finish(10, s10); finish(11, s11)
+        finish(12, s12); finish(13, s13); finish(14, s14); finish(15, s15)
     }
 
-    /// `row[j] += α·s[j]` for the `n` valid lanes; lanes are read through memory
-    /// because a generic `s[j]` is not a plain extract.
+    /// `row[j] += α·s[j]` (or `=` when `overwrite`: the β = 0 product never reads C)
+    /// for the `n` valid lanes; lanes are read through memory because a generic
+    /// `s[j]` is not a plain extract.
     @inline(__always)
-    static func addRow<V: KernelVector>(_ s: V, to row: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>) {
+    static func store<V: KernelVector>(_ s: V, to row: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool) {
         withUnsafeBytes(of: s) { lanes in
-            for j in 0..<g.n { row[j] += g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self) }
+            for j in 0..<g.n {
+                let value = g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self)
+                row[j] = overwrite ? value : row[j] + value
+            }
         }
     }
 }
