@@ -130,6 +130,16 @@ final class PathAgreementTests: XCTestCase {
             }
             let oneThread = Parallelism.withMaxThreads(1, fusedStep), twoThreads = Parallelism.withMaxThreads(2, fusedStep)
             XCTAssertEqual(oneThread.scalars.map(\.bitPattern), twoThreads.scalars.map(\.bitPattern), "fused adam threads \(n)")
+            // axpy: both paths, and bitwise the two-step `y + (a * x)` it replaces.
+            compare("add scaledBy \(n)", relative: 0) { var y = p; y.add(grad, scaledBy: -0.37); return y }
+            for path in [ComputePath.loop, .vectorized] {
+                let (fused, twoSteps) = withComputePath(path) { () -> (Tensor<Float>, Tensor<Float>) in
+                    var y = p
+                    y.add(grad, scaledBy: -0.37)
+                    return (y, p + (-0.37) * grad)
+                }
+                XCTAssertEqual(fused.scalars.map(\.bitPattern), twoSteps.scalars.map(\.bitPattern), "axpy \(path) \(n)")
+            }
             compare("rmsprop \(n)", relative: 1e-6) {
                 var q = p
                 q.applyRMSpropUpdate(gradient: grad, squareAverage: s, learningRate: 0.1, epsilon: 1e-8)

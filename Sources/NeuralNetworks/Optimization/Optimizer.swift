@@ -15,7 +15,7 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     public init() {}
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
-            p.value -= learningRate * p.gradient
+            p.value.add(p.gradient, scaledBy: -learningRate)
         }
     }
 }
@@ -32,7 +32,7 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
             let key = ObjectIdentifier(p)
             var v = velocity.removeValue(forKey: key) ?? .zeros(p.value.shape)   // removed: updated in place
             v.formExponentialAverage(with: p.gradient, beta: beta)
-            p.value -= learningRate * v
+            p.value.add(v, scaledBy: -learningRate)
             velocity[key] = v
         }
     }

@@ -91,7 +91,7 @@ func costAndGradients<S, L: Loss>(
         for p in model.parameters where p.isRegularized {
             let norm = p.value.norm()   // ‖W‖_F in one pass, no W² temporary
             cost += lambda / (2 * m) * norm * norm
-            p.gradient += (lambda / m) * p.value
+            p.gradient.add(p.value, scaledBy: lambda / m)
         }
     }
     return cost

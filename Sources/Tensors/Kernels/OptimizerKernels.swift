@@ -80,6 +80,45 @@ enum OptimizerKernels {
         }
     }
 
+    /// `y = y + a·x` over `n` elements (BLAS axpy), multiply then add — the
+    /// same two roundings as `y + (a * x)` with a temporary, without the temporary.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func addScaled<S: TensorScalar>(_ y: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int, _ a: S) {
+        switch ComputePath.current {
+        case .loop:
+            for i in 0..<n { y[i] = y[i] + a * x[i] }
+        case .vectorized:
+            let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
+            let (py, px) = (SendablePointer(y), SendablePointer(x))
+            parallelFor(chunks: chunks, work: n) { c in
+                let start = c * elementwiseChunk, count = Swift.min(elementwiseChunk, n - start)
+                switch S.scalarType {
+                case .float32:
+                    addScaledVectorized(cast(py.pointer + start, to: Float.self), cast(px.pointer + start, to: Float.self),
+                                        count, Float(a), FloatVector.self)
+                case .float64:
+                    addScaledVectorized(cast(py.pointer + start, to: Double.self), cast(px.pointer + start, to: Double.self),
+                                        count, Double(a), DoubleVector.self)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func addScaledVectorized<V: KernelVector>(
+        _ y: UnsafeMutablePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ n: Int, _ a: V.Scalar, _: V.Type
+    ) {
+        let w = V.scalarCount, av = V(repeating: a)
+        var i = 0
+        while i + w <= n {
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self), xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv + av * xv, as: V.self)
+            i += w
+        }
+        while i < n { y[i] = y[i] + a * x[i]; i += 1 }
+    }
+
     /// One fused Adam step over elements `0..<n`:
     /// `v = β₁v + (1 − β₁)g`, `s = β₂s + (1 − β₂)g²`, `p −= α·(v/c₁)/(√(s/c₂) + ε)`,
     /// each expression evaluated exactly as ``average(_:_:_:beta:squared:)`` and
@@ -93,11 +132,7 @@ enum OptimizerKernels {
     ) {
         switch ComputePath.current {
         case .loop:
-            for i in 0..<n {
-                v[i] = beta1 * v[i] + (1 - beta1) * g[i]
-                s[i] = beta2 * s[i] + (1 - beta2) * (g[i] * g[i])
-                p[i] = p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
-            }
+            for i in 0..<n { adamElement(i, p, g, v, s, beta1, beta2, rate, c1, c2, epsilon) }
         case .vectorized:
             // Fixed chunks: the same element always gets the same operations, whatever the thread count.
             let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
@@ -141,10 +176,19 @@ enum OptimizerKernels {
             i += w
         }
         while i < n {
-            v[i] = beta1 * v[i] + (1 - beta1) * g[i]
-            s[i] = beta2 * s[i] + (1 - beta2) * (g[i] * g[i])
-            p[i] = p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
+            adamElement(i, p, g, v, s, beta1, beta2, rate, c1, c2, epsilon)
             i += 1
         }
+    }
+
+    /// The scalar Adam step of element `i` (the loop path, and the vectorized path's tail).
+    @inline(__always)
+    static func adamElement<S: TensorScalar>(
+        _ i: Int, _ p: UnsafeMutablePointer<S>, _ g: UnsafePointer<S>, _ v: UnsafeMutablePointer<S>,
+        _ s: UnsafeMutablePointer<S>, _ beta1: S, _ beta2: S, _ rate: S, _ c1: S, _ c2: S, _ epsilon: S
+    ) {
+        v[i] = beta1 * v[i] + (1 - beta1) * g[i]
+        s[i] = beta2 * s[i] + (1 - beta2) * (g[i] * g[i])
+        p[i] = p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
     }
 }

@@ -21,6 +21,22 @@ extension Tensor {
         }
     }
 
+    /// `self += a·x` in place (BLAS axpy), with no temporary for `a·x`: the
+    /// gradient step `W −= α·dW` is `W.add(dW, scaledBy: −α)`, the L2 term
+    /// `dW += (λ/m)·W` is `dW.add(W, scaledBy: λ/m)`. Rounds like `self + (a * x)`.
+    ///
+    /// - Precondition: `x.shape == shape`.
+    public mutating func add(_ x: Tensor, scaledBy a: Scalar) {
+        checkSameShape("add(_:scaledBy:)", x)
+        let n = count
+        withUnsafeMutableBufferPointer { y in
+            x.withUnsafeBufferPointer { xs in
+                guard let py = y.baseAddress, let px = xs.baseAddress else { return }
+                OptimizerKernels.addScaled(py, px, n, a)
+            }
+        }
+    }
+
     /// Adam's parameter update in place: `self −= α·(v/c₁)/(√(s/c₂) + ε)` with
     /// the bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
     public mutating func applyAdamUpdate(
