@@ -80,6 +80,18 @@ final class PersistenceTests: XCTestCase {
         version[range.upperBound - 2] = UInt8(ascii: "9")
         XCTAssertEqual(load(version), .unsupportedVersion(found: "9", supported: "1"))
         XCTAssertEqual(load(version)?.description, "model file has format version 9; this library reads version 1")
+        // A shape whose element count overflows Int is reported, not a crash.
+        let headerLength = good.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        var header = try JSONSerialization.jsonObject(with: good.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        var w1 = header["W1"] as! [String: Any]
+        w1["shape"] = [1 << 40, 1 << 40]
+        header["W1"] = w1
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var huge = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { huge.append(contentsOf: $0) }
+        huge.append(json)
+        huge.append(good.suffix(from: 8 + headerLength))
+        guard case .corrupt? = load(huge) else { return XCTFail("overflowing shape") }
     }
 
     func testWritesAreAtomic() throws {

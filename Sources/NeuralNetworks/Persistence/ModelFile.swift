@@ -207,8 +207,13 @@ extension Sequential {
             case "F64": width = 8
             default: throw ModelFileError.corrupt("tensor \"\(name)\" has unsupported dtype \(dtype)")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * width else {
+            // A corrupt shape can overflow Int: that is an error in the file, not a trap.
+            let (count, countOverflow) = shape.reduce((1, false)) { partial, extent in
+                let (product, overflow) = partial.0.multipliedReportingOverflow(by: extent)
+                return (product, partial.1 || overflow)
+            }
+            let (byteCount, bytesOverflow) = count.multipliedReportingOverflow(by: width)
+            guard !countOverflow, !bytesOverflow, offsets[1] - offsets[0] == byteCount else {
                 throw ModelFileError.corrupt("tensor \"\(name)\" has \(offsets[1] - offsets[0]) bytes for shape \(shape)")
             }
             guard offsets[1] <= body.count else {
