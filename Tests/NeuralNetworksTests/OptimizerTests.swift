@@ -68,5 +68,6 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 5), 0.3)
         XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 6), 0.3 * 0.1, accuracy: 1e-15)
         XCTAssertEqual(intervals.rate(initial: 0.3, epoch: 60), 0.3 * 0.1, accuracy: 1e-15)
+        XCTAssertEqual(LearningRateSchedule.intervals([]).rate(initial: 0.3, epoch: 4), 0.3, "no intervals: α₀")
     }
 }

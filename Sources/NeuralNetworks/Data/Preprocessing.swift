@@ -82,10 +82,10 @@ public struct CSVTable<Scalar: TensorScalar> {
                 throw CSVError.wrongFieldCount(line: index + 1, expected: expected, found: fields.count)
             }
             rows.append(try fields.enumerated().map { column, text in
-                guard let value = Double(text), let scalar = Optional(Scalar(value)) else {
+                guard let value = Double(text) else {
                     throw CSVError.notANumber(line: index + 1, column: column + 1, text: text)
                 }
-                return scalar
+                return Scalar(value)
             })
         }
         guard let first = rows.first else { throw CSVError.empty }

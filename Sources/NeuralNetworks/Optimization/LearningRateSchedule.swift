@@ -35,7 +35,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case .inverseSquareRoot(let k): return alpha0 * k / e.squareRoot()
         case .staircase(let factor, let every): return alpha0 * pow(factor, Double(epoch / every))
         case .intervals(let intervals):
-            return alpha0 * (intervals.first { epoch <= $0.untilEpoch } ?? intervals.last)!.factor
+            // No intervals at all leaves α₀ unchanged.
+            return alpha0 * ((intervals.first { epoch <= $0.untilEpoch } ?? intervals.last)?.factor ?? 1)
         }
     }
 }
