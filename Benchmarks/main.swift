@@ -7,9 +7,18 @@ import Tensors
 
 let arguments = CommandLine.arguments.dropFirst()
 let allSuites = ["vectorization", "elementwise", "gemm", "training"]
-var suites = arguments.filter { !$0.hasPrefix("--") }
+let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json]"
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+var suites = arguments.filter { !$0.hasPrefix("-") }
 if let unknown = suites.first(where: { !allSuites.contains($0) }) {
     FileHandle.standardError.write("unknown suite '\(unknown)'; choose from \(allSuites.joined(separator: ", "))\n".data(using: .utf8)!)
+    exit(2)
+}
+if let unknown = arguments.first(where: { $0.hasPrefix("-") && $0 != "--quick" && $0 != "--json" }) {
+    FileHandle.standardError.write("unknown option '\(unknown)'\n\(usage)\n".data(using: .utf8)!)
     exit(2)
 }
 if suites.isEmpty { suites = allSuites }
