@@ -344,7 +344,8 @@ extension SIMD16: KernelVector where Scalar == Float {
         case .less: a .< b
         case .lessOrEqual: a .<= b
         case .greater: a .> b
-        default: a .>= b
+        case .greaterOrEqual: a .>= b
+        default: preconditionFailure("compare: \(relation) is not a comparison")
         }
     }
 }
@@ -361,7 +362,8 @@ extension SIMD8: KernelVector where Scalar == Double {
         case .less: a .< b
         case .lessOrEqual: a .<= b
         case .greater: a .> b
-        default: a .>= b
+        case .greaterOrEqual: a .>= b
+        default: preconditionFailure("compare: \(relation) is not a comparison")
         }
     }
 }
