@@ -6,12 +6,18 @@ import Tensors
 //
 // Trains the notes' deep network (64-64-10, ReLU, softmax, He initialization,
 // Adam α = 0.001, mini-batches of 32, 200 epochs, L2 λ = 1e-4 as scikit-learn's
-// MLPClassifier uses by default) on scikit-learn's digits with
+// MLPClassifier uses by default; logits trained with softmax cross-entropy) on scikit-learn's digits with
 // every fifth example (i % 5 == 4) held out, reports the test accuracy, saves
 // the model and writes the cost curve as SVG.
 
 let output = URL(fileURLWithPath: CommandLine.arguments.dropFirst().first ?? ".", isDirectory: true)
 do {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory), isDirectory.boolValue,
+          FileManager.default.isWritableFile(atPath: output.path) else {
+        FileHandle.standardError.write("digits: output directory \(output.path) does not exist or is not writable\n".data(using: .utf8)!)
+        exit(1)
+    }
     let (X, labels): (Tensor<Float>, [Int]) = try Datasets.digits()
     let test = (0..<labels.count).filter { $0 % 5 == 4 }, train = (0..<labels.count).filter { $0 % 5 != 4 }
     let Xtrain = X.gathering(train, axis: 1), Ytrain = Tensor<Float>.oneHot(train.map { labels[$0] }, classes: 10)
@@ -22,8 +28,8 @@ do {
     print(model.summary)
     let start = Date()
     let history = try model.fit(
-        Xtrain, Ytrain, loss: CategoricalCrossEntropy(), optimizer: Adam(),
-        configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, l2: 1e-4, shuffleSeed: 1),
+        Xtrain, Ytrain, optimizer: Adam(),
+        configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, l2: 1e-4, seed: 1),
         onEpoch: { record in
             if record.epoch % 20 == 0 { print("epoch \(record.epoch)  cost \(String(format: "%.5f", record.cost))") }
             return true

@@ -54,10 +54,13 @@ final class GradientCheckTests: XCTestCase {
         let (X, Y) = data(3, 8)
         let model = Sequential<Double>([
             Dense(inputs: 3, outputs: 5, initializer: .scaledNormal(1), generator: &generator), BatchNorm(units: 5), Activation(.tanh),
-            Dropout(keepProbability: 0.5, seed: 3),
+            Dropout(keepProbability: 0.5),
             Dense(inputs: 5, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
         ])
-        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy(), l2: 0.7), "BatchNorm + dropout (off) + L2")
+        // Dropout stays on: every evaluation replays the same seed, so the same masks.
+        let before = (model.layers[1] as! BatchNorm<Double>).runningMean
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy(), l2: 0.7), "BatchNorm + dropout + L2")
+        XCTAssertEqual((model.layers[1] as! BatchNorm<Double>).runningMean, before, "gradient checking leaves running averages alone")
         XCTAssertNotNil(model[parameter: "gamma1"])
         XCTAssertNotNil(model[parameter: "W2"])
     }
@@ -69,25 +72,28 @@ final class GradientCheckTests: XCTestCase {
             Reshape(exampleShape: [2, 3]), Reshape.flatten(),
             Dense(inputs: 6, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
         ])
-        XCTAssertEqual(model.layers[2].forward(Tensor<Double>.zeros([6, 5]), training: true).shape, [2, 3, 5])
+        XCTAssertEqual(model.layers[2].forward(Variable(Tensor<Double>.zeros([6, 5])), context: ForwardContext(training: true)).shape, [2, 3, 5])
         assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy()), "reshape + flatten")
     }
 
-    /// Gradient checking runs with dropout off (a new mask each forward would
-    /// make finite differences meaningless, as the notes say). The masked
-    /// backward is checked exactly instead: `y = x ⊙ M` with `M ∈ {0, 1/keep}`,
-    /// so `∂J/∂x = g ⊙ M`, the same mask the forward pass applied.
+    /// The masked backward is exact: `y = x ⊙ M` with `M ∈ {0, 1/keep}`, so
+    /// `∂J/∂x = g ⊙ M`, the same mask the forward pass applied.
     func testDropoutBackwardUsesTheForwardMask() {
-        let dropout = Dropout<Double>(keepProbability: 0.8, seed: 9)
-        let x = Tensor<Double>(randomUniform: [50, 40], lower: 1, upper: 2, generator: &generator)   // no zeros
+        let dropout = Dropout<Double>(keepProbability: 0.8)
+        let xValue = Tensor<Double>(randomUniform: [50, 40], lower: 1, upper: 2, generator: &generator)   // no zeros
+        let x = Variable(xValue, requiresGradient: true)
         let g = Tensor<Double>(randomNormal: [50, 40], generator: &generator)
-        let mask = dropout.forward(x, training: true) / x
+        let y = dropout.forward(x, context: ForwardContext(training: true, generator: RandomGenerator(seed: 9)))
+        let mask = y.value / xValue
         XCTAssertEqual(Set(mask.scalars.map { ($0 * 1e12).rounded() / 1e12 }), [0, 1.25])
         XCTAssertEqual(Double(mask.scalars.filter { $0 == 0 }.count) / 2000, 0.2, accuracy: 0.03)   // ±3σ ≈ 0.027
-        let dx = dropout.backward(g).scalars, expected = (g * mask).scalars
+        y.backward(seed: g)
+        let dx = x.gradient!.scalars, expected = (g * mask).scalars
         XCTAssertEqual(dx.count, expected.count)
         for (a, e) in zip(dx, expected) { XCTAssertEqual(a, e, accuracy: 1e-15 * Swift.abs(e)) }
-        XCTAssertEqual(dropout.forward(x, training: false), x, "identity at inference")
+        XCTAssertEqual(dropout.forward(x, context: ForwardContext(training: false)).value, xValue, "identity at inference")
+        let again = dropout.forward(x, context: ForwardContext(training: true, generator: RandomGenerator(seed: 9)))
+        XCTAssertEqual(again.value, y.value, "the caller's seed decides the mask")
     }
 
     func testDeepNetwork() {
@@ -101,11 +107,11 @@ final class GradientCheckTests: XCTestCase {
         let (X, Y) = data(4, 10, classes: 3)
         let softmax = Sequential<Double>.deepNetwork(layerSizes: [4, 6, 5, 3], softmaxOutput: true, generator: &generator)
         randomizeBiases(softmax)
-        assertGreat(gradientCheck(softmax, X, Y, loss: CategoricalCrossEntropy()), "deep softmax network")
+        assertGreat(gradientCheck(softmax, X, Y, loss: SoftmaxCrossEntropy()), "deep softmax network (logits)")
         let (Xb, Yb) = data(4, 10)
         let binary = Sequential<Double>.deepNetwork(layerSizes: [4, 5, 3, 1], generator: &generator)
         randomizeBiases(binary)
-        assertGreat(gradientCheck(binary, Xb, Yb, loss: BinaryCrossEntropy()), "deep binary network")
+        assertGreat(gradientCheck(binary, Xb, Yb, loss: BinaryCrossEntropyWithLogits()), "deep binary network (logits)")
         XCTAssertEqual(binary.parameters.map(\.name), ["W1", "b1", "W2", "b2", "W3", "b3"])
     }
 
@@ -113,9 +119,14 @@ final class GradientCheckTests: XCTestCase {
     func testCheckerDetectsWrongGradients() {
         final class BrokenScale: Layer {
             typealias Scalar = Double
-            func forward(_ input: Tensor<Double>, training: Bool) -> Tensor<Double> { 2 * input }
-            func backward(_ outputGradient: Tensor<Double>) -> Tensor<Double> { 3 * outputGradient }  // should be 2×
+            init() {}
+            func forward(_ input: Variable<Double>, context: ForwardContext) -> Variable<Double> {
+                Variable(2 * input.value, derivedFrom: [input]) { g, _ in [3 * g] }   // should be 2×
+            }
             var summary: String { "BrokenScale" }
+            static var typeName: String { "BrokenScale" }
+            var configuration: LayerConfiguration { LayerConfiguration() }
+            init(configuration: LayerConfiguration) throws {}
         }
         let (X, Y) = data(3, 5)
         let model = Sequential<Double>([Dense(inputs: 3, outputs: 1, initializer: .scaledNormal(1), generator: &generator),

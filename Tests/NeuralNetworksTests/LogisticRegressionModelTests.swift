@@ -13,16 +13,16 @@ final class LogisticRegressionModelTests: XCTestCase {
     func testGradientAndOneStepByHand() throws {
         let X = Tensor<Double>([[1, 3], [2, -1]]), Y = Tensor<Double>([[1, 0]])
         let model = Sequential<Double>.logisticRegression(features: 2)
-        let A = model.forward(X, training: true)
-        XCTAssertEqual(A.scalars, [0.5, 0.5])
-        let (cost, gradient) = BinaryCrossEntropy<Double>()(A, Y)
-        XCTAssertEqual(cost, Foundation.log(2.0), accuracy: 1e-15)
-        model.backward(gradient)
-        XCTAssertEqual(model[parameter: "W1"]!.gradient.scalars[0], 0.5, accuracy: 1e-15)
-        XCTAssertEqual(model[parameter: "W1"]!.gradient.scalars[1], -0.75, accuracy: 1e-15)
-        XCTAssertEqual(model[parameter: "b1"]!.gradient.scalars[0], 0, accuracy: 1e-15)
-        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
-                      configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffleSeed: nil))
+        XCTAssertEqual(model.predict(X).scalars, [0.5, 0.5])
+        let Z = model.forward(Variable(X), context: ForwardContext(training: true))
+        let J = BinaryCrossEntropyWithLogits<Double>()(Z, Y)
+        XCTAssertEqual(J.value.scalar, Foundation.log(2.0), accuracy: 1e-15)
+        J.backward()
+        XCTAssertEqual(model[parameter: "W1"]!.gradient!.scalars[0], 0.5, accuracy: 1e-15)
+        XCTAssertEqual(model[parameter: "W1"]!.gradient!.scalars[1], -0.75, accuracy: 1e-15)
+        XCTAssertEqual(model[parameter: "b1"]!.gradient!.scalars[0], 0, accuracy: 1e-15)
+        try model.fit(X, Y, optimizer: GradientDescent(),
+                      configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffles: false))
         XCTAssertEqual(model[parameter: "W1"]!.value.scalars[0], -0.05, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "W1"]!.value.scalars[1], 0.075, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "b1"]!.value.scalars[0], 0, accuracy: 1e-15)
@@ -34,7 +34,7 @@ final class LogisticRegressionModelTests: XCTestCase {
         func step(_ clipping: GradientClipping) throws -> Double {
             let model = Sequential<Double>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))])
             try model.fit(X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(),
-                          configuration: TrainingConfiguration(epochs: 1, learningRate: 1, clipping: clipping, shuffleSeed: nil))
+                          configuration: TrainingConfiguration(epochs: 1, learningRate: 1, clipping: clipping, shuffles: false))
             return model[parameter: "W1"]!.value.scalars[0]
         }
         // ŷ = x, dW = Σ x²/m = (100 + 900)/2 = 500, db = Σ x/m = −10.

@@ -7,8 +7,8 @@ import XCTest
 final class OptimizerTests: XCTestCase {
     static let gradients: [[Double]] = [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.05], [0.2, 0.2, -0.1]]
 
-    func steps<O: Optimizer>(_ optimizer: O) -> [[Double]] where O.Scalar == Double {
-        let w = Parameter(name: "W", value: Tensor<Double>([[1.0, -2.0, 0.5]]), isRegularized: true)
+    func steps<O: Optimizer>(_ optimizer: O, parameter: Parameter<Double>? = nil) -> [[Double]] where O.Scalar == Double {
+        let w = parameter ?? Parameter(key: "W", value: Tensor<Double>([[1.0, -2.0, 0.5]]), isRegularized: true)
         return Self.gradients.map { g in
             w.gradient = Tensor([g])
             optimizer.step([w], learningRate: 0.01)
@@ -46,11 +46,33 @@ final class OptimizerTests: XCTestCase {
             [0.9955950357485128, -1.9944221530217234, 0.4821667272150606],
             [0.9966967723464267, -1.9998515828128194, 0.4784121864182727],
         ], "Adam")
-        XCTAssertEqual(adam.t, 3)
+    }
+
+    /// Adam's t counts per parameter: a head added after three steps starts at
+    /// t = 1 (its first update is exactly a fresh Adam's), and the state lives
+    /// with the parameter, not in a table inside the optimizer.
+    func testAdamStepCountIsPerParameter() {
+        let adam = Adam<Double>()
+        let old = Parameter(key: "W", value: Tensor<Double>([[1.0, -2.0, 0.5]]), isRegularized: true)
+        _ = steps(adam, parameter: old)
+        XCTAssertEqual(old.optimizerState.step, 3)
+        XCTAssertNotNil(old.optimizerState.firstMoment)
+        let head = Parameter(key: "W", value: Tensor<Double>([[1.0, -2.0, 0.5]]), isRegularized: true)
+        head.gradient = Tensor([Self.gradients[0]])
+        old.gradient = Tensor([Self.gradients[0]])
+        adam.step([old, head], learningRate: 0.01)
+        XCTAssertEqual(head.optimizerState.step, 1)
+        XCTAssertEqual(old.optimizerState.step, 4)
+        XCTAssertEqual(head.value.scalars, [0.9900000009999999, -1.9900000005, 0.4900000003333333])
+        // Another optimizer does not inherit Adam's moments.
+        let momentum = Momentum<Double>()
+        momentum.step([old], learningRate: 0.01)
+        XCTAssertEqual(old.optimizerState.step, 1)
+        XCTAssertNil(old.optimizerState.secondMoment)
     }
 
     func testFrozenParametersAreNotUpdated() {
-        let w = Parameter(name: "W", value: Tensor<Double>([[1.0]]), isRegularized: true)
+        let w = Parameter(key: "W", value: Tensor<Double>([[1.0]]), isRegularized: true)
         w.gradient = Tensor([[5.0]])
         w.isTrainable = false
         Adam<Double>().step([w], learningRate: 0.1)

@@ -20,7 +20,7 @@ final class PersistenceTests: XCTestCase {
         var g = RandomGenerator(seed: 2)
         let model = Sequential<Float>([
             Dense(inputs: 2, outputs: 6, generator: &g), BatchNorm(units: 6), Activation(.leakyRelu(slope: 0.05)),
-            Dropout(keepProbability: 0.8, seed: 4), Dense(inputs: 6, outputs: 1, generator: &g), Activation(.sigmoid),
+            Dropout(keepProbability: 0.8), Dense(inputs: 6, outputs: 1, generator: &g), Activation(.sigmoid),
         ])
         try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(), configuration: TrainingConfiguration(epochs: 3, batchSize: 16, learningRate: 0.01))
         return (model, X)
@@ -49,7 +49,7 @@ final class PersistenceTests: XCTestCase {
         let w1 = header["W1"] as! [String: Any]
         XCTAssertEqual(w1["dtype"] as? String, "F32")
         XCTAssertEqual(w1["shape"] as? [Int], [6, 2])
-        XCTAssertEqual((header["__metadata__"] as? [String: String])?["version"], "1")
+        XCTAssertEqual((header["__metadata__"] as? [String: String])?["version"], "2")
         XCTAssertEqual(length % 8, 0)
     }
 
@@ -76,10 +76,10 @@ final class PersistenceTests: XCTestCase {
         garbage[10] = 0x7B; garbage[11] = 0x7B   // "{{" breaks the JSON
         guard case .corrupt? = load(garbage) else { return XCTFail("bad JSON") }
         var version = good
-        let range = version.range(of: Data("\"version\":\"1\"".utf8))!
+        let range = version.range(of: Data("\"version\":\"2\"".utf8))!
         version[range.upperBound - 2] = UInt8(ascii: "9")
-        XCTAssertEqual(load(version), .unsupportedVersion(found: "9", supported: "1"))
-        XCTAssertEqual(load(version)?.description, "model file has format version 9; this library reads version 1")
+        XCTAssertEqual(load(version), .unsupportedVersion(found: "9", supported: "2"))
+        XCTAssertEqual(load(version)?.description, "model file has format version 9; this library reads version 2")
         // A shape whose element count overflows Int is reported, not a crash.
         let headerLength = good.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         var header = try JSONSerialization.jsonObject(with: good.subdata(in: 8..<(8 + headerLength))) as! [String: Any]

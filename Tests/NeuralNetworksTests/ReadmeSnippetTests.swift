@@ -9,8 +9,8 @@ final class ReadmeSnippetTests: XCTestCase {
         let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 1000, noise: 0.15, seed: 1)   // X (2, m), Y (1, m)
         let data = trainDevTestSplit(X, Y, train: 0.8, dev: 0.1, seed: 2)
         var rng = RandomGenerator(seed: 3)
-        let model = Sequential<Float>.deepNetwork(layerSizes: [2, 16, 8, 1], generator: &rng)    // [LINEAR→RELU]×2 → LINEAR→SIGMOID
-        let history = try model.fit(data.train.X, data.train.Y, loss: BinaryCrossEntropy(), optimizer: Adam(),
+        let model = Sequential<Float>.deepNetwork(layerSizes: [2, 16, 8, 1], generator: &rng)    // [LINEAR→RELU]×2 → LINEAR (logits); predict applies σ
+        let history = try model.fit(data.train.X, data.train.Y, optimizer: Adam(),
                                     configuration: TrainingConfiguration(epochs: 100, batchSize: 64, learningRate: 0.01, l2: 0.01),
                                     validation: data.dev)
         let accuracy = Metrics.accuracy(model.predict(data.test.X), data.test.Y)

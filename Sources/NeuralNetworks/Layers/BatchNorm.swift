@@ -9,11 +9,14 @@ import Tensors
 /// so that `γ = √(σ² + ε)`, `β = μ` gives back `z`). Training uses the batch
 /// statistics and updates exponentially weighted running averages
 /// (`running = momentum·running + (1 − momentum)·batch`, momentum 0.9 by
-/// default); inference uses the running averages. Since `β` takes the role of
-/// the preceding layer's bias, that bias can be left at zero.
+/// default) — through ``ForwardContext/deferUpdate(_:)``, so a step rejected by
+/// the NaN/Inf guard leaves them untouched; inference uses the running
+/// averages. Since `β` takes the role of the preceding layer's bias, that bias
+/// can be left at zero.
 ///
-/// Backward (with `x̂ = z_norm`, `g = dZ̃ ⊙ γ`):
+/// One fused tape node; backward (with `x̂ = z_norm`, `g = dZ̃ ⊙ γ`):
 /// `dz = (1/m)/√(σ² + ε) · (m·g − Σ g − x̂ ⊙ Σ(g ⊙ x̂))`, `dγ = Σ dZ̃ ⊙ x̂`, `dβ = Σ dZ̃`.
+/// In inference mode the statistics are constants and `dz = g/√(σ² + ε)`.
 public final class BatchNorm<Scalar: TensorScalar>: Layer {
     public let gamma: Parameter<Scalar>
     public let beta: Parameter<Scalar>
@@ -21,51 +24,77 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
     public private(set) var runningVariance: Tensor<Scalar>
     public let epsilon: Scalar
     public let momentum: Scalar
-    private var normalized: Tensor<Scalar>?
-    private var inverseStd: Tensor<Scalar>?
 
     public init(units: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9) {
-        gamma = Parameter(name: "gamma", value: .ones([units, 1]), isRegularized: false)
-        beta = Parameter(name: "beta", value: .zeros([units, 1]), isRegularized: false)
+        gamma = Parameter(key: "gamma", value: .ones([units, 1]), isRegularized: false)
+        beta = Parameter(key: "beta", value: .zeros([units, 1]), isRegularized: false)
         runningMean = .zeros([units, 1])
         runningVariance = .ones([units, 1])
         self.epsilon = epsilon
         self.momentum = momentum
     }
 
-    public func forward(_ Z: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
+    public func forward(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        let z = Z.value
         let mean: Tensor<Scalar>, variance: Tensor<Scalar>
-        if training {
-            mean = Z.mean(axis: 1, keepingDimensions: true)
-            variance = Z.variance(axis: 1, keepingDimensions: true)
-            runningMean = momentum * runningMean + (1 - momentum) * mean
-            runningVariance = momentum * runningVariance + (1 - momentum) * variance
+        if context.training {
+            mean = z.mean(axis: 1, keepingDimensions: true)
+            variance = z.variance(axis: 1, keepingDimensions: true)
+            let momentum = self.momentum
+            context.deferUpdate { [self] in
+                runningMean = momentum * runningMean + (1 - momentum) * mean
+                runningVariance = momentum * runningVariance + (1 - momentum) * variance
+            }
         } else {
             (mean, variance) = (runningMean, runningVariance)
         }
         let invStd = 1 / sqrt(variance + epsilon)
-        let xHat = (Z - mean) * invStd
-        normalized = xHat
-        inverseStd = invStd
-        return gamma.value * xHat + beta.value
-    }
-
-    public func backward(_ dY: Tensor<Scalar>) -> Tensor<Scalar> {
-        let xHat = cached(normalized, "BatchNorm"), invStd = cached(inverseStd, "BatchNorm")
-        let m = Scalar(dY.shape[1])
-        gamma.gradient = (dY * xHat).sum(axis: 1, keepingDimensions: true)
-        beta.gradient = dY.sum(axis: 1, keepingDimensions: true)
-        let g = dY * gamma.value
-        let sumG = g.sum(axis: 1, keepingDimensions: true)
-        let sumGX = (g * xHat).sum(axis: 1, keepingDimensions: true)
-        return (invStd / m) * (m * g - sumG - xHat * sumGX)
-    }
-
-    func restoreRunningStatistics(mean: Tensor<Scalar>, variance: Tensor<Scalar>) {
-        runningMean = mean
-        runningVariance = variance
+        let xHat = (z - mean) * invStd
+        let gammaValue = gamma.value
+        let training = context.training
+        return Variable(gammaValue * xHat + beta.value, derivedFrom: [Z, gamma.variable, beta.variable]) { dY, needs in
+            var dZ: Tensor<Scalar>?
+            if needs[0] {
+                let g = dY * gammaValue
+                if training {
+                    let m = Scalar(dY.shape[1])
+                    let sumG = g.sum(axis: 1, keepingDimensions: true)
+                    let sumGX = (g * xHat).sum(axis: 1, keepingDimensions: true)
+                    dZ = (invStd / m) * (m * g - sumG - xHat * sumGX)
+                } else {
+                    dZ = g * invStd
+                }
+            }
+            return [dZ,
+                    needs[1] ? (dY * xHat).sum(axis: 1, keepingDimensions: true) : nil,
+                    needs[2] ? dY.sum(axis: 1, keepingDimensions: true) : nil]
+        }
     }
 
     public var parameters: [Parameter<Scalar>] { [gamma, beta] }
     public var summary: String { "BatchNorm(\(gamma.value.shape[0]))" }
+
+    public var state: [String: Tensor<Scalar>] { ["running_mean": runningMean, "running_variance": runningVariance] }
+
+    public func restoreState(_ state: [String: Tensor<Scalar>]) throws {
+        let shape = gamma.value.shape
+        for key in ["running_mean", "running_variance"] {
+            guard let t = state[key] else { throw ModelFileError.missingTensor(key) }
+            guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: key, expected: shape, found: t.shape) }
+        }
+        runningMean = state["running_mean"]!
+        runningVariance = state["running_variance"]!
+    }
+
+    public static var typeName: String { "BatchNorm" }
+    public var configuration: LayerConfiguration {
+        LayerConfiguration(["units": .int(gamma.value.shape[0]), "epsilon": .double(Double(epsilon)),
+                            "momentum": .double(Double(momentum))])
+    }
+    public convenience init(configuration: LayerConfiguration) throws {
+        let units = try configuration.int("units")
+        guard units >= 0 else { throw ModelFileError.corrupt("BatchNorm with \(units) units") }
+        self.init(units: units, epsilon: Scalar(try configuration.double("epsilon")),
+                  momentum: Scalar(try configuration.double("momentum")))
+    }
 }

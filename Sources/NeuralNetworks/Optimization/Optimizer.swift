@@ -2,12 +2,28 @@ import Foundation
 import Tensors
 
 /// Updates parameters from their gradients (C2W2), one step per mini-batch.
-/// Optimizers keep per-parameter state (velocities, squared averages) keyed
-/// by parameter identity; frozen parameters are skipped.
+///
+/// Each parameter carries its own ``OptimizerState`` (velocities, squared
+/// averages, step count), written by the optimizer that last stepped it; a
+/// different optimizer starts that state afresh. Frozen parameters and
+/// parameters without a gradient are skipped.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// Applies one update with learning rate `α` to every trainable parameter.
     func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar)
+}
+
+/// The token an optimizer leaves in the states it owns.
+final class OptimizerIdentity {}
+
+extension Parameter {
+    /// The parameter's optimizer state, reset when `owner` did not write it.
+    func state(ownedBy owner: OptimizerIdentity) -> OptimizerState<Scalar> {
+        if optimizerState.owner === owner { return optimizerState }
+        var fresh = OptimizerState<Scalar>()
+        fresh.owner = owner
+        return fresh
+    }
 }
 
 /// Plain gradient descent: `W := W − α·dW` (C1W2-09).
@@ -15,7 +31,9 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     public init() {}
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
-            p.value.add(p.gradient, scaledBy: -learningRate)
+            guard let gradient = p.gradient else { continue }
+            p.value.add(gradient, scaledBy: -learningRate)
+            p.optimizerState.step += 1
         }
     }
 }
@@ -23,17 +41,22 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
 /// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v starts at 0.
 public final class Momentum<Scalar: TensorScalar>: Optimizer {
     public let beta: Scalar
-    private var velocity: [ObjectIdentifier: Tensor<Scalar>] = [:]
+    private let identity = OptimizerIdentity()
 
     public init(beta: Scalar = 0.9) { self.beta = beta }
 
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
-            let key = ObjectIdentifier(p)
-            var v = velocity.removeValue(forKey: key) ?? .zeros(p.value.shape)   // removed: updated in place
-            v.formExponentialAverage(with: p.gradient, beta: beta)
+            guard let gradient = p.gradient else { continue }
+            var state = p.state(ownedBy: identity)
+            p.optimizerState = OptimizerState()   // one reference left: the velocity is updated in place
+            var v = state.firstMoment ?? .zeros(p.value.shape)
+            state.firstMoment = nil
+            v.formExponentialAverage(with: gradient, beta: beta)
             p.value.add(v, scaledBy: -learningRate)
-            velocity[key] = v
+            state.firstMoment = v
+            state.step += 1
+            p.optimizerState = state
         }
     }
 }
@@ -44,7 +67,7 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
 public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     public let beta2: Scalar
     public let epsilon: Scalar
-    private var squares: [ObjectIdentifier: Tensor<Scalar>] = [:]
+    private let identity = OptimizerIdentity()
 
     public init(beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
         self.beta2 = beta2
@@ -53,25 +76,29 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
 
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
-            let key = ObjectIdentifier(p)
-            var s = squares.removeValue(forKey: key) ?? .zeros(p.value.shape)
-            s.formExponentialAverage(with: p.gradient, beta: beta2, squared: true)
-            p.value.applyRMSpropUpdate(gradient: p.gradient, squareAverage: s, learningRate: learningRate, epsilon: epsilon)
-            squares[key] = s
+            guard let gradient = p.gradient else { continue }
+            var state = p.state(ownedBy: identity)
+            p.optimizerState = OptimizerState()
+            var s = state.secondMoment ?? .zeros(p.value.shape)
+            state.secondMoment = nil
+            s.formExponentialAverage(with: gradient, beta: beta2, squared: true)
+            p.value.applyRMSpropUpdate(gradient: gradient, squareAverage: s, learningRate: learningRate, epsilon: epsilon)
+            state.secondMoment = s
+            state.step += 1
+            p.optimizerState = state
         }
     }
 }
 
-/// Adam (C2W2-07): with step `t = 1, 2, …`
+/// Adam (C2W2-07): with the parameter's own step `t = 1, 2, …`
 /// `V = β₁V + (1 − β₁)dW`, `S = β₂S + (1 − β₂)dW²`, `V̂ = V/(1 − β₁ᵗ)`, `Ŝ = S/(1 − β₂ᵗ)`,
-/// `W := W − α·V̂/(√Ŝ + ε)`; β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+/// `W := W − α·V̂/(√Ŝ + ε)`; β₁ = 0.9, β₂ = 0.999, ε = 1e-8. A parameter
+/// added later (a new head) starts at `t = 1`.
 public final class Adam<Scalar: TensorScalar>: Optimizer {
     public let beta1: Scalar
     public let beta2: Scalar
     public let epsilon: Scalar
-    /// Steps taken so far (the `t` of the bias correction).
-    public private(set) var t = 0
-    private var moments: [ObjectIdentifier: (v: Tensor<Scalar>, s: Tensor<Scalar>)] = [:]
+    private let identity = OptimizerIdentity()
 
     public init(beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
         self.beta1 = beta1
@@ -80,16 +107,23 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
-        t += 1
-        let correction1 = 1 - Scalar(Foundation.pow(Double(beta1), Double(t)))
-        let correction2 = 1 - Scalar(Foundation.pow(Double(beta2), Double(t)))
         for p in parameters where p.isTrainable {
-            let key = ObjectIdentifier(p)
-            var (v, s) = moments.removeValue(forKey: key) ?? (.zeros(p.value.shape), .zeros(p.value.shape))
-            p.value.applyAdamStep(gradient: p.gradient, firstMoment: &v, secondMoment: &s, beta1: beta1, beta2: beta2,
-                                  learningRate: learningRate, firstCorrection: correction1,
-                                  secondCorrection: correction2, epsilon: epsilon)
-            moments[key] = (v, s)
+            guard let gradient = p.gradient else { continue }
+            var state = p.state(ownedBy: identity)
+            p.optimizerState = OptimizerState()   // one reference left: the moments are updated in place
+            state.step += 1
+            let t = Double(state.step)
+            var v = state.firstMoment ?? .zeros(p.value.shape)
+            var s = state.secondMoment ?? .zeros(p.value.shape)
+            state.firstMoment = nil
+            state.secondMoment = nil
+            p.value.applyAdamStep(gradient: gradient, firstMoment: &v, secondMoment: &s, beta1: beta1, beta2: beta2,
+                                  learningRate: learningRate,
+                                  firstCorrection: 1 - Scalar(Foundation.pow(Double(beta1), t)),
+                                  secondCorrection: 1 - Scalar(Foundation.pow(Double(beta2), t)), epsilon: epsilon)
+            state.firstMoment = v
+            state.secondMoment = s
+            p.optimizerState = state
         }
     }
 }

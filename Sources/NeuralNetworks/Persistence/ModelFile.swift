@@ -1,159 +1,152 @@
 import Foundation
 import Tensors
 
-/// Problems reading a saved model; each says what is wrong with the file.
+/// Problems saving or reading a model; each says what is wrong with the file.
 public enum ModelFileError: Error, CustomStringConvertible, Equatable {
+    case noSuchFile(String)
+    case notSafetensors(String)
     case truncated(String)
     case corrupt(String)
     case unsupportedVersion(found: String, supported: String)
     case missingTensor(String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    /// A stored layer type that no registered layer has (see ``LayerRegistry``).
+    case unknownLayer(String)
+    /// Two tensors of the model would be saved under one name.
+    case duplicateName(String)
+    /// A model kind the file format does not describe.
+    case unsupportedModel(String)
 
     public var description: String {
         switch self {
+        case .noSuchFile(let path): "no such file: \(path)"
+        case .notSafetensors(let path): "not a safetensors file: \(path)"
         case .truncated(let detail): "model file is truncated: \(detail)"
         case .corrupt(let detail): "model file is corrupt: \(detail)"
         case let .unsupportedVersion(found, supported): "model file has format version \(found); this library reads version \(supported)"
         case .missingTensor(let name): "model file has no tensor \"\(name)\""
         case let .shapeMismatch(name, expected, found): "tensor \"\(name)\" has shape \(found), the architecture needs \(expected)"
+        case .unknownLayer(let type): "unknown layer type \"\(type)\" (register it with LayerRegistry.register before loading)"
+        case .duplicateName(let name): "two tensors of the model are named \"\(name)\""
+        case .unsupportedModel(let kind): "cannot save a model of type \(kind)"
         }
     }
 }
 
-/// One layer's configuration as stored in a model file.
-struct LayerSpecification: Codable, Equatable {
+/// One layer as stored: its registered type name and configuration.
+struct StoredModule: Codable {
     var type: String
-    var inputs: Int?
-    var outputs: Int?
-    var function: String?
-    var slope: Double?
-    var keepProbability: Double?
-    var seed: UInt64?
-    var units: Int?
-    var epsilon: Double?
-    var momentum: Double?
-    var exampleShape: [Int]?
+    var configuration: LayerConfiguration
+}
+
+/// One node of a stored graph: a model input (`input`), or module `module` applied to earlier nodes.
+struct StoredNode: Codable {
+    var input: Int?
+    var module: Int?
+    var inputs: [Int]?
+}
+
+/// The architecture in a file's metadata: the distinct modules, and either
+/// their order (`sequence`, a ``Sequential``) or a graph (``GraphModel``).
+struct StoredArchitecture: Codable {
+    var kind: String
+    var modules: [StoredModule]
+    var sequence: [Int]?
+    var nodes: [StoredNode]?
+    var outputs: [Int]?
+    var outputActivation: OutputActivation
 }
 
 /// Saving and loading models in the safetensors layout: an 8-byte
 /// little-endian header length, a JSON header mapping tensor names to
 /// `dtype` (`F32`/`F64`), `shape` and `data_offsets`, then the raw
-/// little-endian tensor data. The architecture and format version live in
-/// the header's `__metadata__`, so files open in Python with
-/// `safetensors.numpy.load_file`. Writes are atomic (a temporary file renamed
-/// over the target), so a crash never leaves a half-written model.
-extension Sequential {
-    public static var formatVersion: String { "1" }
+/// little-endian tensor data. Tensors are stored under the model's unique
+/// names (``Parameter/name``; state such as `running_mean1` likewise). The
+/// architecture and format version live in the header's `__metadata__`, so
+/// files open in Python with `safetensors.numpy.load_file`. The header's keys
+/// are sorted, so the same model always gives the same bytes. Writes are
+/// atomic (a temporary file renamed over the target), so a crash never leaves
+/// a half-written model.
+public enum ModelFile {
+    /// The version of the layout this library writes and reads.
+    public static let formatVersion = "2"
 
-    /// Writes the architecture and all parameters (and BatchNorm running averages) to `url`.
-    public func save(to url: URL) throws {
-        var specifications: [LayerSpecification] = []
-        var tensors: [(String, Tensor<Scalar>)] = []
-        for layer in layers {
-            switch layer {
-            case let dense as Dense<Scalar>:
-                specifications.append(LayerSpecification(type: "Dense", inputs: dense.W.value.shape[1], outputs: dense.W.value.shape[0]))
-            case let activation as Activation<Scalar>:
-                var spec = LayerSpecification(type: "Activation")
-                switch activation.function {
-                case .sigmoid: spec.function = "sigmoid"
-                case .tanh: spec.function = "tanh"
-                case .relu: spec.function = "relu"
-                case .identity: spec.function = "identity"
-                case .leakyRelu(let slope): (spec.function, spec.slope) = ("leakyRelu", slope)
-                }
-                specifications.append(spec)
-            case is Softmax<Scalar>:
-                specifications.append(LayerSpecification(type: "Softmax"))
-            case let dropout as Dropout<Scalar>:
-                specifications.append(LayerSpecification(type: "Dropout", keepProbability: dropout.keepProbability, seed: dropout.seed))
-            case let norm as BatchNorm<Scalar>:
-                specifications.append(LayerSpecification(type: "BatchNorm", units: norm.gamma.value.shape[0],
-                                                         epsilon: Double(norm.epsilon), momentum: Double(norm.momentum)))
-                let (mean, variance) = Self.runningStatisticNames(norm)
-                tensors.append((mean, norm.runningMean))
-                tensors.append((variance, norm.runningVariance))
-            case let reshape as Reshape<Scalar>:
-                specifications.append(LayerSpecification(type: "Reshape", exampleShape: reshape.exampleShape))
-            default:
-                throw ModelFileError.corrupt("layer \(layer.summary) cannot be saved")
-            }
+    static func architecture<M: Model>(of model: M) throws -> StoredArchitecture {
+        let modules = model.namedModules.map(\.module)
+        let index = Dictionary(uniqueKeysWithValues: modules.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        let stored = modules.map { StoredModule(type: type(of: $0).typeName, configuration: $0.configuration) }
+        if let sequential = model as? Sequential<M.Scalar> {
+            return StoredArchitecture(kind: "sequential", modules: stored, sequence: sequential.layers.map { index[ObjectIdentifier($0)]! },
+                                      outputActivation: model.outputActivation)
         }
-        tensors = parameters.map { ($0.name, $0.value) } + tensors
-        let architecture = String(decoding: try JSONEncoder().encode(specifications), as: UTF8.self)
-        try Self.writeSafetensors(tensors, metadata: ["format": "swift-deep-learning", "version": Self.formatVersion,
-                                                      "architecture": architecture], to: url)
+        if let graph = model as? GraphModel<M.Scalar> {
+            let nodeIndex = Dictionary(uniqueKeysWithValues: graph.nodes.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+            let inputIndex = Dictionary(uniqueKeysWithValues: graph.inputs.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+            let nodes = graph.nodes.map { node -> StoredNode in
+                switch node.source {
+                case .input: StoredNode(input: inputIndex[ObjectIdentifier(node)]!)
+                case let .layer(layer, input): StoredNode(module: index[ObjectIdentifier(layer)]!, inputs: [nodeIndex[ObjectIdentifier(input)]!])
+                case let .merge(layer, inputs): StoredNode(module: index[ObjectIdentifier(layer)]!, inputs: inputs.map { nodeIndex[ObjectIdentifier($0)]! })
+                }
+            }
+            return StoredArchitecture(kind: "graph", modules: stored, nodes: nodes, outputs: graph.outputs.map { nodeIndex[ObjectIdentifier($0)]! },
+                                      outputActivation: model.outputActivation)
+        }
+        throw ModelFileError.unsupportedModel("\(M.self)")
     }
 
-    /// Reads a model written by ``save(to:)``. `F64` data loads into a
-    /// `Float` model and vice versa, converting each value.
-    public static func load(from url: URL) throws -> Sequential {
-        let (tensors, metadata) = try readSafetensors(from: url)
+    /// The tensors a model saves, by unique name: parameters, then layer state.
+    static func namedTensors<M: Model>(of model: M) throws -> [(String, Tensor<M.Scalar>)] {
+        var tensors: [(String, Tensor<M.Scalar>)] = []
+        for (naming, module) in model.namedModules {
+            for p in module.parameters { tensors.append((naming.name(p.key), p.value)) }
+            for (key, value) in module.state.sorted(by: { $0.key < $1.key }) { tensors.append((naming.name(key), value)) }
+        }
+        var seen = Set<String>()
+        for (name, _) in tensors where !seen.insert(name).inserted { throw ModelFileError.duplicateName(name) }
+        return tensors
+    }
+
+    /// Reads the architecture and tensors of a file written by ``Model/save(to:)``.
+    static func open<S: TensorScalar>(_ url: URL, as: S.Type) throws -> (StoredArchitecture, [any Module<S>], [String: Tensor<S>]) {
+        let (tensors, metadata) = try read(from: url, as: S.self)
         guard metadata["format"] == "swift-deep-learning" else {
             throw ModelFileError.corrupt("header metadata has no swift-deep-learning format tag")
         }
         guard metadata["version"] == formatVersion else {
             throw ModelFileError.unsupportedVersion(found: metadata["version"] ?? "none", supported: formatVersion)
         }
-        guard let architecture = metadata["architecture"],
-              let specifications = try? JSONDecoder().decode([LayerSpecification].self, from: Data(architecture.utf8)) else {
+        guard let text = metadata["architecture"],
+              let architecture = try? JSONDecoder().decode(StoredArchitecture.self, from: Data(text.utf8)) else {
             throw ModelFileError.corrupt("architecture description is missing or unreadable")
         }
-        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor<Scalar> {
-            guard let t = tensors[name] else { throw ModelFileError.missingTensor(name) }
-            guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
-            return t
-        }
-        // Build the layers with placeholder values, let Sequential name the
-        // parameters (W1, b1, gamma1, …) as it always does, then fill them by name.
-        var layers: [any Layer<Scalar>] = []
-        for spec in specifications {
-            switch spec.type {
-            case "Dense":
-                guard let inputs = spec.inputs, let outputs = spec.outputs else { throw ModelFileError.corrupt("Dense layer without sizes") }
-                layers.append(Dense(weight: .zeros([outputs, inputs]), bias: .zeros([outputs, 1])))
-            case "Activation":
-                let function: ActivationFunction
-                switch spec.function {
-                case "sigmoid": function = .sigmoid
-                case "tanh": function = .tanh
-                case "relu": function = .relu
-                case "identity": function = .identity
-                case "leakyRelu": function = .leakyRelu(slope: spec.slope ?? 0.01)
-                default: throw ModelFileError.corrupt("unknown activation \(spec.function ?? "nil")")
-                }
-                layers.append(Activation(function))
-            case "Softmax":
-                layers.append(Softmax())
-            case "Dropout":
-                layers.append(Dropout(keepProbability: spec.keepProbability ?? 1, seed: spec.seed ?? 0))
-            case "BatchNorm":
-                guard let units = spec.units else { throw ModelFileError.corrupt("BatchNorm layer without units") }
-                layers.append(BatchNorm<Scalar>(units: units, epsilon: Scalar(spec.epsilon ?? 1e-5), momentum: Scalar(spec.momentum ?? 0.9)))
-            case "Reshape":
-                layers.append(Reshape(exampleShape: spec.exampleShape ?? [-1]))
-            default:
-                throw ModelFileError.corrupt("unknown layer type \(spec.type)")
+        let modules = try architecture.modules.map { try LayerRegistry.make($0.type, configuration: $0.configuration, scalar: S.self) }
+        return (architecture, modules, tensors)
+    }
+
+    /// Fills a rebuilt model's parameters and state from the file's tensors.
+    static func fill<M: Model>(_ model: M, from tensors: [String: Tensor<M.Scalar>]) throws {
+        for (naming, module) in model.namedModules {
+            for p in module.parameters {
+                let name = naming.name(p.key)
+                guard let t = tensors[name] else { throw ModelFileError.missingTensor(name) }
+                guard t.shape == p.value.shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: p.value.shape, found: t.shape) }
+                p.value = t
+            }
+            var state: [String: Tensor<M.Scalar>] = [:]
+            for key in module.state.keys {
+                guard let t = tensors[naming.name(key)] else { throw ModelFileError.missingTensor(naming.name(key)) }
+                state[key] = t
+            }
+            do { try module.restoreState(state) } catch ModelFileError.missingTensor(let key) {
+                throw ModelFileError.missingTensor(naming.name(key))
+            } catch let ModelFileError.shapeMismatch(key, expected, found) {
+                throw ModelFileError.shapeMismatch(tensor: naming.name(key), expected: expected, found: found)
             }
         }
-        let model = Sequential(layers)
-        for p in model.parameters { p.value = try tensor(p.name, p.value.shape) }
-        for norm in layers.compactMap({ $0 as? BatchNorm<Scalar> }) {
-            let (mean, variance) = runningStatisticNames(norm)
-            let units = norm.gamma.value.shape
-            norm.restoreRunningStatistics(mean: try tensor(mean, units), variance: try tensor(variance, units))
-        }
-        return model
     }
 
-    /// BatchNorm's running averages are stored under the number its γ carries:
-    /// `gamma2` → `running_mean2`, `running_variance2`.
-    static func runningStatisticNames(_ norm: BatchNorm<Scalar>) -> (String, String) {
-        let index = norm.gamma.name.drop { !$0.isNumber }
-        return ("running_mean\(index)", "running_variance\(index)")
-    }
-
-    static func writeSafetensors(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String], to url: URL) throws {
+    static func write<Scalar: TensorScalar>(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String], to url: URL) throws {
         let dtype = Scalar.scalarType == .float32 ? "F32" : "F64"
         let width = MemoryLayout<Scalar>.size
         var header: [String: Any] = ["__metadata__": metadata]
@@ -181,14 +174,19 @@ extension Sequential {
         try data.write(to: url, options: .atomic)
     }
 
-    static func readSafetensors(from url: URL) throws -> ([String: Tensor<Scalar>], [String: String]) {
+    static func read<Scalar: TensorScalar>(from url: URL, as: Scalar.Type) throws -> ([String: Tensor<Scalar>], [String: String]) {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelFileError.noSuchFile(url.path) }
         let data = try Data(contentsOf: url)
+        // A safetensors header is a JSON object right after the 8-byte length.
+        let startsLikeHeader = data.count > 8 && data[data.startIndex + 8] == UInt8(ascii: "{")
         guard data.count >= 8 else { throw ModelFileError.truncated("\(data.count) bytes, the 8-byte header length is missing") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else {
+            if !startsLikeHeader { throw ModelFileError.notSafetensors(url.path) }
             throw ModelFileError.truncated("header claims \(headerLength) bytes, file has \(data.count - 8) after the length")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
+        guard startsLikeHeader else { throw ModelFileError.notSafetensors(url.path) }
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw ModelFileError.corrupt("header is not a JSON object")
         }
@@ -230,5 +228,81 @@ extension Sequential {
             tensors[name] = Tensor(shape: shape, scalars: values)
         }
         return (tensors, metadata)
+    }
+}
+
+extension Model {
+    /// Writes the architecture, all parameters and layer state (BatchNorm's
+    /// running averages) to `url`, atomically. Throws
+    /// ``ModelFileError/duplicateName(_:)`` if two tensors would share a name.
+    public func save(to url: URL) throws {
+        let architecture = try ModelFile.architecture(of: self)
+        let tensors = try ModelFile.namedTensors(of: self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(architecture), as: UTF8.self)
+        try ModelFile.write(tensors, metadata: ["format": "swift-deep-learning", "version": ModelFile.formatVersion,
+                                                "architecture": text], to: url)
+    }
+}
+
+extension Sequential {
+    /// Reads a model written by ``Model/save(to:)`` from a `Sequential`. `F64`
+    /// data loads into a `Float` model and vice versa, converting each value.
+    public static func load(from url: URL) throws -> Sequential {
+        let (architecture, modules, tensors) = try ModelFile.open(url, as: Scalar.self)
+        guard architecture.kind == "sequential", let sequence = architecture.sequence else {
+            throw ModelFileError.corrupt("the file holds a \(architecture.kind) model, not a sequential one")
+        }
+        let layers = try sequence.map { i -> any Layer<Scalar> in
+            guard modules.indices.contains(i), let layer = modules[i] as? any Layer<Scalar> else {
+                throw ModelFileError.corrupt("sequence entry \(i) is not a single-input layer")
+            }
+            return layer
+        }
+        let model = Sequential(layers, outputActivation: architecture.outputActivation)
+        try ModelFile.fill(model, from: tensors)
+        return model
+    }
+}
+
+extension GraphModel {
+    /// Reads a model written by ``Model/save(to:)`` from a `GraphModel`.
+    public static func load(from url: URL) throws -> GraphModel {
+        let (architecture, modules, tensors) = try ModelFile.open(url, as: Scalar.self)
+        guard architecture.kind == "graph", let stored = architecture.nodes, let outputIndices = architecture.outputs else {
+            throw ModelFileError.corrupt("the file holds a \(architecture.kind) model, not a graph")
+        }
+        var nodes: [GraphNode<Scalar>] = [], inputs: [Int: GraphNode<Scalar>] = [:]
+        for (position, node) in stored.enumerated() {
+            let predecessors = try (node.inputs ?? []).map { i -> GraphNode<Scalar> in
+                guard i >= 0 && i < position else { throw ModelFileError.corrupt("node \(position) reads node \(i), which does not come before it") }
+                return nodes[i]
+            }
+            if let input = node.input {
+                let made = GraphNode<Scalar>.input()
+                guard inputs.updateValue(made, forKey: input) == nil else { throw ModelFileError.corrupt("input \(input) appears twice") }
+                nodes.append(made)
+            } else if let m = node.module, modules.indices.contains(m) {
+                if let layer = modules[m] as? any Layer<Scalar>, predecessors.count == 1 {
+                    nodes.append(GraphNode(.layer(layer, predecessors[0])))
+                } else if let layer = modules[m] as? any MergeLayer<Scalar> {
+                    nodes.append(GraphNode(.merge(layer, predecessors)))
+                } else {
+                    throw ModelFileError.corrupt("node \(position) applies module \(m) to \(predecessors.count) inputs")
+                }
+            } else {
+                throw ModelFileError.corrupt("node \(position) is neither an input nor a known module")
+            }
+        }
+        guard inputs.keys.sorted() == Array(0..<inputs.count) else { throw ModelFileError.corrupt("model inputs are not numbered 0…n−1") }
+        let outputs = try outputIndices.map { i -> GraphNode<Scalar> in
+            guard nodes.indices.contains(i) else { throw ModelFileError.corrupt("output node \(i) does not exist") }
+            return nodes[i]
+        }
+        let model = GraphModel(inputs: (0..<inputs.count).map { inputs[$0]! }, outputs: outputs,
+                               outputActivation: architecture.outputActivation)
+        try ModelFile.fill(model, from: tensors)
+        return model
     }
 }

@@ -1,13 +1,13 @@
 import Tensors
 
-/// The result of ``gradientCheck(_:_:_:loss:l2:epsilon:)``.
+/// The result of a gradient check.
 public struct GradientCheckReport: Sendable, CustomStringConvertible {
-    /// `‖g − g̃‖ / (‖g‖ + ‖g̃‖)` over all parameters (C2W1-14).
+    /// `‖g − g̃‖ / (‖g‖ + ‖g̃‖)` over all checked values (C2W1-14).
     public var relativeDifference: Double
-    /// The parameter whose own relative difference is largest, and that difference.
+    /// The checked tensor whose own relative difference is largest, and that difference.
     public var worstParameter: String
     public var worstParameterDifference: Double
-    /// Number of scalar parameters checked.
+    /// Number of scalars checked.
     public var count: Int
 
     /// The notes' reading: ≈1e-7 great, ≈1e-5 double-check, ≥1e-3 wrong.
@@ -18,52 +18,70 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "gradient check over \(count) parameters: relative difference \(relativeDifference) (\(verdict.rawValue)); "
+        "gradient check over \(count) values: relative difference \(relativeDifference) (\(verdict.rawValue)); "
             + "worst \(worstParameter) at \(worstParameterDifference)"
     }
 }
 
-/// Two-sided finite-difference check of backpropagation (C2W1-13/14):
-/// `dθ_approx[i] = (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε` for every parameter
-/// element, compared with the backward pass's `dθ`. Runs in `Double`, with
-/// dropout disabled and BatchNorm's running averages left untouched; the L2
-/// term is included in `J` when `l2 > 0`.
-public func gradientCheck<L: Loss>(
-    _ model: Sequential<Double>, _ X: Tensor<Double>, _ Y: Tensor<Double>, loss: L, l2: Double = 0, epsilon: Double = 1e-7
-) -> GradientCheckReport where L.Scalar == Double {
-    let dropouts = model.layers.compactMap { $0 as? Dropout<Double> }
-    let norms = model.layers.compactMap { $0 as? BatchNorm<Double> }
-    for d in dropouts { d.isEnabled = false }
-    let saved = norms.map { ($0.runningMean, $0.runningVariance) }
-    defer {
-        for d in dropouts { d.isEnabled = true }
-        for (n, s) in zip(norms, saved) { n.restoreRunningStatistics(mean: s.0, variance: s.1) }
-    }
-    _ = costAndGradients(model, X, Y, loss, l2: l2, training: true)
-    let analytic = model.parameters.map(\.gradient)
+/// Two-sided finite-difference check of the tape (C2W1-13/14) for any scalar
+/// cost: `dθ_approx[i] = (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε` for every element of
+/// every variable in `variables`, compared with what `backward()` computes.
+///
+/// `cost` must rebuild the graph from the variables' current values on each
+/// call (it is called `2n + 1` times) and be deterministic — replay any
+/// randomness from a fixed seed.
+public func gradientCheck(
+    _ variables: [(name: String, variable: Variable<Double>)], epsilon: Double = 1e-7, cost: () -> Variable<Double>
+) -> GradientCheckReport {
+    for (_, v) in variables { v.gradient = nil }
+    let J = GradientTape.$isRecording.withValue(true) { cost() }
+    J.backward()
+    let analytic = variables.map { $0.variable.gradient ?? .zeros($0.variable.value.shape) }
     var numerator = 0.0, analyticNorm = 0.0, numericNorm = 0.0, count = 0
     var worst = ("", -1.0)
-    for (p, g) in zip(model.parameters, analytic) {
+    for ((name, v), g) in zip(variables, analytic) {
         var pNumerator = 0.0, pA = 0.0, pN = 0.0
-        for i in 0..<p.value.count {
-            let original = p.value.scalars[i]
-            p.value.withUnsafeMutableBufferPointer { $0[i] = original + epsilon }
-            let plus = costAndGradients(model, X, Y, loss, l2: l2, training: true)
-            p.value.withUnsafeMutableBufferPointer { $0[i] = original - epsilon }
-            let minus = costAndGradients(model, X, Y, loss, l2: l2, training: true)
-            p.value.withUnsafeMutableBufferPointer { $0[i] = original }
+        for i in 0..<v.value.count {
+            let original = v.value.scalars[i]
+            v.value.withUnsafeMutableBufferPointer { $0[i] = original + epsilon }
+            let plus = withoutGradients { cost().value.scalar }
+            v.value.withUnsafeMutableBufferPointer { $0[i] = original - epsilon }
+            let minus = withoutGradients { cost().value.scalar }
+            v.value.withUnsafeMutableBufferPointer { $0[i] = original }
             let numeric = (plus - minus) / (2 * epsilon)
             let difference = numeric - g.scalars[i]
             pNumerator += difference * difference
             pA += g.scalars[i] * g.scalars[i]
             pN += numeric * numeric
         }
-        numerator += pNumerator; analyticNorm += pA; numericNorm += pN; count += p.value.count
+        numerator += pNumerator; analyticNorm += pA; numericNorm += pN; count += v.value.count
         let relative = pNumerator.squareRoot() / Swift.max(pA.squareRoot() + pN.squareRoot(), .leastNormalMagnitude)
-        if relative > worst.1 { worst = (p.name, relative) }
+        if relative > worst.1 { worst = (name, relative) }
     }
-    // Leave the gradients as the backward pass computed them.
-    _ = costAndGradients(model, X, Y, loss, l2: l2, training: true)
     let relative = numerator.squareRoot() / Swift.max(analyticNorm.squareRoot() + numericNorm.squareRoot(), .leastNormalMagnitude)
     return GradientCheckReport(relativeDifference: relative, worstParameter: worst.0, worstParameterDifference: worst.1, count: count)
+}
+
+/// Gradient check of a whole model's cost `J(X, Y)` (with the L2 term when
+/// `l2 > 0`) with respect to every trainable parameter, in `Double`.
+///
+/// Each evaluation runs in training mode with a generator seeded by `seed`,
+/// so dropout draws the same masks every time and is checked as it trains;
+/// BatchNorm uses batch statistics and its running averages are never
+/// updated (the deferred updates are not committed). The parameters' gradients
+/// are left as the backward pass computed them.
+public func gradientCheck<M: Model, L: Loss>(
+    _ model: M, _ X: Tensor<Double>, _ Y: Tensor<Double>, loss: L, l2: Double = 0, epsilon: Double = 1e-7, seed: UInt64 = 0
+) -> GradientCheckReport where M.Scalar == Double, L.Scalar == Double {
+    let parameters = model.parameters.filter(\.isTrainable)
+    let m = Double(X.shape.last ?? 1)
+    let report = gradientCheck(parameters.map { ($0.name, $0.variable) }, epsilon: epsilon) {
+        let context = ForwardContext(training: true, generator: RandomGenerator(seed: seed))
+        var J = loss(model.forward(Variable(X), context: context), Y)
+        if l2 > 0 {
+            for p in parameters where p.isRegularized { J = J + (l2 / (2 * m)) * square(p.variable).sum() }
+        }
+        return J
+    }
+    return report
 }

@@ -6,6 +6,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The cost or a gradient was NaN or infinite; no update was applied, so
     /// the model holds the parameters of the last good step.
     case nonFinite(epoch: Int, batch: Int, cost: Double, parameter: String?)
+    /// The data or the settings cannot be trained on (shapes, batch size).
+    case invalidInput(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "training diverged in epoch \(epoch), batch \(batch): cost \(cost)"
                 + (parameter.map { ", non-finite gradient of \($0)" } ?? "")
                 + "; the update was not applied and the parameters are those of the last good step"
+        case .invalidInput(let detail):
+            "cannot train: \(detail)"
         }
     }
 }
@@ -37,15 +41,18 @@ public struct TrainingConfiguration: Sendable {
     /// L2 strength λ: the cost gains `λ/(2m)·Σ‖W‖²_F` and each weight gradient `λ/m·W` (C2W1-06).
     public var l2: Double
     public var clipping: GradientClipping
-    /// Seed of the per-epoch shuffle; `nil` keeps the data's order.
-    public var shuffleSeed: UInt64?
+    /// The one seed of the run's random generator: the per-epoch shuffles and
+    /// every dropout mask are drawn from it, so a run is reproducible.
+    public var seed: UInt64
+    /// Whether each epoch visits the examples in a new random order.
+    public var shuffles: Bool
     /// Stop when the validation cost has not improved for this many epochs.
     public var earlyStoppingPatience: Int?
     /// Print one progress line per epoch.
     public var verbose: Bool
 
     public init(epochs: Int, batchSize: Int? = nil, learningRate: Double, schedule: LearningRateSchedule = .constant,
-                l2: Double = 0, clipping: GradientClipping = .none, shuffleSeed: UInt64? = 0,
+                l2: Double = 0, clipping: GradientClipping = .none, seed: UInt64 = 0, shuffles: Bool = true,
                 earlyStoppingPatience: Int? = nil, verbose: Bool = false) {
         self.epochs = epochs
         self.batchSize = batchSize
@@ -53,7 +60,8 @@ public struct TrainingConfiguration: Sendable {
         self.schedule = schedule
         self.l2 = l2
         self.clipping = clipping
-        self.shuffleSeed = shuffleSeed
+        self.seed = seed
+        self.shuffles = shuffles
         self.earlyStoppingPatience = earlyStoppingPatience
         self.verbose = verbose
     }
@@ -72,39 +80,56 @@ public struct EpochRecord: Sendable, Equatable {
 
 /// The record of a training run.
 public struct History: Sendable {
-    public var epochs: [EpochRecord] = []
+    public var epochs: [EpochRecord]
     /// Training cost per epoch.
     public var costs: [Double] { epochs.map(\.cost) }
     /// Whether early stopping ended the run.
-    public var stoppedEarly = false
+    public var stoppedEarly: Bool
+
+    public init(epochs: [EpochRecord] = [], stoppedEarly: Bool = false) {
+        self.epochs = epochs
+        self.stoppedEarly = stoppedEarly
+    }
 }
 
-/// Computes `J` (with the L2 term) and all gradients for one batch; returns the cost.
-func costAndGradients<S, L: Loss>(
-    _ model: Sequential<S>, _ X: Tensor<S>, _ Y: Tensor<S>, _ loss: L, l2: Double, training: Bool
-) -> S where L.Scalar == S {
-    let output = model.forward(X, training: training)
-    var (cost, gradient) = loss(output, Y)
-    model.backward(gradient, needsInputGradient: false)
+/// Computes `J` (with the L2 term) for one batch on the tape and every
+/// parameter's gradient; returns the cost. Gradients are cleared first, so
+/// they hold this batch's only.
+func costAndGradients<M: Model, L: Loss>(
+    _ model: M, _ X: Tensor<M.Scalar>, _ Y: Tensor<M.Scalar>, _ loss: L, l2: Double, context: ForwardContext,
+    parameters: [Parameter<M.Scalar>]
+) -> M.Scalar where L.Scalar == M.Scalar {
+    typealias S = M.Scalar
+    for p in parameters { p.gradient = nil }
+    var cost = GradientTape.$isRecording.withValue(true) { () -> S in
+        let J = loss(model.forward(Variable(X), context: context), Y)
+        if J.requiresGradient { J.backward() }
+        return J.value.scalar
+    }
     if l2 > 0 {
         let m = S(X.shape.last ?? 1), lambda = S(l2)
-        for p in model.parameters where p.isRegularized {
+        for p in parameters where p.isRegularized {
             let norm = p.value.norm()   // ‖W‖_F in one pass, no W² temporary
             cost += lambda / (2 * m) * norm * norm
-            p.gradient.add(p.value, scaledBy: lambda / m)
+            if p.isTrainable {
+                if p.gradient == nil { p.gradient = .zeros(p.value.shape) }
+                p.gradient!.add(p.value, scaledBy: lambda / m)
+            }
         }
     }
     return cost
 }
 
-extension Sequential {
-    /// Trains the model with mini-batch gradient descent and `optimizer`.
+extension Model {
+    /// Trains a one-input, one-output model with mini-batch gradient descent and `optimizer`.
     ///
-    /// Each step computes the cost and gradients of one mini-batch, checks that
-    /// they are finite — throwing ``TrainingError/nonFinite(epoch:batch:cost:parameter:)``
-    /// *before* any update otherwise — clips, and applies the optimizer with
-    /// the scheduled learning rate. `onEpoch` sees each epoch's record and
-    /// may return `false` to stop.
+    /// Each step runs the forward pass on the tape, backpropagates the cost of
+    /// one mini-batch, checks that cost and gradients are finite — throwing
+    /// ``TrainingError/nonFinite(epoch:batch:cost:parameter:)`` *before* any
+    /// update or state change (BatchNorm's running averages included) otherwise —
+    /// commits the layers' deferred state updates, clips, and applies the
+    /// optimizer with the scheduled learning rate. `metrics` see ``predict(_:)``'s
+    /// output; `onEpoch` sees each epoch's record and may return `false` to stop.
     @discardableResult
     public func fit<L: Loss, O: Optimizer>(
         _ X: Tensor<Scalar>, _ Y: Tensor<Scalar>, loss: L, optimizer: O, configuration: TrainingConfiguration,
@@ -112,22 +137,29 @@ extension Sequential {
         metrics: [String: (_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Double] = [:],
         onEpoch: ((EpochRecord) -> Bool)? = nil
     ) throws -> History where L.Scalar == Scalar, O.Scalar == Scalar {
+        try Self.validate(X, Y, configuration)
+        if let validation { try Self.validate(validation.X, validation.Y, configuration) }
         var history = History()
         let parameters = self.parameters   // fixed for the run; built once, not per batch
-        var generator = configuration.shuffleSeed.map(RandomGenerator.init(seed:))
+        let context = ForwardContext(training: true, generator: RandomGenerator(seed: configuration.seed))
         let m = X.shape.last ?? 0
         var bestValidation = Double.infinity, epochsWithoutImprovement = 0
         let interactive = configuration.verbose && isatty(STDOUT_FILENO) != 0
         for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
             let rate = configuration.schedule.rate(initial: configuration.learningRate, epoch: epoch)
-            let batches = miniBatches(X, Y, size: configuration.batchSize ?? m, generator: &generator)
+            let batches = configuration.shuffles
+                ? miniBatches(X, Y, size: configuration.batchSize ?? m, generator: &context.generator)
+                : miniBatches(X, Y, size: configuration.batchSize ?? m)
             var total = 0.0
             for (index, batch) in batches.enumerated() {
-                let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, training: true)
-                let bad = parameters.first { $0.isTrainable && !$0.gradient.isFinite }
+                context.discardUpdates()
+                let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, context: context,
+                                            parameters: parameters)
+                let bad = parameters.first { $0.isTrainable && !($0.gradient?.isFinite ?? true) }
                 if !cost.isFinite || bad != nil {
                     throw TrainingError.nonFinite(epoch: epoch, batch: index + 1, cost: Double(cost), parameter: bad?.name)
                 }
+                context.commitUpdates()
                 Self.clip(parameters, configuration.clipping)
                 optimizer.step(parameters, learningRate: Scalar(rate))
                 total += Double(cost) * Double(batch.X.shape.last ?? 0)
@@ -136,12 +168,13 @@ extension Sequential {
             var record = EpochRecord(epoch: epoch, cost: total / Double(Swift.max(m, 1)), learningRate: rate,
                                      validationCost: nil, metrics: [:])
             if !metrics.isEmpty {
-                let prediction = forward(X, training: false)
+                let prediction = predict(X)
                 for (name, metric) in metrics { record.metrics[name] = metric(prediction, Y) }
             }
             if let validation {
-                let prediction = forward(validation.X, training: false)
-                record.validationCost = Double(loss(prediction, validation.Y).cost)
+                let output = logits(validation.X)
+                record.validationCost = withoutGradients { Double(loss(Variable(output), validation.Y).value.scalar) }
+                let prediction = outputActivation(output)
                 for (name, metric) in metrics { record.metrics["validation " + name] = metric(prediction, validation.Y) }
             }
             history.epochs.append(record)
@@ -168,19 +201,44 @@ extension Sequential {
         return history
     }
 
-    /// The network's output in inference mode (dropout off, BatchNorm running averages).
-    public func predict(_ X: Tensor<Scalar>) -> Tensor<Scalar> { forward(X, training: false) }
+    /// Trains with the loss that matches the model's output function on its
+    /// logits (``defaultLoss``): binary cross-entropy with logits for a sigmoid
+    /// output, softmax cross-entropy for a softmax output.
+    @discardableResult
+    public func fit<O: Optimizer>(
+        _ X: Tensor<Scalar>, _ Y: Tensor<Scalar>, optimizer: O, configuration: TrainingConfiguration,
+        validation: (X: Tensor<Scalar>, Y: Tensor<Scalar>)? = nil,
+        metrics: [String: (_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Double] = [:],
+        onEpoch: ((EpochRecord) -> Bool)? = nil
+    ) throws -> History where O.Scalar == Scalar {
+        try fit(X, Y, loss: defaultLoss, optimizer: optimizer, configuration: configuration, validation: validation,
+                metrics: metrics, onEpoch: onEpoch)
+    }
+
+    /// Throws ``TrainingError/invalidInput(_:)`` for data or settings `fit` cannot use.
+    static func validate(_ X: Tensor<Scalar>, _ Y: Tensor<Scalar>, _ configuration: TrainingConfiguration) throws {
+        guard X.rank >= 2 else { throw TrainingError.invalidInput("X has shape \(X.shape); it needs one example per column, (n_x, m)") }
+        guard Y.rank >= 2 else { throw TrainingError.invalidInput("Y has shape \(Y.shape); it needs one example per column, (n_y, m)") }
+        guard X.shape.last == Y.shape.last else {
+            throw TrainingError.invalidInput("X has \(X.shape.last ?? 0) examples (columns) but Y has \(Y.shape.last ?? 0): shapes \(X.shape) and \(Y.shape)")
+        }
+        if let size = configuration.batchSize, size <= 0 { throw TrainingError.invalidInput("batch size \(size) must be positive") }
+        guard configuration.epochs >= 0 else { throw TrainingError.invalidInput("\(configuration.epochs) epochs") }
+    }
 
     static func clip(_ parameters: [Parameter<Scalar>], _ clipping: GradientClipping) {
         switch clipping {
         case .none: return
         case .value(let limit):
-            for p in parameters { p.gradient = Tensors.clip(p.gradient, lower: Scalar(-limit), upper: Scalar(limit)) }
+            for p in parameters {
+                guard let g = p.gradient else { continue }
+                p.gradient = Tensors.clip(g, lower: Scalar(-limit), upper: Scalar(limit))
+            }
         case .norm(let limit):
-            let norm = parameters.reduce(0.0) { total, p in let n = Double(p.gradient.norm()); return total + n * n }.squareRoot()
+            let norm = parameters.reduce(0.0) { total, p in let n = Double(p.gradient?.norm() ?? 0); return total + n * n }.squareRoot()
             if norm > limit {
                 let scale = Scalar(limit / norm)
-                for p in parameters { p.gradient *= scale }
+                for p in parameters where p.gradient != nil { p.gradient! *= scale }
             }
         }
     }

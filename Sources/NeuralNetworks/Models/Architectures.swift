@@ -1,15 +1,14 @@
 import Tensors
 
-/// The networks the notes build, ready to train. Each ends in its output
-/// activation, so `predict` returns probabilities; train the binary ones with
-/// ``BinaryCrossEntropy`` and the softmax ones with ``CategoricalCrossEntropy``.
+/// The networks the notes build, ready to train. Each ends in logits and
+/// names its output function, so `fit` without a loss uses the matching logit
+/// loss (``BinaryCrossEntropyWithLogits`` or ``SoftmaxCrossEntropy``) and
+/// `predict` returns probabilities.
 extension Sequential {
     /// Logistic regression (C1W2): `ŷ = σ(wᵀx + b)` as one `Dense(n_x → 1)`
-    /// with zero initialization (fine here: the cost is convex) and a sigmoid.
+    /// with zero initialization (fine here: the cost is convex) and a sigmoid output.
     public static func logisticRegression(features: Int) -> Sequential {
-        var unused = RandomGenerator(seed: 0)
-        return Sequential([Dense(inputs: features, outputs: 1, initializer: .zeros, generator: &unused),
-                           Activation(.sigmoid)])
+        Sequential([Dense(weight: .zeros([1, features]), bias: .zeros([1, 1]))], outputActivation: .sigmoid)
     }
 
     /// The shallow network of C1W3: `LINEAR → TANH → LINEAR → SIGMOID`, weights
@@ -19,8 +18,7 @@ extension Sequential {
             Dense(inputs: inputs, outputs: hidden, initializer: .scaledNormal(0.01), generator: &generator),
             Activation(.tanh),
             Dense(inputs: hidden, outputs: outputs, initializer: .scaledNormal(0.01), generator: &generator),
-            Activation(.sigmoid),
-        ])
+        ], outputActivation: .sigmoid)
     }
 
     /// The L-layer network of C1W4: `[LINEAR → RELU] × (L − 1) → LINEAR → SIGMOID`
@@ -34,12 +32,8 @@ extension Sequential {
         var layers: [any Layer<Scalar>] = []
         for l in 1..<layerSizes.count {
             layers.append(Dense(inputs: layerSizes[l - 1], outputs: layerSizes[l], initializer: initializer, generator: &generator))
-            if l < layerSizes.count - 1 {
-                layers.append(Activation(hiddenActivation))
-            } else {
-                layers.append(softmaxOutput ? Softmax() as any Layer<Scalar> : Activation(.sigmoid))
-            }
+            if l < layerSizes.count - 1 { layers.append(Activation(hiddenActivation)) }
         }
-        return Sequential(layers)
+        return Sequential(layers, outputActivation: softmaxOutput ? .softmax : .sigmoid)
     }
 }
