@@ -108,4 +108,120 @@ final class PersistenceTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasSuffix(".safetensors") }
         XCTAssertEqual(leftovers, [], "no temporary files remain")
     }
+
+    /// `[BatchNorm, Dense, BatchNorm]` would name two parameters `gamma1`: the
+    /// model falls back to path names, and the file round-trips.
+    func testAmbiguousNotesNamesBecomePathNames() throws {
+        let (model, X) = ambiguousModel()
+        XCTAssertEqual(model.parameters.map(\.name), ["0.gamma", "0.beta", "1.W", "1.b", "2.gamma", "2.beta"])
+        let url = directory.appendingPathComponent("ambiguous.safetensors")
+        try model.save(to: url)
+        let loaded = try Sequential<Float>.load(from: url)
+        XCTAssertEqual(loaded.predict(X), model.predict(X))
+        XCTAssertEqual(loaded.parameters.map(\.name), model.parameters.map(\.name))
+    }
+
+    func ambiguousModel() -> (Sequential<Float>, Tensor<Float>) {
+        var g = RandomGenerator(seed: 5)
+        let model = Sequential<Float>([BatchNorm(units: 2), Dense(inputs: 2, outputs: 3, generator: &g), BatchNorm(units: 3)],
+                                      outputActivation: .softmax)
+        let X = Tensor<Float>(randomNormal: [2, 16], generator: &g)
+        let context = ForwardContext(training: true)
+        _ = model.forward(Variable(X), context: context)
+        context.commitUpdates()   // non-trivial running averages
+        return (model, X)
+    }
+
+    func branchedModel() -> (GraphModel<Float>, Tensor<Float>) {
+        var g = RandomGenerator(seed: 6)
+        let x = GraphNode<Float>.input()
+        let shared = Dense<Float>(inputs: 3, outputs: 3, generator: &g)
+        let left = Activation<Float>(.relu)(shared(x))
+        let right = Activation<Float>(.tanh)(shared(Activation<Float>(.tanh)(x)))
+        let joined = Concatenate<Float>()([left, BatchNorm<Float>(units: 3)(right)])
+        let out = Dense<Float>(inputs: 6, outputs: 2, generator: &g)(Add<Float>()([joined, Dropout<Float>(keepProbability: 0.9)(joined)]))
+        return (GraphModel(inputs: [x], outputs: [out], outputActivation: .softmax), Tensor(randomNormal: [3, 10], generator: &g))
+    }
+
+    func testGraphModelRoundTrips() throws {
+        let (model, X) = branchedModel()
+        XCTAssertEqual(model.parameters.map(\.name), ["dense1.W", "dense1.b", "batchnorm1.gamma", "batchnorm1.beta", "dense2.W", "dense2.b"])
+        let url = directory.appendingPathComponent("graph.safetensors")
+        try model.save(to: url)
+        let loaded = try GraphModel<Float>.load(from: url)
+        XCTAssertEqual(loaded.predict(X), model.predict(X))
+        XCTAssertEqual(loaded.parameters.map(\.name), model.parameters.map(\.name))
+        XCTAssertThrowsError(try Sequential<Float>.load(from: url), "a graph file is not a sequential model")
+    }
+
+    /// The same model saves to the same bytes (the header's keys are sorted).
+    func testSavingIsByteIdentical() throws {
+        let (model, _) = branchedModel()
+        let a = directory.appendingPathComponent("a.safetensors"), b = directory.appendingPathComponent("b.safetensors")
+        try model.save(to: a)
+        try model.save(to: b)
+        XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b))
+    }
+
+    /// A layer type the library does not know saves like any other; loading
+    /// it needs its registration, and says so otherwise.
+    func testLayersRegisterThemselvesForLoading() throws {
+        final class Scale: Layer {
+            typealias Scalar = Float
+            let factor: Float
+            init(factor: Float) { self.factor = factor }
+            func forward(_ input: Variable<Float>, context: ForwardContext) -> Variable<Float> { input * factor }
+            var summary: String { "Scale(\(factor))" }
+            static var typeName: String { "TestScale" }
+            var configuration: LayerConfiguration { LayerConfiguration(["factor": .double(Double(factor))]) }
+            convenience init(configuration: LayerConfiguration) throws { self.init(factor: Float(try configuration.double("factor"))) }
+        }
+        var g = RandomGenerator(seed: 7)
+        let model = Sequential<Float>([Dense(inputs: 2, outputs: 2, generator: &g), Scale(factor: 3)])
+        let url = directory.appendingPathComponent("custom.safetensors")
+        try model.save(to: url)
+        XCTAssertThrowsError(try Sequential<Float>.load(from: url)) { error in
+            XCTAssertEqual(error as? ModelFileError, .unknownLayer("TestScale"))
+        }
+        LayerRegistry.register(Scale.self)
+        let loaded = try Sequential<Float>.load(from: url)
+        let X = Tensor<Float>([[1, 2], [3, 4]])
+        XCTAssertEqual(loaded.predict(X), model.predict(X))
+    }
+
+    func testMissingAndForeignFilesSayWhatTheyAre() throws {
+        let missing = directory.appendingPathComponent("nothing-here.safetensors")
+        XCTAssertThrowsError(try Sequential<Float>.load(from: missing)) { error in
+            XCTAssertEqual("\(error)", "no such file: \(missing.path)")
+        }
+        let text = directory.appendingPathComponent("notes.txt")
+        try Data("Deep Learning Specialization notes, not a model.\n".utf8).write(to: text)
+        XCTAssertThrowsError(try Sequential<Float>.load(from: text)) { error in
+            XCTAssertEqual(error as? ModelFileError, .notSafetensors(text.path))
+        }
+    }
+
+    /// Writes the ambiguous-name model and the branched graph model, with the
+    /// values Python must find, for `Reference/check_safetensors.py`:
+    ///     SAFETENSORS_EXPORT=/tmp/st swift test --filter testExportForPython
+    ///     python Tests/NeuralNetworksTests/Reference/check_safetensors.py /tmp/st
+    func testExportForPython() throws {
+        let target = ProcessInfo.processInfo.environment["SAFETENSORS_EXPORT"].map { URL(fileURLWithPath: $0) } ?? directory!
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        let (sequential, _) = ambiguousModel()
+        let (graph, _) = branchedModel()
+        var expected: [String: [String: [String: [Double]]]] = [:]
+        for (file, tensors) in [("ambiguous", sequential.parameters.map { ($0.name, $0.value) }
+                                    + [("0.running_mean", (sequential.layers[0] as! BatchNorm<Float>).runningMean)]),
+                                ("graph", graph.parameters.map { ($0.name, $0.value) })] {
+            expected[file] = Dictionary(uniqueKeysWithValues: tensors.map { name, t in
+                (name, ["shape": t.shape.map(Double.init), "values": t.scalars.map(Double.init)])
+            })
+        }
+        try sequential.save(to: target.appendingPathComponent("ambiguous.safetensors"))
+        try graph.save(to: target.appendingPathComponent("graph.safetensors"))
+        let json = try JSONSerialization.data(withJSONObject: expected, options: [.sortedKeys])
+        try json.write(to: target.appendingPathComponent("expected.json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: target.appendingPathComponent("graph.safetensors").path))
+    }
 }

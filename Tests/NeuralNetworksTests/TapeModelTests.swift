@@ -1,0 +1,168 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// Models that only the tape makes right: residual connections, branches,
+/// shared weights; the step-by-step C1W4 reference against the tape; logits
+/// at the output; the NaN guard over layer state.
+final class TapeModelTests: XCTestCase {
+    var generator = RandomGenerator(seed: 21)
+
+    func data(_ features: Int, _ m: Int) -> (Tensor<Double>, Tensor<Double>) {
+        (Tensor(randomNormal: [features, m], generator: &generator),
+         Tensor<Double>(randomUniform: [1, m], generator: &generator) .> 0.5)
+    }
+
+    func dense(_ inputs: Int, _ outputs: Int) -> Dense<Double> {
+        let layer = Dense<Double>(inputs: inputs, outputs: outputs, initializer: .scaledNormal(1), generator: &generator)
+        layer.b.value = Tensor(randomNormal: [outputs, 1], standardDeviation: 0.1, generator: &generator)   // off ReLU's kink
+        return layer
+    }
+
+    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
+        XCTAssertGreaterThan(report.count, 0, file: file, line: line)
+    }
+
+    /// a[l+2] = relu(z[l+2] + a[l]) (C4W2's residual block, on dense layers).
+    func residualMLP() -> GraphModel<Double> {
+        let x = GraphNode<Double>.input()
+        let a0 = Activation<Double>(.tanh)(dense(4, 6)(x))
+        let a1 = Activation<Double>(.relu)(dense(6, 6)(a0))
+        let z2 = dense(6, 6)(a1)
+        let a2 = Activation<Double>(.relu)(Add<Double>()([z2, a0]))
+        return GraphModel(inputs: [x], outputs: [dense(6, 1)(a2)], outputActivation: .sigmoid)
+    }
+
+    func testResidualMLPPassesTheGradientCheck() {
+        let (X, Y) = data(4, 9)
+        let model = residualMLP()
+        XCTAssertEqual(model.parameters.map(\.name), ["dense1.W", "dense1.b", "dense2.W", "dense2.b", "dense3.W", "dense3.b",
+                                                      "dense4.W", "dense4.b"])
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropyWithLogits(), l2: 0.3), "residual MLP")
+    }
+
+    /// Two branches of different widths concatenated along the units (Inception's shape).
+    func testTwoBranchConcatenationPassesTheGradientCheck() {
+        let (X, Y) = data(3, 7)
+        let x = GraphNode<Double>.input()
+        let left = Activation<Double>(.relu)(dense(3, 4)(x))
+        let right = Activation<Double>(.sigmoid)(BatchNorm<Double>(units: 2)(dense(3, 2)(x)))
+        let gate = Activation<Double>(.sigmoid)(dense(3, 6)(x))
+        let joined = Multiply<Double>()([Concatenate<Double>(axis: 0)([left, right]), gate])
+        let model = GraphModel(inputs: [x], outputs: [dense(6, 1)(joined)], outputActivation: .sigmoid)
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropyWithLogits()), "concatenated branches")
+    }
+
+    /// One encoder applied to two inputs (a Siamese pair): its weights get the
+    /// sum of both uses, and the model has two inputs.
+    func testWeightSharedTwoTowerModelPassesTheGradientCheck() {
+        let (X1, Y) = data(4, 6)
+        let (X2, _) = data(4, 6)
+        let encoder = dense(4, 5), head = dense(10, 1)
+        let a = GraphNode<Double>.input(), b = GraphNode<Double>.input()
+        let ea = Activation<Double>(.tanh)(encoder(a)), eb = Activation<Double>(.tanh)(encoder(b))
+        let model = GraphModel(inputs: [a, b], outputs: [head(Concatenate<Double>()([ea, eb]))])
+        XCTAssertEqual(model.parameters.count, 4, "the shared encoder is one set of parameters")
+        let parameters = model.parameters.map { ($0.name, $0.variable) }
+        let report = gradientCheck(parameters) {
+            let out = model.forward([Variable(X1), Variable(X2)], context: ForwardContext(training: true))[0]
+            return BinaryCrossEntropyWithLogits()(out, Y)
+        }
+        assertGreat(report, "two towers, one encoder")
+    }
+
+    /// The same Dense layer twice in a Sequential: the case that failed the
+    /// old per-layer caches (relative error 0.19).
+    func testDenseUsedTwiceInSequential() {
+        let (X, Y) = data(5, 8)
+        let shared = dense(5, 5)
+        let model = Sequential<Double>([shared, Activation(.tanh), shared, Activation(.tanh), dense(5, 1)], outputActivation: .sigmoid)
+        XCTAssertEqual(model.parameters.map(\.name), ["W1", "b1", "W2", "b2"])
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropyWithLogits()), "shared Dense")
+    }
+
+    /// The gradient with respect to the input (neural style transfer's image).
+    func testGradientWithRespectToTheInput() {
+        let model = residualMLP()
+        let (X, Y) = data(4, 5)
+        let input = Variable(X, requiresGradient: true)
+        let check = gradientCheck([("X", input)]) {
+            BinaryCrossEntropyWithLogits()(model.forward(input, context: ForwardContext(training: false)), Y)
+        }
+        assertGreat(check, "∂J/∂X")
+    }
+
+    /// The C1W4 step-by-step network (explicit caches, hand-written backward)
+    /// and the tape give the same cost and gradients on the same network.
+    func testStepByStepReferenceAgreesWithTheTape() {
+        let (X, Y) = data(5, 12)
+        var g = RandomGenerator(seed: 3)
+        var parameters: [String: Tensor<Double>] = DeepNetworkSteps.initializeParameters(layerDimensions: [5, 7, 4, 1], generator: &g)
+        for l in 1...3 { parameters["b\(l)"] = Tensor(randomNormal: parameters["b\(l)"]!.shape, standardDeviation: 0.1, generator: &g) }
+        let (AL, caches) = DeepNetworkSteps.modelForward(X, parameters: parameters)
+        let cost = DeepNetworkSteps.computeCost(AL, Y)
+        let reference = DeepNetworkSteps.modelBackward(AL, Y, caches: caches)
+
+        let model = Sequential<Double>([
+            Dense(weight: parameters["W1"]!, bias: parameters["b1"]!), Activation(.relu),
+            Dense(weight: parameters["W2"]!, bias: parameters["b2"]!), Activation(.relu),
+            Dense(weight: parameters["W3"]!, bias: parameters["b3"]!), Activation(.sigmoid),
+        ])
+        let J = BinaryCrossEntropy<Double>()(model.forward(Variable(X), context: ForwardContext(training: true)), Y)
+        J.backward()
+        XCTAssertEqual(J.value.scalar, cost, accuracy: 1e-14)
+        for p in model.parameters {
+            let expected = reference["d" + p.name]!
+            XCTAssertEqual(p.gradient!.shape, expected.shape)
+            for (a, e) in zip(p.gradient!.scalars, expected.scalars) { XCTAssertEqual(a, e, accuracy: 1e-13, p.name) }
+        }
+        // One update of each agrees too.
+        DeepNetworkSteps.updateParameters(&parameters, gradients: reference, learningRate: 0.1)
+        GradientDescent<Double>().step(model.parameters, learningRate: 0.1)
+        for p in model.parameters {
+            for (a, e) in zip(p.value.scalars, parameters[p.name]!.scalars) { XCTAssertEqual(a, e, accuracy: 1e-14, p.name) }
+        }
+    }
+
+    /// In Float σ(20) rounds to 1, so a loss on probabilities sees a = 1 for
+    /// y = 0 and its clipped gradient vanishes into rounding; the logit form
+    /// gives dZ = σ(20) − 0 ≈ 1 (divided by m).
+    func testLogitsKeepTheGradientOfASaturatedExample() {
+        let model = Sequential<Float>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))], outputActivation: .sigmoid)
+        let X = Tensor<Float>([[20]]), Y = Tensor<Float>([[0]])
+        XCTAssertEqual(model.predict(X).scalar, 1, "σ(20) is 1 in Float")
+        let J = model.defaultLoss(model.forward(Variable(X), context: ForwardContext(training: true)), Y)
+        J.backward()
+        XCTAssertEqual(J.value.scalar, 20, accuracy: 1e-5)
+        XCTAssertEqual(model[parameter: "W1"]!.gradient!.scalar, 20, accuracy: 1e-4, "dW = (σ(z) − y)·x = 20")
+        XCTAssertEqual(model[parameter: "b1"]!.gradient!.scalar, 1, accuracy: 1e-6)
+    }
+
+    /// A batch that makes the cost NaN throws before BatchNorm's running
+    /// averages move: later predictions stay finite.
+    func testNaNGuardCoversBatchNormState() throws {
+        var g = RandomGenerator(seed: 4)
+        let norm = BatchNorm<Float>(units: 3)
+        let model = Sequential<Float>([Dense(inputs: 2, outputs: 3, generator: &g), norm, Activation(.relu),
+                                       Dense(inputs: 3, outputs: 1, generator: &g)], outputActivation: .sigmoid)
+        let X = Tensor<Float>([[1, 2, .nan, 4], [0, 1, 2, 3]]), Y = Tensor<Float>([[0, 1, 0, 1]])
+        let before = (norm.runningMean, norm.runningVariance)
+        XCTAssertThrowsError(try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1)))
+        XCTAssertEqual(norm.runningMean, before.0)
+        XCTAssertEqual(norm.runningVariance, before.1)
+        XCTAssertTrue(model.predict(Tensor([[1], [2]])).isFinite)
+    }
+
+    func testFitRejectsUnusableDataWithErrors() {
+        let model = Sequential<Double>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))])
+        let configuration = TrainingConfiguration(epochs: 1, batchSize: 0, learningRate: 0.1)
+        XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([[1.0, 2]]), optimizer: Adam(), configuration: configuration))
+        let ok = TrainingConfiguration(epochs: 1, learningRate: 0.1)
+        XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([[1.0, 2, 3]]), optimizer: Adam(), configuration: ok)) { error in
+            XCTAssertTrue("\(error)".contains("X has 2 examples"), "\(error)")
+        }
+        XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([1.0, 2]), optimizer: Adam(), configuration: ok))
+    }
+}
