@@ -53,7 +53,7 @@ extension Variable {
 
     /// Joins variables along an existing axis.
     public static func concatenate(_ variables: [Variable], axis: Int) -> Variable {
-        let value = Tensor.concatenate(variables.map(\.value), axis: axis)
+        let value = Tensor.concatenate(variables.map { $0.value }, axis: axis)
         let a = normalizedAxis(axis, rank: value.rank, operation: "concatenate", shape: value.shape)
         let extents = variables.map { $0.value.shape[a] }
         return Variable(value, derivedFrom: variables) { g, needs in

@@ -72,7 +72,7 @@ public final class Variable<Scalar: TensorScalar> {
     /// requires a gradient or inside ``withoutGradients(_:)``.
     public init(_ value: Tensor<Scalar>, derivedFrom inputs: [Variable<Scalar>], pullback: @escaping Pullback<Scalar>) {
         self.value = value
-        if GradientTape.isRecording && inputs.contains(where: \.requiresGradient) {
+        if GradientTape.isRecording && inputs.contains(where: { $0.requiresGradient }) {
             self.requiresGradient = true
             self.inputs = inputs
             self.pullback = pullback
@@ -138,7 +138,7 @@ extension Variable {
                 if node.gradient == nil { node.gradient = g } else { node.gradient! += g }
                 continue
             }
-            let needs = node.inputs.map(\.requiresGradient)
+            let needs = node.inputs.map { $0.requiresGradient }
             let inputGradients = pullback(g, needs)
             for (input, inputGradient) in zip(node.inputs, inputGradients) where input.requiresGradient {
                 guard let inputGradient else { continue }
