@@ -188,6 +188,8 @@ final class DifferentiationTests: XCTestCase {
         let x = random([2, 3, 4])
         checkGradient("reshape", [x]) { $0[0].reshaped(to: [6, -1]) }
         checkGradient("flatten", [x]) { $0[0].flattened() }
+        checkGradient("column and row", [random([2, 3])]) { $0[0].asColumn() * $0[0].asRow() }
+        checkGradient("dot", [random([2, 3]), random([6])]) { dot($0[0], $0[1]) }
         checkGradient("transpose", [x]) { $0[0].transposed() }
         checkGradient("permute", [x]) { $0[0].permuted([1, 2, 0]) }
         checkGradient("slice", [x]) { $0[0].slice(axis: 1, 1..<3) }

@@ -79,3 +79,25 @@ extension Variable {
         return concatenate(variables.map { $0.reshaped(to: expanded) }, axis: a)
     }
 }
+
+extension Variable {
+    /// The elements as an `(n, 1)` column.
+    public func asColumn() -> Variable { reshaped(to: [value.count, 1]) }
+    /// The elements as a `(1, n)` row.
+    public func asRow() -> Variable { reshaped(to: [1, value.count]) }
+}
+
+extension Variable: CustomStringConvertible {
+    /// The value, marked when derivatives flow to it.
+    public var description: String {
+        (requiresGradient ? (isLeaf ? "Variable (requires gradient) " : "Variable (recorded) ") : "Variable ") + value.description
+    }
+}
+
+/// The inner product `Σᵢ aᵢbᵢ` of two variables with the same number of elements, as a rank-0 variable.
+public func dot<S>(_ a: Variable<S>, _ b: Variable<S>) -> Variable<S> {
+    if a.value.count != b.value.count {
+        shapeFailure(ShapeError(operation: "dot", message: "element counts differ: \(format(a.shape)) · \(format(b.shape))"))
+    }
+    return (a.flattened() * b.flattened()).sum()
+}
