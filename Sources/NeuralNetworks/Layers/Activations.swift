@@ -49,6 +49,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
 
     public init(_ function: ActivationFunction) { self.function = function }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> { function(Z) }
 
     public var summary: String { "Activation(\(function))" }
@@ -70,6 +72,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
 /// the two into `dZ = (A − Y)/m`; this layer is the notes' explicit form.
 public final class Softmax<Scalar: TensorScalar>: Layer {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> { Tensors.softmax(Z, axis: 0) }
     public var summary: String { "Softmax" }
     public static var typeName: String { "Softmax" }
@@ -89,6 +93,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         self.keepProbability = keepProbability
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ A: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         guard context.training && keepProbability < 1 else { return A }
         let keep = Tensor<Scalar>(randomUniform: A.shape, generator: &context.generator) .< Scalar(keepProbability)
@@ -117,6 +123,8 @@ public final class Reshape<Scalar: TensorScalar>: Layer {
     /// Flattens each example into one column: `(…, m) → (features, m)`.
     public static func flatten() -> Reshape { Reshape(exampleShape: [-1]) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         x.reshaped(to: exampleShape + [x.shape.last ?? 1])
     }

@@ -34,6 +34,8 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         self.momentum = momentum
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         let z = Z.value
         let mean: Tensor<Scalar>, variance: Tensor<Scalar>

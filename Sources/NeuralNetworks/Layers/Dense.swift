@@ -29,6 +29,8 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         b = Parameter(key: "b", value: bias, isRegularized: false)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         linear(W.variable, input, b.variable)
     }

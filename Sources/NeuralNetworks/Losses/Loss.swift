@@ -21,6 +21,8 @@ extension Loss {
 
 /// Records a loss node: `cost` computed from the prediction, and the gradient
 /// `∂J/∂prediction` (for an incoming `∂(whole)/∂J` of 1) computed lazily.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func lossNode<S>(_ prediction: Variable<S>, cost: S, gradient: @escaping () -> Tensor<S>) -> Variable<S> {
     Variable(Tensor(cost), derivedFrom: [prediction]) { g, _ in [g.scalar == 1 ? gradient() : gradient() * g.scalar] }
 }
@@ -39,6 +41,8 @@ func probabilityFloor<S: TensorScalar>(_: S.Type) -> S { S.scalarType == .float3
 
 /// Per-element sigmoid cross-entropy from logits, stable for any `z`:
 /// `L = max(z, 0) − z·y + log(1 + e^−|z|)`, with `∂L/∂z = σ(z) − y`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func logisticLosses<S>(_ Z: Tensor<S>, _ Y: Tensor<S>) -> Tensor<S> {
     relu(Z) - Z * Y + log(1 + exp(-abs(Z)))
 }
@@ -49,6 +53,8 @@ func logisticLosses<S>(_ Z: Tensor<S>, _ Y: Tensor<S>) -> Tensor<S> {
 /// Prefer ``BinaryCrossEntropyWithLogits`` on a model's logits.
 public struct BinaryCrossEntropy<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ A: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("BinaryCrossEntropy", A.value, Y)
         let eps = probabilityFloor(Scalar.self)
@@ -64,6 +70,8 @@ public struct BinaryCrossEntropy<Scalar: TensorScalar>: Loss {
 /// `L = max(z, 0) − z·y + log(1 + e^−|z|)`. PyTorch's `BCEWithLogitsLoss`.
 public struct BinaryCrossEntropyWithLogits<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ Z: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("BinaryCrossEntropyWithLogits", Z.value, Y)
         let z = Z.value, m = exampleCount(Y)
@@ -77,6 +85,8 @@ public struct BinaryCrossEntropyWithLogits<Scalar: TensorScalar>: Loss {
 /// stable `logSoftmax` pass. PyTorch's `CrossEntropyLoss` on probabilities as targets.
 public struct SoftmaxCrossEntropy<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ Z: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("SoftmaxCrossEntropy", Z.value, Y)
         let m = exampleCount(Y)
@@ -88,6 +98,8 @@ public struct SoftmaxCrossEntropy<Scalar: TensorScalar>: Loss {
 /// Mean squared error with the notes' ½ (C1W2-06): `J = (1/m) Σ ½‖ŷ − y‖²`, `∂J/∂ŷ = (ŷ − y)/m`.
 public struct MeanSquaredError<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ A: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("MeanSquaredError", A.value, Y)
         let m = exampleCount(Y)
@@ -101,6 +113,8 @@ public struct MeanSquaredError<Scalar: TensorScalar>: Loss {
 /// ignoring missing labels (`NaN` in `Y`): `J = (1/m) Σᵢ Σ_{j labelled} L(ŷⱼ⁽ⁱ⁾, yⱼ⁽ⁱ⁾)`.
 public struct MultiTaskSigmoidCrossEntropy<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ Z: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("MultiTaskSigmoidCrossEntropy", Z.value, Y)
         let z = Z.value, m = exampleCount(Y)
@@ -124,6 +138,8 @@ extension Tensor {
 /// ``SoftmaxCrossEntropy`` on a model's logits.
 public struct CategoricalCrossEntropy<Scalar: TensorScalar>: Loss {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ A: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("CategoricalCrossEntropy", A.value, Y)
         let a = max(A.value, probabilityFloor(Scalar.self))

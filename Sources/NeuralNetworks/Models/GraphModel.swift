@@ -100,6 +100,8 @@ public final class GraphModel<Scalar: TensorScalar>: Model {
         assignNames()
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ inputValues: [Variable<Scalar>], context: ForwardContext) -> [Variable<Scalar>] {
         precondition(inputValues.count == inputs.count, "GraphModel: takes \(inputs.count) inputs, got \(inputValues.count)")
         var values: [ObjectIdentifier: Variable<Scalar>] = [:]

@@ -29,6 +29,8 @@ extension Parameter {
 /// Plain gradient descent: `W := W − α·dW` (C1W2-09).
 public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
@@ -45,6 +47,8 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
 
     public init(beta: Scalar = 0.9) { self.beta = beta }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
@@ -74,6 +78,8 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
@@ -106,6 +112,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }

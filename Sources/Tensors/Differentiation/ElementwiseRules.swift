@@ -11,90 +11,120 @@
 
 extension Variable {
     /// Records `f(self)` with `∂J/∂self = rule(g)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unary(_ value: Tensor<Scalar>, _ rule: @escaping (Tensor<Scalar>) -> Tensor<Scalar>) -> Variable {
         Variable(value, derivedFrom: [self]) { g, _ in [rule(g)] }
     }
 }
 
 /// `eˣ` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func exp<S>(_ x: Variable<S>) -> Variable<S> {
     let y = exp(x.value)
     return x.unary(y) { g in g * y }
 }
 
 /// Natural logarithm elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log<S>(_ x: Variable<S>) -> Variable<S> {
     let v = x.value
     return x.unary(log(v)) { g in g / v }
 }
 
 /// `√x` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sqrt<S>(_ x: Variable<S>) -> Variable<S> {
     let y = sqrt(x.value)
     return x.unary(y) { g in 0.5 * g / y }
 }
 
 /// `x²` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func square<S>(_ x: Variable<S>) -> Variable<S> {
     let v = x.value
     return x.unary(square(v)) { g in 2 * g * v }
 }
 
 /// `|x|` elementwise; the derivative at 0 is taken as 0.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func abs<S>(_ x: Variable<S>) -> Variable<S> {
     let v = x.value
     return x.unary(abs(v)) { g in g * ((v .> 0) - (v .< 0)) }
 }
 
 /// `1/x` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func reciprocal<S>(_ x: Variable<S>) -> Variable<S> {
     let y = reciprocal(x.value)
     return x.unary(y) { g in -(g * square(y)) }
 }
 
 /// `xᵖ` elementwise for a constant exponent.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func pow<S>(_ x: Variable<S>, _ exponent: S) -> Variable<S> {
     let v = x.value
     return x.unary(pow(v, exponent)) { g in g * exponent * pow(v, exponent - 1) }
 }
 
 /// `x` clipped to `[lower, upper]`; the gradient passes where `x` was inside.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func clip<S>(_ x: Variable<S>, lower: S, upper: S) -> Variable<S> {
     let v = x.value
     return x.unary(clip(v, lower: lower, upper: upper)) { g in g * (v .>= lower) * (v .<= upper) }
 }
 
 /// `tanh(z)` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func tanh<S>(_ z: Variable<S>) -> Variable<S> {
     let v = z.value
     return z.unary(tanh(v)) { g in g * tanhDerivative(v) }
 }
 
 /// The logistic function `σ(z) = 1/(1 + e⁻ᶻ)` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sigmoid<S>(_ z: Variable<S>) -> Variable<S> {
     let v = z.value
     return z.unary(sigmoid(v)) { g in g * sigmoidDerivative(v) }
 }
 
 /// `max(z, 0)` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func relu<S>(_ z: Variable<S>) -> Variable<S> {
     let v = z.value
     return z.unary(relu(v)) { g in g * reluDerivative(v) }
 }
 
 /// `max(slope·z, z)` elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func leakyRelu<S>(_ z: Variable<S>, slope: S = 0.01) -> Variable<S> {
     let v = z.value
     return z.unary(leakyRelu(v, slope: slope)) { g in g * leakyReluDerivative(v, slope: slope) }
 }
 
 /// Stable softmax along `axis`, with `∂J/∂z = y ⊙ (g − Σ_axis g ⊙ y)`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func softmax<S>(_ z: Variable<S>, axis: Int) -> Variable<S> {
     let y = softmax(z.value, axis: axis)
     return z.unary(y) { g in y * (g - (g * y).sum(axis: axis, keepingDimensions: true)) }
 }
 
 /// Stable `log softmax` along `axis`, with `∂J/∂z = g − softmax(z) ⊙ Σ_axis g`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func logSoftmax<S>(_ z: Variable<S>, axis: Int) -> Variable<S> {
     let y = logSoftmax(z.value, axis: axis)
     return z.unary(y) { g in g - exp(y) * g.sum(axis: axis, keepingDimensions: true) }

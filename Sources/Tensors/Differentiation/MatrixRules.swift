@@ -13,6 +13,8 @@
 
 /// The matrix product `op(A)·op(B)` on the tape; rank ≥ 3 operands multiply
 /// batch by batch (see the tensor form). A rank-1 `b` is a matrix–vector product.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S>(_ a: Variable<S>, _ b: Variable<S>, transposingA: Bool = false, transposingB: Bool = false) -> Variable<S> {
     if b.value.rank == 1 && a.value.rank == 2 {
         return matmul(a, b.reshaped(to: [b.value.count, 1]), transposingA: transposingA).reshaped(to: [-1])
@@ -44,6 +46,8 @@ public func matmul<S>(_ a: Variable<S>, _ b: Variable<S>, transposingA: Bool = f
 ///
 /// Backward (C1W4-06): `dW = dZ·Xᵀ`, `db = Σ_columns dZ`, `dX = Wᵀ·dZ`; the
 /// input gradient is skipped when `X` needs none (a network's first layer).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func linear<S>(_ W: Variable<S>, _ X: Variable<S>, _ b: Variable<S>) -> Variable<S> {
     let w = W.value, x = X.value
     if w.rank != 2 || x.rank != 2 || b.value.shape != [w.shape[0], 1] {

@@ -10,6 +10,8 @@ extension Variable {
     /// Records a reduction along `axis` (or over everything when `axis` is nil) whose
     /// rule receives the incoming gradient with the reduced axis kept (size 1) and
     /// the reduced value likewise, and returns `∂J/∂self`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     fileprivate func reduction(
         _ value: Tensor<Scalar>, axis: Int?, keepingDimensions: Bool,
         _ rule: @escaping (_ g: Tensor<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar>
@@ -25,12 +27,16 @@ extension Variable {
     }
 
     /// Sum of all elements, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Variable {
         let shape = value.shape
         return Variable(Tensor(value.sum()), derivedFrom: [self]) { g, _ in [Tensor(shape: shape, repeating: g.scalar)] }
     }
 
     /// Sum along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(axis: Int, keepingDimensions: Bool = false) -> Variable {
         let shape = value.shape
         return reduction(value.sum(axis: axis, keepingDimensions: keepingDimensions), axis: axis,
@@ -38,15 +44,21 @@ extension Variable {
     }
 
     /// Mean of all elements, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Variable { sum() / Scalar(value.count) }
 
     /// Mean along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(axis: Int, keepingDimensions: Bool = false) -> Variable {
         let n = value.shape[normalizedAxis(axis, rank: value.rank, operation: "mean", shape: value.shape)]
         return sum(axis: axis, keepingDimensions: keepingDimensions) / Scalar(n)
     }
 
     /// Largest element along `axis`; tied maxima share the gradient evenly.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(axis: Int, keepingDimensions: Bool = false) -> Variable {
         let x = value
         return reduction(value.max(axis: axis, keepingDimensions: keepingDimensions), axis: axis,
@@ -54,6 +66,8 @@ extension Variable {
     }
 
     /// Smallest element along `axis`; tied minima share the gradient evenly.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min(axis: Int, keepingDimensions: Bool = false) -> Variable {
         let x = value
         return reduction(value.min(axis: axis, keepingDimensions: keepingDimensions), axis: axis,
@@ -61,18 +75,24 @@ extension Variable {
     }
 
     /// Largest element, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max() -> Variable {
         let x = value
         return reduction(Tensor(x.max()), axis: nil, keepingDimensions: false) { g, y in Self.extremumGradient(x, y, g, axis: nil) }
     }
 
     /// Smallest element, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min() -> Variable {
         let x = value
         return reduction(Tensor(x.min()), axis: nil, keepingDimensions: false) { g, y in Self.extremumGradient(x, y, g, axis: nil) }
     }
 
     /// `g` sent to the elements equal to the extremum `y`, split evenly among ties.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func extremumGradient(_ x: Tensor<Scalar>, _ y: Tensor<Scalar>, _ g: Tensor<Scalar>, axis: Int?) -> Tensor<Scalar> {
         let winners = x .== y
         let count = axis.map { winners.sum(axis: $0, keepingDimensions: true) } ?? Tensor(shape: y.shape, repeating: winners.sum())
@@ -80,6 +100,8 @@ extension Variable {
     }
 
     /// Population variance along `axis` (`ddof = 0`), `∂/∂x = 2(x − μ)/n`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance(axis: Int, keepingDimensions: Bool = false) -> Variable {
         let x = value
         let n = x.shape[normalizedAxis(axis, rank: x.rank, operation: "variance", shape: x.shape)]
@@ -90,6 +112,8 @@ extension Variable {
     }
 
     /// Population variance of all elements, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance() -> Variable {
         let x = value
         return reduction(Tensor(x.variance()), axis: nil, keepingDimensions: false) { g, _ in
@@ -98,6 +122,8 @@ extension Variable {
     }
 
     /// The norm of all elements, as a rank-0 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func norm(_ kind: Norm = .l2) -> Variable {
         let x = value
         let n = x.norm(kind)

@@ -10,20 +10,28 @@
 
 extension Variable {
     /// The same elements with a new shape (one axis may be `-1`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(to newShape: [Int]) -> Variable {
         let shape = value.shape
         return Variable(value.reshaped(to: newShape), derivedFrom: [self]) { g, _ in [g.reshaped(to: shape)] }
     }
 
     /// All elements as a rank-1 variable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func flattened() -> Variable { reshaped(to: [value.count]) }
 
     /// The transpose, reversing all axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Variable {
         Variable(value.transposed(), derivedFrom: [self]) { g, _ in [g.transposed()] }
     }
 
     /// Reorders the axes: result axis `i` is input axis `axes[i]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Variable {
         var inverse = [Int](repeating: 0, count: axes.count)
         for (i, axis) in axes.enumerated() where axis >= 0 && axis < axes.count { inverse[axis] = i }
@@ -31,6 +39,8 @@ extension Variable {
     }
 
     /// The sub-tensor with indices `range` along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(axis: Int, _ range: Range<Int>) -> Variable {
         let shape = value.shape
         return Variable(value.slice(axis: axis, range), derivedFrom: [self]) { g, _ in
@@ -39,11 +49,17 @@ extension Variable {
     }
 
     /// Rows `range` (axis 0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func rows(_ range: Range<Int>) -> Variable { slice(axis: 0, range) }
     /// Columns `range` (axis 1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func columns(_ range: Range<Int>) -> Variable { slice(axis: 1, range) }
 
     /// The slices at `indices` along `axis`; a repeated index receives the sum of its gradients.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gathering(_ indices: [Int], axis: Int) -> Variable {
         let shape = value.shape
         return Variable(value.gathering(indices, axis: axis), derivedFrom: [self]) { g, _ in
@@ -52,6 +68,8 @@ extension Variable {
     }
 
     /// Joins variables along an existing axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ variables: [Variable], axis: Int) -> Variable {
         let value = Tensor.concatenate(variables.map { $0.value }, axis: axis)
         let a = normalizedAxis(axis, rank: value.rank, operation: "concatenate", shape: value.shape)
@@ -66,6 +84,8 @@ extension Variable {
     }
 
     /// Stacks equally shaped variables along a new axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func stack(_ variables: [Variable], axis: Int) -> Variable {
         guard let first = variables.first else {
             shapeFailure(ShapeError(operation: "stack", message: "no variables given"))
@@ -82,8 +102,12 @@ extension Variable {
 
 extension Variable {
     /// The elements as an `(n, 1)` column.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func asColumn() -> Variable { reshaped(to: [value.count, 1]) }
     /// The elements as a `(1, n)` row.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func asRow() -> Variable { reshaped(to: [1, value.count]) }
 }
 
@@ -95,6 +119,8 @@ extension Variable: CustomStringConvertible {
 }
 
 /// The inner product `Σᵢ aᵢbᵢ` of two variables with the same number of elements, as a rank-0 variable.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func dot<S>(_ a: Variable<S>, _ b: Variable<S>) -> Variable<S> {
     if a.value.count != b.value.count {
         shapeFailure(ShapeError(operation: "dot", message: "element counts differ: \(format(a.shape)) · \(format(b.shape))"))

@@ -46,6 +46,8 @@ public final class Variable<Scalar: TensorScalar> {
 
     /// A leaf holding `value`: a constant, or, with `requiresGradient`, a
     /// value whose gradient ``backward(seed:)`` accumulates.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ value: Tensor<Scalar>, requiresGradient: Bool = false) {
         self.value = value
         self.requiresGradient = requiresGradient
@@ -70,6 +72,8 @@ public final class Variable<Scalar: TensorScalar> {
     ///
     /// Nothing is recorded, and the result is a constant, when no input
     /// requires a gradient or inside ``withoutGradients(_:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ value: Tensor<Scalar>, derivedFrom inputs: [Variable<Scalar>], pullback: @escaping Pullback<Scalar>) {
         self.value = value
         if GradientTape.isRecording && inputs.contains(where: { $0.requiresGradient }) {
@@ -90,6 +94,8 @@ public final class Variable<Scalar: TensorScalar> {
 
     /// The same value as a constant: derivatives stop here (truncated
     /// backpropagation through time detaches the carried state every k steps).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func detached() -> Variable { Variable(value) }
 }
 
@@ -119,6 +125,8 @@ extension Variable {
     /// Nodes are visited in reverse topological order (each node after every
     /// node that consumed it), so each pullback runs once with the complete
     /// gradient of its output.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(seed: Tensor<Scalar>? = nil) {
         if let seed, seed.shape != value.shape {
             shapeFailure(ShapeError(operation: "backward", message: "seed shape \(format(seed.shape)) differs from the output's \(format(value.shape))"))
@@ -152,6 +160,8 @@ extension Variable {
 
     /// The variables this one depends on (through nodes that require
     /// gradients), each after all of its own inputs: a depth-first post-order.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func topologicalOrder() -> [Variable] {
         var order: [Variable] = []
         var visited: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
@@ -179,12 +189,16 @@ extension Variable {
 /// // J(w) = (w − 5)²
 /// let (J, dJdw) = valueWithGradient(at: Tensor<Double>(0)) { w in square(w - 5) }   // 25, −10
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func valueWithGradient<S>(at x: Tensor<S>, of f: (Variable<S>) -> Variable<S>) -> (value: S, gradient: Tensor<S>) {
     let (value, gradients) = valueWithGradient(at: [x]) { f($0[0]) }
     return (value, gradients[0])
 }
 
 /// `f(x₁, …, xₙ)` and its gradient with respect to each argument.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func valueWithGradient<S>(at xs: [Tensor<S>], of f: ([Variable<S>]) -> Variable<S>) -> (value: S, gradients: [Tensor<S>]) {
     let variables = xs.map { Variable($0, requiresGradient: true) }
     let y = GradientTape.$isRecording.withValue(true) { f(variables) }
@@ -193,6 +207,8 @@ public func valueWithGradient<S>(at xs: [Tensor<S>], of f: ([Variable<S>]) -> Va
 }
 
 /// `∂f/∂x` for a scalar-valued `f`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func gradient<S>(at x: Tensor<S>, of f: (Variable<S>) -> Variable<S>) -> Tensor<S> {
     valueWithGradient(at: x, of: f).gradient
 }
