@@ -33,9 +33,14 @@ let package = Package(
             dependencies: ["Tensors", "NeuralNetworks"],
             path: "Sources/DigitsExample"
         ),
+        .executableTarget(
+            name: "misuse",
+            dependencies: ["Tensors"],
+            path: "Sources/MisuseExample"
+        ),
         .testTarget(
             name: "TensorsTests",
-            dependencies: ["Tensors"],
+            dependencies: ["Tensors", "misuse"],
             resources: [.copy("Reference")]
         ),
         .testTarget(

@@ -27,7 +27,7 @@ public func miniBatches<S>(_ X: Tensor<S>, _ Y: Tensor<S>, size: Int) -> [(X: Te
 }
 
 private func checkBatchable<S>(_ X: Tensor<S>, _ Y: Tensor<S>, size: Int) {
-    precondition(X.rank == 2 && Y.rank == 2 && Y.shape[1] == X.shape[1],
+    require(X.rank == 2 && Y.rank == 2 && Y.shape[1] == X.shape[1],
                  "miniBatches: X (n_x, m) and Y (n_y, m) must share m; got \(X.shape) and \(Y.shape)")
-    precondition(size > 0, "miniBatches: size must be positive, got \(size)")
+    require(size > 0, "miniBatches: size must be positive, got \(size)")
 }

@@ -8,8 +8,8 @@ public func trainDevTestSplit<S>(
     _ X: Tensor<S>, _ Y: Tensor<S>, train: Double, dev: Double, seed: UInt64
 ) -> (train: (X: Tensor<S>, Y: Tensor<S>), dev: (X: Tensor<S>, Y: Tensor<S>), test: (X: Tensor<S>, Y: Tensor<S>)) {
     let m = X.shape.last ?? 0
-    precondition(train >= 0 && dev >= 0 && train + dev <= 1, "trainDevTestSplit: fractions \(train), \(dev) must be ≥ 0 and sum to ≤ 1")
-    precondition(Y.shape.last == m, "trainDevTestSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
+    require(train >= 0 && dev >= 0 && train + dev <= 1, "trainDevTestSplit: fractions \(train), \(dev) must be ≥ 0 and sum to ≤ 1")
+    require(Y.shape.last == m, "trainDevTestSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
     var g = RandomGenerator(seed: seed)
     let order = g.permutation(m)
     let trainCount = Int((Double(m) * train).rounded()), devCount = Int((Double(m) * dev).rounded())

@@ -89,7 +89,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     public let keepProbability: Double
 
     public init(keepProbability: Double) {
-        precondition(keepProbability > 0 && keepProbability <= 1, "Dropout: keepProbability must be in (0, 1], got \(keepProbability)")
+        require(keepProbability > 0 && keepProbability <= 1, "Dropout: keepProbability must be in (0, 1], got \(keepProbability)")
         self.keepProbability = keepProbability
     }
 

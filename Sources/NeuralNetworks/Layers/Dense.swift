@@ -23,7 +23,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
 
     /// A layer with given parameters (e.g. copied from another model).
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>) {
-        precondition(weight.rank == 2 && bias.shape == [weight.shape[0], 1],
+        require(weight.rank == 2 && bias.shape == [weight.shape[0], 1],
                      "Dense: bias must be (n, 1) for weight (n, n_prev); got \(bias.shape) and \(weight.shape)")
         W = Parameter(key: "W", value: weight, isRegularized: true)
         b = Parameter(key: "b", value: bias, isRegularized: false)

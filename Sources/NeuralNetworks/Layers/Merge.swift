@@ -5,7 +5,7 @@ import Tensors
 public final class Add<Scalar: TensorScalar>: MergeLayer {
     public init() {}
     public func forward(_ inputs: [Variable<Scalar>], context: ForwardContext) -> Variable<Scalar> {
-        precondition(!inputs.isEmpty, "Add: no inputs")
+        require(!inputs.isEmpty, "Add: no inputs")
         return inputs.dropFirst().reduce(inputs[0], +)
     }
     public var summary: String { "Add" }
@@ -18,7 +18,7 @@ public final class Add<Scalar: TensorScalar>: MergeLayer {
 public final class Multiply<Scalar: TensorScalar>: MergeLayer {
     public init() {}
     public func forward(_ inputs: [Variable<Scalar>], context: ForwardContext) -> Variable<Scalar> {
-        precondition(!inputs.isEmpty, "Multiply: no inputs")
+        require(!inputs.isEmpty, "Multiply: no inputs")
         return inputs.dropFirst().reduce(inputs[0], *)
     }
     public var summary: String { "Multiply" }

@@ -28,7 +28,7 @@ func lossNode<S>(_ prediction: Variable<S>, cost: S, gradient: @escaping () -> T
 }
 
 func checkShapes<S>(_ name: String, _ a: Tensor<S>, _ b: Tensor<S>) {
-    precondition(a.shape == b.shape, "\(name): prediction shape \(a.shape) differs from target shape \(b.shape)")
+    require(a.shape == b.shape, "\(name): prediction shape \(a.shape) differs from target shape \(b.shape)")
 }
 
 /// The number of examples `m`: the last axis.

@@ -28,7 +28,7 @@ extension Sequential {
         layerSizes: [Int], hiddenActivation: ActivationFunction = .relu, softmaxOutput: Bool = false,
         initializer: Initializer = .he, generator: inout RandomGenerator
     ) -> Sequential {
-        precondition(layerSizes.count >= 2, "deepNetwork: need at least input and output sizes, got \(layerSizes)")
+        require(layerSizes.count >= 2, "deepNetwork: need at least input and output sizes, got \(layerSizes)")
         var layers: [any Layer<Scalar>] = []
         for l in 1..<layerSizes.count {
             layers.append(Dense(inputs: layerSizes[l - 1], outputs: layerSizes[l], initializer: initializer, generator: &generator))

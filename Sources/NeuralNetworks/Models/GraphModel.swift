@@ -78,7 +78,7 @@ public final class GraphModel<Scalar: TensorScalar>: Model {
         let inputIDs = Set(inputs.map(ObjectIdentifier.init))
         for node in order {
             if case .input = node.source, !inputIDs.contains(ObjectIdentifier(node)) {
-                preconditionFailure("GraphModel: an output depends on an input node that is not among the model's inputs")
+                fatalError("GraphModel: an output depends on an input node that is not among the model's inputs")
             }
         }
         nodes = order
@@ -103,7 +103,7 @@ public final class GraphModel<Scalar: TensorScalar>: Model {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ inputValues: [Variable<Scalar>], context: ForwardContext) -> [Variable<Scalar>] {
-        precondition(inputValues.count == inputs.count, "GraphModel: takes \(inputs.count) inputs, got \(inputValues.count)")
+        require(inputValues.count == inputs.count, "GraphModel: takes \(inputs.count) inputs, got \(inputValues.count)")
         var values: [ObjectIdentifier: Variable<Scalar>] = [:]
         for (node, value) in zip(inputs, inputValues) { values[ObjectIdentifier(node)] = value }
         for node in nodes {

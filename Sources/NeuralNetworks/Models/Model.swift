@@ -64,7 +64,7 @@ extension Model {
     /// The output of a single-input, single-output model on the tape.
     public func forward(_ X: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         let outputs = forward([X], context: context)
-        precondition(outputs.count == 1, "forward(_:context:): the model has \(outputs.count) outputs; pass and receive arrays")
+        require(outputs.count == 1, "forward(_:context:): the model has \(outputs.count) outputs; pass and receive arrays")
         return outputs[0]
     }
 

@@ -37,7 +37,7 @@ public final class Sequential<Scalar: TensorScalar>: Model {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ inputs: [Variable<Scalar>], context: ForwardContext) -> [Variable<Scalar>] {
-        precondition(inputs.count == 1, "Sequential: takes one input, got \(inputs.count)")
+        require(inputs.count == 1, "Sequential: takes one input, got \(inputs.count)")
         return [layers.reduce(inputs[0]) { $1.forward($0, context: context) }]
     }
 }

@@ -81,7 +81,7 @@ public enum MLStrategy {
 
     /// Weighted error (C3W1-08): `Σ wᵢ·1[ŷᵢ ≠ yᵢ] / Σ wᵢ`.
     public static func weightedError(predicted: [Int], actual: [Int], weights: [Double]) -> Double {
-        precondition(predicted.count == actual.count && actual.count == weights.count,
+        require(predicted.count == actual.count && actual.count == weights.count,
                      "weightedError: \(predicted.count) predictions, \(actual.count) labels, \(weights.count) weights")
         let total = weights.reduce(0, +)
         let wrong = zip(zip(predicted, actual), weights).reduce(0.0) { $0 + ($1.0.0 != $1.0.1 ? $1.1 : 0) }

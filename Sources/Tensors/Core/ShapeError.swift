@@ -22,8 +22,17 @@ func format(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(sepa
 /// Stops the program with a shape error. Operators (`+`, `matmul`, …) cannot
 /// throw, so they report misuse like an out-of-bounds index does; the throwing
 /// shape rules (``broadcastShape(_:_:operation:)``) let callers check first.
+/// `fatalError` keeps its message in optimized builds (`precondition`'s is
+/// dropped there, leaving only "Illegal instruction").
 func shapeFailure(_ error: ShapeError, file: StaticString = #file, line: UInt = #line) -> Never {
-    preconditionFailure(error.description, file: file, line: line)
+    fatalError(error.description, file: file, line: line)
+}
+
+/// Stops the program with `message` unless `condition` holds, in every build
+/// configuration (see ``shapeFailure(_:file:line:)``).
+@inline(__always)
+func require(_ condition: Bool, _ message: @autoclosure () -> String, file: StaticString = #file, line: UInt = #line) {
+    if !condition { fatalError(message(), file: file, line: line) }
 }
 
 /// The shape numpy's broadcasting gives two operands, or a ``ShapeError``.

@@ -15,14 +15,14 @@ extension Tensor {
 
     /// `[start, start + step, …]` up to but excluding `end` (numpy's `arange`), rank 1.
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        require(step != 0, "arange: step must not be zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<n).map { start + Scalar($0) * step })
     }
 
     /// `count` evenly spaced values from `start` to `end` inclusive (numpy's `linspace`), rank 1.
     public static func linspace(_ start: Scalar, _ end: Scalar, count: Int) -> Tensor {
-        precondition(count >= 0, "linspace: count must be non-negative, got \(count)")
+        require(count >= 0, "linspace: count must be non-negative, got \(count)")
         if count == 1 { return Tensor([start]) }
         let step = (end - start) / Scalar(Swift.max(count - 1, 1))
         return Tensor((0..<count).map { $0 == count - 1 ? end : start + Scalar($0) * step })

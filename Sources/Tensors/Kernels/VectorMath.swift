@@ -345,7 +345,7 @@ extension SIMD16: KernelVector where Scalar == Float {
         case .lessOrEqual: a .<= b
         case .greater: a .> b
         case .greaterOrEqual: a .>= b
-        default: preconditionFailure("compare: \(relation) is not a comparison")
+        default: fatalError("compare: \(relation) is not a comparison")
         }
     }
 }
@@ -363,7 +363,7 @@ extension SIMD8: KernelVector where Scalar == Double {
         case .lessOrEqual: a .<= b
         case .greater: a .> b
         case .greaterOrEqual: a .>= b
-        default: preconditionFailure("compare: \(relation) is not a comparison")
+        default: fatalError("compare: \(relation) is not a comparison")
         }
     }
 }

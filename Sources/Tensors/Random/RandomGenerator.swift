@@ -50,7 +50,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// A uniform integer in `0..<upperBound`, without modulo bias (Lemire's method).
     public mutating func nextIndex(below upperBound: Int) -> Int {
-        precondition(upperBound > 0, "nextIndex(below:): upper bound must be positive, got \(upperBound)")
+        require(upperBound > 0, "nextIndex(below:): upper bound must be positive, got \(upperBound)")
         let bound = UInt64(upperBound)
         var product = next().multipliedFullWidth(by: bound)
         if product.low < bound {

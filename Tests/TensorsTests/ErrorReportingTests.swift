@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+
+/// Misuse stops the program with a message naming the operation and the
+/// shapes — in the build the tests run in, release included (`swift test -c
+/// release` builds `misuse` optimized). `precondition` would print nothing
+/// under -O; the library reports with `fatalError`, which keeps its text.
+final class ErrorReportingTests: XCTestCase {
+    func standardError(of argument: String) throws -> (status: Int32, text: String) {
+        let binary = Bundle(for: Self.self).bundleURL.appendingPathComponent("misuse")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [argument]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testBadAddNamesTheOperationAndBothShapes() throws {
+        let (status, text) = try standardError(of: "add")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("add: shapes [2, 3] and [4] cannot be broadcast"), text)
+    }
+
+    func testBadMatmulNamesTheOperationAndBothShapes() throws {
+        let (status, text) = try standardError(of: "matmul")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("matmul") && text.contains("[2, 3]") && text.contains("[4, 5]"), text)
+    }
+
+    func testBadAxisNamesTheOperationAndTheShape() throws {
+        let (status, text) = try standardError(of: "axis")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("sum: axis 2 is out of range for shape [2, 3]"), text)
+    }
+}
