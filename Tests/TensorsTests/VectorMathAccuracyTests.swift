@@ -100,8 +100,19 @@ final class VectorMathAccuracyTests: XCTestCase {
         onBothPaths { path in
             let z = Tensor<Double>([10, -10, 0])
             assertClose(sigmoid(z), [1 / (1 + Foundation.exp(-10.0)), 1 / (1 + Foundation.exp(10.0)), 0.5], relative: 1e-14, "\(path)")
-            assertClose(sigmoidDerivative(z), [4.5395807735951673e-05, 4.5395807735907655e-05, 0.25], relative: 1e-9, "\(path)")
-            assertClose(tanhDerivative(z), [8.2446144e-09, 8.2446144e-09, 1], relative: 1e-6, "\(path)")
+            // Exact values (mpmath, 40 digits): σ′(±10) = e⁻¹⁰/(1 + e⁻¹⁰)², tanh′(±10) = sech²(10).
+            assertClose(sigmoidDerivative(z), [4.5395807735951673e-05, 4.5395807735951673e-05, 0.25], relative: 1e-14, absolute: 0, "\(path)")
+            assertClose(tanhDerivative(z), [8.244614455767397e-09, 8.244614455767397e-09, 1], relative: 1e-14, absolute: 0, "\(path)")
+            // Far out, where s(1 − s) and 1 − t² round to 0: σ′(±30), tanh′(±20).
+            assertClose(sigmoidDerivative(Tensor<Double>([30, -30])), [9.357622968838423e-14, 9.357622968838423e-14], relative: 1e-13, absolute: 0, "\(path)")
+            assertClose(tanhDerivative(Tensor<Double>([20, -20])), [1.6993417021166355e-17, 1.6993417021166355e-17], relative: 1e-13, absolute: 0, "\(path)")
+            let far = Tensor<Float>([20, -20])
+            for (value, exact) in zip(sigmoidDerivative(far).scalars, [2.061153613941849e-09, 2.061153613941849e-09]) {
+                XCTAssertEqual(Double(value), exact, accuracy: 1e-6 * exact, "Float σ′(±20), \(path)")
+            }
+            for (value, exact) in zip(tanhDerivative(Tensor<Float>([10, -10])).scalars, [8.244614455767397e-09, 8.244614455767397e-09]) {
+                XCTAssertEqual(Double(value), exact, accuracy: 1e-6 * exact, "Float tanh′(±10), \(path)")
+            }
             let r = Tensor<Double>([-2, 0, 3])
             assertClose(relu(r), [0, 0, 3], "\(path)")
             assertClose(reluDerivative(r), [0, 1, 1], "\(path)")

@@ -48,8 +48,10 @@ enum UnaryKernels {
         case .clip(let lower, let upper):
             for i in 0..<n { y[i] = x[i] < S(lower) ? S(lower) : (x[i] > S(upper) ? S(upper) : x[i]) }
         case .pow(let p): f { Foundation.pow($0, p) }
-        case .sigmoidDerivative: f { let s = 1 / (1 + Foundation.exp(-$0)); return s * (1 - s) }
-        case .tanhDerivative: f { let t = Foundation.tanh($0); return 1 - t * t }
+        // σ′ = σ(z)·σ(−z) and tanh′ = sech² z = 4u/(1 + u)² with u = e^(−2|z|): no
+        // cancellation at large |z|, where s(1 − s) and 1 − t² round to 0.
+        case .sigmoidDerivative: f { 1 / ((1 + Foundation.exp(-$0)) * (1 + Foundation.exp($0))) }
+        case .tanhDerivative: f { let u = Foundation.exp(-2 * Swift.abs($0)); return 4 * u / ((1 + u) * (1 + u)) }
         case .reluDerivative: for i in 0..<n { y[i] = x[i] >= 0 ? 1 : 0 }
         case .leakyReluDerivative(let slope): for i in 0..<n { y[i] = x[i] >= 0 ? 1 : S(slope) }
         }
@@ -90,8 +92,9 @@ enum UnaryKernels {
             let lo = Float(lower), hi = Float(upper)
             mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
         case .pow(let p): float(powerSteps(p), x, y, n, exponent: Float(p))
-        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in let s = FloatMath.sigmoid(v); return s * (1 - s) }
-        case .tanhDerivative: mapVectors(x, y, n) { (v: V) in let t = FloatMath.tanh(v); return 1 - t * t }
+        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in FloatMath.sigmoid(v) * FloatMath.sigmoid(-v) }
+        case .tanhDerivative:
+            mapVectors(x, y, n) { (v: V) in let u = FloatMath.exp(-2 * FloatMath.magnitude(v)); return 4 * u / ((1 + u) * (1 + u)) }
         case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
         case .leakyReluDerivative(let slope):
             let a = Float(slope)
@@ -116,8 +119,9 @@ enum UnaryKernels {
         case .clip(let lo, let hi):
             mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
         case .pow(let p): double(powerSteps(p), x, y, n, exponent: p)
-        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in let s = DoubleMath.sigmoid(v); return s * (1 - s) }
-        case .tanhDerivative: mapVectors(x, y, n) { (v: V) in let t = DoubleMath.tanh(v); return 1 - t * t }
+        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in DoubleMath.sigmoid(v) * DoubleMath.sigmoid(-v) }
+        case .tanhDerivative:
+            mapVectors(x, y, n) { (v: V) in let u = DoubleMath.exp(-2 * DoubleMath.magnitude(v)); return 4 * u / ((1 + u) * (1 + u)) }
         case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
         case .leakyReluDerivative(let slope):
             mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: slope, where: v .< 0) }
