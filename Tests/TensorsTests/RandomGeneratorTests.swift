@@ -32,4 +32,15 @@ final class RandomGeneratorTests: XCTestCase {
         let counts = (0..<60_000).reduce(into: [0, 0, 0]) { c, _ in c[g.nextIndex(below: 3)] += 1 }
         for count in counts { XCTAssertEqual(Double(count), 20_000, accuracy: 600) }
     }
+
+    /// Float has 8 between 1e8 and its next value 1e8 + 8, so `1e8 + 8u` rounds
+    /// up to the bound for every u ≥ ½; the half-open range must hold anyway.
+    func testUniformNeverReturnsItsUpperBound() {
+        var g = RandomGenerator(seed: 12)
+        let lower: Float = 100_000_000, upper = lower.nextUp
+        let u = Tensor<Float>(randomUniform: [1000], lower: lower, upper: upper, generator: &g)
+        XCTAssertTrue(u.scalars.allSatisfy { $0 >= lower && $0 < upper })
+        let unit = Tensor<Float>(randomUniform: [100_000], generator: &g)
+        XCTAssertLessThan(unit.max(), 1)
+    }
 }

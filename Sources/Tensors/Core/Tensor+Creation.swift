@@ -29,6 +29,10 @@ extension Tensor {
     }
 
     /// Uniform random values in `[lower, upper)` from the library's generator.
+    ///
+    /// `upper` itself never comes out: a draw that rounds up to it in `Scalar`
+    /// (`lower + u·(upper − lower)` with `u` just below 1) becomes the largest
+    /// value below `upper`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init(randomUniform shape: [Int], lower: Scalar = 0, upper: Scalar = 1, generator: inout RandomGenerator) {
@@ -36,7 +40,10 @@ extension Tensor {
         var values = [Scalar]()
         values.reserveCapacity(n)
         let width = Double(upper - lower)
-        for _ in 0..<n { values.append(lower + Scalar(generator.nextUniform() * width)) }
+        for _ in 0..<n {
+            let value = lower + Scalar(generator.nextUniform() * width)
+            values.append(value < upper ? value : Swift.max(lower, upper.nextDown))
+        }
         self.init(shape: shape, scalars: values)
     }
 
