@@ -52,13 +52,13 @@ fileprivate struct MatmulShapes {
 
     init<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool, transposingB: Bool) {
         if a.rank < 2 || b.rank < 2 {
-            matmulFailure("operands must have rank 2 or more", a, b, transposingA, transposingB)
+            matmulFailure("operands must have rank 2 or more:", a, b, transposingA, transposingB)
         }
         (m, k) = a.matrixShape(transposed: transposingA)
         let (k2, n) = b.matrixShape(transposed: transposingB)
         self.n = n
         if k != k2 {
-            matmulFailure("inner dimensions differ (\(k) vs \(k2))", a, b, transposingA, transposingB)
+            matmulFailure("inner dimensions differ (\(k) vs \(k2)):", a, b, transposingA, transposingB)
         }
         if a.rank == 2 && b.rank == 2 {
             batchShape = []
@@ -66,7 +66,7 @@ fileprivate struct MatmulShapes {
             do {
                 batchShape = try broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), operation: "matmul")
             } catch {
-                matmulFailure("batch axes cannot be broadcast", a, b, transposingA, transposingB)
+                matmulFailure("batch axes cannot be broadcast:", a, b, transposingA, transposingB)
             }
         }
     }
@@ -79,7 +79,7 @@ fileprivate func matmulFailure<S>(
     _ problem: String, _ a: Tensor<S>, _ b: Tensor<S>, _ transposingA: Bool, _ transposingB: Bool
 ) -> Never {
     let shapes = "\(format(a.shape))\(transposingA ? "ᵀ" : "") × \(format(b.shape))\(transposingB ? "ᵀ" : "")"
-    shapeFailure(ShapeError(operation: "matmul", message: "\(problem): \(shapes)"))
+    shapeFailure(ShapeError(operation: "matmul", message: "\(problem) \(shapes)"))
 }
 
 /// Multiplies into an existing tensor: `C = α·op(A)·op(B) + β·C`.
