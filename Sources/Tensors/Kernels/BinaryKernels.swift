@@ -2,7 +2,7 @@ import Foundation
 
 /// An elementwise function of two broadcast operands. Comparisons produce
 /// masks: 1 where the relation holds, 0 elsewhere.
-enum BinaryOperation: String, Sendable {
+enum BinaryOperation: String, CaseIterable, Sendable {
     case add, subtract, multiply, divide, minimum, maximum
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
 
@@ -151,27 +151,76 @@ enum BinaryKernels {
         }
     }
 
+    // MARK: Contiguous operands — the fast paths (no broadcast plan, no multi-index).
+
+    /// `y[i] = op(a[i·sa], b[i·sb])` for `i < n`, `sa, sb ∈ {0, 1}` (a stride of 0
+    /// repeats a scalar), on the current ``ComputePath``: equal shapes and
+    /// tensor ⊕ scalar. Bitwise the same as ``loop`` and ``vectorized`` on the
+    /// same operands: the loop path applies `op.apply` per element, the
+    /// vectorized path runs ``vectorRow`` on the same fixed pieces.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func contiguous<S: TensorScalar>(
+        _ op: BinaryOperation, _ a: UnsafePointer<S>, _ sa: Int, _ b: UnsafePointer<S>, _ sb: Int,
+        _ y: UnsafeMutablePointer<S>, _ n: Int
+    ) {
+        if n <= 0 { return }
+        switch ComputePath.current {
+        case .loop:
+            for i in 0..<n { y[i] = op.apply(a[i * sa], b[i * sb]) }
+        case .vectorized:
+            if n <= elementwiseChunk {
+                typedRow(op, a, sa, b, sb, y, n)
+                return
+            }
+            let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
+            parallelFor(chunks: (n + elementwiseChunk - 1) / elementwiseChunk, work: n) { c in
+                let start = c * elementwiseChunk
+                typedRow(op, pa.pointer + start * sa, sa, pb.pointer + start * sb, sb, py.pointer + start,
+                         Swift.min(elementwiseChunk, n - start))
+            }
+        }
+    }
+
+    @inline(__always)
+    static func typedRow<S: TensorScalar>(
+        _ op: BinaryOperation, _ a: UnsafePointer<S>, _ sa: Int, _ b: UnsafePointer<S>, _ sb: Int,
+        _ y: UnsafeMutablePointer<S>, _ n: Int
+    ) {
+        switch S.scalarType {
+        case .float32:
+            vectorRow(op, cast(a, to: Float.self), sa, cast(b, to: Float.self), sb, cast(y, to: Float.self), n, FloatVector.self)
+        case .float64:
+            vectorRow(op, cast(a, to: Double.self), sa, cast(b, to: Double.self), sb, cast(y, to: Double.self), n, DoubleVector.self)
+        }
+    }
+
     /// One inner row: `y[i] = op(a[i·sa], b[i·sb])` with `sa, sb ∈ {0, 1}`.
+    /// Whole vectors use the SIMD form; the last `n mod w` elements use a scalar
+    /// form with the same lane semantics (gathering a partial vector through
+    /// memory stalled store forwarding, which dominated short rows).
     @inline(__always)
     static func vectorRow<V: KernelVector>(
         _ op: BinaryOperation, _ a: UnsafePointer<V.Scalar>, _ sa: Int, _ b: UnsafePointer<V.Scalar>, _ sb: Int,
         _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
     ) {
+        typealias S = V.Scalar
         switch op {
-        case .add: row(a, sa, b, sb, y, n) { (u: V, v: V) in u + v }
-        case .subtract: row(a, sa, b, sb, y, n) { (u: V, v: V) in u - v }
-        case .multiply: row(a, sa, b, sb, y, n) { (u: V, v: V) in u * v }
-        case .divide: row(a, sa, b, sb, y, n) { (u: V, v: V) in u / v }
-        case .minimum: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.minimum(u, v) }
-        case .maximum: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.maximum(u, v) }
-        default: row(a, sa, b, sb, y, n) { (u: V, v: V) in V.mask(op, u, v) }
+        case .add: row(a, sa, b, sb, y, n, { (u: V, v: V) in u + v }, { (u: S, v: S) in u + v })
+        case .subtract: row(a, sa, b, sb, y, n, { (u: V, v: V) in u - v }, { (u: S, v: S) in u - v })
+        case .multiply: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * v }, { (u: S, v: S) in u * v })
+        case .divide: row(a, sa, b, sb, y, n, { (u: V, v: V) in u / v }, { (u: S, v: S) in u / v })
+        // Lane by lane, `KernelVector.minimum`/`maximum` select `v` where `v < u` (`v > u`) or `v` is NaN.
+        case .minimum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.minimum(u, v) }, { (u: S, v: S) in v < u || v != v ? v : u })
+        case .maximum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.maximum(u, v) }, { (u: S, v: S) in v > u || v != v ? v : u })
+        default: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.mask(op, u, v) }, { (u: S, v: S) in op.apply(u, v) })
         }
     }
 
     @inline(__always)
     static func row<V: SIMD>(
         _ a: UnsafePointer<V.Scalar>, _ sa: Int, _ b: UnsafePointer<V.Scalar>, _ sb: Int,
-        _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _ f: (V, V) -> V
+        _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _ f: (V, V) -> V, _ scalar: (V.Scalar, V.Scalar) -> V.Scalar
     ) {
         let width = V.scalarCount
         var i = 0
@@ -201,14 +250,9 @@ enum BinaryKernels {
                 i += width
             }
         }
-        if i < n {
-            var va = V(), vb = V()
-            for j in 0..<(n - i) {
-                va[j] = a[(i + j) * sa]
-                vb[j] = b[(i + j) * sb]
-            }
-            let r = f(va, vb)
-            for j in 0..<(n - i) { y[i + j] = r[j] }
+        while i < n {
+            y[i] = scalar(a[i * sa], b[i * sb])
+            i += 1
         }
     }
 }

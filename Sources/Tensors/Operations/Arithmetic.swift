@@ -2,9 +2,44 @@
 
 extension Tensor {
     /// `op(self, other)` broadcast to the common shape, on the current ``ComputePath``.
+    /// Equal shapes take one contiguous pass without a broadcast plan.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func broadcasting(_ op: BinaryOperation, _ other: Tensor) -> Tensor {
+        guard shape == other.shape else { return broadcastingWithPlan(op, other) }
+        return Tensor(shape: shape) { y in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    guard let pa = a.baseAddress, let pb = b.baseAddress, let py = y.baseAddress else { return }
+                    BinaryKernels.contiguous(op, pa, 1, pb, 1, py, y.count)
+                }
+            }
+        }
+    }
+
+    /// `op(self, scalar)`, or `op(scalar, self)` when `scalarFirst`, without
+    /// wrapping the scalar in a tensor: bitwise the same as broadcasting a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func broadcasting(_ op: BinaryOperation, scalar: Scalar, scalarFirst: Bool = false) -> Tensor {
+        Tensor(shape: shape) { y in
+            scalars.withUnsafeBufferPointer { a in
+                withUnsafePointer(to: scalar) { s in
+                    guard let pa = a.baseAddress, let py = y.baseAddress else { return }
+                    if scalarFirst {
+                        BinaryKernels.contiguous(op, s, 0, pa, 1, py, y.count)
+                    } else {
+                        BinaryKernels.contiguous(op, pa, 1, s, 0, py, y.count)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The general path of ``broadcasting(_:_:)``: a ``BroadcastPlan`` for any pair of shapes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func broadcastingWithPlan(_ op: BinaryOperation, _ other: Tensor) -> Tensor {
         let plan: BroadcastPlan
         do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue) } catch { shapeFailure(error) }
         return Tensor(shape: plan.shape) { y in
@@ -21,9 +56,35 @@ extension Tensor {
     }
 
     /// `self = op(self, other)` in place; `other` must broadcast to `self`'s shape.
+    /// Equal shapes take one contiguous pass without a broadcast plan.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     mutating func formBroadcasting(_ op: BinaryOperation, _ other: Tensor) {
+        guard shape == other.shape else { return formBroadcastingWithPlan(op, other) }
+        scalars.withUnsafeMutableBufferPointer { y in
+            other.scalars.withUnsafeBufferPointer { b in
+                guard let py = y.baseAddress, let pb = b.baseAddress else { return }
+                BinaryKernels.contiguous(op, UnsafePointer(py), 1, pb, 1, py, y.count)
+            }
+        }
+    }
+
+    /// `self = op(self, scalar)` in place, without wrapping the scalar in a tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    mutating func formBroadcasting(_ op: BinaryOperation, scalar: Scalar) {
+        scalars.withUnsafeMutableBufferPointer { y in
+            withUnsafePointer(to: scalar) { s in
+                guard let py = y.baseAddress else { return }
+                BinaryKernels.contiguous(op, UnsafePointer(py), 1, s, 0, py, y.count)
+            }
+        }
+    }
+
+    /// The general path of ``formBroadcasting(_:_:)``: a ``BroadcastPlan`` for any pair of shapes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    mutating func formBroadcastingWithPlan(_ op: BinaryOperation, _ other: Tensor) {
         let plan: BroadcastPlan
         do { plan = try BroadcastPlan(shape, other.shape, operation: op.rawValue + " (in place)") } catch { shapeFailure(error) }
         if plan.shape != shape {
@@ -52,24 +113,24 @@ extension Tensor {
     /// Elementwise quotient with broadcasting.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.divide, rhs) }
 
-    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.add, Tensor(rhs)) }
-    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.subtract, Tensor(rhs)) }
-    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.multiply, Tensor(rhs)) }
-    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.divide, Tensor(rhs)) }
-    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.add, rhs) }
-    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.subtract, rhs) }
-    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.multiply, rhs) }
-    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs).broadcasting(.divide, rhs) }
+    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.add, scalar: rhs) }
+    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.subtract, scalar: rhs) }
+    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.multiply, scalar: rhs) }
+    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.divide, scalar: rhs) }
+    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.broadcasting(.add, scalar: lhs, scalarFirst: true) }
+    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.broadcasting(.subtract, scalar: lhs, scalarFirst: true) }
+    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.broadcasting(.multiply, scalar: lhs, scalarFirst: true) }
+    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.broadcasting(.divide, scalar: lhs, scalarFirst: true) }
 
     /// In-place sum, writing into `lhs`'s existing storage; `rhs` must broadcast to `lhs.shape`.
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.add, rhs) }
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.subtract, rhs) }
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.multiply, rhs) }
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.formBroadcasting(.divide, rhs) }
-    public static func += (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.add, Tensor(rhs)) }
-    public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.subtract, Tensor(rhs)) }
-    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.multiply, Tensor(rhs)) }
-    public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.divide, Tensor(rhs)) }
+    public static func += (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.add, scalar: rhs) }
+    public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.subtract, scalar: rhs) }
+    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.multiply, scalar: rhs) }
+    public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs.formBroadcasting(.divide, scalar: rhs) }
 
     /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor { x.applying(.negate) }
@@ -82,12 +143,12 @@ extension Tensor {
     public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.lessOrEqual, rhs) }
     public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.greater, rhs) }
     public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.broadcasting(.greaterOrEqual, rhs) }
-    public static func .== (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.equal, Tensor(rhs)) }
-    public static func .!= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.notEqual, Tensor(rhs)) }
-    public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.less, Tensor(rhs)) }
-    public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.lessOrEqual, Tensor(rhs)) }
-    public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greater, Tensor(rhs)) }
-    public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greaterOrEqual, Tensor(rhs)) }
+    public static func .== (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.equal, scalar: rhs) }
+    public static func .!= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.notEqual, scalar: rhs) }
+    public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.less, scalar: rhs) }
+    public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.lessOrEqual, scalar: rhs) }
+    public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greater, scalar: rhs) }
+    public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.broadcasting(.greaterOrEqual, scalar: rhs) }
 }
 
 /// Elementwise minimum with broadcasting; NaN in either operand gives NaN (numpy's `minimum`).
@@ -95,6 +156,6 @@ public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scal
 /// Elementwise maximum with broadcasting; NaN in either operand gives NaN (numpy's `maximum`).
 public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> { a.broadcasting(.maximum, b) }
 /// Elementwise minimum of a tensor and a scalar.
-public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.minimum, Tensor(b)) }
+public func min<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.minimum, scalar: b) }
 /// Elementwise maximum of a tensor and a scalar: `max(Z, 0)` is ReLU.
-public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.maximum, Tensor(b)) }
+public func max<Scalar>(_ a: Tensor<Scalar>, _ b: Scalar) -> Tensor<Scalar> { a.broadcasting(.maximum, scalar: b) }

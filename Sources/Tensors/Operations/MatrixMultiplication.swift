@@ -1,5 +1,5 @@
 // Matrix products: `C = α·op(A)·op(B) + β·C`, plain, transposed, accumulating,
-// matrix–vector and batched.
+// matrix–vector and batched (numpy's `matmul` broadcasting of leading axes).
 
 extension Tensor {
     /// `(rows, columns)` of a matrix operand, after the optional transpose.
@@ -10,25 +10,76 @@ extension Tensor {
 
 /// Runs one product with the implementation of `rung`, or of the current
 /// ``ComputePath`` when `rung` is nil (loop → naive; vectorized → matrix–vector
-/// kernels when `m` or `n` is 1, the direct micro-kernel path below
+/// kernels when `m` or `n` is 1, scalar loops with the direct kernel's
+/// arithmetic for tiny products, the direct micro-kernel path below
 /// ``GEMMConfiguration/blockingLimit`` (on pieces of C in parallel above
 /// ``GEMMConfiguration/parallelLimit``), else blocked on all cores).
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
-    if rung == nil && ComputePath.current == .vectorized && GEMV.runIfVector(g) { return }
-    if rung == nil && ComputePath.current == .vectorized && g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
-        if NarrowGEMM.applies(g) { return NarrowGEMM.run(g, kernel: GEMMConfiguration.kernel) }
-        return DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
+    gemm(g, rung: rung, path: ComputePath.current, kernel: GEMMConfiguration.kernel)
+}
+
+/// ``gemm(_:rung:)`` with the compute path and micro-kernel already resolved:
+/// Dispatch worker threads do not see the caller's task-local ``ComputePath``.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePath, kernel: GEMMKernel) {
+    if rung == nil && path == .vectorized {
+        if GEMV.runIfVector(g) { return }
+        if g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
+            if NarrowGEMM.applies(g) { return NarrowGEMM.run(g, kernel: kernel) }
+            if TinyGEMM.applies(g) { return TinyGEMM.run(g, kernel: kernel) }
+            return DirectGEMM.run(g, kernel: kernel, threads: true)
+        }
     }
-    let rung = rung ?? (ComputePath.current == .loop ? .naive : .blockedParallel)
+    let rung = rung ?? (path == .loop ? .naive : .blockedParallel)
     switch rung {
     case .naive: NaiveGEMM.run(g)
     case .simdUnblocked: UnblockedGEMM.run(g)
-    case .direct: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel)
-    case .directParallel: DirectGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
-    case .narrow: NarrowGEMM.run(g, kernel: GEMMConfiguration.kernel)
-    case .blockedSingleThread: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: false)
-    case .blockedParallel: BlockedGEMM.run(g, kernel: GEMMConfiguration.kernel, threads: true)
+    case .direct: DirectGEMM.run(g, kernel: kernel)
+    case .directParallel: DirectGEMM.run(g, kernel: kernel, threads: true)
+    case .narrow: NarrowGEMM.run(g, kernel: kernel)
+    case .blockedSingleThread: BlockedGEMM.run(g, kernel: kernel, threads: false)
+    case .blockedParallel: BlockedGEMM.run(g, kernel: kernel, threads: true)
     }
+}
+
+/// The shapes of a (batched) product, checked: `batchShape + [m, n]` is the
+/// output's shape. Leading axes broadcast with numpy's rules; a rank-2
+/// operand is shared by every batch item.
+fileprivate struct MatmulShapes {
+    var batchShape: [Int]
+    var m: Int, n: Int, k: Int
+
+    init<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool, transposingB: Bool) {
+        if a.rank < 2 || b.rank < 2 {
+            matmulFailure("operands must have rank 2 or more:", a, b, transposingA, transposingB)
+        }
+        (m, k) = a.matrixShape(transposed: transposingA)
+        let (k2, n) = b.matrixShape(transposed: transposingB)
+        self.n = n
+        if k != k2 {
+            matmulFailure("inner dimensions differ (\(k) vs \(k2)):", a, b, transposingA, transposingB)
+        }
+        if a.rank == 2 && b.rank == 2 {
+            batchShape = []
+        } else {
+            do {
+                batchShape = try broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), operation: "matmul")
+            } catch {
+                matmulFailure("batch axes cannot be broadcast:", a, b, transposingA, transposingB)
+            }
+        }
+    }
+}
+
+/// Stops with a ``ShapeError`` of `matmul` naming both operand shapes.
+/// Kept out of line: formatting shapes costs microseconds.
+@inline(never)
+fileprivate func matmulFailure<S>(
+    _ problem: String, _ a: Tensor<S>, _ b: Tensor<S>, _ transposingA: Bool, _ transposingB: Bool
+) -> Never {
+    let shapes = "\(format(a.shape))\(transposingA ? "ᵀ" : "") × \(format(b.shape))\(transposingB ? "ᵀ" : "")"
+    shapeFailure(ShapeError(operation: "matmul", message: "\(problem) \(shapes)"))
 }
 
 /// Multiplies into an existing tensor: `C = α·op(A)·op(B) + β·C`.
@@ -38,50 +89,44 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
 ///   Backward passes use `dW = matmul(dZ, A_prev, transposingB: true)` and
 ///   `dA_prev = matmul(W, dZ, transposingA: true)`.
 /// - `C` must already have shape `(m, n)`; with `β = 0` its old values are ignored.
-/// - Rank-3 operands multiply batch by batch along their leading axis (a rank-2
-///   operand is shared by every batch).
+/// - Operands of rank > 2 are stacks of matrices whose leading (batch) axes
+///   broadcast like numpy's `matmul`: `[8, 1, m, k] × [1, 4, k, n]` gives
+///   `[8, 4, m, n]`, and a rank-2 operand is shared by every batch item. `C`
+///   must then have shape `batchShape + [m, n]`. Batches of small products run
+///   in parallel, one product per thread at a time, in fixed chunks: the result
+///   does not depend on the thread count.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S>(
     _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false,
     alpha: S = 1, beta: S = 0, into c: inout Tensor<S>, rung: GEMMRung? = nil
 ) {
-    let name = "matmul"
-    // Only built when an error is reported (string formatting costs microseconds per call).
-    var shapes: String { "\(format(a.shape))\(transposingA ? "ᵀ" : "") × \(format(b.shape))\(transposingB ? "ᵀ" : "")" }
-    guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
-        shapeFailure(ShapeError(operation: name, message: "operands must have rank 2 or 3: \(shapes)"))
-    }
-    let (m, k) = a.matrixShape(transposed: transposingA)
-    let (k2, n) = b.matrixShape(transposed: transposingB)
-    if k != k2 {
-        shapeFailure(ShapeError(operation: name, message: "inner dimensions differ (\(k) vs \(k2)): \(shapes)"))
-    }
-    let batchA = a.rank == 3 ? a.shape[0] : 1, batchB = b.rank == 3 ? b.shape[0] : 1
-    if a.rank == 3 && b.rank == 3 && batchA != batchB {
-        shapeFailure(ShapeError(operation: name, message: "batch sizes differ: \(shapes)"))
-    }
-    let batch = Swift.max(batchA, batchB)
-    let batched = a.rank == 3 || b.rank == 3
-    if batched ? c.shape != [batch, m, n] : (c.rank != 2 || c.shape[0] != m || c.shape[1] != n) {
-        let expected = batched ? [batch, m, n] : [m, n]
-        shapeFailure(ShapeError(operation: name, message: "output shape \(format(c.shape)) should be \(format(expected)) for \(shapes)"))
+    let shapes = MatmulShapes(a, b, transposingA: transposingA, transposingB: transposingB)
+    let (m, n, k) = (shapes.m, shapes.n, shapes.k)
+    let batchRank = shapes.batchShape.count
+    if c.rank != batchRank + 2 || c.shape[batchRank] != m || c.shape[batchRank + 1] != n
+        || (batchRank > 0 && !c.shape.starts(with: shapes.batchShape)) {
+        matmulFailure("output shape \(format(c.shape)) should be \(format(shapes.batchShape + [m, n])) for", a, b,
+                      transposingA, transposingB)
     }
     let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
-    let strideA = a.rank == 3 ? m * k : 0, strideB = b.rank == 3 ? k * n : 0
+    let path = ComputePath.current, kernel = GEMMConfiguration.kernel
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
+                // No output elements: nothing to compute (a batch of 0, or m·n = 0).
                 guard let ca = pc.baseAddress else { return }
                 // Empty operands (k = 0) still scale C by β; their pointers are never read.
                 withUnsafeTemporaryAllocation(of: S.self, capacity: 1) { empty in
-                    for item in 0..<batch {
-                        let problem = GEMMProblem(
-                            m: m, n: n, k: k,
-                            a: (pa.baseAddress ?? UnsafePointer(empty.baseAddress!)) + (k == 0 ? 0 : item * strideA),
-                            lda: lda, transA: transposingA,
-                            b: (pb.baseAddress ?? UnsafePointer(empty.baseAddress!)) + (k == 0 ? 0 : item * strideB),
-                            ldb: ldb, transB: transposingB,
-                            c: ca + item * m * n, ldc: n, alpha: alpha, beta: beta)
-                        gemm(problem, rung: rung)
+                    let baseA = pa.baseAddress ?? UnsafePointer(empty.baseAddress!)
+                    let baseB = pb.baseAddress ?? UnsafePointer(empty.baseAddress!)
+                    let problem = GEMMProblem(m: m, n: n, k: k, a: baseA, lda: lda, transA: transposingA,
+                                              b: baseB, ldb: ldb, transB: transposingB, c: ca, ldc: n, alpha: alpha, beta: beta)
+                    if batchRank == 0 {
+                        gemm(problem, rung: rung, path: path, kernel: kernel)
+                    } else {
+                        BatchedGEMM.run(problem, batchShape: shapes.batchShape, batchA: a.shape.dropLast(2),
+                                        batchB: b.shape.dropLast(2), rung: rung, path: path, kernel: kernel)
                     }
                 }
             }
@@ -93,7 +138,10 @@ public func matmul<S>(
 ///
 /// `matmul(W, A_prev) + b` is the notes' `Z = np.dot(W, A_prev) + b`:
 /// `(n[l], n[l−1]) · (n[l−1], m) → (n[l], m)`. A rank-1 `b` of `k` elements is
-/// a matrix–vector product returning `m` elements.
+/// a matrix–vector product returning `m` elements. Operands of rank > 2 are
+/// batches whose leading axes broadcast: `[8, 1, m, k] × [1, 4, k, n] → [8, 4, m, n]`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S>(
     _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false, rung: GEMMRung? = nil
 ) -> Tensor<S> {
@@ -101,14 +149,74 @@ public func matmul<S>(
         let column = b.reshaped(to: [b.count, 1])
         return matmul(a, column, transposingA: transposingA, rung: rung).reshaped(to: [-1])
     }
-    guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
-        shapeFailure(ShapeError(operation: "matmul", message: "operands must have rank 2 or 3: \(format(a.shape)) × \(format(b.shape))"))
-    }
-    let (m, _) = a.matrixShape(transposed: transposingA)
-    let (_, n) = b.matrixShape(transposed: transposingB)
-    let batch = Swift.max(a.rank == 3 ? a.shape[0] : 1, b.rank == 3 ? b.shape[0] : 1)
+    let shapes = MatmulShapes(a, b, transposingA: transposingA, transposingB: transposingB)
     // Uninitialized: with β = 0 every kernel writes C before reading it.
-    var c = Tensor<S>(shape: a.rank == 3 || b.rank == 3 ? [batch, m, n] : [m, n]) { _ in }
+    var c = Tensor<S>(shape: shapes.batchShape.isEmpty ? [shapes.m, shapes.n] : shapes.batchShape + [shapes.m, shapes.n]) { _ in }
     matmul(a, b, transposingA: transposingA, transposingB: transposingB, into: &c, rung: rung)
     return c
+}
+
+/// A stack of products sharing `m`, `n`, `k`, transposes and scalars, whose
+/// operands broadcast along the batch axes.
+enum BatchedGEMM {
+    /// Multiply-adds of one product below which a batch item never uses a
+    /// second thread by itself (every kernel below these sizes is single-threaded:
+    /// the direct kernel below ``GEMMConfiguration/parallelLimit``, matrix–vector
+    /// kernels below ``parallelThreshold`` elements of their matrix).
+    static func isSmall(m: Int, n: Int, k: Int) -> Bool {
+        m * n * k < GEMMConfiguration.parallelLimit && m * k < parallelThreshold && k * n < parallelThreshold
+    }
+
+    /// Per-item cost floor, in multiply-adds, standing for the fixed cost of one product.
+    static let itemOverhead = 4096
+    /// Multiply-adds per parallel chunk of batch items (a fixed size: chunk
+    /// boundaries depend only on the shapes).
+    static let chunkWork = 1 << 16
+    /// Total multiply-adds of a batch below which it stays on one thread.
+    static let parallelWork = 1 << 21
+
+    /// `g` is item 0: `a`, `b`, `c` point at the first matrix of each operand.
+    static func run<S: TensorScalar>(
+        _ g: GEMMProblem<S>, batchShape: [Int], batchA: ArraySlice<Int>, batchB: ArraySlice<Int>,
+        rung: GEMMRung?, path: ComputePath, kernel: GEMMKernel
+    ) {
+        let count = batchShape.reduce(1, *)
+        if count == 0 { return }
+        let rank = batchShape.count
+        // Matrix strides of each operand along the batch axes (0 where it broadcasts).
+        func strides(_ shape: ArraySlice<Int>) -> [Int] {
+            let padded = [Int](repeating: 1, count: rank - shape.count) + shape
+            let own = contiguousStrides(padded)
+            return (0..<rank).map { padded[$0] == 1 ? 0 : own[$0] }
+        }
+        let stridesA = strides(batchA), stridesB = strides(batchB)
+        let sizeA = g.m * g.k, sizeB = g.k * g.n, sizeC = g.m * g.n
+        @inline(__always) func item(_ index: Int) -> GEMMProblem<S> {
+            var r = index, matrixA = 0, matrixB = 0
+            for axis in stride(from: rank - 1, through: 0, by: -1) {
+                let i = r % batchShape[axis]
+                r /= batchShape[axis]
+                matrixA += i * stridesA[axis]
+                matrixB += i * stridesB[axis]
+            }
+            var p = g
+            p.a = g.a + matrixA * sizeA
+            p.b = g.b + matrixB * sizeB
+            p.c = g.c + index * sizeC
+            return p
+        }
+        let perItem = Swift.max(g.m * g.n * g.k, itemOverhead)
+        guard rung == nil, path == .vectorized, count > 1, isSmall(m: g.m, n: g.n, k: g.k),
+              count * perItem >= parallelWork else {
+            for index in 0..<count { gemm(item(index), rung: rung, path: path, kernel: kernel) }
+            return
+        }
+        // Small products: whole items per thread, each computed single-threaded.
+        let itemsPerChunk = Swift.max(1, chunkWork / perItem)
+        parallelFor(chunks: (count + itemsPerChunk - 1) / itemsPerChunk, work: Int.max) { chunk in
+            for index in (chunk * itemsPerChunk)..<Swift.min(count, (chunk + 1) * itemsPerChunk) {
+                gemm(item(index), rung: nil, path: .vectorized, kernel: kernel)
+            }
+        }
+    }
 }

@@ -21,6 +21,26 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
     var rows: Int { self == .fma12x32 || self == .mulAdd12x32 ? 12 : 6 }
     var isFused: Bool { self == .fma12x32 || self == .fma6x16 }
     var isWide: Bool { rows == 12 }
+
+    /// A nonzero byte naming the case (stored atomically by ``GEMMConfiguration/kernel``).
+    var code: UInt8 {
+        switch self {
+        case .fma12x32: 1
+        case .mulAdd12x32: 2
+        case .fma6x16: 3
+        case .mulAdd6x16: 4
+        }
+    }
+
+    init?(code: UInt8) {
+        switch code {
+        case 1: self = .fma12x32
+        case 2: self = .mulAdd12x32
+        case 3: self = .fma6x16
+        case 4: self = .mulAdd6x16
+        default: return nil
+        }
+    }
 }
 
 /// Block sizes of the blocked GEMM, in one place (measured with `Benchmarks gemm`
@@ -65,7 +85,10 @@ public enum GEMMConfiguration {
     /// kernel on fixed pieces of C in parallel.
     public static let blockingLimit = 320 * 320 * 320
 
-    private static let selection = Mutex<GEMMKernel?>(nil)
+    /// The chosen kernel's ``GEMMKernel/code``, 0 while none is chosen.
+    /// Atomic rather than locked: every product reads it, so reading it
+    /// takes no lock once a kernel is chosen.
+    private static let selection = Atomic<UInt8>(0)
     private static let calibration = Mutex<[GEMMKernel: Double]>([:])
 
     /// The micro-kernel in use. Chosen on first use by timing all variants,
@@ -74,13 +97,22 @@ public enum GEMMConfiguration {
     /// assigned here — both make runs reproducible across machines.
     public static var kernel: GEMMKernel {
         get {
-            if let chosen = selection.withLock({ $0 }) { return chosen }
-            let chosen = ProcessInfo.processInfo.environment["TENSORS_GEMM_KERNEL"].flatMap(GEMMKernel.init(rawValue:))
-                ?? calibrate()
-            selection.withLock { $0 = $0 ?? chosen }
-            return selection.withLock { $0! }
+            let code = selection.load(ordering: .acquiring)
+            if let chosen = GEMMKernel(code: code) { return chosen }
+            return chooseKernel()
         }
-        set { selection.withLock { $0 = newValue } }
+        set { selection.store(newValue.code, ordering: .releasing) }
+    }
+
+    /// The first use: the environment's choice or the calibrated one, unless a
+    /// value was assigned (or another thread chose) in the meantime.
+    @inline(never)
+    private static func chooseKernel() -> GEMMKernel {
+        let chosen = ProcessInfo.processInfo.environment["TENSORS_GEMM_KERNEL"].flatMap(GEMMKernel.init(rawValue:))
+            ?? calibrate()
+        let (exchanged, current) = selection.compareExchange(
+            expected: 0, desired: chosen.code, successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring)
+        return exchanged ? chosen : GEMMKernel(code: current)!
     }
 
     /// GFLOPS each variant reached during calibration (empty if it did not run).
@@ -150,12 +182,19 @@ public enum GEMMConfiguration {
 
 /// Reusable, 64-byte aligned scratch buffers for packing, so steady-state
 /// products allocate nothing. Each caller takes a buffer for the duration of
-/// one packed block and gives it back.
+/// one packed block and gives it back. Buffers of at most ``stackLimit``
+/// bytes (tiny products) live on the stack instead: no lock, no dictionary.
 final class PackingBufferPool: Sendable {
     static let shared = PackingBufferPool()
     private let free = Mutex<[Int: [SendablePointer<UnsafeMutableRawPointer>]]>([:])
 
+    /// The largest scratch buffer taken from the stack.
+    static let stackLimit = 1024
+
     func withBuffer<R>(bytes: Int, _ body: (UnsafeMutableRawPointer) -> R) -> R {
+        if bytes <= Self.stackLimit {
+            return withUnsafeTemporaryAllocation(byteCount: Self.stackLimit, alignment: 64) { body($0.baseAddress!) }
+        }
         let size = max(64, (bytes + 63) & ~63)
         let buffer = free.withLock { $0[size]?.popLast() }
             ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
