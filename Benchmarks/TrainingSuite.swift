@@ -40,23 +40,32 @@ func trainingSuite(_ h: inout Harness) {
     // mlp_train.py's "mlp" part: 784-256-128-10, ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
     // inputs uniform in [0, 1) labelled by a fixed random teacher network.
     let m = h.quick ? 12_000 : 60_000
-    let inputs = Tensor<Float>(randomUniform: [784, m], generator: &g)
+    // The same draws as mlp_train.py's shapes: m training inputs and 10,000 more (its test set; unused here).
+    let inputs = Tensor<Float>(randomUniform: [784, m + 10_000], generator: &g)
     let teacher1 = Tensor<Float>(randomNormal: [64, 784], standardDeviation: Float((12.0 / 784).squareRoot()), generator: &g)
     let teacher2 = Tensor<Float>(randomNormal: [10, 64], generator: &g)
     let labels = matmul(teacher2, tanh(matmul(teacher1, inputs - 0.5))).argmax(axis: 0).scalars.map { Int($0) }
-    let trainX = inputs
-    let trainY = Tensor<Float>.oneHot(labels, classes: 10)
+    let trainX = inputs.columns(0..<m)
+    let trainY = Tensor<Float>.oneHot(Array(labels[0..<m]), classes: 10)
     let network = Sequential<Float>([
         Dense(inputs: 784, outputs: 256, generator: &g), Activation(.relu),
         Dense(inputs: 256, outputs: 128, generator: &g), Activation(.relu),
         Dense(inputs: 128, outputs: 10, generator: &g),
     ])
     let adam = Adam<Float>()
-    h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "vectorized parallel", shape: "m=\(m)",
-              metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
+    let tape = h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "vectorized parallel", shape: "m=\(m)",
+                         metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
         _ = trained { try network.fit(trainX, trainY, loss: SoftmaxCrossEntropy(), optimizer: adam,
                              configuration: TrainingConfiguration(epochs: 1, batchSize: 128, learningRate: 0.001, seed: 1)) }
     }
+    // The same epoch with the backward pass wired by hand (C1W4's per-layer formulas on plain
+    // tensors, no tape): what the tape costs on top of the arithmetic.
+    let handWired = h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "hand-wired, no tape",
+                              shape: "m=\(m)", metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
+        handWiredEpoch(network, trainX, trainY, optimizer: adam, seed: 1)
+    }
+    h.note(String(format: "  → tape vs hand-wired: %.1f %% of the hand-wired epoch time (min %.1f %%)",
+                  100 * tape.median / handWired.median, 100 * tape.min / handWired.min))
 
     // mlp_train.py's "digits" part: 64-64-10, He init, Adam 1e-3, mini-batches of 32, 200 epochs,
     // every fifth example (i % 5 == 4) held out; L2 with λ = 1e-4, scikit-learn's default `alpha`
@@ -97,4 +106,29 @@ func trainingSuite(_ h: inout Harness) {
 @discardableResult
 func trained<T>(_ body: () throws -> T) -> T {
     do { return try body() } catch { fatalError("training benchmark failed: \(error)") }
+}
+
+/// One epoch of `[Dense → ReLU] × 2 → Dense` with softmax cross-entropy, the
+/// gradients computed by hand as the library did before the tape:
+/// `dZ = (softmax(Z) − Y)/m`, `dW = dZ·Aᵀ`, `db = Σ dZ`, `dA = Wᵀ·dZ`, `dZ = dA ⊙ relu′(Z)`.
+func handWiredEpoch(_ network: Sequential<Float>, _ X: Tensor<Float>, _ Y: Tensor<Float>, optimizer: Adam<Float>, seed: UInt64) {
+    let dense = network.layers.compactMap { $0 as? Dense<Float> }
+    var generator = RandomGenerator(seed: seed)
+    for batch in miniBatches(X, Y, size: 128, generator: &generator) {
+        var activations = [batch.X], preActivations: [Tensor<Float>] = []
+        for (l, layer) in dense.enumerated() {
+            var Z = matmul(layer.W.value, activations[l])
+            Z += layer.b.value
+            preActivations.append(Z)
+            if l < dense.count - 1 { activations.append(relu(Z)) }
+        }
+        let m = Float(batch.X.shape[1])
+        var dZ = (exp(logSoftmax(preActivations.last!, axis: 0)) - batch.Y) / m
+        for l in stride(from: dense.count - 1, through: 0, by: -1) {
+            dense[l].W.gradient = matmul(dZ, activations[l], transposingB: true)
+            dense[l].b.gradient = dZ.sum(axis: 1, keepingDimensions: true)
+            if l > 0 { dZ = matmul(dense[l].W.value, dZ, transposingA: true) * reluDerivative(preActivations[l - 1]) }
+        }
+        optimizer.step(network.parameters, learningRate: 0.001)
+    }
 }
