@@ -34,18 +34,18 @@ let package = Package(
             path: "Sources/DigitsExample"
         ),
         .executableTarget(
-            name: "misuse",
-            dependencies: ["Tensors"],
-            path: "Sources/MisuseExample"
+            name: "probe",
+            dependencies: ["Tensors", "NeuralNetworks"],
+            path: "Sources/Probe"
         ),
         .testTarget(
             name: "TensorsTests",
-            dependencies: ["Tensors", "misuse"],
+            dependencies: ["Tensors", "probe"],
             resources: [.copy("Reference")]
         ),
         .testTarget(
             name: "NeuralNetworksTests",
-            dependencies: ["NeuralNetworks", "Tensors"],
+            dependencies: ["NeuralNetworks", "Tensors", "probe"],
             exclude: ["Reference"]   // the Python scripts that produced reference values
         ),
     ],

@@ -210,6 +210,7 @@ final class DifferentiationTests: XCTestCase {
             checkGradient("batched tA \(ta) tB \(tb)", [batchA, batchB]) { matmul($0[0], $0[1], transposingA: ta, transposingB: tb) }
             checkGradient("batched × shared tA \(ta) tB \(tb)", [batchA, b]) { matmul($0[0], $0[1], transposingA: ta, transposingB: tb) }
         }
+        checkGradient("broadcast batch axes", [random([2, 1, 3, 4]), random([1, 3, 4, 2])]) { matmul($0[0], $0[1]) }
         checkGradient("matrix × vector", [random([3, 4]), random([4])]) { matmul($0[0], $0[1]) }
         checkGradient("linear", [random([4, 3]), random([3, 6]), random([4, 1])]) { linear($0[0], $0[1], $0[2]) }
     }

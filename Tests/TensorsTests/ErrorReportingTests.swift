@@ -3,11 +3,11 @@ import XCTest
 
 /// Misuse stops the program with a message naming the operation and the
 /// shapes — in the build the tests run in, release included (`swift test -c
-/// release` builds `misuse` optimized). `precondition` would print nothing
+/// release` builds `probe` optimized). `precondition` would print nothing
 /// under -O; the library reports with `fatalError`, which keeps its text.
 final class ErrorReportingTests: XCTestCase {
     func standardError(of argument: String) throws -> (status: Int32, text: String) {
-        let binary = Bundle(for: Self.self).bundleURL.appendingPathComponent("misuse")
+        let binary = Bundle(for: Self.self).bundleURL.appendingPathComponent("probe")
         let process = Process()
         process.executableURL = binary
         process.arguments = [argument]

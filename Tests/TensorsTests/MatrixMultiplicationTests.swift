@@ -1,4 +1,4 @@
-import Tensors
+@testable import Tensors
 import XCTest
 
 /// Every GEMM rung against the naive triple loop, plus residual checks on
@@ -179,5 +179,26 @@ final class MatrixMultiplicationTests: XCTestCase {
         let twoLayers = matmul(W2, matmul(W1, X) + b1) + b2
         let oneLayer = matmul(matmul(W2, W1), X) + (matmul(W2, b1) + b2)
         assertClose(twoLayers, oneLayer.scalars, relative: 1e-12, absolute: 1e-12)
+    }
+
+    /// 500 products of varying shapes (as varying batch and sequence lengths
+    /// give) leave a bounded packing pool: idle buffers stay within the limit
+    /// and the resident set does not grow with the number of distinct shapes.
+    func testPackingBuffersStayBounded() {
+        var g = RandomGenerator(seed: 9)
+        func residentBytes() -> Int {
+            let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+            return fields.count > 1 ? (Int(fields[1]) ?? 0) * 4096 : 0
+        }
+        var afterWarmUp = 0
+        for i in 0..<500 {
+            let m = 330 + (i * 37) % 400, k = 340 + (i * 53) % 300, n = 350 + (i * 29) % 500
+            let a = Tensor<Float>(randomUniform: [m, k], generator: &g), b = Tensor<Float>(randomUniform: [k, n], generator: &g)
+            _ = matmul(a, b)
+            if i == 49 { afterWarmUp = residentBytes() }
+            XCTAssertLessThanOrEqual(PackingBufferPool.shared.idleBytes, PackingBufferPool.idleLimit)
+        }
+        let growth = residentBytes() - afterWarmUp
+        XCTAssertLessThan(growth, 16 << 20, "resident memory grew by \(growth >> 20) MiB over 450 products")
     }
 }

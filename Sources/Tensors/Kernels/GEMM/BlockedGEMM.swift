@@ -35,7 +35,7 @@ enum BlockedGEMM {
     where V.Scalar: TensorScalar {
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
-        let blocking = GEMMBlocking.forKernel(kernel, scalarType: V.Scalar.scalarType)
+        let blocking = GEMMBlocking.forScalarType(V.Scalar.scalarType)
         let mr = kernel.rows, nr = 2 * V.scalarCount
         // Even block sizes (a multiple of mr for mc) so that work units are balanced.
         let mc = evenSplit(g.m, blocking.mc, multipleOf: mr)

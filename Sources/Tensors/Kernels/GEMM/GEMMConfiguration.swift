@@ -55,20 +55,23 @@ struct GEMMBlocking {
     let mc: Int
     let nc: Int
 
-    static func forKernel(_ kernel: GEMMKernel, scalarType: ScalarType) -> GEMMBlocking {
-        switch (scalarType, kernel.isWide) {
+    /// One blocking per scalar type, whichever micro-kernel runs: `kc` decides
+    /// the order in which a product's terms are added, so a blocking that
+    /// followed the kernel choice would let that choice change the bits.
+    /// (`mc` is a multiple of both tiles' rows, `nc` of both tiles' columns.)
+    static func forScalarType(_ scalarType: ScalarType) -> GEMMBlocking {
+        switch scalarType {
         // Float 12×32 at n = 1024, one core / two cores: kc 256, mc 144 gave 191/365 GFLOPS
         // (kc 384: 176; kc 192: 197/378; kc 512: 184; mc 96: 194/363); nc 512 beat 3072 at
         // n = 2048 (386 vs 376 on two cores). Re-measured after C was stored, not added, on the
         // first k-block (one core, % of the peak measured alongside, four rounds each): nc 1024
         // 89–90 % vs nc 512 86–88 % at n = 1024 (Ã packed once instead of twice); at n = 2048
-        // both 85–89 %, and two cores unchanged (396–428 vs 401–428).
+        // both 85–89 %, and two cores unchanged (396–428 vs 401–428). The 6×16 tile had used
+        // mc 120, nc 512; it now shares these.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
-        // nc 512 gave 196 vs 182 at n = 2048.
-        case (.float32, true): GEMMBlocking(kc: 256, mc: 144, nc: 1024)
-        case (.float32, false): GEMMBlocking(kc: 256, mc: 120, nc: 512)
-        case (.float64, true): GEMMBlocking(kc: 384, mc: 72, nc: 512)
-        case (.float64, false): GEMMBlocking(kc: 256, mc: 72, nc: 512)
+        // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
+        case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024)
+        case .float64: GEMMBlocking(kc: 384, mc: 72, nc: 512)
         }
     }
 }
@@ -91,8 +94,8 @@ public enum GEMMConfiguration {
     private static let selection = Atomic<UInt8>(0)
     private static let calibration = Mutex<[GEMMKernel: Double]>([:])
 
-    /// The micro-kernel in use. Chosen on first use by timing all variants,
-    /// unless the environment variable `TENSORS_GEMM_KERNEL` names one
+    /// The micro-kernel in use. Chosen on first use by timing all variants
+    /// (``calibrate()``), unless the environment variable `TENSORS_GEMM_KERNEL` names one
     /// (`fma-12x32`, `muladd-12x32`, `fma-6x16`, `muladd-6x16`) or a value is
     /// assigned here — both make runs reproducible across machines.
     public static var kernel: GEMMKernel {
@@ -120,8 +123,15 @@ public enum GEMMConfiguration {
 
     /// Times each Float micro-kernel on L1-resident packed panels (best of
     /// three 0.3 ms rounds, interleaved so a noisy moment hits all variants)
-    /// and returns the fastest. A fused kernel wins ties within 10 %: it
-    /// rounds once per multiply-add.
+    /// and decides only on gaps that timing noise (±15 % here) cannot produce,
+    /// so every process on a given CPU and build makes the same choice:
+    ///
+    /// - fused multiply-add unless the separate form is over 2× faster — the
+    ///   build has no FMA code generation and every fused lane is a libm call
+    ///   (measured 1 vs 30 GFLOPS); fused and separate round differently, so
+    ///   this choice must not hang on a timing race;
+    /// - the 12-row wide tile only if it is over 1.5× the 6-row one (AVX-512
+    ///   builds: ≈ 2×; AVX2 builds spill the wide tile: ≈ ⅓).
     static func calibrate() -> GEMMKernel {
         var results: [GEMMKernel: Double] = [:]
         for _ in 0..<3 {
@@ -130,9 +140,9 @@ public enum GEMMConfiguration {
             }
         }
         calibration.withLock { $0 = results }
-        let fastest = results.max { $0.value < $1.value }!
-        let fused: GEMMKernel = fastest.key.isWide ? .fma12x32 : .fma6x16
-        return results[fused]! >= 0.9 * fastest.value ? fused : fastest.key
+        let fused = Swift.max(results[.fma12x32]!, results[.fma6x16]!) * 2 >= Swift.max(results[.mulAdd12x32]!, results[.mulAdd6x16]!)
+        let (wide, narrow): (GEMMKernel, GEMMKernel) = fused ? (.fma12x32, .fma6x16) : (.mulAdd12x32, .mulAdd6x16)
+        return results[wide]! > 1.5 * results[narrow]! ? wide : narrow
     }
 
     /// Micro-kernel GFLOPS for `Float` with packed panels in L1 (kc = 256), one thread.
@@ -184,21 +194,52 @@ public enum GEMMConfiguration {
 /// products allocate nothing. Each caller takes a buffer for the duration of
 /// one packed block and gives it back. Buffers of at most ``stackLimit``
 /// bytes (tiny products) live on the stack instead: no lock, no dictionary.
+///
+/// Memory stays bounded: sizes are rounded up to powers of two (so varying
+/// batch or sequence lengths reuse a few size classes instead of adding one
+/// size per shape), and a returned buffer is freed instead of kept when the
+/// idle buffers would exceed ``idleLimit`` bytes.
 final class PackingBufferPool: Sendable {
     static let shared = PackingBufferPool()
-    private let free = Mutex<[Int: [SendablePointer<UnsafeMutableRawPointer>]]>([:])
+
+    private struct Idle {
+        var buffers: [Int: [SendablePointer<UnsafeMutableRawPointer>]] = [:]
+        var bytes = 0
+    }
+    private let idle = Mutex<Idle>(Idle())
 
     /// The largest scratch buffer taken from the stack.
     static let stackLimit = 1024
+    /// Idle bytes kept for reuse: the packed blocks of two threads' largest
+    /// products (Ã ≤ mc·kc, B̃ ≤ kc·nc per thread: ~2.5 MiB for Float) many times over.
+    static let idleLimit = 32 << 20
+
+    /// The size class serving `bytes`: the next power of two, at least 4 KiB.
+    static func sizeClass(_ bytes: Int) -> Int { Swift.max(4096, 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount)) }
 
     func withBuffer<R>(bytes: Int, _ body: (UnsafeMutableRawPointer) -> R) -> R {
         if bytes <= Self.stackLimit {
             return withUnsafeTemporaryAllocation(byteCount: Self.stackLimit, alignment: 64) { body($0.baseAddress!) }
         }
-        let size = max(64, (bytes + 63) & ~63)
-        let buffer = free.withLock { $0[size]?.popLast() }
-            ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
-        defer { free.withLock { $0[size, default: []].append(buffer) } }
+        let size = Self.sizeClass(bytes)
+        let reused = idle.withLock { state -> SendablePointer<UnsafeMutableRawPointer>? in
+            guard let buffer = state.buffers[size]?.popLast() else { return nil }
+            state.bytes -= size
+            return buffer
+        }
+        let buffer = reused ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
+        defer {
+            let kept = idle.withLock { state -> Bool in
+                guard state.bytes + size <= Self.idleLimit else { return false }
+                state.buffers[size, default: []].append(buffer)
+                state.bytes += size
+                return true
+            }
+            if !kept { buffer.pointer.deallocate() }
+        }
         return body(buffer.pointer)
     }
+
+    /// Bytes held by idle buffers (for tests).
+    var idleBytes: Int { idle.withLock { $0.bytes } }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+// probe <command> — small programs the tests run as separate processes:
+//
+//   probe add | matmul | axis   make one invalid call: an optimized build must still stop
+//                               with a message naming the operation and the shapes
+//                               (`fatalError` keeps its text under -O, `precondition` does not)
+//   probe train <file>          train a small model with a fixed seed, save it to <file> and
+//                               print the bit patterns of its parameters: two processes must agree
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let a = Tensor<Float>.zeros([2, 3])
+switch arguments.first {
+case "add": print(a + Tensor<Float>.zeros([4]))
+case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
+case "axis": print(a.sum(axis: 2))
+case "train" where arguments.count == 2:
+    // Large enough that the products take the blocked, parallel GEMM path.
+    var generator = RandomGenerator(seed: 3)
+    let X = Tensor<Float>(randomNormal: [400, 512], generator: &generator)
+    let Y = Tensor<Float>.oneHot((0..<512).map { _ in generator.nextIndex(below: 10) }, classes: 10)
+    let model = Sequential<Float>([
+        Dense(inputs: 400, outputs: 384, generator: &generator), BatchNorm(units: 384), Activation(.relu),
+        Dropout(keepProbability: 0.8), Dense(inputs: 384, outputs: 10, generator: &generator),
+    ], outputActivation: .softmax)
+    do {
+        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 3, batchSize: 256, learningRate: 0.01, seed: 4))
+        try model.save(to: URL(fileURLWithPath: arguments[1]))
+    } catch {
+        FileHandle.standardError.write("probe: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325   // FNV-1a over every parameter's bits
+    for p in model.parameters {
+        for x in p.value.scalars {
+            hash = (hash ^ UInt64(x.bitPattern)) &* 0x100_0000_01b3
+        }
+    }
+    print(String(hash, radix: 16), GEMMConfiguration.kernel.rawValue)
+default:
+    print("usage: probe add|matmul|axis|train <file>")
+    exit(2)
+}
