@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Thread-level parallelism of the vectorized kernels.
 ///
@@ -27,22 +28,38 @@ struct SendablePointer<T>: @unchecked Sendable {
 /// Calls `body(chunk)` for `chunk` in `0..<chunks`, on several threads when
 /// `work` (an estimate in elements touched) is large enough to pay for it.
 ///
+/// At most ``Parallelism/maxThreads`` threads run chunks (the caller among
+/// them): that many workers each claim the next unclaimed chunk until none is
+/// left, so a limit of 3 on a 64-core machine means 3 threads, and uneven
+/// chunks still balance. Chunk boundaries come from the caller and never from
+/// the thread count, which keeps results bitwise identical for any limit.
+///
 /// Dispatch costs ~10–30 µs per call on this class of machine; below roughly
 /// 1 µs × 100 of work a second thread slows things down
 /// (`shared/docs/swift-performance.md` §3), hence ``parallelThreshold``.
 @inline(__always)
 func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
-    let threads = Parallelism.maxThreads
-    if chunks <= 1 || threads <= 1 || work < parallelThreshold {
+    let threads = Swift.min(Parallelism.maxThreads, chunks)
+    if threads <= 1 || work < parallelThreshold {
         for c in 0..<chunks { body(c) }
         return
     }
-    // One iteration per chunk: Dispatch balances the chunks over its workers.
+    let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
         let box = SendablePointer(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in box.pointer(c) }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let c = next.add(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                box.pointer(c)
+            }
+        }
     }
 }
+
+/// Work units a parallel kernel splits a problem into when the pieces may be
+/// uneven: a few per core, so a limit below the core count still balances.
+let workUnitsPerProblem = 4 * ProcessInfo.processInfo.activeProcessorCount
 
 /// Elements touched below which kernels stay on one thread. Measured with
 /// `Benchmarks elementwise`: at 256K floats the second thread starts paying off.

@@ -60,7 +60,7 @@ enum BlockedGEMM {
                 let panels = (nc + nr - 1) / nr
                 // Work units: (ic block, group of jr panels); boundaries depend only on the shape,
                 // so the result does not depend on the thread count.
-                let groups = packAPerBlock ? 1 : Swift.max(1, Swift.min(panels, (8 + icBlocks - 1) / icBlocks))
+                let groups = packAPerBlock ? 1 : Swift.max(1, Swift.min(panels, (workUnitsPerProblem + icBlocks - 1) / icBlocks))
                 let panelsPerGroup = (panels + groups - 1) / groups
                 let bJobsPerK = (panels + 7) / 8
                 let aJobs = jc == 0 && !packAPerBlock ? kBlocks * icBlocks : 0
