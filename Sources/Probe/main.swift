@@ -7,6 +7,7 @@ import Tensors
 //   probe add | matmul | axis   make one invalid call: an optimized build must still stop
 //                               with a message naming the operation and the shapes
 //                               (`fatalError` keeps its text under -O, `precondition` does not)
+//   probe products              two 128³ products: a debug build says once that it is one
 //   probe train <file>          train a small model with a fixed seed, save it to <file> and
 //                               print the bit patterns of its parameters: two processes must agree
 
@@ -16,6 +17,9 @@ switch arguments.first {
 case "add": print(a + Tensor<Float>.zeros([4]))
 case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
 case "axis": print(a.sum(axis: 2))
+case "products":
+    let b = Tensor<Float>.ones([128, 128])
+    print(matmul(b, b).sum(), matmul(b, b).sum())
 case "train" where arguments.count == 2:
     // Large enough that the products take the blocked, parallel GEMM path.
     var generator = RandomGenerator(seed: 3)
@@ -40,6 +44,6 @@ case "train" where arguments.count == 2:
     }
     print(String(hash, radix: 16), GEMMConfiguration.kernel.rawValue)
 default:
-    print("usage: probe add|matmul|axis|train <file>")
+    print("usage: probe add|matmul|axis|products|train <file>")
     exit(2)
 }

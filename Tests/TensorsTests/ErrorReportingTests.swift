@@ -37,4 +37,17 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(text.contains("sum: axis 2 is out of range for shape [2, 3]"), text)
     }
+
+    /// A build without optimization says so once, at its first heavy product;
+    /// an optimized build says nothing.
+    func testDebugBuildsSayThatTheyAreSlowOnce() throws {
+        let (status, text) = try standardError(of: "products")
+        XCTAssertEqual(status, 0)
+        let notices = text.components(separatedBy: "this is a debug build").count - 1
+        #if DEBUG
+        XCTAssertEqual(notices, 1, text)
+        #else
+        XCTAssertEqual(notices, 0, text)
+        #endif
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 // Matrix products: `C = α·op(A)·op(B) + β·C`, plain, transposed, accumulating,
 // matrix–vector and batched (numpy's `matmul` broadcasting of leading axes).
 
@@ -18,11 +19,30 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
     gemm(g, rung: rung, path: ComputePath.current, kernel: GEMMConfiguration.kernel)
 }
 
+#if DEBUG
+/// One line on standard error at the first heavy product of a build without
+/// optimization, which runs the SIMD kernels 300–800× slower than `-c release`
+/// (a 1024² GEMM at ~0.3 instead of ~250 GFLOPS). `TENSORS_QUIET=1` silences it.
+enum DebugBuildNotice {
+    static let emitted: Bool = {
+        guard ProcessInfo.processInfo.environment["TENSORS_QUIET"] != "1" else { return true }
+        FileHandle.standardError.write(Data(("Tensors: this is a debug build; its kernels run hundreds of times slower than a release build "
+            + "(swift build/run/test -c release -Xswiftc -target-cpu -Xswiftc native). Set TENSORS_QUIET=1 to silence this line.\n").utf8))
+        return true
+    }()
+
+    static func emitOnce() { _ = emitted }
+}
+#endif
+
 /// ``gemm(_:rung:)`` with the compute path and micro-kernel already resolved:
 /// Dispatch worker threads do not see the caller's task-local ``ComputePath``.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePath, kernel: GEMMKernel) {
+    #if DEBUG
+    if g.m * g.n * g.k >= 64 * 64 * 64 { DebugBuildNotice.emitOnce() }
+    #endif
     if rung == nil && path == .vectorized {
         if GEMV.runIfVector(g) { return }
         if g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
