@@ -39,6 +39,16 @@ final class OptimizerTests: XCTestCase {
         ], "RMSprop")
     }
 
+    /// PyTorch's placement (`torch.optim.RMSprop(alpha=0.999, eps=1e-8)` gives the same three
+    /// vectors in float64; `Reference/optimizers.py` computes them with numpy).
+    func testRMSpropWithEpsilonOutsideTheRoot() {
+        check(steps(RMSprop<Double>(epsilonPlacement: .outsideRoot)), [
+            [0.68377323398, -1.6837727339823716, 0.1837725673161441],
+            [0.9905680177267833, -1.9774029223702958, 0.13175978723291393],
+            [0.8524958179405797, -2.08755432104255, 0.23062065530426895],
+        ], "RMSprop, ε outside")
+    }
+
     func testAdamBiasCorrection() {
         let adam = Adam<Double>()
         check(steps(adam), [

@@ -165,4 +165,19 @@ final class TapeModelTests: XCTestCase {
         }
         XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([1.0, 2]), optimizer: Adam(), configuration: ok))
     }
+
+    /// z = (1, 2, 3, 6): μ = 3, biased σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.
+    /// After one training step from (0, 1) with momentum 0.9: mean 0.3, variance
+    /// 0.9 + 0.1·3.5 = 1.25 (the notes, Keras) or 0.9 + 0.1·14/3 (PyTorch).
+    func testBatchNormRunningVarianceConventions() throws {
+        for (estimate, expected) in [(BatchNorm<Double>.VarianceEstimate.biased, 1.25), (.unbiased, 0.9 + 1.4 / 3)] {
+            let norm = BatchNorm<Double>(units: 1, runningVarianceEstimate: estimate)
+            let context = ForwardContext(training: true)
+            _ = norm.forward(Variable(Tensor([[1, 2, 3, 6]])), context: context)
+            context.commitUpdates()
+            XCTAssertEqual(norm.runningMean.scalar, 0.3, accuracy: 1e-15)
+            XCTAssertEqual(norm.runningVariance.scalar, expected, accuracy: 1e-15, "\(estimate)")
+            XCTAssertEqual(try BatchNorm<Double>(configuration: norm.configuration).runningVarianceEstimate, estimate)
+        }
+    }
 }

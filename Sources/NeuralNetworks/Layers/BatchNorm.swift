@@ -24,14 +24,24 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
     public private(set) var runningVariance: Tensor<Scalar>
     public let epsilon: Scalar
     public let momentum: Scalar
+    public let runningVarianceEstimate: VarianceEstimate
 
-    public init(units: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9) {
+    /// How the running variance estimates the population variance.
+    public enum VarianceEstimate: String, Sendable {
+        /// `(1/m) Σ (z − μ)²`: the notes, Keras.
+        case biased
+        /// `1/(m − 1) Σ (z − μ)²`: PyTorch.
+        case unbiased
+    }
+
+    public init(units: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9, runningVarianceEstimate: VarianceEstimate = .biased) {
         gamma = Parameter(key: "gamma", value: .ones([units, 1]), isRegularized: false)
         beta = Parameter(key: "beta", value: .zeros([units, 1]), isRegularized: false)
         runningMean = .zeros([units, 1])
         runningVariance = .ones([units, 1])
         self.epsilon = epsilon
         self.momentum = momentum
+        self.runningVarianceEstimate = runningVarianceEstimate
     }
 
     @_specialize(where Scalar == Float)
@@ -42,10 +52,11 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         if context.training {
             mean = z.mean(axis: 1, keepingDimensions: true)
             variance = z.variance(axis: 1, keepingDimensions: true)
-            let momentum = self.momentum
+            let momentum = self.momentum, m = Scalar(z.shape[1])
+            let estimate = runningVarianceEstimate == .unbiased && m > 1 ? variance * (m / (m - 1)) : variance
             context.deferUpdate { [self] in
                 runningMean = momentum * runningMean + (1 - momentum) * mean
-                runningVariance = momentum * runningVariance + (1 - momentum) * variance
+                runningVariance = momentum * runningVariance + (1 - momentum) * estimate
             }
         } else {
             (mean, variance) = (runningMean, runningVariance)
@@ -91,12 +102,14 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
     public static var typeName: String { "BatchNorm" }
     public var configuration: LayerConfiguration {
         LayerConfiguration(["units": .int(gamma.value.shape[0]), "epsilon": .double(Double(epsilon)),
-                            "momentum": .double(Double(momentum))])
+                            "momentum": .double(Double(momentum)), "runningVariance": .string(runningVarianceEstimate.rawValue)])
     }
     public convenience init(configuration: LayerConfiguration) throws {
         let units = try configuration.int("units")
         guard units >= 0 else { throw ModelFileError.corrupt("BatchNorm with \(units) units") }
+        let stored = try configuration.string("runningVariance")
+        guard let estimate = VarianceEstimate(rawValue: stored) else { throw ModelFileError.corrupt("BatchNorm running variance \"\(stored)\"") }
         self.init(units: units, epsilon: Scalar(try configuration.double("epsilon")),
-                  momentum: Scalar(try configuration.double("momentum")))
+                  momentum: Scalar(try configuration.double("momentum")), runningVarianceEstimate: estimate)
     }
 }

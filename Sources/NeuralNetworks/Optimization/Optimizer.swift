@@ -65,17 +65,29 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
     }
 }
 
-/// RMSprop exactly as the notes write it (C2W2-06):
-/// `S = β₂·S + (1 − β₂)·dW²`, `W := W − α·dW / √(S + ε)` — ε inside the
-/// square root, as on the slide (Adam puts it outside); β₂ = 0.999, ε = 1e-8.
+/// RMSprop (C2W2-06): `S = β₂·S + (1 − β₂)·dW²`, then by default exactly as
+/// the notes write it, `W := W − α·dW / √(S + ε)` — ε inside the square root,
+/// as on the slide; β₂ = 0.999, ε = 1e-8. PyTorch's `RMSprop` and Keras put ε
+/// outside, `W := W − α·dW / (√S + ε)` (``EpsilonPlacement/outsideRoot``);
+/// the two differ only while `S` is comparable to ε.
 public final class RMSprop<Scalar: TensorScalar>: Optimizer {
+    /// Where ε enters the denominator.
+    public enum EpsilonPlacement: Sendable {
+        /// `√(S + ε)`: the notes.
+        case insideRoot
+        /// `√S + ε`: PyTorch, Keras (and Adam).
+        case outsideRoot
+    }
+
     public let beta2: Scalar
     public let epsilon: Scalar
+    public let epsilonPlacement: EpsilonPlacement
     private let identity = OptimizerIdentity()
 
-    public init(beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
+    public init(beta2: Scalar = 0.999, epsilon: Scalar = 1e-8, epsilonPlacement: EpsilonPlacement = .insideRoot) {
         self.beta2 = beta2
         self.epsilon = epsilon
+        self.epsilonPlacement = epsilonPlacement
     }
 
     @_specialize(where Scalar == Float)
@@ -88,7 +100,13 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
             var s = state.secondMoment ?? .zeros(p.value.shape)
             state.secondMoment = nil
             s.formExponentialAverage(with: gradient, beta: beta2, squared: true)
-            p.value.applyRMSpropUpdate(gradient: gradient, squareAverage: s, learningRate: learningRate, epsilon: epsilon)
+            switch epsilonPlacement {
+            case .insideRoot:
+                p.value.applyRMSpropUpdate(gradient: gradient, squareAverage: s, learningRate: learningRate, epsilon: epsilon)
+            case .outsideRoot:   // Adam's update without momentum or bias correction
+                p.value.applyAdamUpdate(firstMoment: gradient, secondMoment: s, learningRate: learningRate,
+                                        firstCorrection: 1, secondCorrection: 1, epsilon: epsilon)
+            }
             state.secondMoment = s
             state.step += 1
             p.optimizerState = state

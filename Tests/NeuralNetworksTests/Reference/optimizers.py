@@ -34,6 +34,12 @@ def rmsprop(w, g, t, s, beta2=0.999, eps=1e-8):
     return w - alpha * g / np.sqrt(s["s"] + eps)
 
 
+def rmsprop_outside(w, g, t, s, beta2=0.999, eps=1e-8):
+    # PyTorch's torch.optim.RMSprop and Keras: epsilon added after the square root.
+    s["s"] = beta2 * s.get("s", 0) + (1 - beta2) * g ** 2
+    return w - alpha * g / (np.sqrt(s["s"]) + eps)
+
+
 def adam(w, g, t, s, b1=0.9, b2=0.999, eps=1e-8):
     s["v"] = b1 * s.get("v", 0) + (1 - b1) * g
     s["s"] = b2 * s.get("s", 0) + (1 - b2) * g ** 2
@@ -42,6 +48,6 @@ def adam(w, g, t, s, b1=0.9, b2=0.999, eps=1e-8):
     return w - alpha * v_hat / (np.sqrt(s_hat) + eps)
 
 
-for name, f in [("gradientDescent", gd), ("momentum", momentum), ("rmsprop", rmsprop), ("adam", adam)]:
+for name, f in [("gradientDescent", gd), ("momentum", momentum), ("rmsprop", rmsprop), ("rmspropOutside", rmsprop_outside), ("adam", adam)]:
     steps = run(f)
     print(f"{name}: [" + ", ".join("[" + ", ".join(repr(float(x)) for x in w) + "]" for w in steps) + "]")
