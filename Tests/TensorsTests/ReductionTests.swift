@@ -24,7 +24,7 @@ final class ReductionTests: XCTestCase {
                     assertClose(x.mean(axis: r.axis, keepingDimensions: true), r.mean, shape: kept, relative: 1e-12, t)
                     assertClose(x.max(axis: r.axis, keepingDimensions: true), r.max, shape: kept, relative: 0, absolute: 0, t)
                     assertClose(x.min(axis: r.axis, keepingDimensions: true), r.min, shape: kept, relative: 0, absolute: 0, t)
-                    assertClose(x.argmax(axis: r.axis), r.argmax.map(Double.init), shape: dropped, relative: 0, absolute: 0, t)
+                    XCTAssertEqual(x.argmax(axis: r.axis), r.argmax, t)
                     assertClose(x.variance(axis: r.axis, keepingDimensions: true), r.var, shape: kept, relative: 1e-12, absolute: 1e-12, t)
                     assertClose(x.norm(axis: r.axis, keepingDimensions: true), r.norm, shape: kept, relative: 1e-12, t)
                 }
@@ -60,9 +60,21 @@ final class ReductionTests: XCTestCase {
     func testArgmaxTiesAndNaN() {
         onBothPaths { path in
             let x = Tensor<Float>([[1, 5, 5, 0], [.nan, 2, .nan, 9]])
-            assertClose(x.argmax(axis: 1), [1, 0], "first maximum; first NaN (\(path))")
+            XCTAssertEqual(x.argmax(axis: 1), [1, 0], "first maximum; first NaN (\(path))")
             XCTAssertEqual(x.argmax(), 4)
             XCTAssertEqual(Tensor<Float>([3, -1, 7, -1]).argmin(), 1)
         }
+    }
+
+    /// Positions are integers: Float counts exactly only to 2^24, so a maximum
+    /// at 16,777,217 would come back as 16,777,216 if returned in the scalar type.
+    func testArgmaxPositionsAreExactIntegers() {
+        var x = Tensor<Float>.zeros([16_777_218])
+        x[16_777_217] = 1
+        XCTAssertEqual(x.argmax(), 16_777_217)
+        XCTAssertEqual(withComputePath(.loop) { x.argmax(axis: 0) }, [16_777_217])
+        let columns = Tensor<Float>([[0, 5, 1], [3, 2, 7]])
+        XCTAssertEqual(columns.argmax(axis: 0), [1, 0, 1])
+        XCTAssertEqual(columns.argmin(axis: 1), [0, 1])
     }
 }

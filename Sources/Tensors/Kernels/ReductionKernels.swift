@@ -58,7 +58,7 @@ enum ReductionKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func argmaxLoop<S: TensorScalar>(
-        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, minimum: Bool
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<Int>, outer: Int, length: Int, inner: Int, minimum: Bool
     ) {
         for o in 0..<outer {
             for j in 0..<inner {
@@ -68,7 +68,7 @@ enum ReductionKernels {
                     if b.isNaN { break }
                     if v.isNaN || (minimum ? v < b : v > b) { best = k }
                 }
-                y[o * inner + j] = S(best)
+                y[o * inner + j] = best
             }
         }
     }
@@ -235,19 +235,23 @@ enum ReductionKernels {
     /// Index of the maximum (or minimum) along the middle axis; the first one
     /// on ties, the first NaN if there is one (numpy's rule).
     static func argmaxVectorized<S: TensorScalar>(
-        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, outer: Int, length: Int, inner: Int, minimum: Bool
+        _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<Int>, outer: Int, length: Int, inner: Int, minimum: Bool
     ) {
+        // The strided kernel counts positions in the scalar type, exact up to 2^24 (Float) or 2^53.
+        if inner > 1 && length > (S.scalarType == .float32 ? 1 << 24 : 1 << 53) {
+            return argmaxLoop(x, y, outer: outer, length: length, inner: inner, minimum: minimum)
+        }
         switch S.scalarType {
         case .float32:
-            argmaxTyped(cast(x, to: Float.self), cast(y, to: Float.self), outer, length, inner, minimum, FloatVector.self)
+            argmaxTyped(cast(x, to: Float.self), y, outer, length, inner, minimum, FloatVector.self)
         case .float64:
-            argmaxTyped(cast(x, to: Double.self), cast(y, to: Double.self), outer, length, inner, minimum, DoubleVector.self)
+            argmaxTyped(cast(x, to: Double.self), y, outer, length, inner, minimum, DoubleVector.self)
         }
     }
 
     @inline(__always)
     static func argmaxTyped<V: KernelVector>(
-        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
+        _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<Int>,
         _ outer: Int, _ length: Int, _ inner: Int, _ minimum: Bool, _: V.Type
     ) {
         let op: ReductionOperation = minimum ? .minimum : .maximum
@@ -259,7 +263,7 @@ enum ReductionKernels {
                 let target = contiguous(op, row, length, V.self)
                 var k = 0
                 while k < length && !(row[k] == target || (target.isNaN && row[k].isNaN)) { k += 1 }
-                y[o] = V.Scalar(k)
+                y[o] = k
                 continue
             }
             var j = 0
@@ -272,11 +276,11 @@ enum ReductionKernels {
                     for l in 0..<n { v[l] = p[l] }
                     return v
                 }
-                var best = load(0), index = V()   // indices are exact in the scalar type
+                var best = load(0), index = V()   // positions below 2^24 (Float) are exact in the scalar type
                 for k in 1..<Swift.max(length, 1) {
                     V.argStep(best: &best, index: &index, x: load(k), k: V.Scalar(k), minimum: minimum)
                 }
-                for l in 0..<n { y[o * inner + j + l] = index[l] }
+                for l in 0..<n { y[o * inner + j + l] = Int(index[l]) }
                 j += w
             }
         }

@@ -109,14 +109,11 @@ extension Tensor {
         }
     }
 
-    func argExtremum(axis: Int, keepingDimensions: Bool, minimum: Bool) -> Tensor {
+    func argExtremum(axis: Int, minimum: Bool) -> [Int] {
         let name = minimum ? "argmin" : "argmax"
         let (outer, length, inner) = splitAxis(axis, operation: name)
         if length == 0 { shapeFailure(ShapeError(operation: name, message: "empty axis \(axis) of shape \(format(shape))")) }
-        let a = normalizedAxis(axis, rank: rank, operation: name, shape: shape)
-        var outShape = shape
-        if keepingDimensions { outShape[a] = 1 } else { outShape.remove(at: a) }
-        return Tensor(shape: outShape) { y in
+        return [Int](unsafeUninitializedCapacity: outer * inner) { y, initialized in
             scalars.withUnsafeBufferPointer { x in
                 guard let px = x.baseAddress, let py = y.baseAddress else { return }
                 switch ComputePath.current {
@@ -124,23 +121,22 @@ extension Tensor {
                 case .vectorized: ReductionKernels.argmaxVectorized(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
                 }
             }
+            initialized = outer * inner
         }
     }
 
-    /// Indices of the maxima along `axis`, as exact integers in a tensor (the
-    /// first maximum on ties, the first NaN if any). For `Ŷ` of shape
-    /// `(classes, m)`, `Ŷ.argmax(axis: 0)` are the predicted classes.
-    public func argmax(axis: Int, keepingDimensions: Bool = false) -> Tensor {
-        argExtremum(axis: axis, keepingDimensions: keepingDimensions, minimum: false)
-    }
-    /// Indices of the minima along `axis` (see ``argmax(axis:keepingDimensions:)``).
-    public func argmin(axis: Int, keepingDimensions: Bool = false) -> Tensor {
-        argExtremum(axis: axis, keepingDimensions: keepingDimensions, minimum: true)
-    }
-    /// The row-major index of the largest element.
-    public func argmax() -> Int { Int(Tensor(shape: [count], scalars: scalars).argmax(axis: 0).scalars[0]) }
-    /// The row-major index of the smallest element.
-    public func argmin() -> Int { Int(Tensor(shape: [count], scalars: scalars).argmin(axis: 0).scalars[0]) }
+    /// Positions of the maxima along `axis`, as integers, in row-major order
+    /// of the remaining axes (the first maximum on ties, the first NaN if
+    /// any). For `Ŷ` of shape `(classes, m)`, `Ŷ.argmax(axis: 0)` are the `m`
+    /// predicted classes. Exact at any length (a Float tensor's maximum at
+    /// position 16,777,217 is reported as 16,777,217).
+    public func argmax(axis: Int) -> [Int] { argExtremum(axis: axis, minimum: false) }
+    /// Positions of the minima along `axis` (see ``argmax(axis:)``).
+    public func argmin(axis: Int) -> [Int] { argExtremum(axis: axis, minimum: true) }
+    /// The row-major position of the largest element.
+    public func argmax() -> Int { Tensor(shape: [count], scalars: scalars).argmax(axis: 0)[0] }
+    /// The row-major position of the smallest element.
+    public func argmin() -> Int { Tensor(shape: [count], scalars: scalars).argmin(axis: 0)[0] }
 }
 
 /// The inner product `Σᵢ aᵢbᵢ` of two tensors with the same number of
