@@ -19,4 +19,27 @@ final class ReadmeSnippetTests: XCTestCase {
         XCTAssertGreaterThan(accuracy, 0.95)
         XCTAssertLessThan(history.costs.last!, history.costs.first!)
     }
+
+    func testReadmeTape() throws {
+        // README tape: begin
+        // The notes' computation graph (C1W2-11): J = 3(a + bc); backward() goes right to left.
+        let a = Variable<Double>(5, requiresGradient: true), b = Variable<Double>(3, requiresGradient: true)
+        let c = Variable<Double>(2, requiresGradient: true)
+        let J = 3 * (a + b * c)
+        J.backward()
+        print(J.value.scalar, a.gradient!.scalar, b.gradient!.scalar, c.gradient!.scalar)   // 33 3 6 9
+
+        // A residual block in Keras' functional style: a[l+2] = relu(z[l+2] + a[l]).
+        var rng = RandomGenerator(seed: 1)
+        let x = GraphNode<Float>.input()
+        let h = Activation<Float>(.relu)(Dense<Float>(inputs: 2, outputs: 2, generator: &rng)(x))
+        let y = Activation<Float>(.relu)(Add<Float>()([Dense<Float>(inputs: 2, outputs: 2, generator: &rng)(h), x]))
+        let model = GraphModel(inputs: [x], outputs: [Dense<Float>(inputs: 2, outputs: 1, generator: &rng)(y)], outputActivation: .sigmoid)
+        let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 200, seed: 1)
+        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 20, batchSize: 32, learningRate: 0.01))
+        print(model.summary)                                                 // dense1.W, dense1.b, …: 15 parameters
+        // README tape: end
+        XCTAssertEqual([J.value.scalar, a.gradient!.scalar, b.gradient!.scalar, c.gradient!.scalar], [33, 3, 6, 9])
+        XCTAssertEqual(model.parameters.reduce(0) { $0 + $1.value.count }, 15)
+    }
 }
