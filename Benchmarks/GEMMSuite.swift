@@ -1,5 +1,5 @@
 import Foundation
-import Tensors
+@_spi(Benchmarks) import Tensors
 
 /// GFLOPS of every GEMM rung on the shapes of `shared/bench/gemm.py`.
 func gemmSuite(_ h: inout Harness) {

@@ -1,4 +1,4 @@
-import Tensors
+@_spi(Benchmarks) import Tensors
 import XCTest
 
 /// Batched `matmul` with numpy broadcasting of the leading axes, its parallel

@@ -18,6 +18,13 @@ public enum Parallelism {
     }
 }
 
+/// A kernel's per-chunk body, shared by the workers of ``parallelFor(chunks:work:_:)``:
+/// chunks write disjoint ranges of the output, which is what makes calling it
+/// from several threads at once safe.
+struct ChunkBody: @unchecked Sendable {
+    let run: (Int) -> Void
+}
+
 /// Sendable wrapper for the raw pointers captured by parallel kernel bodies.
 /// Each chunk writes a disjoint range, which is what makes sharing them safe.
 struct SendablePointer<T>: @unchecked Sendable {
@@ -46,12 +53,12 @@ func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
     }
     let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
-        let box = SendablePointer(body)
+        let chunkBody = ChunkBody(run: body)
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while true {
                 let c = next.add(1, ordering: .relaxed).oldValue
                 if c >= chunks { return }
-                box.pointer(c)
+                chunkBody.run(c)
             }
         }
     }

@@ -18,16 +18,13 @@ enum CopyKernels {
         case .vectorized:
             let runsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(length, 1))
             let ps = SendablePointer(src), pd = SendablePointer(dst)
-            withoutActuallyEscaping(offsets) { offsets in
-                let po = SendablePointer(offsets)
-                parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
-                    for r in (c * runsPerChunk)..<Swift.min(runs, (c + 1) * runsPerChunk) {
-                        let (s, d) = po.pointer(r)
-                        if length < 16 {   // a memmove call per short run costs more than the copy
-                            for k in 0..<length { pd.pointer[d + k] = ps.pointer[s + k] }
-                        } else {
-                            (pd.pointer + d).update(from: ps.pointer + s, count: length)
-                        }
+            parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
+                for r in (c * runsPerChunk)..<Swift.min(runs, (c + 1) * runsPerChunk) {
+                    let (s, d) = offsets(r)
+                    if length < 16 {   // a memmove call per short run costs more than the copy
+                        for k in 0..<length { pd.pointer[d + k] = ps.pointer[s + k] }
+                    } else {
+                        (pd.pointer + d).update(from: ps.pointer + s, count: length)
                     }
                 }
             }

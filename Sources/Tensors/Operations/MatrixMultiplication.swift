@@ -115,11 +115,22 @@ fileprivate func matmulFailure<S>(
 ///   must then have shape `batchShape + [m, n]`. Batches of small products run
 ///   in parallel, one product per thread at a time, in fixed chunks: the result
 ///   does not depend on the thread count.
+public func matmul<S>(
+    _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false,
+    alpha: S = 1, beta: S = 0, into c: inout Tensor<S>
+) {
+    matmul(a, b, transposingA: transposingA, transposingB: transposingB, alpha: alpha, beta: beta, into: &c, rung: nil)
+}
+
+/// ``matmul(_:_:transposingA:transposingB:alpha:beta:into:)`` on a chosen rung
+/// of the GEMM ladder (`nil`: the one `matmul` picks) — for benchmarks and
+/// tests that compare the rungs, not part of the library's API.
+@_spi(Benchmarks)
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func matmul<S>(
     _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false,
-    alpha: S = 1, beta: S = 0, into c: inout Tensor<S>, rung: GEMMRung? = nil
+    alpha: S = 1, beta: S = 0, into c: inout Tensor<S>, rung: GEMMRung?
 ) {
     let shapes = MatmulShapes(a, b, transposingA: transposingA, transposingB: transposingB)
     let (m, n, k) = (shapes.m, shapes.n, shapes.k)
@@ -154,16 +165,23 @@ public func matmul<S>(
     }
 }
 
-/// The matrix product `op(A)·op(B)` (see ``matmul(_:_:transposingA:transposingB:alpha:beta:into:rung:)``).
+/// The matrix product `op(A)·op(B)` (see ``matmul(_:_:transposingA:transposingB:alpha:beta:into:)``).
 ///
 /// `matmul(W, A_prev) + b` is the notes' `Z = np.dot(W, A_prev) + b`:
 /// `(n[l], n[l−1]) · (n[l−1], m) → (n[l], m)`. A rank-1 `b` of `k` elements is
 /// a matrix–vector product returning `m` elements. Operands of rank > 2 are
 /// batches whose leading axes broadcast: `[8, 1, m, k] × [1, 4, k, n] → [8, 4, m, n]`.
+public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false) -> Tensor<S> {
+    matmul(a, b, transposingA: transposingA, transposingB: transposingB, rung: nil)
+}
+
+/// ``matmul(_:_:transposingA:transposingB:)`` on a chosen rung of the GEMM
+/// ladder (`nil`: the one `matmul` picks), for benchmarks and tests.
+@_spi(Benchmarks)
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func matmul<S>(
-    _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false, rung: GEMMRung? = nil
+    _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool = false, transposingB: Bool = false, rung: GEMMRung?
 ) -> Tensor<S> {
     if b.rank == 1 && a.rank == 2 {
         let column = b.reshaped(to: [b.count, 1])

@@ -103,7 +103,7 @@ enum BlockedGEMM {
                                     let jr = panel * nr
                                     microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc,
                                                 g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                                rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, nc - jr),
+                                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC,
                                                 accumulate: pc > 0 || !overwrite, V.self)
                                 }
                                 ir += mr
@@ -129,18 +129,18 @@ enum BlockedGEMM {
     static func microKernel<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int,
-        accumulate: Bool = true, _: V.Type, bStride: Int? = nil
+        cTransposed: Bool = false, accumulate: Bool = true, _: V.Type, bStride: Int? = nil
     ) where V.Scalar: TensorScalar {
         let bs = bStride ?? 2 * V.scalarCount
         switch kernel {
         case .fma12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         case .fma6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         }
     }
 
@@ -218,7 +218,7 @@ enum DirectGEMM {
                     let inPlace = panel < fullPanels
                     let b = inPlace ? g.b + panel * nr : UnsafePointer(bCopy + (panel - fullPanels) * nr * g.k)
                     BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, g.cTile(ir, panel * nr), g.ldc, g.alpha,
-                                            rows: g.transposedC ? -rows : rows, columns: Swift.min(nr, g.n - panel * nr),
+                                            rows: rows, columns: Swift.min(nr, g.n - panel * nr), cTransposed: g.transposedC,
                                             accumulate: !overwrite, V.self, bStride: inPlace ? g.ldb : nr)
                 }
                 ir += mr

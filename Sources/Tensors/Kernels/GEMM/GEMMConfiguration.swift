@@ -199,14 +199,26 @@ public enum GEMMConfiguration {
 /// batch or sequence lengths reuse a few size classes instead of adding one
 /// size per shape), and a returned buffer is freed instead of kept when the
 /// idle buffers would exceed ``idleLimit`` bytes.
-final class PackingBufferPool: Sendable {
+///
+/// The lock is an `NSLock` (a pthread mutex) rather than `Mutex`: the thread
+/// sanitizer sees pthread locking, while `Mutex`'s futex word lives in a
+/// module built without instrumentation and every pool access would be
+/// reported as a race.
+final class PackingBufferPool: @unchecked Sendable {
     static let shared = PackingBufferPool()
 
     private struct Idle {
         var buffers: [Int: [SendablePointer<UnsafeMutableRawPointer>]] = [:]
         var bytes = 0
     }
-    private let idle = Mutex<Idle>(Idle())
+    private var state = Idle()
+    private let lock = NSLock()
+
+    private func withIdle<R>(_ body: (inout Idle) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
 
     /// The largest scratch buffer taken from the stack.
     static let stackLimit = 1024
@@ -222,14 +234,14 @@ final class PackingBufferPool: Sendable {
             return withUnsafeTemporaryAllocation(byteCount: Self.stackLimit, alignment: 64) { body($0.baseAddress!) }
         }
         let size = Self.sizeClass(bytes)
-        let reused = idle.withLock { state -> SendablePointer<UnsafeMutableRawPointer>? in
+        let reused = withIdle { state -> SendablePointer<UnsafeMutableRawPointer>? in
             guard let buffer = state.buffers[size]?.popLast() else { return nil }
             state.bytes -= size
             return buffer
         }
         let buffer = reused ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
         defer {
-            let kept = idle.withLock { state -> Bool in
+            let kept = withIdle { state -> Bool in
                 guard state.bytes + size <= Self.idleLimit else { return false }
                 state.buffers[size, default: []].append(buffer)
                 state.bytes += size
@@ -241,5 +253,5 @@ final class PackingBufferPool: Sendable {
     }
 
     /// Bytes held by idle buffers (for tests).
-    var idleBytes: Int { idle.withLock { $0.bytes } }
+    var idleBytes: Int { withIdle { $0.bytes } }
 }

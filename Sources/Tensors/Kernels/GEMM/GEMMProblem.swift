@@ -90,6 +90,7 @@ struct GEMMProblem<S: TensorScalar> {
 
 /// The implementations of matrix multiplication, from the readable reference
 /// to the production kernel. `Benchmarks gemm` times each rung.
+@_spi(Benchmarks)
 public enum GEMMRung: String, CaseIterable, Sendable {
     /// The triple loop `cᵢⱼ = Σₚ aᵢₚbₚⱼ` — the loop path.
     case naive

@@ -34,13 +34,13 @@ enum MicroKernels {
     /// C[0..<12, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
     /// packed 12-row panel of A and one 2w-column panel of B (w = V.scalarCount)
     /// whose rows are `bStride` elements apart (2w when packed): 24 vector accumulators.
-    /// Edge tiles (`rows < 12` or `columns < 2w`) go through a local tile;
-    /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
+    /// Edge tiles (`rows < 12` or `columns < 2w`) and tiles of a C stored
+    /// transposed (`cTransposed`: element (r, j) at `c[j·ldc + r]`) go through a local tile.
     @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
     static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, accumulate: Bool,
-        _: V.Type, _: F.Type
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V(), c8_0 = V(), c8_1 = V(), c9_0 = V(), c9_1 = V(), c10_0 = V(), c10_1 = V(), c11_0 = V(), c11_1 = V()
@@ -77,7 +77,7 @@ enum MicroKernels {
             pb += bBytes
         }
         let scale = V(repeating: alpha)
-        if rows == 12 && columns == 2 * w {   // negative rows: C tile stored transposed
+        if rows == 12 && columns == 2 * w && !cTransposed {
             update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
             update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
             update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
@@ -104,7 +104,7 @@ enum MicroKernels {
                 tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
                 tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
                 tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, accumulate: accumulate)
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
             }
         }
     }
@@ -112,13 +112,13 @@ enum MicroKernels {
     /// C[0..<6, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
     /// packed 6-row panel of A and one 2w-column panel of B (w = V.scalarCount)
     /// whose rows are `bStride` elements apart (2w when packed): 12 vector accumulators.
-    /// Edge tiles (`rows < 6` or `columns < 2w`) go through a local tile;
-    /// `rows < 0` means `-rows` rows of a transposed C (`c[j·ldc + r]`).
+    /// Edge tiles (`rows < 6` or `columns < 2w`) and tiles of a C stored
+    /// transposed (`cTransposed`) go through a local tile.
     @inline(never)
     static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, accumulate: Bool,
-        _: V.Type, _: F.Type
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
@@ -143,7 +143,7 @@ enum MicroKernels {
             pb += bBytes
         }
         let scale = V(repeating: alpha)
-        if rows == 6 && columns == 2 * w {   // negative rows: C tile stored transposed
+        if rows == 6 && columns == 2 * w && !cTransposed {
             update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
             update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
             update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
@@ -158,23 +158,23 @@ enum MicroKernels {
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, accumulate: accumulate)
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
             }
         }
     }
 
     /// Adds (`accumulate`) or stores the valid `rows × columns` part of a tile
-    /// (two vectors per row) to C; `rows < 0` means `-rows` rows of a transposed C.
+    /// (two vectors per row) to C, or to Cᵀ's storage when `cTransposed`.
     @inline(__always)
     static func addEdgeTile<V: SIMD>(
         _ tile: UnsafeMutablePointer<V>, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int,
-        accumulate: Bool
+        cTransposed: Bool, accumulate: Bool
     ) where V.Scalar: FloatingPoint {
         let w = V.scalarCount
-        for r in 0..<abs(rows) {
+        for r in 0..<rows {
             for j in 0..<columns {
                 let value = tile[2 * r + j / w][j % w]
-                let index = rows >= 0 ? r * ldc + j : j * ldc + r
+                let index = cTransposed ? j * ldc + r : r * ldc + j
                 c[index] = accumulate ? c[index] + value : value
             }
         }
