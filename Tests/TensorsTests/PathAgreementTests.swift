@@ -166,4 +166,20 @@ final class PathAgreementTests: XCTestCase {
             XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern))
         }
     }
+
+    /// The loop path's `exp` is the vector polynomial's scalar twin: the two
+    /// paths give the same bits, so their speed ratio is vectorization alone.
+    func testExpLoopTwinIsBitwiseTheVectorPolynomial() {
+        var g = RandomGenerator(seed: 13)
+        let specials: [Double] = [0, -0.0, 1, -1, 88.7, 89, 100, -87, -103.9, -104, -200, 709, 710, -745, -746, .infinity, -.infinity]
+        for n in [1, 15, 16, 17, 1000] {
+            let x = Tensor<Float>(randomUniform: [n], lower: -100, upper: 90, generator: &g)
+            XCTAssertEqual(withComputePath(.loop) { exp(x) }.scalars.map(\.bitPattern), exp(x).scalars.map(\.bitPattern), "Float n=\(n)")
+            let d = Tensor<Double>(randomUniform: [n], lower: -740, upper: 705, generator: &g)
+            XCTAssertEqual(withComputePath(.loop) { exp(d) }.scalars.map(\.bitPattern), exp(d).scalars.map(\.bitPattern), "Double n=\(n)")
+        }
+        let f = Tensor<Float>(specials.map(Float.init)), d = Tensor<Double>(specials)
+        XCTAssertEqual(withComputePath(.loop) { exp(f) }.scalars.map(\.bitPattern), exp(f).scalars.map(\.bitPattern))
+        XCTAssertEqual(withComputePath(.loop) { exp(d) }.scalars.map(\.bitPattern), exp(d).scalars.map(\.bitPattern))
+    }
 }

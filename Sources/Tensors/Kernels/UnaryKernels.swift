@@ -26,7 +26,8 @@ enum UnaryOperation: Sendable, Equatable {
 /// version. Both read `n` elements at `x` and write `n` elements at `y`
 /// (`x == y` is allowed).
 enum UnaryKernels {
-    // MARK: Loop path — one thread, one element at a time, libm for transcendentals.
+    // MARK: Loop path — one thread, one element at a time; `exp` is the vector
+    // polynomial's scalar twin (`ScalarMath`), the other transcendentals libm.
 
     @_specialize(where S == Float)
     @_specialize(where S == Double)
@@ -39,7 +40,11 @@ enum UnaryKernels {
         case .square: for i in 0..<n { y[i] = x[i] * x[i] }
         case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
         case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
-        case .exp: f(Foundation.exp)
+        case .exp:
+            switch S.scalarType {
+            case .float32: for i in 0..<n { y[i] = S(ScalarMath.exp(Float(x[i]))) }
+            case .float64: for i in 0..<n { y[i] = S(ScalarMath.exp(Double(x[i]))) }
+            }
         case .log: f(Foundation.log)
         case .tanh: f(Foundation.tanh)
         case .sigmoid: f { 1 / (1 + Foundation.exp(-$0)) }
