@@ -63,6 +63,22 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
         throw missing(key, "a list of integers")
     }
 
+    /// The settings in one line for error messages, sorted by key, long values shortened: `inputs 2, outputs 5`.
+    var summary: String {
+        func short(_ text: String) -> String { text.count > 40 ? text.prefix(40) + "…" : text }
+        let settings = values.sorted { $0.key < $1.key }.map { key, value -> String in
+            let text: String = switch value {
+            case .int(let v): "\(v)"
+            case .double(let v): "\(v)"
+            case .string(let v): "\"\(short(v))\""
+            case .ints(let v): short("\(v)")
+            case .bool(let v): "\(v)"
+            }
+            return "\(short(key)) \(text)"
+        }
+        return settings.isEmpty ? "(no settings)" : settings.joined(separator: ", ")
+    }
+
     private func missing(_ key: String, _ kind: String) -> ModelFileError {
         .corrupt("layer setting \"\(key)\" is missing or not \(kind)")
     }

@@ -18,9 +18,24 @@ public final class GraphNode<Scalar: TensorScalar> {
         case merge(any MergeLayer<Scalar>, [GraphNode])
     }
 
-    let source: Source
+    /// Set once; only `deinit` clears it (to `.input`).
+    private(set) var source: Source
 
     init(_ source: Source) { self.source = source }
+
+    deinit {
+        // Freeing a node frees the predecessors only it kept alive, theirs in turn, …:
+        // on a long chain that recursion overflows the stack. Detach them here and
+        // free them one at a time instead.
+        var pending = predecessors
+        source = .input
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                pending.append(contentsOf: node.predecessors)
+                node.source = .input
+            }
+        }
+    }
 
     /// A new model input.
     public static func input() -> GraphNode { GraphNode(.input) }
@@ -67,14 +82,19 @@ public final class GraphModel<Scalar: TensorScalar>: Model {
         self.inputs = inputs
         self.outputs = outputs
         self.outputActivation = outputActivation
-        // Depth-first post-order from the outputs.
+        // Depth-first post-order from the outputs (each node after its predecessors, in
+        // their order), with an explicit stack: a long chain of layers, such as a
+        // damaged model file can describe, must not overflow the call stack.
         var order: [GraphNode<Scalar>] = [], visited = Set<ObjectIdentifier>()
-        func visit(_ node: GraphNode<Scalar>) {
-            guard visited.insert(ObjectIdentifier(node)).inserted else { return }
-            node.predecessors.forEach(visit)
-            order.append(node)
+        var pending: [(node: GraphNode<Scalar>, expanded: Bool)] = outputs.reversed().map { ($0, false) }
+        while let (node, expanded) = pending.popLast() {
+            if expanded {
+                order.append(node)
+            } else if visited.insert(ObjectIdentifier(node)).inserted {
+                pending.append((node, true))
+                pending.append(contentsOf: node.predecessors.reversed().map { ($0, false) })
+            }
         }
-        outputs.forEach(visit)
         let inputIDs = Set(inputs.map(ObjectIdentifier.init))
         for node in order {
             if case .input = node.source, !inputIDs.contains(ObjectIdentifier(node)) {

@@ -12,7 +12,8 @@ import Tensors
 /// LayerRegistry.register(MyLayer<Float>.self)
 /// ```
 public enum LayerRegistry {
-    typealias Factory = (LayerConfiguration) throws -> AnyObject
+    /// Rebuilds a layer, and says beforehand how many values that allocates (see ``ConfigurationSized``).
+    typealias Factory = (make: (LayerConfiguration) throws -> AnyObject, allocatedScalars: (LayerConfiguration) -> Int?)
 
     /// The factories by type name and scalar type, behind a lock (registration may happen on any thread).
     private final class Table: @unchecked Sendable {
@@ -31,7 +32,11 @@ public enum LayerRegistry {
     private static func key<S: TensorScalar>(_ typeName: String, _: S.Type) -> String { "\(typeName)/\(S.scalarType)" }
 
     private static func entry<M: Module>(_ type: M.Type) -> (String, Factory) {
-        (key(M.typeName, M.Scalar.self), { try M(configuration: $0) })
+        let allocatedScalars = { (configuration: LayerConfiguration) -> Int? in
+            guard let sized = M.self as? any ConfigurationSized.Type else { return 0 }   // sizes not known: nothing to check
+            return sized.allocatedScalars(configuration)
+        }
+        return (key(M.typeName, M.Scalar.self), (make: { try M(configuration: $0) }, allocatedScalars: allocatedScalars))
     }
 
     private static func builtIn() -> [String: Factory] {
@@ -55,13 +60,59 @@ public enum LayerRegistry {
     }
 
     /// A layer of the stored type `typeName` rebuilt from `configuration`.
-    static func make<S: TensorScalar>(_ typeName: String, configuration: LayerConfiguration, scalar: S.Type) throws -> any Module<S> {
+    ///
+    /// `available` is how many values the file still holds for the layers not
+    /// yet rebuilt: a layer whose configuration needs more (a damaged size such
+    /// as a `Dense` with 10¹² inputs, or one whose product overflows `Int`) is a
+    /// ``ModelFileError/corrupt(_:)`` before anything is allocated, not a trap or
+    /// a huge allocation. The layer's share is taken from `available`.
+    static func make<S: TensorScalar>(_ typeName: String, configuration: LayerConfiguration, scalar: S.Type,
+                                      available: inout Int) throws -> any Module<S> {
         guard let factory = factories.withLock({ $0[key(typeName, S.self)] }) else {
             throw ModelFileError.unknownLayer(typeName)
         }
-        guard let module = try factory(configuration) as? any Module<S> else {
+        guard let needed = factory.allocatedScalars(configuration), needed <= available else {
+            let count = factory.allocatedScalars(configuration).map { "\($0)" } ?? "more than \(Int.max)"
+            throw ModelFileError.corrupt("a \(typeName) layer configured as \(configuration.summary) needs \(count) stored values; "
+                                         + "the file has \(available) left for it")
+        }
+        guard let module = try factory.make(configuration) as? any Module<S> else {
             throw ModelFileError.unknownLayer(typeName)
         }
+        available -= needed
         return module
+    }
+}
+
+/// A layer whose configuration sets how many values it allocates — all of
+/// them parameters or state that a model file stores — so loading can check a
+/// configuration against the file before rebuilding the layer.
+protocol ConfigurationSized {
+    /// The values a layer rebuilt from `configuration` allocates, or `nil`
+    /// when that overflows `Int`. Missing or negative settings count as 0:
+    /// the initializer reports them.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int?
+}
+
+/// `a · b + c`, or `nil` on overflow; negative factors count as 0.
+private func checkedSize(_ a: Int, _ b: Int, plus c: Int = 0) -> Int? {
+    let (product, productOverflow) = Swift.max(a, 0).multipliedReportingOverflow(by: Swift.max(b, 0))
+    let (sum, sumOverflow) = product.addingReportingOverflow(Swift.max(c, 0))
+    return productOverflow || sumOverflow ? nil : sum
+}
+
+extension Dense: ConfigurationSized {
+    /// `W` `(outputs, inputs)` and `b` `(outputs, 1)`.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        guard let inputs = try? configuration.int("inputs"), let outputs = try? configuration.int("outputs") else { return 0 }
+        return checkedSize(outputs, inputs, plus: outputs)
+    }
+}
+
+extension BatchNorm: ConfigurationSized {
+    /// `gamma`, `beta`, the running mean and the running variance, `(units, 1)` each.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        guard let units = try? configuration.int("units") else { return 0 }
+        return checkedSize(units, 4)
     }
 }

@@ -120,7 +120,11 @@ public enum ModelFile {
               let architecture = try? JSONDecoder().decode(StoredArchitecture.self, from: Data(text.utf8)) else {
             throw ModelFileError.corrupt("architecture description is missing or unreadable")
         }
-        let modules = try architecture.modules.map { try LayerRegistry.make($0.type, configuration: $0.configuration, scalar: S.self) }
+        // Layers are rebuilt before their tensors are checked: sizes must fit the values the file holds.
+        var available = tensors.values.reduce(0) { $0 + $1.count }
+        let modules = try architecture.modules.map {
+            try LayerRegistry.make($0.type, configuration: $0.configuration, scalar: S.self, available: &available)
+        }
         return (architecture, modules, tensors)
     }
 
@@ -251,9 +255,10 @@ extension Sequential {
     /// data loads into a `Float` model and vice versa, converting each value.
     public static func load(from url: URL) throws -> Sequential {
         let (architecture, modules, tensors) = try ModelFile.open(url, as: Scalar.self)
-        guard architecture.kind == "sequential", let sequence = architecture.sequence else {
+        guard architecture.kind == "sequential" else {
             throw ModelFileError.corrupt("the file holds a \(architecture.kind) model, not a sequential one")
         }
+        guard let sequence = architecture.sequence else { throw ModelFileError.corrupt("the sequential architecture has no layer sequence") }
         let layers = try sequence.map { i -> any Layer<Scalar> in
             guard modules.indices.contains(i), let layer = modules[i] as? any Layer<Scalar> else {
                 throw ModelFileError.corrupt("sequence entry \(i) is not a single-input layer")
@@ -270,8 +275,11 @@ extension GraphModel {
     /// Reads a model written by ``Model/save(to:)`` from a `GraphModel`.
     public static func load(from url: URL) throws -> GraphModel {
         let (architecture, modules, tensors) = try ModelFile.open(url, as: Scalar.self)
-        guard architecture.kind == "graph", let stored = architecture.nodes, let outputIndices = architecture.outputs else {
+        guard architecture.kind == "graph" else {
             throw ModelFileError.corrupt("the file holds a \(architecture.kind) model, not a graph")
+        }
+        guard let stored = architecture.nodes, let outputIndices = architecture.outputs else {
+            throw ModelFileError.corrupt("the graph architecture has no \(architecture.nodes == nil ? "nodes" : "outputs")")
         }
         var nodes: [GraphNode<Scalar>] = [], inputs: [Int: GraphNode<Scalar>] = [:]
         for (position, node) in stored.enumerated() {
@@ -286,7 +294,7 @@ extension GraphModel {
             } else if let m = node.module, modules.indices.contains(m) {
                 if let layer = modules[m] as? any Layer<Scalar>, predecessors.count == 1 {
                     nodes.append(GraphNode(.layer(layer, predecessors[0])))
-                } else if let layer = modules[m] as? any MergeLayer<Scalar> {
+                } else if let layer = modules[m] as? any MergeLayer<Scalar>, !predecessors.isEmpty {   // merging nothing would trap in predict
                     nodes.append(GraphNode(.merge(layer, predecessors)))
                 } else {
                     throw ModelFileError.corrupt("node \(position) applies module \(m) to \(predecessors.count) inputs")
