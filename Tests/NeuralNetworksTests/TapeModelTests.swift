@@ -180,4 +180,21 @@ final class TapeModelTests: XCTestCase {
             XCTAssertEqual(try BatchNorm<Double>(configuration: norm.configuration).runningVarianceEstimate, estimate)
         }
     }
+
+    /// BatchNorm's inference-mode backward (running statistics are constants:
+    /// dz = g·γ/√(σ² + ε)) against finite differences, with respect to the input,
+    /// γ and β — the training-mode rule is checked by the model gradient checks.
+    func testBatchNormInferenceBackwardPassesTheGradientCheck() {
+        let norm = BatchNorm<Double>(units: 3)
+        let context = ForwardContext(training: true)
+        _ = norm.forward(Variable(Tensor(randomNormal: [3, 8], mean: 1, standardDeviation: 2, generator: &generator)), context: context)
+        context.commitUpdates()   // non-trivial running averages
+        norm.gamma.value = Tensor(randomNormal: [3, 1], generator: &generator)
+        let X = Variable(Tensor<Double>(randomNormal: [3, 5], generator: &generator), requiresGradient: true)
+        let R = Tensor<Double>(randomNormal: [3, 5], generator: &generator)
+        let report = gradientCheck([("X", X), ("gamma", norm.gamma.variable), ("beta", norm.beta.variable)]) {
+            (norm.forward(X, context: ForwardContext(training: false)) * Variable(R)).sum()
+        }
+        assertGreat(report, "BatchNorm at inference")
+    }
 }
