@@ -27,3 +27,16 @@ public enum ComputePath: Sendable, CustomStringConvertible {
 public func withComputePath<R>(_ path: ComputePath, _ body: () throws -> R) rethrows -> R {
     try ComputePath.$current.withValue(path, operation: body)
 }
+
+extension ComputePath {
+    /// Runs `loop` or `vectorized` according to this path — the one place
+    /// where a kernel's two implementations are chosen between. Every kernel
+    /// entry point calls `ComputePath.current.run(loop:vectorized:)`.
+    @inline(__always)
+    func run<R>(loop: () throws -> R, vectorized: () throws -> R) rethrows -> R {
+        switch self {
+        case .loop: try loop()
+        case .vectorized: try vectorized()
+        }
+    }
+}

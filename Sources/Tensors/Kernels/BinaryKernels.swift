@@ -13,8 +13,8 @@ enum BinaryOperation: String, CaseIterable, Sendable {
         case .subtract: a - b
         case .multiply: a * b
         case .divide: a / b
-        case .minimum: a.isNaN || b.isNaN ? .nan : (b < a ? b : a)
-        case .maximum: a.isNaN || b.isNaN ? .nan : (b > a ? b : a)
+        case .minimum: ScalarMath.minimum(a, b)
+        case .maximum: ScalarMath.maximum(a, b)
         case .equal: a == b ? 1 : 0
         case .notEqual: a != b ? 1 : 0
         case .less: a < b ? 1 : 0
@@ -165,10 +165,9 @@ enum BinaryKernels {
         _ y: UnsafeMutablePointer<S>, _ n: Int
     ) {
         if n <= 0 { return }
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for i in 0..<n { y[i] = op.apply(a[i * sa], b[i * sb]) }
-        case .vectorized:
+        }, vectorized: {
             if n <= elementwiseChunk {
                 typedRow(op, a, sa, b, sb, y, n)
                 return
@@ -179,7 +178,7 @@ enum BinaryKernels {
                 typedRow(op, pa.pointer + start * sa, sa, pb.pointer + start * sb, sb, py.pointer + start,
                          Swift.min(elementwiseChunk, n - start))
             }
-        }
+        })
     }
 
     @inline(__always)
@@ -210,9 +209,8 @@ enum BinaryKernels {
         case .subtract: row(a, sa, b, sb, y, n, { (u: V, v: V) in u - v }, { (u: S, v: S) in u - v })
         case .multiply: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * v }, { (u: S, v: S) in u * v })
         case .divide: row(a, sa, b, sb, y, n, { (u: V, v: V) in u / v }, { (u: S, v: S) in u / v })
-        // Lane by lane, `KernelVector.minimum`/`maximum` select `v` where `v < u` (`v > u`) or `v` is NaN.
-        case .minimum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.minimum(u, v) }, { (u: S, v: S) in v < u || v != v ? v : u })
-        case .maximum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.maximum(u, v) }, { (u: S, v: S) in v > u || v != v ? v : u })
+        case .minimum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.minimum(u, v) }, { (u: S, v: S) in ScalarMath.minimum(u, v) })
+        case .maximum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.maximum(u, v) }, { (u: S, v: S) in ScalarMath.maximum(u, v) })
         default: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.mask(op, u, v) }, { (u: S, v: S) in op.apply(u, v) })
         }
     }

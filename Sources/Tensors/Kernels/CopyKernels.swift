@@ -9,13 +9,12 @@ enum CopyKernels {
         _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, runs: Int, length: Int,
         offsets: (Int) -> (Int, Int)
     ) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for r in 0..<runs {
                 let (s, d) = offsets(r)
                 for k in 0..<length { dst[d + k] = src[s + k] }
             }
-        case .vectorized:
+        }, vectorized: {
             let runsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(length, 1))
             let ps = SendablePointer(src), pd = SendablePointer(dst)
             parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
@@ -28,7 +27,7 @@ enum CopyKernels {
                     }
                 }
             }
-        }
+        })
     }
 
     /// `dst[o, j] = src[o, indices[j]]` for `rows` rows of `rowLength` elements:
@@ -41,12 +40,11 @@ enum CopyKernels {
         _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, rows: Int, rowLength: Int,
         indices: UnsafePointer<Int>, count k: Int
     ) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for o in 0..<rows {
                 for j in 0..<k { dst[o * k + j] = src[o * rowLength + indices[j]] }
             }
-        case .vectorized:
+        }, vectorized: {
             let (ps, pd, pi) = (SendablePointer(src), SendablePointer(dst), SendablePointer(indices))
             let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(k, 1))
             parallelFor(chunks: (rows + rowsPerChunk - 1) / rowsPerChunk, work: rows * k) { c in
@@ -55,7 +53,7 @@ enum CopyKernels {
                     for j in 0..<k { target[j] = source[pi.pointer[j]] }
                 }
             }
-        }
+        })
     }
 
     /// `dst[b, j, i] = src[b·batchStride + i·rowStride + j]`: a batch of
@@ -79,15 +77,14 @@ enum CopyKernels {
                 j0 += tile
             }
         }
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for b in 0..<batch {
                 for i in 0..<rows {
                     for j in 0..<columns { dst[b * rows * columns + j * rows + i] = src[b * batchStride + i * columns + j] }
                 }
             }
-        case .vectorized:
+        }, vectorized: {
             parallelFor(chunks: batch * tileRows, work: batch * rows * columns, body)
-        }
+        })
     }
 }

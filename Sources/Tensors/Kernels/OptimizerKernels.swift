@@ -5,15 +5,14 @@ enum OptimizerKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func average<S: TensorScalar>(_ a: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int, beta: S, squared: Bool) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for i in 0..<n { a[i] = beta * a[i] + (1 - beta) * (squared ? x[i] * x[i] : x[i]) }
-        case .vectorized:
+        }, vectorized: {
             switch S.scalarType {
             case .float32: averageVectorized(cast(a, to: Float.self), cast(x, to: Float.self), n, Float(beta), squared, FloatVector.self)
             case .float64: averageVectorized(cast(a, to: Double.self), cast(x, to: Double.self), n, Double(beta), squared, DoubleVector.self)
             }
-        }
+        })
     }
 
     /// `p = p − α·(v/c₁)/(√(s/c₂) + ε)` (Adam), or with `adam == false`
@@ -24,13 +23,12 @@ enum OptimizerKernels {
         _ p: UnsafeMutablePointer<S>, _ v: UnsafePointer<S>, _ s: UnsafePointer<S>, _ n: Int,
         rate: S, c1: S, c2: S, epsilon: S, adam: Bool
     ) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for i in 0..<n {
                 p[i] = adam ? p[i] - rate * (v[i] / c1) / ((s[i] / c2).squareRoot() + epsilon)
                             : p[i] - rate * v[i] / (s[i] + epsilon).squareRoot()
             }
-        case .vectorized:
+        }, vectorized: {
             switch S.scalarType {
             case .float32:
                 stepVectorized(cast(p, to: Float.self), cast(v, to: Float.self), cast(s, to: Float.self), n,
@@ -39,7 +37,7 @@ enum OptimizerKernels {
                 stepVectorized(cast(p, to: Double.self), cast(v, to: Double.self), cast(s, to: Double.self), n,
                                Double(rate), Double(c1), Double(c2), Double(epsilon), adam, DoubleVector.self)
             }
-        }
+        })
     }
 
     @inline(__always)
@@ -85,10 +83,9 @@ enum OptimizerKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func addScaled<S: TensorScalar>(_ y: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int, _ a: S) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for i in 0..<n { y[i] = y[i] + a * x[i] }
-        case .vectorized:
+        }, vectorized: {
             let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
             let (py, px) = (SendablePointer(y), SendablePointer(x))
             parallelFor(chunks: chunks, work: n) { c in
@@ -102,7 +99,7 @@ enum OptimizerKernels {
                                         count, Double(a), DoubleVector.self)
                 }
             }
-        }
+        })
     }
 
     @inline(__always)
@@ -130,10 +127,9 @@ enum OptimizerKernels {
         _ p: UnsafeMutablePointer<S>, _ g: UnsafePointer<S>, _ v: UnsafeMutablePointer<S>, _ s: UnsafeMutablePointer<S>,
         _ n: Int, beta1: S, beta2: S, rate: S, c1: S, c2: S, epsilon: S
     ) {
-        switch ComputePath.current {
-        case .loop:
+        ComputePath.current.run(loop: {
             for i in 0..<n { adamElement(i, p, g, v, s, beta1, beta2, rate, c1, c2, epsilon) }
-        case .vectorized:
+        }, vectorized: {
             // Fixed chunks: the same element always gets the same operations, whatever the thread count.
             let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
             let (pp, pg, pv, ps) = (SendablePointer(p), SendablePointer(g), SendablePointer(v), SendablePointer(s))
@@ -150,7 +146,7 @@ enum OptimizerKernels {
                                    Double(beta1), Double(beta2), Double(rate), Double(c1), Double(c2), Double(epsilon), DoubleVector.self)
                 }
             }
-        }
+        })
     }
 
     @inline(__always)

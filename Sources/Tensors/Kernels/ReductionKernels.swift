@@ -18,9 +18,9 @@ enum ReductionOperation: Sendable {
         case .sum: acc + x
         case .sumOfSquares: acc + x * x
         case .sumOfMagnitudes: acc + Swift.abs(x)
-        case .maximum: acc.isNaN || x.isNaN ? .nan : (x > acc ? x : acc)
-        case .minimum: acc.isNaN || x.isNaN ? .nan : (x < acc ? x : acc)
-        case .maxMagnitude: acc.isNaN || x.isNaN ? .nan : Swift.max(acc, Swift.abs(x))
+        case .maximum: ScalarMath.maximum(acc, x)
+        case .minimum: ScalarMath.minimum(acc, x)
+        case .maxMagnitude: ScalarMath.maximum(acc, Swift.abs(x))
         }
     }
 
@@ -221,14 +221,14 @@ enum ReductionKernels {
     @inline(__always)
     static func finishMax<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
         var m = v[0]
-        for i in 1..<V.scalarCount { m = m.isNaN || v[i].isNaN ? .nan : (v[i] > m ? v[i] : m) }
+        for i in 1..<V.scalarCount { m = ScalarMath.maximum(m, v[i]) }
         return m
     }
 
     @inline(__always)
     static func finishMin<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
         var m = v[0]
-        for i in 1..<V.scalarCount { m = m.isNaN || v[i].isNaN ? .nan : (v[i] < m ? v[i] : m) }
+        for i in 1..<V.scalarCount { m = ScalarMath.minimum(m, v[i]) }
         return m
     }
 

@@ -4,6 +4,24 @@
 // differ by vectorization alone (`Benchmarks vectorization` times the pair).
 
 enum ScalarMath {
+    // MARK: The NaN rule of maximum and minimum — the one definition
+    //
+    // numpy's `maximum`/`minimum`: NaN if either operand is NaN. Written as a
+    // selection (take `b` where `b` beats `a` or `b` is NaN, else keep `a`) so
+    // that it is lane for lane what ``KernelVector/maximum(_:_:)`` and
+    // ``KernelVector/minimum(_:_:)`` compute: a NaN operand is returned as it
+    // is, and both paths give the same bits. Every scalar max/min in the
+    // kernels (binary operations, reductions, the tails of vector rows, the
+    // horizontal folds of vector accumulators) calls these two.
+
+    /// `max(a, b)`, NaN if either is NaN.
+    @inline(__always)
+    static func maximum<S: FloatingPoint>(_ a: S, _ b: S) -> S { b > a || b.isNaN ? b : a }
+
+    /// `min(a, b)`, NaN if either is NaN.
+    @inline(__always)
+    static func minimum<S: FloatingPoint>(_ a: S, _ b: S) -> S { b < a || b.isNaN ? b : a }
+
     /// eˣ for one Float: ``FloatMath/exp(_:)`` lane by lane.
     @inline(__always)
     static func exp(_ x: Float) -> Float {

@@ -71,92 +71,60 @@ enum UnaryKernels {
             let start = c * elementwiseChunk
             let length = Swift.min(elementwiseChunk, n - start)
             switch S.scalarType {
-            case .float32: float(op, cast(px.pointer + start, to: Float.self), cast(py.pointer + start, to: Float.self), length)
-            case .float64: double(op, cast(px.pointer + start, to: Double.self), cast(py.pointer + start, to: Double.self), length)
+            case .float32: vectors(op, cast(px.pointer + start, to: Float.self), cast(py.pointer + start, to: Float.self), length, FloatVector.self)
+            case .float64: vectors(op, cast(px.pointer + start, to: Double.self), cast(py.pointer + start, to: Double.self), length, DoubleVector.self)
             }
         }
     }
 
-    static func float(_ op: UnaryOperation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        typealias V = FloatVector
+    /// The one SIMD body of every elementwise function, for either vector type.
+    /// Comparisons go through ``KernelVector/compare(_:_:_:)`` (the generic
+    /// `.<` would be the standard library's lane-by-lane fallback).
+    @inline(__always)
+    static func vectors<V: KernelVector>(
+        _ op: UnaryOperation, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ n: Int, _: V.Type
+    ) {
+        let zero = V()
         switch op {
         case .negate: mapVectors(x, y, n) { (v: V) in -v }
-        case .abs: mapVectors(x, y, n, FloatMath.magnitude)
+        case .abs: mapVectors(x, y, n, V.magnitude)
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
-        case .sqrt: mapVectors(x, y, n, FloatMath.sqrt)
+        case .sqrt: mapVectors(x, y, n, V.sqrt)
         case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
-        case .exp: mapVectors(x, y, n, FloatMath.exp)
-        case .log: mapVectors(x, y, n, FloatMath.log)
-        case .tanh: mapVectors(x, y, n, FloatMath.tanh)
-        case .sigmoid: mapVectors(x, y, n, FloatMath.sigmoid)
-        case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: v .< 0) }
+        case .exp: mapVectors(x, y, n, V.exp)
+        case .log: mapVectors(x, y, n, V.log)
+        case .tanh: mapVectors(x, y, n, V.tanh)
+        case .sigmoid: mapVectors(x, y, n, V.sigmoid)
+        case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: V.compare(.less, v, zero)) }
         case .leakyRelu(let slope):
-            let a = Float(slope)
-            mapVectors(x, y, n) { (v: V) in v.replacing(with: v * a, where: v .< 0) }
+            let a = V.Scalar(slope)
+            mapVectors(x, y, n) { (v: V) in v.replacing(with: v * a, where: V.compare(.less, v, zero)) }
         case .clip(let lower, let upper):
-            let lo = Float(lower), hi = Float(upper)
-            mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
-        case .pow(let p): float(powerSteps(p), x, y, n, exponent: Float(p))
-        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in FloatMath.sigmoid(v) * FloatMath.sigmoid(-v) }
+            let lo = V(repeating: V.Scalar(lower)), hi = V(repeating: V.Scalar(upper))
+            mapVectors(x, y, n) { (v: V) in
+                v.replacing(with: lo, where: V.compare(.less, v, lo)).replacing(with: hi, where: V.compare(.greater, v, hi))
+            }
+        case .pow(let p):
+            if p == p.rounded() && Swift.abs(p) <= 64 {
+                let k = Int(p)
+                mapVectors(x, y, n) { (v: V) in integerPower(v, k) }
+            } else {
+                let exponent = V.Scalar(p)
+                mapVectors(x, y, n) { (v: V) in V.exp(exponent * V.log(v)) }
+            }
+        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in V.sigmoid(v) * V.sigmoid(-v) }
         case .tanhDerivative:
-            mapVectors(x, y, n) { (v: V) in let u = FloatMath.exp(-2 * FloatMath.magnitude(v)); return 4 * u / ((1 + u) * (1 + u)) }
-        case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
+            mapVectors(x, y, n) { (v: V) in let u = V.exp(-2 * V.magnitude(v)); return 4 * u / ((1 + u) * (1 + u)) }
+        case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: V.compare(.less, v, zero)) }
         case .leakyReluDerivative(let slope):
-            let a = Float(slope)
-            mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: a, where: v .< 0) }
+            let a = V.Scalar(slope)
+            mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: a, where: V.compare(.less, v, zero)) }
         }
     }
 
-    static func double(_ op: UnaryOperation, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        typealias V = DoubleVector
-        switch op {
-        case .negate: mapVectors(x, y, n) { (v: V) in -v }
-        case .abs: mapVectors(x, y, n, DoubleMath.magnitude)
-        case .square: mapVectors(x, y, n) { (v: V) in v * v }
-        case .sqrt: mapVectors(x, y, n, DoubleMath.sqrt)
-        case .reciprocal: mapVectors(x, y, n) { (v: V) in 1 / v }
-        case .exp: mapVectors(x, y, n, DoubleMath.exp)
-        case .log: mapVectors(x, y, n, DoubleMath.log)
-        case .tanh: mapVectors(x, y, n, DoubleMath.tanh)
-        case .sigmoid: mapVectors(x, y, n, DoubleMath.sigmoid)
-        case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: v .< 0) }
-        case .leakyRelu(let slope): mapVectors(x, y, n) { (v: V) in v.replacing(with: v * slope, where: v .< 0) }
-        case .clip(let lo, let hi):
-            mapVectors(x, y, n) { (v: V) in v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi) }
-        case .pow(let p): double(powerSteps(p), x, y, n, exponent: p)
-        case .sigmoidDerivative: mapVectors(x, y, n) { (v: V) in DoubleMath.sigmoid(v) * DoubleMath.sigmoid(-v) }
-        case .tanhDerivative:
-            mapVectors(x, y, n) { (v: V) in let u = DoubleMath.exp(-2 * DoubleMath.magnitude(v)); return 4 * u / ((1 + u) * (1 + u)) }
-        case .reluDerivative: mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: 0, where: v .< 0) }
-        case .leakyReluDerivative(let slope):
-            mapVectors(x, y, n) { (v: V) in V(repeating: 1).replacing(with: slope, where: v .< 0) }
-        }
-    }
-
-    // MARK: pow with a scalar exponent
-
-    /// How `x^p` is evaluated: integer exponents up to 64 in magnitude by
-    /// repeated squaring (exact sign handling for negative x, like numpy),
-    /// others as `exp(p·ln x)` (NaN for x < 0).
-    enum PowerSteps { case integer(Int), general }
-
-    static func powerSteps(_ p: Double) -> PowerSteps {
-        p == p.rounded() && Swift.abs(p) <= 64 ? .integer(Int(p)) : .general
-    }
-
-    static func float(_ steps: PowerSteps, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, exponent: Float) {
-        switch steps {
-        case .integer(let k): mapVectors(x, y, n) { (v: FloatVector) in integerPower(v, k) }
-        case .general: mapVectors(x, y, n) { (v: FloatVector) in FloatMath.exp(exponent * FloatMath.log(v)) }
-        }
-    }
-
-    static func double(_ steps: PowerSteps, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, exponent: Double) {
-        switch steps {
-        case .integer(let k): mapVectors(x, y, n) { (v: DoubleVector) in integerPower(v, k) }
-        case .general: mapVectors(x, y, n) { (v: DoubleVector) in DoubleMath.exp(exponent * DoubleMath.log(v)) }
-        }
-    }
+    // MARK: pow with a scalar exponent: integer exponents up to 64 in
+    // magnitude by repeated squaring (exact sign handling for negative x, like
+    // numpy), others as `exp(p·ln x)` (NaN for x < 0).
 
     @inline(__always)
     static func integerPower<V: SIMD>(_ v: V, _ k: Int) -> V where V.Scalar: FloatingPoint {

@@ -294,6 +294,9 @@ enum DoubleMath {
 protocol KernelVector: SIMD where Scalar: TensorScalar {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+    /// `σ(x) = 1/(1 + e⁻ˣ)`
+    static func sigmoid(_ x: Self) -> Self
     /// `√x` (the standard library's SIMD `squareRoot()` is scalarized).
     static func sqrt(_ x: Self) -> Self
     /// `|x|`
@@ -303,13 +306,14 @@ protocol KernelVector: SIMD where Scalar: TensorScalar {
 }
 
 extension KernelVector {
-    /// Lane-wise maximum; NaN if either lane is NaN (numpy's `maximum`).
+    /// Lane-wise maximum; NaN if either lane is NaN (numpy's `maximum`);
+    /// lane for lane ``ScalarMath/maximum(_:_:)``.
     @inline(__always)
     static func maximum(_ a: Self, _ b: Self) -> Self {
         a.replacing(with: b, where: compare(.greater, b, a) .| compare(.notEqual, b, b))
     }
 
-    /// Lane-wise minimum; NaN if either lane is NaN.
+    /// Lane-wise minimum; NaN if either lane is NaN; lane for lane ``ScalarMath/minimum(_:_:)``.
     @inline(__always)
     static func minimum(_ a: Self, _ b: Self) -> Self {
         a.replacing(with: b, where: compare(.less, b, a) .| compare(.notEqual, b, b))
@@ -335,6 +339,8 @@ extension KernelVector {
 extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
+    @inline(__always) static func tanh(_ x: Self) -> Self { FloatMath.tanh(x) }
+    @inline(__always) static func sigmoid(_ x: Self) -> Self { FloatMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { FloatMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { FloatMath.magnitude(x) }
     @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD16<Int32>> {
@@ -353,6 +359,8 @@ extension SIMD16: KernelVector where Scalar == Float {
 extension SIMD8: KernelVector where Scalar == Double {
     @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
+    @inline(__always) static func tanh(_ x: Self) -> Self { DoubleMath.tanh(x) }
+    @inline(__always) static func sigmoid(_ x: Self) -> Self { DoubleMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { DoubleMath.magnitude(x) }
     @inline(__always) static func compare(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> SIMDMask<SIMD8<Int64>> {

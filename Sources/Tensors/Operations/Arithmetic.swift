@@ -46,10 +46,11 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { a in
                 other.scalars.withUnsafeBufferPointer { b in
                     guard let pa = a.baseAddress, let pb = b.baseAddress, let py = y.baseAddress, y.count > 0 else { return }
-                    switch ComputePath.current {
-                    case .loop: BinaryKernels.loop(op, pa, shape, pb, other.shape, py, plan.shape)
-                    case .vectorized: BinaryKernels.vectorized(op, pa, pb, py, plan)
-                    }
+                    ComputePath.current.run(loop: {
+                        BinaryKernels.loop(op, pa, shape, pb, other.shape, py, plan.shape)
+                    }, vectorized: {
+                        BinaryKernels.vectorized(op, pa, pb, py, plan)
+                    })
                 }
             }
         }
@@ -96,10 +97,11 @@ extension Tensor {
         scalars.withUnsafeMutableBufferPointer { y in
             other.scalars.withUnsafeBufferPointer { b in
                 guard let py = y.baseAddress, let pb = b.baseAddress else { return }
-                switch ComputePath.current {
-                case .loop: BinaryKernels.loop(op, UnsafePointer(py), shape, pb, other.shape, py, shape)
-                case .vectorized: BinaryKernels.vectorized(op, UnsafePointer(py), pb, py, plan)
-                }
+                ComputePath.current.run(loop: {
+                    BinaryKernels.loop(op, UnsafePointer(py), shape, pb, other.shape, py, shape)
+                }, vectorized: {
+                    BinaryKernels.vectorized(op, UnsafePointer(py), pb, py, plan)
+                })
             }
         }
     }

@@ -24,10 +24,9 @@ extension Tensor {
         scalars.withUnsafeBufferPointer { x in
             out.scalars.withUnsafeMutableBufferPointer { y in
                 guard let px = x.baseAddress, let py = y.baseAddress else { return }
-                switch ComputePath.current {
-                case .loop: UnaryKernels.loop(op, px, py, x.count)
-                case .vectorized: UnaryKernels.vectorized(op, px, py, x.count)
-                }
+                ComputePath.current.run(
+                    loop: { UnaryKernels.loop(op, px, py, x.count) },
+                    vectorized: { UnaryKernels.vectorized(op, px, py, x.count) })
             }
         }
     }
@@ -92,10 +91,11 @@ extension Tensor {
         return Tensor(shape: shape) { y in
             scalars.withUnsafeBufferPointer { x in
                 guard let px = x.baseAddress, let py = y.baseAddress else { return }
-                switch ComputePath.current {
-                case .loop: SoftmaxKernels.loop(px, py, outer: outer, length: length, inner: inner, log: log)
-                case .vectorized: SoftmaxKernels.vectorized(px, py, outer: outer, length: length, inner: inner, log: log)
-                }
+                ComputePath.current.run(loop: {
+                    SoftmaxKernels.loop(px, py, outer: outer, length: length, inner: inner, log: log)
+                }, vectorized: {
+                    SoftmaxKernels.vectorized(px, py, outer: outer, length: length, inner: inner, log: log)
+                })
             }
         }
     }

@@ -31,10 +31,11 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { x in
                 guard let py = y.baseAddress, y.count > 0 else { return }
                 let px = x.baseAddress ?? UnsafePointer(py)   // unused when length == 0
-                switch ComputePath.current {
-                case .loop: ReductionKernels.loop(op, px, py, outer: outer, length: length, inner: inner)
-                case .vectorized: ReductionKernels.vectorized(op, px, py, outer: outer, length: length, inner: inner)
-                }
+                ComputePath.current.run(loop: {
+                    ReductionKernels.loop(op, px, py, outer: outer, length: length, inner: inner)
+                }, vectorized: {
+                    ReductionKernels.vectorized(op, px, py, outer: outer, length: length, inner: inner)
+                })
             }
         }
     }
@@ -116,10 +117,11 @@ extension Tensor {
         return [Int](unsafeUninitializedCapacity: outer * inner) { y, initialized in
             scalars.withUnsafeBufferPointer { x in
                 guard let px = x.baseAddress, let py = y.baseAddress else { return }
-                switch ComputePath.current {
-                case .loop: ReductionKernels.argmaxLoop(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
-                case .vectorized: ReductionKernels.argmaxVectorized(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
-                }
+                ComputePath.current.run(loop: {
+                    ReductionKernels.argmaxLoop(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
+                }, vectorized: {
+                    ReductionKernels.argmaxVectorized(px, py, outer: outer, length: length, inner: inner, minimum: minimum)
+                })
             }
             initialized = outer * inner
         }
@@ -148,10 +150,9 @@ public func dot<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> S {
     return a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             guard let x = pa.baseAddress, let y = pb.baseAddress else { return 0 }
-            switch ComputePath.current {
-            case .loop: return ReductionKernels.dotLoop(x, y, a.count)
-            case .vectorized: return ReductionKernels.dotVectorized(x, y, a.count)
-            }
+            return ComputePath.current.run(
+                loop: { ReductionKernels.dotLoop(x, y, a.count) },
+                vectorized: { ReductionKernels.dotVectorized(x, y, a.count) })
         }
     }
 }
