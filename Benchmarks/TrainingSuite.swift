@@ -46,7 +46,7 @@ func trainingSuite(_ h: inout Harness) {
     let teacher2 = Tensor<Float>(randomNormal: [10, 64], generator: &g)
     let labels = matmul(teacher2, tanh(matmul(teacher1, inputs - 0.5))).argmax(axis: 0)
     let trainX = inputs.columns(0..<m)
-    let trainY = Tensor<Float>.oneHot(Array(labels[0..<m]), classes: 10)
+    let trainY = Tensor<Float>.oneHot(labels[0..<m], classes: 10)
     let network = Sequential<Float>([
         Dense(inputs: 784, outputs: 256, generator: &g), Activation(.relu),
         Dense(inputs: 256, outputs: 128, generator: &g), Activation(.relu),

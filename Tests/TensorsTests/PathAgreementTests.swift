@@ -158,7 +158,7 @@ final class PathAgreementTests: XCTestCase {
         let b: Tensor<Float> = randomTensor([700, 1], &g)
         func run() -> [Tensor<Float>] {
             [x + b, exp(x), tanh(x), x.sum(axis: 1), x.sum(axis: 0), softmax(x, axis: 0), softmax(x, axis: 1),
-             Tensor([x.sum(), dot(x, x), x.variance()]), x.transposed(), Tensor(x.argmax(axis: 0).map(Float.init))]
+             Tensor([x.sum(), dot(x, x), x.variance()]), x.transposed(), Tensor(x.argmax(axis: 0).scalars.map(Float.init))]
         }
         let one = Parallelism.withMaxThreads(1, run)
         let two = Parallelism.withMaxThreads(2, run)

@@ -5,7 +5,7 @@ public enum Metrics {
     /// Predicted labels: `ŷ > 0.5` for one output row, else the argmax of each column.
     public static func labels<S>(_ prediction: Tensor<S>) -> [Int] {
         if prediction.shape[0] == 1 { return prediction.scalars.map { $0 > 0.5 ? 1 : 0 } }
-        return prediction.argmax(axis: 0)
+        return prediction.argmax(axis: 0).scalars
     }
 
     /// The fraction of columns whose predicted label matches the target's.

@@ -79,3 +79,21 @@ func normalizedAxis(_ axis: Int, rank: Int, operation: String, shape: [Int]) -> 
     }
     return a
 }
+
+/// `newShape` with its one allowed `-1` axis inferred so that it holds
+/// `count` elements (the rule of ``Tensor/reshaped(to:)``).
+func resolvedShape(_ newShape: [Int], count: Int, from shape: [Int], operation: String) -> [Int] {
+    var resolved = newShape
+    let inferred = newShape.indices.filter { newShape[$0] == -1 }
+    let known = newShape.filter { $0 != -1 }.reduce(1, *)
+    let fail = { () -> Never in
+        shapeFailure(ShapeError(operation: operation, message: "cannot reshape \(format(shape)) (\(count) elements) to \(format(newShape))"))
+    }
+    if inferred.count > 1 || newShape.contains(where: { $0 < -1 }) { fail() }
+    if let axis = inferred.first {
+        if known == 0 || count % known != 0 { fail() }
+        resolved[axis] = count / known
+    }
+    if resolved.reduce(1, *) != count { fail() }
+    return resolved
+}

@@ -122,26 +122,17 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         return scalars[0]
     }
 
-    /// Element access by one index per axis (negative indices are not accepted).
-    public subscript(indices: Int...) -> Scalar {
-        get { scalars[offset(of: indices)] }
-        set { scalars[offset(of: indices)] = newValue }
+    /// One element by one index per axis, where a scalar is expected:
+    /// `let v: Float = x[0, 2]`, `x[0, 2] = 5`, `total += x[i, j]`. Negative
+    /// indices count from the end. Where no scalar type is called for, `x[…]`
+    /// is the tensor subscript (`Indexing.swift`): `x[0]` is row 0.
+    @_disfavoredOverload
+    public subscript(_ indices: Int...) -> Scalar {
+        get { scalars[elementOffset(indices, shape: shape)] }
+        set { scalars[elementOffset(indices, shape: shape)] = newValue }
     }
 
-    func offset(of indices: [Int]) -> Int {
-        if indices.count != rank {
-            shapeFailure(ShapeError(operation: "subscript", message: "\(indices.count) indices for shape \(format(shape))"))
-        }
-        var offset = 0
-        for axis in 0..<rank {
-            let i = indices[axis]
-            if i < 0 || i >= shape[axis] {
-                shapeFailure(ShapeError(operation: "subscript", message: "index \(i) out of range for axis \(axis) of shape \(format(shape))"))
-            }
-            offset = offset * shape[axis] + i
-        }
-        return offset
-    }
+    func offset(of indices: [Int]) -> Int { elementOffset(indices, shape: shape) }
 
     /// Calls `body` with a pointer to the contiguous row-major elements.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {

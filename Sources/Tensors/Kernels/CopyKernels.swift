@@ -5,7 +5,7 @@ enum CopyKernels {
     /// source and destination offsets. Loop path: element by element; vectorized
     /// path: `memcpy`-style block copies, runs split over threads when large.
     @inline(__always)
-    static func copyRuns<S: TensorScalar>(
+    static func copyRuns<S>(
         _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, runs: Int, length: Int,
         offsets: (Int) -> (Int, Int)
     ) {

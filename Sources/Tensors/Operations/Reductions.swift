@@ -110,11 +110,13 @@ extension Tensor {
         }
     }
 
-    func argExtremum(axis: Int, minimum: Bool) -> [Int] {
+    func argExtremum(axis: Int, minimum: Bool) -> IntegerTensor {
         let name = minimum ? "argmin" : "argmax"
         let (outer, length, inner) = splitAxis(axis, operation: name)
         if length == 0 { shapeFailure(ShapeError(operation: name, message: "empty axis \(axis) of shape \(format(shape))")) }
-        return [Int](unsafeUninitializedCapacity: outer * inner) { y, initialized in
+        var resultShape = shape
+        resultShape.remove(at: normalizedAxis(axis, rank: rank, operation: name, shape: shape))
+        let positions = [Int](unsafeUninitializedCapacity: outer * inner) { y, initialized in
             scalars.withUnsafeBufferPointer { x in
                 guard let px = x.baseAddress, let py = y.baseAddress else { return }
                 ComputePath.current.run(loop: {
@@ -125,20 +127,21 @@ extension Tensor {
             }
             initialized = outer * inner
         }
+        return IntegerTensor(shape: resultShape, scalars: positions)
     }
 
-    /// Positions of the maxima along `axis`, as integers, in row-major order
-    /// of the remaining axes (the first maximum on ties, the first NaN if
-    /// any). For `Ŷ` of shape `(classes, m)`, `Ŷ.argmax(axis: 0)` are the `m`
-    /// predicted classes. Exact at any length (a Float tensor's maximum at
-    /// position 16,777,217 is reported as 16,777,217).
-    public func argmax(axis: Int) -> [Int] { argExtremum(axis: axis, minimum: false) }
+    /// Positions of the maxima along `axis`, an ``IntegerTensor`` with that
+    /// axis removed (the first maximum on ties, the first NaN if any). For
+    /// `Ŷ` of shape `(classes, m)`, `Ŷ.argmax(axis: 0)` are the `m` predicted
+    /// classes. Exact at any length (a Float tensor's maximum at position
+    /// 16,777,217 is reported as 16,777,217).
+    public func argmax(axis: Int) -> IntegerTensor { argExtremum(axis: axis, minimum: false) }
     /// Positions of the minima along `axis` (see ``argmax(axis:)``).
-    public func argmin(axis: Int) -> [Int] { argExtremum(axis: axis, minimum: true) }
+    public func argmin(axis: Int) -> IntegerTensor { argExtremum(axis: axis, minimum: true) }
     /// The row-major position of the largest element.
-    public func argmax() -> Int { Tensor(shape: [count], scalars: scalars).argmax(axis: 0)[0] }
+    public func argmax() -> Int { Tensor(shape: [count], scalars: scalars).argmax(axis: 0).scalars[0] }
     /// The row-major position of the smallest element.
-    public func argmin() -> Int { Tensor(shape: [count], scalars: scalars).argmin(axis: 0)[0] }
+    public func argmin() -> Int { Tensor(shape: [count], scalars: scalars).argmin(axis: 0).scalars[0] }
 }
 
 /// The inner product `Σᵢ aᵢbᵢ` of two tensors with the same number of

@@ -4,20 +4,8 @@ extension Tensor {
     /// The same elements with a new shape; one axis may be `-1` and is then
     /// inferred: `(209, 64, 64, 3).reshaped(to: [209, -1])` is `(209, 12288)`.
     public func reshaped(to newShape: [Int]) -> Tensor {
-        var resolved = newShape
-        let inferred = newShape.indices.filter { newShape[$0] == -1 }
-        let known = newShape.filter { $0 != -1 }.reduce(1, *)
-        let fail = { () -> Never in
-            shapeFailure(ShapeError(operation: "reshape", message: "cannot reshape \(format(self.shape)) (\(self.count) elements) to \(format(newShape))"))
-        }
-        if inferred.count > 1 || newShape.contains(where: { $0 < -1 }) { fail() }
-        if let axis = inferred.first {
-            if known == 0 || count % known != 0 { fail() }
-            resolved[axis] = count / known
-        }
-        if resolved.reduce(1, *) != count { fail() }
         var result = self
-        result.shape = resolved
+        result.shape = resolvedShape(newShape, count: count, from: shape, operation: "reshape")
         return result
     }
 
@@ -189,6 +177,26 @@ extension Tensor {
         }
         var result = Tensor(shape: [classes, labels.count], repeating: 0)
         for (i, label) in labels.enumerated() { result.scalars[label * labels.count + i] = 1 }
+        return result
+    }
+
+    /// One-hot encoding of integer labels: see ``oneHot(_:classes:)-([Int],_)``;
+    /// the labels' shape is flattened to `m` examples.
+    public static func oneHot(_ labels: IntegerTensor, classes: Int) -> Tensor {
+        oneHot(labels.scalars, classes: classes)
+    }
+
+    /// The slices at the positions in `indices` along `axis` (see
+    /// ``gathering(_:axis:)-([Int],_)``): `axis` is replaced by the indices'
+    /// shape, as numpy's `take` does — `E.gathering(ids, axis: 0)` looks up
+    /// the rows of an embedding matrix `E` for a `(batch, T)` array of token ids.
+    public func gathering(_ indices: IntegerTensor, axis: Int) -> Tensor {
+        let a = normalizedAxis(axis, rank: rank, operation: "gather", shape: shape)
+        var result = gathering(indices.scalars, axis: a)
+        var newShape = Array(shape[..<a])
+        newShape += indices.shape
+        newShape += shape[(a + 1)...]
+        result.shape = newShape
         return result
     }
 }
