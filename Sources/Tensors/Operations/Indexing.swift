@@ -245,6 +245,13 @@ extension Tensor {
         set { assign(newValue, to: indices.map(\.tensorIndex)) }
     }
 
+    /// The selection described by a list of entries built at run time:
+    /// `x[indices: [.index(0), .all, .positions([2, 0])]]`.
+    public subscript(indices indices: [TensorIndex]) -> Tensor {
+        get { selecting(indices) }
+        set { assign(newValue, to: indices) }
+    }
+
     /// `x[..., j]`: the whole first axis, then the given entries.
     public subscript(_ all: UnboundedRange, _ rest: any TensorIndexExpression...) -> Tensor {
         get { selecting([.all] + rest.map(\.tensorIndex)) }
@@ -263,6 +270,12 @@ extension IntegerTensor {
     public subscript(_ indices: any TensorIndexExpression...) -> IntegerTensor {
         get { selecting(indices.map(\.tensorIndex)) }
         set { assign(newValue, to: indices.map(\.tensorIndex)) }
+    }
+
+    /// The selection described by a list of entries built at run time.
+    public subscript(indices indices: [TensorIndex]) -> IntegerTensor {
+        get { selecting(indices) }
+        set { assign(newValue, to: indices) }
     }
 
     /// `x[..., j]`: the whole first axis, then the given entries.
