@@ -59,8 +59,16 @@ final class ShapeOperationTests: XCTestCase {
     }
 
     func testDescriptionLooksLikeNumpy() {
-        XCTAssertEqual(Tensor<Float>([[1, 2, 3], [4, 5, 6]]).description, "Tensor<Float> [2, 3]\n[[1, 2, 3],\n [4, 5, 6]]")
-        XCTAssertEqual(Tensor<Double>([0.5, -1.25]).description, "Tensor<Double> [2]\n[  0.5, -1.25]")
+        let small = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
+        XCTAssertEqual(small.description, "[[1, 2, 3], [4, 5, 6]]", "one line when it fits")
+        XCTAssertEqual("x = \(small)", "x = [[1, 2, 3], [4, 5, 6]]")
+        XCTAssertEqual(small.debugDescription, "Tensor<Float> [2, 3] [[1, 2, 3], [4, 5, 6]]")
+        XCTAssertEqual(Tensor<Double>([0.5, -1.25]).description, "[0.5, -1.25]")
+        XCTAssertEqual(Tensor<Double>(2.5).description, "2.5", "rank 0 prints its value")
+        let wide = Tensor<Float>(shape: [3, 12], scalars: (0..<36).map { Float($0) * 10 })
+        XCTAssertEqual(wide.description.split(separator: "\n").count, 3, "rows on their own lines when the line would be long")
+        XCTAssertTrue(wide.description.hasPrefix("[[  0,  10,"), "aligned columns: \(wide)")
+        XCTAssertTrue(wide.debugDescription.hasPrefix("Tensor<Float> [3, 12]\n[[  0,"))
         let big = Tensor<Float>(shape: [40, 40], repeating: 1).description
         XCTAssertTrue(big.contains("..."), "large tensors are elided")
         XCTAssertLessThan(big.count, 400)

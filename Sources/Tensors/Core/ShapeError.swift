@@ -97,3 +97,21 @@ func resolvedShape(_ newShape: [Int], count: Int, from shape: [Int], operation: 
     if resolved.reduce(1, *) != count { fail() }
     return resolved
 }
+
+/// `shape` with a new axis of size 1 at `axis` (negative counts from the end of the result).
+func expandedShape(_ shape: [Int], at axis: Int) -> [Int] {
+    let a = normalizedAxis(axis, rank: shape.count + 1, operation: "expandingShape", shape: shape)
+    var result = shape
+    result.insert(1, at: a)
+    return result
+}
+
+/// `shape` without the listed axes (all of size 1), or without every axis of size 1.
+func squeezedShape(_ shape: [Int], at axes: [Int]) -> [Int] {
+    if axes.isEmpty { return shape.filter { $0 != 1 } }
+    let drop = Set(axes.map { normalizedAxis($0, rank: shape.count, operation: "squeezingShape", shape: shape) })
+    for a in drop.sorted() where shape[a] != 1 {
+        shapeFailure(ShapeError(operation: "squeezingShape", message: "axis \(a) of shape \(format(shape)) has size \(shape[a]), not 1"))
+    }
+    return shape.indices.filter { !drop.contains($0) }.map { shape[$0] }
+}

@@ -1,23 +1,37 @@
 // numpy-style printing: the shape, then the values aligned in columns,
 // with the middle of long axes elided.
 
-extension Tensor: CustomStringConvertible {
-    /// For example:
+extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The values in numpy's nested-list style, on one line when they fit in
+    /// 80 characters (so `print("x =", x)` stays on one line):
     /// ```
-    /// Tensor<Float> [2, 3]
-    /// [[101, 202, 303],
-    ///  [104, 205, 306]]
+    /// [[1, 2, 3], [4, 5, 6]]
     /// ```
+    /// longer tensors one row per line with aligned columns, and the middle of
+    /// axes longer than 6 elided as `...` once a tensor has more than 1,000
+    /// elements. A rank-0 tensor prints as its value. The element type and
+    /// shape are in ``debugDescription``.
     public var description: String {
-        "Tensor<\(Scalar.self)> \(format(shape))\n" + body(edge: 3, threshold: 1000)
+        if rank == 0 { return Tensor.text(scalars[0]) }
+        let line = body(edge: 3, threshold: 1000, aligned: false)
+        if line.count <= 80 { return line }
+        return body(edge: 3, threshold: 1000, aligned: true)
     }
 
-    func body(edge: Int, threshold: Int) -> String {
+    /// The element type and shape, then the values:
+    /// `Tensor<Float> [2, 3] [[1, 2, 3], [4, 5, 6]]` (a line break before
+    /// values that take several lines).
+    public var debugDescription: String {
+        let values = description
+        return "Tensor<\(Scalar.self)> \(format(shape))" + (values.contains("\n") ? "\n" : " ") + values
+    }
+
+    func body(edge: Int, threshold: Int, aligned: Bool) -> String {
         let summarize = count > threshold
         let texts = scalars.map(Tensor.text)
-        let width = texts.map(\.count).max() ?? 0
+        let width = aligned ? texts.map(\.count).max() ?? 0 : 0
         func render(_ axis: Int, _ offset: Int) -> String {
-            if axis == rank { return String(repeating: " ", count: width - texts[offset].count) + texts[offset] }
+            if axis == rank { return String(repeating: " ", count: Swift.max(0, width - texts[offset].count)) + texts[offset] }
             let n = shape[axis], stride = shape[(axis + 1)...].reduce(1, *)
             var items: [String] = []
             let indices: [Int?] = summarize && n > 2 * edge
@@ -26,7 +40,7 @@ extension Tensor: CustomStringConvertible {
             for index in indices {
                 items.append(index.map { render(axis + 1, offset + $0 * stride) } ?? "...")
             }
-            let separator = axis == rank - 1
+            let separator = axis == rank - 1 || !aligned
                 ? ", "
                 : "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: axis + 1)
             return "[" + items.joined(separator: separator) + "]"

@@ -17,6 +17,12 @@ extension Variable {
         return Variable(value.reshaped(to: newShape), derivedFrom: [self]) { g, _ in [g.reshaped(to: shape)] }
     }
 
+    /// A new axis of size 1 at `axis` (see ``Tensor/expandingShape(at:)``).
+    public func expandingShape(at axis: Int) -> Variable { reshaped(to: expandedShape(value.shape, at: axis)) }
+
+    /// Removes axes of size 1 (see ``Tensor/squeezingShape(at:)``).
+    public func squeezingShape(at axes: Int...) -> Variable { reshaped(to: squeezedShape(value.shape, at: axes)) }
+
     /// All elements as a rank-1 variable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -9,6 +9,20 @@ extension Tensor {
         return result
     }
 
+    /// A new axis of size 1 at `axis` (numpy's `expand_dims`, PyTorch's
+    /// `unsqueeze`): `[3, 4]` at 0 → `[1, 3, 4]`, at −1 → `[3, 4, 1]`.
+    /// `axis` ranges over `−(rank + 1)…rank`.
+    public func expandingShape(at axis: Int) -> Tensor {
+        reshaped(to: expandedShape(shape, at: axis))
+    }
+
+    /// Removes the listed axes, each of which must have size 1 (numpy's
+    /// `squeeze(axis=…)`); with no axes given, every axis of size 1.
+    /// `[1, 3, 1]` → `[3]`; `.squeezingShape(at: 0)` → `[3, 1]`.
+    public func squeezingShape(at axes: Int...) -> Tensor {
+        reshaped(to: squeezedShape(shape, at: axes))
+    }
+
     /// All elements as a rank-1 tensor of shape `[count]`.
     public func flattened() -> Tensor { reshaped(to: [count]) }
     /// The elements as an `(n, 1)` column vector.
