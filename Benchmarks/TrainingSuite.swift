@@ -26,15 +26,15 @@ func trainingSuite(_ h: inout Harness) {
     let Y = Tensor<Float>(randomUniform: [1, 10_000], generator: &g) .> 0.5
     let logistic = Sequential<Float>.logisticRegression(features: 100)
     epochs("logistic regression epoch (GD)", shape: "n=100, m=10000", examples: 10_000) {
-        _ = trained { try logistic.fit(X, Y, optimizer: GradientDescent(),
-                              configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffles: false)) }
+        _ = trained { try logistic.fit(X, Y, optimizer: GradientDescent(learningRate: 0.1),
+                              configuration: TrainingConfiguration(epochs: 1, shuffles: false)) }
     }
 
     let (Xd, Yd): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 2048, seed: 3)
     let mlp = Sequential<Float>.deepNetwork(layerSizes: [2, 64, 64, 1], generator: &g)
     epochs("MLP 2-64-64-1 epoch (Adam, batch 64)", shape: "m=2048", examples: 2048) {
-        _ = trained { try mlp.fit(Xd, Yd, optimizer: Adam(),
-                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64, learningRate: 0.001)) }
+        _ = trained { try mlp.fit(Xd, Yd, optimizer: Adam(learningRate: 0.001),
+                         configuration: TrainingConfiguration(epochs: 1, batchSize: 64)) }
     }
 
     // mlp_train.py's "mlp" part: 784-256-128-10, ReLU, softmax cross-entropy, Adam 1e-3, batch 128,
@@ -56,7 +56,7 @@ func trainingSuite(_ h: inout Harness) {
     let tape = h.measure("training", "MLP 784-256-128-10 epoch (Adam, batch 128)", variant: "vectorized parallel", shape: "m=\(m)",
                          metric: .itemsPerSecond, work: Double(m), maxSeconds: 30) {
         _ = trained { try network.fit(trainX, trainY, loss: SoftmaxCrossEntropy(), optimizer: adam,
-                             configuration: TrainingConfiguration(epochs: 1, batchSize: 128, learningRate: 0.001, seed: 1)) }
+                             configuration: TrainingConfiguration(epochs: 1, batchSize: 128, seed: 1)) }
     }
     // The same epoch with the backward pass wired by hand (C1W4's per-layer formulas on plain
     // tensors, no tape): what the tape costs on top of the arithmetic.
@@ -79,8 +79,8 @@ func trainingSuite(_ h: inout Harness) {
     func digitsRun(seed: UInt64) -> Int {
         var seeded = RandomGenerator(seed: seed)
         let model = Sequential<Float>.deepNetwork(layerSizes: [64, 64, 10], softmaxOutput: true, generator: &seeded)
-        _ = trained { try model.fit(dTrainX, dTrainY, optimizer: Adam(),
-                           configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, l2: 1e-4,
+        _ = trained { try model.fit(dTrainX, dTrainY, optimizer: Adam(learningRate: 0.001),
+                           configuration: TrainingConfiguration(epochs: 200, batchSize: 32, l2: 1e-4,
                                                                 seed: seed + 1)) }
         return Int((Metrics.accuracy(model.predict(dTestX), dTestY) * Double(test.count)).rounded())
     }

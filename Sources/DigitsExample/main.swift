@@ -28,8 +28,8 @@ do {
     print(model.summary)
     let start = Date()
     let history = try model.fit(
-        Xtrain, Ytrain, optimizer: Adam(),
-        configuration: TrainingConfiguration(epochs: 200, batchSize: 32, learningRate: 0.001, l2: 1e-4, seed: 1),
+        Xtrain, Ytrain, optimizer: Adam(learningRate: 0.001),
+        configuration: TrainingConfiguration(epochs: 200, batchSize: 32, l2: 1e-4, seed: 1),
         onEpoch: { record in
             if record.epoch % 20 == 0 { print("epoch \(record.epoch)  cost \(String(format: "%.5f", record.cost))") }
             return true

@@ -30,7 +30,7 @@ case "train" where arguments.count == 2:
         Dropout(keepProbability: 0.8), Dense(inputs: 384, outputs: 10, generator: &generator),
     ], outputActivation: .softmax)
     do {
-        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 3, batchSize: 256, learningRate: 0.01, seed: 4))
+        try model.fit(X, Y, optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 3, batchSize: 256, seed: 4))
         try model.save(to: URL(fileURLWithPath: arguments[1]))
     } catch {
         FileHandle.standardError.write("probe: \(error)\n".data(using: .utf8)!)

@@ -21,8 +21,8 @@ final class LogisticRegressionModelTests: XCTestCase {
         XCTAssertEqual(model[parameter: "W1"]!.gradient!.scalars[0], 0.5, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "W1"]!.gradient!.scalars[1], -0.75, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "b1"]!.gradient!.scalars[0], 0, accuracy: 1e-15)
-        try model.fit(X, Y, optimizer: GradientDescent(),
-                      configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1, shuffles: false))
+        try model.fit(X, Y, optimizer: GradientDescent(learningRate: 0.1),
+                      configuration: TrainingConfiguration(epochs: 1, shuffles: false))
         XCTAssertEqual(model[parameter: "W1"]!.value.scalars[0], -0.05, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "W1"]!.value.scalars[1], 0.075, accuracy: 1e-15)
         XCTAssertEqual(model[parameter: "b1"]!.value.scalars[0], 0, accuracy: 1e-15)
@@ -33,8 +33,8 @@ final class LogisticRegressionModelTests: XCTestCase {
         let X = Tensor<Double>([[10, -30]]), Y = Tensor<Double>([[0, 0]])
         func step(_ clipping: GradientClipping) throws -> Double {
             let model = Sequential<Double>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))])
-            try model.fit(X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(),
-                          configuration: TrainingConfiguration(epochs: 1, learningRate: 1, clipping: clipping, shuffles: false))
+            try model.fit(X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(learningRate: 1),
+                          configuration: TrainingConfiguration(epochs: 1, clipping: clipping, shuffles: false))
             return model[parameter: "W1"]!.value.scalars[0]
         }
         // ŷ = x, dW = Σ x²/m = (100 + 900)/2 = 500, db = Σ x/m = −10.

@@ -22,7 +22,7 @@ final class PersistenceTests: XCTestCase {
             Dense(inputs: 2, outputs: 6, generator: &g), BatchNorm(units: 6), Activation(.leakyRelu(slope: 0.05)),
             Dropout(keepProbability: 0.8), Dense(inputs: 6, outputs: 1, generator: &g), Activation(.sigmoid),
         ])
-        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(), configuration: TrainingConfiguration(epochs: 3, batchSize: 16, learningRate: 0.01))
+        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 3, batchSize: 16))
         return (model, X)
     }
 

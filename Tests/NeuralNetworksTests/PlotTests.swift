@@ -11,8 +11,8 @@ final class PlotTests: XCTestCase {
         let (X, Y): (Tensor<Double>, Tensor<Double>) = Datasets.flower(count: 200, seed: 1)
         var g = RandomGenerator(seed: 2)
         let model = Sequential<Double>.shallowNetwork(inputs: 2, hidden: 4, generator: &g)
-        let history = try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(),
-                                    configuration: TrainingConfiguration(epochs: 60, learningRate: 0.05))
+        let history = try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(learningRate: 0.05),
+                                    configuration: TrainingConfiguration(epochs: 60))
         let curve = SVGPlot.lineChart(history.costs, title: "cost <flower>")
         XCTAssertTrue(curve.hasPrefix("<svg"))
         XCTAssertTrue(curve.contains("<polyline"))

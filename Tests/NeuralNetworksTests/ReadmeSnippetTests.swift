@@ -10,8 +10,8 @@ final class ReadmeSnippetTests: XCTestCase {
         let data = trainDevTestSplit(X, Y, train: 0.8, dev: 0.1, seed: 2)
         var rng = RandomGenerator(seed: 3)
         let model = Sequential<Float>.deepNetwork(layerSizes: [2, 16, 8, 1], generator: &rng)    // [LINEAR→RELU]×2 → LINEAR (logits); predict applies σ
-        let history = try model.fit(data.train.X, data.train.Y, optimizer: Adam(),
-                                    configuration: TrainingConfiguration(epochs: 100, batchSize: 64, learningRate: 0.01, l2: 0.01),
+        let history = try model.fit(data.train.X, data.train.Y, optimizer: Adam(learningRate: 0.01),
+                                    configuration: TrainingConfiguration(epochs: 100, batchSize: 64, l2: 0.01),
                                     validation: data.dev)
         let accuracy = Metrics.accuracy(model.predict(data.test.X), data.test.Y)
         print("final cost \(history.costs.last!), test accuracy \(accuracy)")
@@ -36,7 +36,7 @@ final class ReadmeSnippetTests: XCTestCase {
         let y = Activation<Float>(.relu)(Add<Float>()([Dense<Float>(inputs: 2, outputs: 2, generator: &rng)(h), x]))
         let model = GraphModel(inputs: [x], outputs: [Dense<Float>(inputs: 2, outputs: 1, generator: &rng)(y)], outputActivation: .sigmoid)
         let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 200, seed: 1)
-        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 20, batchSize: 32, learningRate: 0.01))
+        try model.fit(X, Y, optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 20, batchSize: 32))
         print(model.summary)                                                 // dense1.W, dense1.b, …: 15 parameters
         // README tape: end
         XCTAssertEqual([J.value.scalar, a.gradient!.scalar, b.gradient!.scalar, c.gradient!.scalar], [33, 3, 6, 9])

@@ -149,7 +149,7 @@ final class TapeModelTests: XCTestCase {
                                        Dense(inputs: 3, outputs: 1, generator: &g)], outputActivation: .sigmoid)
         let X = Tensor<Float>([[1, 2, .nan, 4], [0, 1, 2, 3]]), Y = Tensor<Float>([[0, 1, 0, 1]])
         let before = (norm.runningMean, norm.runningVariance)
-        XCTAssertThrowsError(try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 1, learningRate: 0.1)))
+        XCTAssertThrowsError(try model.fit(X, Y, optimizer: Adam(learningRate: 0.1), configuration: TrainingConfiguration(epochs: 1)))
         XCTAssertEqual(norm.runningMean, before.0)
         XCTAssertEqual(norm.runningVariance, before.1)
         XCTAssertTrue(model.predict(Tensor([[1], [2]])).isFinite)
@@ -157,9 +157,9 @@ final class TapeModelTests: XCTestCase {
 
     func testFitRejectsUnusableDataWithErrors() {
         let model = Sequential<Double>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))])
-        let configuration = TrainingConfiguration(epochs: 1, batchSize: 0, learningRate: 0.1)
-        XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([[1.0, 2]]), optimizer: Adam(), configuration: configuration))
-        let ok = TrainingConfiguration(epochs: 1, learningRate: 0.1)
+        let configuration = TrainingConfiguration(epochs: 1, batchSize: 0)
+        XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([[1.0, 2]]), optimizer: Adam(learningRate: 0.1), configuration: configuration))
+        let ok = TrainingConfiguration(epochs: 1)
         XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([[1.0, 2, 3]]), optimizer: Adam(), configuration: ok)) { error in
             XCTAssertTrue("\(error)".contains("X has 2 examples"), "\(error)")
         }

@@ -12,14 +12,14 @@ final class TrainingTests: XCTestCase {
             Dense(inputs: 2, outputs: 2, initializer: .zeros, generator: &g), Activation(.tanh),
             Dense(inputs: 2, outputs: 1, initializer: .zeros, generator: &g), Activation(.sigmoid),
         ])
-        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(),
-                      configuration: TrainingConfiguration(epochs: 50, learningRate: 1.2))
+        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: GradientDescent(learningRate: 1.2),
+                      configuration: TrainingConfiguration(epochs: 50))
         let W1 = model[parameter: "W1"]!.value
         XCTAssertEqual(W1.rows(0..<1).scalars, W1.rows(1..<2).scalars, "rows of W1 stay equal")
         // Random initialization breaks the symmetry (TC-I2).
         let random = Sequential<Double>.shallowNetwork(inputs: 2, hidden: 2, generator: &g)
-        try random.fit(X, Y, optimizer: GradientDescent(),
-                       configuration: TrainingConfiguration(epochs: 50, learningRate: 1.2))
+        try random.fit(X, Y, optimizer: GradientDescent(learningRate: 1.2),
+                       configuration: TrainingConfiguration(epochs: 50))
         let R = random[parameter: "W1"]!.value
         XCTAssertNotEqual(R.rows(0..<1).scalars, R.rows(1..<2).scalars)
     }
@@ -29,12 +29,12 @@ final class TrainingTests: XCTestCase {
     func testShallowNetworkBeatsLogisticRegressionOnTheFlower() throws {
         let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.flower(count: 400, seed: 3)
         let logistic = Sequential<Float>.logisticRegression(features: 2)
-        try logistic.fit(X, Y, optimizer: GradientDescent(),
-                         configuration: TrainingConfiguration(epochs: 500, learningRate: 1.2))
+        try logistic.fit(X, Y, optimizer: GradientDescent(learningRate: 1.2),
+                         configuration: TrainingConfiguration(epochs: 500))
         var g = RandomGenerator(seed: 4)
         let shallow = Sequential<Float>.shallowNetwork(inputs: 2, hidden: 4, generator: &g)
-        let history = try shallow.fit(X, Y, optimizer: GradientDescent(),
-                                      configuration: TrainingConfiguration(epochs: isReleaseBuild ? 5000 : 1000, learningRate: 1.2))
+        let history = try shallow.fit(X, Y, optimizer: GradientDescent(learningRate: 1.2),
+                                      configuration: TrainingConfiguration(epochs: isReleaseBuild ? 5000 : 1000))
         let logisticAccuracy = Metrics.accuracy(logistic.predict(X), Y)
         let shallowAccuracy = Metrics.accuracy(shallow.predict(X), Y)
         print("flower accuracy: logistic regression \(logisticAccuracy), shallow network \(shallowAccuracy)")
@@ -50,8 +50,8 @@ final class TrainingTests: XCTestCase {
         let model = Sequential<Double>([Dense(weight: Tensor([[0.5]]), bias: Tensor([[0]]))])
         var snapshots: [[Double]] = []
         XCTAssertThrowsError(try model.fit(
-            X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(),
-            configuration: TrainingConfiguration(epochs: 500, learningRate: 10),
+            X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(learningRate: 10),
+            configuration: TrainingConfiguration(epochs: 500),
             onEpoch: { _ in snapshots.append(model.parameters.flatMap(\.value.scalars)); return true })
         ) { error in
             guard case .nonFinite(let epoch, _, _, _)? = error as? TrainingError else { return XCTFail("\(error)") }
@@ -81,8 +81,8 @@ final class TrainingTests: XCTestCase {
             let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 200, seed: 5)
             var g = RandomGenerator(seed: 6)
             let model = Sequential<Float>.deepNetwork(layerSizes: [2, 8, 4, 1], generator: &g)
-            try model.fit(X, Y, optimizer: Adam(),
-                          configuration: TrainingConfiguration(epochs: 20, batchSize: 32, learningRate: 0.01, seed: 9))
+            try model.fit(X, Y, optimizer: Adam(learningRate: 0.01),
+                          configuration: TrainingConfiguration(epochs: 20, batchSize: 32, seed: 9))
             return model.parameters.flatMap(\.value.scalars)
         }
         let loop = try withComputePath(.loop, train), vectorized = try withComputePath(.vectorized, train)
@@ -96,8 +96,8 @@ final class TrainingTests: XCTestCase {
         var g = RandomGenerator(seed: 10)
         let model = Sequential<Double>.deepNetwork(layerSizes: [2, 16, 1], generator: &g)
         let history = try model.fit(
-            X, Y, optimizer: Adam(),
-            configuration: TrainingConfiguration(epochs: 2000, batchSize: 16, learningRate: 0.05, earlyStoppingPatience: 5),
+            X, Y, optimizer: Adam(learningRate: 0.05),
+            configuration: TrainingConfiguration(epochs: 2000, batchSize: 16, earlyStoppingPatience: 5),
             validation: (Xv, Yv), metrics: ["accuracy": Metrics.accuracy])
         XCTAssertTrue(history.stoppedEarly)
         XCTAssertLessThan(history.epochs.count, 2000)
@@ -107,8 +107,8 @@ final class TrainingTests: XCTestCase {
 
     func testZeroEpochsLeaveTheModelUntouched() throws {
         let model = Sequential<Double>([Dense(weight: Tensor([[2.0]]), bias: Tensor([[1.0]]))])
-        let history = try model.fit(Tensor([[1.0, 2.0]]), Tensor([[0.0, 1.0]]), loss: MeanSquaredError(), optimizer: Adam(),
-                                    configuration: TrainingConfiguration(epochs: 0, learningRate: 0.1))
+        let history = try model.fit(Tensor([[1.0, 2.0]]), Tensor([[0.0, 1.0]]), loss: MeanSquaredError(), optimizer: Adam(learningRate: 0.1),
+                                    configuration: TrainingConfiguration(epochs: 0))
         XCTAssertTrue(history.epochs.isEmpty)
         XCTAssertEqual(model[parameter: "W1"]!.value.scalars, [2.0])
     }
@@ -132,7 +132,7 @@ final class TrainingTests: XCTestCase {
         let model = Sequential<Double>([body, Activation(.relu), Dense(inputs: 8, outputs: 1, generator: &g), Activation(.sigmoid)])
         body.setTrainable(false)
         let before = body.W.value
-        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(), configuration: TrainingConfiguration(epochs: 5, learningRate: 0.01))
+        try model.fit(X, Y, loss: BinaryCrossEntropy(), optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 5))
         XCTAssertEqual(body.W.value, before)
         XCTAssertNotEqual(model[parameter: "W2"]!.gradient!.scalars.allSatisfy { $0 == 0 }, true)
     }

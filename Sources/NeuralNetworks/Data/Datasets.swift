@@ -61,3 +61,30 @@ extension Datasets {
         return (pixels / 16, label.scalars.map { Int($0) })
     }
 }
+
+// MARK: Float when nothing else says otherwise
+//
+// `let (X, Y) = Datasets.moons(seed: 1)` has no type context for the generic
+// versions; these overloads make it `Float`. They are disfavored, so wherever
+// the context names a type (`let d: (X: Tensor<Double>, Y: Tensor<Double>) = …`)
+// the generic versions serve.
+
+extension Datasets {
+    /// ``flower(count:petals:seed:)`` in `Float`.
+    @_disfavoredOverload
+    public static func flower(count m: Int = 400, petals a: Double = 4, seed: UInt64) -> (X: Tensor<Float>, Y: Tensor<Float>) {
+        flower(count: m, petals: a, seed: seed) as (X: Tensor<Float>, Y: Tensor<Float>)
+    }
+
+    /// ``moons(count:noise:seed:)`` in `Float`.
+    @_disfavoredOverload
+    public static func moons(count m: Int = 400, noise: Double = 0.1, seed: UInt64) -> (X: Tensor<Float>, Y: Tensor<Float>) {
+        moons(count: m, noise: noise, seed: seed) as (X: Tensor<Float>, Y: Tensor<Float>)
+    }
+
+    /// ``digits()`` in `Float`.
+    @_disfavoredOverload
+    public static func digits() throws -> (X: Tensor<Float>, labels: [Int]) {
+        try digits() as (X: Tensor<Float>, labels: [Int])
+    }
+}

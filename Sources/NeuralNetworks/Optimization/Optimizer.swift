@@ -3,14 +3,31 @@ import Tensors
 
 /// Updates parameters from their gradients (C2W2), one step per mini-batch.
 ///
+/// The learning rate `α` lives on the optimizer, as in Keras and PyTorch:
+/// `Adam(learningRate: 0.01)`; ``Model/fit(_:_:loss:optimizer:configuration:validation:metrics:onEpoch:)``
+/// starts every epoch from it and applies the configuration's
+/// ``LearningRateSchedule``; it can be changed between calls
+/// (`optimizer.learningRate = 0.001`). Defaults are Keras's: 0.01 for gradient
+/// descent and momentum, 0.001 for RMSprop and Adam. Without a type context
+/// every optimizer is `Float` (`let adam = Adam()` is an `Adam<Float>`).
+///
 /// Each parameter carries its own ``OptimizerState`` (velocities, squared
 /// averages, step count), written by the optimizer that last stepped it; a
 /// different optimizer starts that state afresh. Frozen parameters and
 /// parameters without a gradient are skipped.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
+    /// `α`, the rate ``step(_:)`` uses and `fit` starts each epoch's schedule from.
+    var learningRate: Double { get set }
     /// Applies one update with learning rate `α` to every trainable parameter.
     func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar)
+}
+
+extension Optimizer {
+    /// Applies one update with the optimizer's own ``learningRate``.
+    public func step(_ parameters: [Parameter<Scalar>]) {
+        step(parameters, learningRate: Scalar(learningRate))
+    }
 }
 
 /// The token an optimizer leaves in the states it owns.
@@ -28,7 +45,12 @@ extension Parameter {
 
 /// Plain gradient descent: `W := W − α·dW` (C1W2-09).
 public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
-    public init() {}
+    public var learningRate: Double
+
+    init(rate: Double) { learningRate = rate }
+
+    /// Gradient descent with step size `learningRate` (Keras's SGD default 0.01).
+    public convenience init(learningRate: Double = 0.01) { self.init(rate: learningRate) }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
@@ -42,10 +64,16 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
 
 /// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v starts at 0.
 public final class Momentum<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
     public let beta: Scalar
     private let identity = OptimizerIdentity()
 
-    public init(beta: Scalar = 0.9) { self.beta = beta }
+    init(rate: Double, beta: Scalar) {
+        learningRate = rate
+        self.beta = beta
+    }
+
+    public convenience init(learningRate: Double = 0.01, beta: Scalar = 0.9) { self.init(rate: learningRate, beta: beta) }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -79,15 +107,22 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         case outsideRoot
     }
 
+    public var learningRate: Double
     public let beta2: Scalar
     public let epsilon: Scalar
     public let epsilonPlacement: EpsilonPlacement
     private let identity = OptimizerIdentity()
 
-    public init(beta2: Scalar = 0.999, epsilon: Scalar = 1e-8, epsilonPlacement: EpsilonPlacement = .insideRoot) {
+    init(rate: Double, beta2: Scalar, epsilon: Scalar, epsilonPlacement: EpsilonPlacement) {
+        learningRate = rate
         self.beta2 = beta2
         self.epsilon = epsilon
         self.epsilonPlacement = epsilonPlacement
+    }
+
+    public convenience init(learningRate: Double = 0.001, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8,
+                            epsilonPlacement: EpsilonPlacement = .insideRoot) {
+        self.init(rate: learningRate, beta2: beta2, epsilon: epsilon, epsilonPlacement: epsilonPlacement)
     }
 
     @_specialize(where Scalar == Float)
@@ -119,15 +154,21 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
 /// `W := W − α·V̂/(√Ŝ + ε)`; β₁ = 0.9, β₂ = 0.999, ε = 1e-8. A parameter
 /// added later (a new head) starts at `t = 1`.
 public final class Adam<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
     public let beta1: Scalar
     public let beta2: Scalar
     public let epsilon: Scalar
     private let identity = OptimizerIdentity()
 
-    public init(beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
+    init(rate: Double, beta1: Scalar, beta2: Scalar, epsilon: Scalar) {
+        learningRate = rate
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
+    }
+
+    public convenience init(learningRate: Double = 0.001, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
+        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 
     @_specialize(where Scalar == Float)
@@ -151,5 +192,33 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             state.secondMoment = s
             p.optimizerState = state
         }
+    }
+}
+
+// MARK: Float when nothing else says otherwise
+//
+// Each initializer has a twin constrained to Float, so `Adam()` with no type
+// context is an `Adam<Float>` instead of "generic parameter could not be
+// inferred"; where the context names a type (`fit` on a Double model), the
+// generic one serves.
+
+extension GradientDescent where Scalar == Float {
+    public convenience init(learningRate: Double = 0.01) { self.init(rate: learningRate) }
+}
+
+extension Momentum where Scalar == Float {
+    public convenience init(learningRate: Double = 0.01, beta: Float = 0.9) { self.init(rate: learningRate, beta: beta) }
+}
+
+extension RMSprop where Scalar == Float {
+    public convenience init(learningRate: Double = 0.001, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                            epsilonPlacement: EpsilonPlacement = .insideRoot) {
+        self.init(rate: learningRate, beta2: beta2, epsilon: epsilon, epsilonPlacement: epsilonPlacement)
+    }
+}
+
+extension Adam where Scalar == Float {
+    public convenience init(learningRate: Double = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 }

@@ -35,8 +35,8 @@ public struct TrainingConfiguration: Sendable {
     public var epochs: Int
     /// Columns per mini-batch; `nil` means batch gradient descent (all `m`).
     public var batchSize: Int?
-    /// `α₀`
-    public var learningRate: Double
+    /// How the optimizer's learning rate `α₀` changes from epoch to epoch.
+    /// (`α₀` itself is the optimizer's ``Optimizer/learningRate``.)
     public var schedule: LearningRateSchedule
     /// L2 strength λ: the cost gains `λ/(2m)·Σ‖W‖²_F` and each weight gradient `λ/m·W` (C2W1-06).
     public var l2: Double
@@ -51,12 +51,11 @@ public struct TrainingConfiguration: Sendable {
     /// Print one progress line per epoch.
     public var verbose: Bool
 
-    public init(epochs: Int, batchSize: Int? = nil, learningRate: Double, schedule: LearningRateSchedule = .constant,
+    public init(epochs: Int, batchSize: Int? = nil, schedule: LearningRateSchedule = .constant,
                 l2: Double = 0, clipping: GradientClipping = .none, seed: UInt64 = 0, shuffles: Bool = true,
                 earlyStoppingPatience: Int? = nil, verbose: Bool = false) {
         self.epochs = epochs
         self.batchSize = batchSize
-        self.learningRate = learningRate
         self.schedule = schedule
         self.l2 = l2
         self.clipping = clipping
@@ -76,6 +75,14 @@ public struct EpochRecord: Sendable, Equatable {
     public var validationCost: Double?
     /// Extra metrics by name (e.g. `"accuracy"`, `"validation accuracy"`).
     public var metrics: [String: Double]
+
+    public init(epoch: Int, cost: Double, learningRate: Double, validationCost: Double? = nil, metrics: [String: Double] = [:]) {
+        self.epoch = epoch
+        self.cost = cost
+        self.learningRate = learningRate
+        self.validationCost = validationCost
+        self.metrics = metrics
+    }
 }
 
 /// The record of a training run.
@@ -138,6 +145,9 @@ extension Model {
         onEpoch: ((EpochRecord) -> Bool)? = nil
     ) throws -> History where L.Scalar == Scalar, O.Scalar == Scalar {
         try Self.validate(X, Y, configuration)
+        guard optimizer.learningRate.isFinite && optimizer.learningRate > 0 else {
+            throw TrainingError.invalidInput("learning rate \(optimizer.learningRate) must be positive and finite")
+        }
         if let validation { try Self.validate(validation.X, validation.Y, configuration) }
         var history = History()
         let parameters = self.parameters   // fixed for the run; built once, not per batch
@@ -146,7 +156,7 @@ extension Model {
         var bestValidation = Double.infinity, epochsWithoutImprovement = 0
         let interactive = configuration.verbose && isatty(STDOUT_FILENO) != 0
         for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
-            let rate = configuration.schedule.rate(initial: configuration.learningRate, epoch: epoch)
+            let rate = configuration.schedule.rate(initial: optimizer.learningRate, epoch: epoch)
             let batches = configuration.shuffles
                 ? miniBatches(X, Y, size: configuration.batchSize ?? m, generator: &context.generator)
                 : miniBatches(X, Y, size: configuration.batchSize ?? m)
