@@ -34,6 +34,11 @@ let package = Package(
             path: "Sources/DigitsExample"
         ),
         .executableTarget(
+            name: "porting",
+            dependencies: ["Tensors", "NeuralNetworks"],
+            path: "Sources/PortingExample"
+        ),
+        .executableTarget(
             name: "probe",
             dependencies: ["Tensors", "NeuralNetworks"],
             path: "Sources/Probe"
