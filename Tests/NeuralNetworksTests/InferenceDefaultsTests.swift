@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 import NeuralNetworks
 import XCTest
@@ -45,5 +46,18 @@ final class InferenceDefaultsTests: XCTestCase {
         }
         let record = EpochRecord(epoch: 1, cost: 0.5, learningRate: 0.1)
         XCTAssertEqual(History(epochs: [record]).costs, [0.5])
+    }
+}
+
+extension InferenceDefaultsTests {
+    /// Tensors saved by name come back equal, from Float or into Double.
+    func testNamedTensorsRoundTrip() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tensors-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let tensors: [String: Tensor<Float>] = ["x": Tensor([[1, 2], [3, 4.5]]), "bias": Tensor([0.25])]
+        try ModelFile.save(tensors, to: url)
+        XCTAssertEqual(try ModelFile.loadTensors(from: url, as: Float.self), tensors)
+        XCTAssertEqual(try ModelFile.loadTensors(from: url, as: Double.self)["x"], Tensor<Double>([[1, 2], [3, 4.5]]))
+        XCTAssertThrowsError(try ModelFile.loadTensors(from: url.appendingPathExtension("missing"), as: Float.self))
     }
 }

@@ -314,3 +314,19 @@ extension GraphModel {
         return model
     }
 }
+
+extension ModelFile {
+    /// Saves named tensors as one safetensors file (what `np.savez`,
+    /// `torch.save(dict)` or `safetensors.numpy.save_file` do), written
+    /// atomically, names in sorted order so equal inputs give equal bytes.
+    /// Python reads it with `safetensors.numpy.load_file(path)`.
+    public static func save<S: TensorScalar>(_ tensors: [String: Tensor<S>], to url: URL) throws {
+        try write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: [:], to: url)
+    }
+
+    /// Reads every tensor of a safetensors file (F32 or F64) as `S`; throws
+    /// ``ModelFileError`` for a missing, truncated, corrupt or foreign file.
+    public static func loadTensors<S: TensorScalar>(from url: URL, as: S.Type) throws -> [String: Tensor<S>] {
+        try read(from: url, as: S.self).0
+    }
+}
