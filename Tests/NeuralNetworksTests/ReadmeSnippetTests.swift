@@ -6,7 +6,7 @@ import XCTest
 final class ReadmeSnippetTests: XCTestCase {
     func testReadmeDeepNetwork() throws {
         // README deep network: begin
-        let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 1000, noise: 0.15, seed: 1)   // X (2, m), Y (1, m)
+        let (X, Y) = Datasets.moons(count: 1000, noise: 0.15, seed: 1)   // Float tensors: X (2, m), Y (1, m)
         let data = trainDevTestSplit(X, Y, train: 0.8, dev: 0.1, seed: 2)
         var rng = RandomGenerator(seed: 3)
         let model = Sequential<Float>.deepNetwork(layerSizes: [2, 16, 8, 1], generator: &rng)    // [LINEAR→RELU]×2 → LINEAR (logits); predict applies σ
@@ -35,7 +35,7 @@ final class ReadmeSnippetTests: XCTestCase {
         let h = Activation<Float>(.relu)(Dense<Float>(inputs: 2, outputs: 2, generator: &rng)(x))
         let y = Activation<Float>(.relu)(Add<Float>()([Dense<Float>(inputs: 2, outputs: 2, generator: &rng)(h), x]))
         let model = GraphModel(inputs: [x], outputs: [Dense<Float>(inputs: 2, outputs: 1, generator: &rng)(y)], outputActivation: .sigmoid)
-        let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.moons(count: 200, seed: 1)
+        let (X, Y) = Datasets.moons(count: 200, seed: 1)
         try model.fit(X, Y, optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 20, batchSize: 32))
         print(model.summary)                                                 // dense1.W, dense1.b, …: 15 parameters
         // README tape: end
