@@ -12,6 +12,9 @@ struct GEMMProblem<S: TensorScalar> {
     var alpha: S, beta: S
     /// C is stored transposed: element `(i, j)` at `c[j·ldc + i]` (see `BlockedGEMM.run`).
     var transposedC = false
+    /// When set, A is not a stored matrix but the patch matrix of an image
+    /// batch at `a` (implicit GEMM for convolution): only the packing reads it.
+    var patches: PatchMatrix? = nil
 
     /// Address of C's element `(i, j)`.
     @inline(__always) func cTile(_ i: Int, _ j: Int) -> UnsafeMutablePointer<S> {
@@ -27,7 +30,7 @@ struct GEMMProblem<S: TensorScalar> {
     /// the same product as `Cᵀ = op(B)ᵀ·op(A)ᵀ` with C stored transposed.
     func transposedIfNarrow(_ kernel: GEMMKernel) -> GEMMProblem? {
         let tileColumns = (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
-        guard n < tileColumns / 2 && m > n && !transposedC else { return nil }
+        guard n < tileColumns / 2 && m > n && !transposedC && patches == nil else { return nil }
         var t = self
         (t.m, t.n) = (n, m)
         (t.a, t.lda, t.transA) = (b, ldb, !transB)
@@ -40,7 +43,11 @@ struct GEMMProblem<S: TensorScalar> {
     func rows(_ range: Range<Int>) -> GEMMProblem {
         var part = self
         part.m = range.count
-        part.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
+        if patches != nil {
+            part.patches!.firstRow += range.lowerBound   // rows of op(A) are patch rows (or, transposed, patch columns)
+        } else {
+            part.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
+        }
         part.c = cTile(range.lowerBound, 0)
         return part
     }
@@ -60,7 +67,7 @@ struct GEMMProblem<S: TensorScalar> {
     func retyped<T: TensorScalar>(_: T.Type) -> GEMMProblem<T> {
         GEMMProblem<T>(m: m, n: n, k: k, a: cast(a, to: T.self), lda: lda, transA: transA,
                        b: cast(b, to: T.self), ldb: ldb, transB: transB, c: cast(c, to: T.self), ldc: ldc,
-                       alpha: T(alpha), beta: T(beta), transposedC: transposedC)
+                       alpha: T(alpha), beta: T(beta), transposedC: transposedC, patches: patches)
     }
 
     /// Prepares C for kernels that can overwrite it on their first k-block:

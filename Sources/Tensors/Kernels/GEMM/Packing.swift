@@ -16,6 +16,9 @@ extension BlockedGEMM {
     static func packA<S: TensorScalar>(
         _ g: GEMMProblem<S>, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int, _ mr: Int, _ out: UnsafeMutablePointer<S>
     ) {
+        if let patches = g.patches {
+            return patches.pack(from: g.a, transposed: g.transA, ic, mc, pc, kc, mr, out)
+        }
         var ir = 0
         while ir < mc {
             let rows = Swift.min(mr, mc - ir)

@@ -1,0 +1,93 @@
+// The patch matrix of a convolution, read by the GEMM's packing without ever
+// being stored (implicit GEMM).
+//
+// For images x of shape (N, H, W, C) (channels last), a filter of fh × fw and
+// strides (sh, sw), zero padding (top, left), the patch matrix P has one row
+// per output pixel and one column per filter tap:
+//
+//   P[(n·Ho + ho)·Wo + wo, (i·fw + j)·C + c] = x[n, ho·sh − top + i, wo·sw − left + j, c]
+//                                              (0 where that pixel is padding)
+//
+// so that a convolution is the product P · W with W the filter of shape
+// (fh, fw, C, K) read as a (fh·fw·C) × K matrix, whose result is the output
+// (N, Ho, Wo, K) read as an (N·Ho·Wo) × K matrix — the layouts of the notes
+// need no reordering at all. Packing reads, for each output pixel and each tap
+// row i, a run of up to fw·C contiguous input values (channels vary fastest).
+// The filter gradient is Pᵀ · dY (the packing reads P transposed), and the
+// input gradient of a stride-1 convolution is again a convolution.
+
+struct PatchMatrix: Sendable {
+    var height: Int, width: Int, channels: Int
+    var filterHeight: Int, filterWidth: Int
+    var strideH: Int, strideW: Int
+    var padTop: Int, padLeft: Int
+    var outHeight: Int, outWidth: Int
+    /// Offset added to the row index of op(A) (a piece of a split product).
+    var firstRow = 0
+
+    var columns: Int { filterHeight * filterWidth * channels }
+
+    /// Packs `op(A)[ic..<ic+mc, pc..<pc+kc]` into `mr`-row panels stored
+    /// step by step (`mr` values per step, the last panel zero-padded), where
+    /// `op(A)` is `P` or, with `transposed`, `Pᵀ`.
+    @inline(__always)
+    func pack<S: TensorScalar>(
+        from x: UnsafePointer<S>, transposed: Bool, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int, _ mr: Int,
+        _ out: UnsafeMutablePointer<S>
+    ) {
+        var ir = 0
+        while ir < mc {
+            let rows = Swift.min(mr, mc - ir)
+            let panel = out + ir * kc
+            if transposed {
+                // op(A)[r, q] = P[q, r]: panel rows are taps, steps are output pixels.
+                for q in 0..<kc {
+                    gatherTaps(x, pixel: pc + q, firstTap: firstRow + ic + ir, count: rows, into: panel + q * mr, stride: 1)
+                    for r in rows..<mr { panel[q * mr + r] = 0 }
+                }
+            } else {
+                for r in 0..<rows {
+                    gatherTaps(x, pixel: firstRow + ic + ir + r, firstTap: pc, count: kc, into: panel + r, stride: mr)
+                }
+                if rows < mr {
+                    for q in 0..<kc { for r in rows..<mr { panel[q * mr + r] = 0 } }
+                }
+            }
+            ir += mr
+        }
+    }
+
+    /// Writes `P[pixel, firstTap ..< firstTap + count]` to `dst[0], dst[stride], …`,
+    /// one contiguous run of input channels at a time.
+    @inline(__always)
+    func gatherTaps<S: TensorScalar>(
+        _ x: UnsafePointer<S>, pixel: Int, firstTap: Int, count: Int, into dst: UnsafeMutablePointer<S>, stride: Int
+    ) {
+        let perImage = outHeight * outWidth
+        let n = pixel / perImage, rest = pixel - n * perImage
+        let ho = rest / outWidth, wo = rest - ho * outWidth
+        let top = ho * strideH - padTop, left = wo * strideW - padLeft
+        let image = x + n * height * width * channels
+        var tap = firstTap, written = 0
+        while written < count {
+            let i = tap / (filterWidth * channels)
+            let within = tap - i * filterWidth * channels
+            let j = within / channels, c = within - j * channels
+            let run = Swift.min(channels - c, count - written)
+            let h = top + i, w = left + j
+            let target = dst + written * stride
+            if h >= 0 && h < height && w >= 0 && w < width {
+                let source = image + (h * width + w) * channels + c
+                if stride == 1 {
+                    target.update(from: source, count: run)
+                } else {
+                    for t in 0..<run { target[t &* stride] = source[t] }
+                }
+            } else {
+                for t in 0..<run { target[t &* stride] = 0 }
+            }
+            tap += run
+            written += run
+        }
+    }
+}
