@@ -124,3 +124,80 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 }
+
+extension ConvolutionTests {
+    func testPoolingAgainstPyTorch() {
+        XCTAssertEqual(Self.reference.pools.count, 4)
+        for path in [ComputePath.loop, .vectorized] {
+            withComputePath(path) {
+                for (n, c) in Self.reference.pools.enumerated() {
+                    let tag = "\(c.kind) pool case \(n) \(c.x_shape) f \(c.f) s \(c.stride) (\(path))"
+                    let x = Tensor<Double>(shape: c.x_shape, scalars: c.x), dy = Tensor<Double>(shape: c.y_shape, scalars: c.dy)
+                    if c.kind == "max" {
+                        let y = maxPool2D(x, size: c.f, stride: c.stride)
+                        assertClose(y, c.y, shape: c.y_shape, relative: 0, absolute: 0, tag)
+                        let first = maxPool2DBackward(dy, input: x, output: y, size: c.f, stride: c.stride, ties: .firstMaximum)
+                        assertClose(first, c.dx_first, shape: c.x_shape, relative: 0, absolute: 0, "first maximum " + tag)
+                        // The notes' mask: the tie planted at (0, 0, 0, 0) and (0, 0, 1, 0) sends dA to both.
+                        let all = maxPool2DBackward(dy, input: x, output: y, size: c.f, stride: c.stride)
+                        XCTAssertEqual(all[0, 0, 0, 0], dy[0, 0, 0, 0], tag)
+                        XCTAssertEqual(all[0, 0, 1, 0], dy[0, 0, 0, 0], "every tied maximum gets the gradient " + tag)
+                        XCTAssertEqual(first[0, 0, 1, 0], 0, tag)
+                    } else {
+                        let y = averagePool2D(x, size: c.f, stride: c.stride)
+                        assertClose(y, c.y, shape: c.y_shape, relative: 1e-12, absolute: 1e-12, tag)
+                        let dx = averagePool2DBackward(dy, inputShape: c.x_shape, size: c.f, stride: c.stride)
+                        assertClose(dx, c.dx_first, shape: c.x_shape, relative: 1e-12, absolute: 1e-12, "backward " + tag)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The notes' 4×4 max-pooling example (f = 2, s = 2) and its average.
+    func testNotesPoolingExample() {
+        let x = Tensor<Float>(shape: [1, 4, 4, 1], scalars: [1, 3, 2, 1, 2, 9, 1, 1, 1, 3, 2, 3, 5, 6, 1, 2])
+        XCTAssertEqual(maxPool2D(x, size: 2).scalars, [9, 2, 6, 3])
+        XCTAssertEqual(averagePool2D(x, size: 2).scalars, [3.75, 1.25, 3.75, 2])
+    }
+
+    /// Channel counts that leave vector tails, windows with padding and overlap: both paths agree bitwise.
+    func testPoolingPathsAgree() {
+        var g = RandomGenerator(seed: 23)
+        for (shape, size, stride, padding) in [([2, 7, 9, 19], 3, 2, Padding.same), ([3, 6, 6, 37], 2, 2, Padding.valid),
+                                               ([1, 5, 5, 8], 3, 1, Padding.explicit(1))] {
+            for maximum in [true, false] {
+                let x = Tensor<Float>(randomNormal: shape, generator: &g)
+                func run() -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) {
+                    let y = maximum ? maxPool2D(x, size: size, stride: stride, padding: padding)
+                                    : averagePool2D(x, size: size, stride: stride, padding: padding)
+                    let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
+                    let dx = maximum ? maxPool2DBackward(dy, input: x, output: y, size: size, stride: stride, padding: padding)
+                                     : averagePool2DBackward(dy, inputShape: shape, size: size, stride: stride, padding: padding)
+                    let first = maximum ? maxPool2DBackward(dy, input: x, output: y, size: size, stride: stride, padding: padding, ties: .firstMaximum) : dx
+                    return (y, dx, first)
+                }
+                let vector = run(), loop = withComputePath(.loop, run)
+                XCTAssertEqual(vector.0, loop.0, "\(shape) max \(maximum)")
+                XCTAssertEqual(vector.1, loop.1, "\(shape) max \(maximum) backward")
+                XCTAssertEqual(vector.2, loop.2, "\(shape) max \(maximum) first-maximum backward")
+            }
+        }
+    }
+}
+
+extension DifferentiationTests {
+    func testConvolutionAndPoolingRules() {
+        for (stride, padding) in [(1, Padding.valid), (2, Padding.explicit(1)), (1, Padding.same), (2, Padding.same)] {
+            checkGradient("conv2D s\(stride) \(padding)", [random([2, 6, 5, 3]), random([3, 3, 3, 4]), random([1, 1, 1, 4])]) { v in
+                conv2D(v[0], filter: v[1], bias: v[2], stride: stride, padding: padding)
+            }
+        }
+        checkGradient("conv2D 1x1", [random([2, 3, 3, 5]), random([1, 1, 5, 2])]) { v in conv2D(v[0], filter: v[1]) }
+        // Distinct values (no ties) so that the maximum is differentiable.
+        let distinct = Tensor<Double>(shape: [2, 5, 6, 3], scalars: (0..<180).map { Double(($0 * 37) % 180) / 30 - 3 })
+        checkGradient("maxPool2D", [distinct]) { v in maxPool2D(v[0], size: 2, stride: 2) }
+        checkGradient("maxPool2D overlapping same", [distinct]) { v in maxPool2D(v[0], size: 3, stride: 1, padding: .same) }
+        checkGradient("averagePool2D", [random([2, 5, 6, 3])]) { v in averagePool2D(v[0], size: 3, stride: 2, padding: .same) }
+    }
+}

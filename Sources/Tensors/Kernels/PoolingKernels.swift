@@ -1,0 +1,256 @@
+/// The shapes of one 2-D pooling, checked (channels last, window `f × f`, stride `s`).
+struct Pooling2DGeometry: Sendable, Equatable {
+    var batch: Int, height: Int, width: Int, channels: Int
+    var size: Int, stride: Int, padTop: Int, padLeft: Int
+    var outHeight: Int, outWidth: Int
+
+    init(input: [Int], size: Int, stride: Int, padding: Padding, operation: String) {
+        if input.count != 4 {
+            shapeFailure(ShapeError(operation: operation, message: "input \(format(input)) must be (m, n_H, n_W, n_C)"))
+        }
+        require(size >= 1 && stride >= 1, "\(operation): window \(size) and stride \(stride) must be at least 1")
+        (batch, height, width, channels) = (input[0], input[1], input[2], input[3])
+        (self.size, self.stride) = (size, stride)
+        let vertical = padding.amounts(size: height, filter: size, stride: stride)
+        let horizontal = padding.amounts(size: width, filter: size, stride: stride)
+        if case .explicit(let p) = padding, p < 0 || p >= size {
+            shapeFailure(ShapeError(operation: operation, message: "padding \(p) must be in 0..<\(size) (a window must hold an input pixel)"))
+        }
+        (padTop, padLeft) = (vertical.before, horizontal.before)
+        outHeight = (height + vertical.before + vertical.after - size) / stride + 1
+        outWidth = (width + horizontal.before + horizontal.after - size) / stride + 1
+        if height + vertical.before + vertical.after < size || width + horizontal.before + horizontal.after < size {
+            shapeFailure(ShapeError(operation: operation, message: "window \(size)×\(size) does not fit input \(format(input))"))
+        }
+    }
+
+    var outputShape: [Int] { [batch, outHeight, outWidth, channels] }
+
+    /// The input rows (or columns) of output row `o`'s window, clipped to the image.
+    @inline(__always) func rows(_ o: Int) -> Range<Int> {
+        let start = o * stride - padTop
+        return Swift.max(start, 0)..<Swift.min(start + size, height)
+    }
+    @inline(__always) func columns(_ o: Int) -> Range<Int> {
+        let start = o * stride - padLeft
+        return Swift.max(start, 0)..<Swift.min(start + size, width)
+    }
+}
+
+/// Max and average pooling, forward and backward. The loop twins go pixel by
+/// pixel and channel by channel as the notes' `pool_forward`/`pool_backward`;
+/// the vectorized forms run SIMD across the contiguous channels of each pixel,
+/// images (forward: output rows) in parallel. Windows are clipped to the
+/// image: padding never wins a maximum and is not counted in an average.
+enum PoolingKernels {
+    // MARK: Loop path
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func forwardLoop<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry, maximum: Bool) {
+        for i in 0..<g.batch {
+            for h in 0..<g.outHeight {
+                for v in 0..<g.outWidth {
+                    for c in 0..<g.channels {
+                        var acc: S = maximum ? -.infinity : 0
+                        for row in g.rows(h) {
+                            for column in g.columns(v) {
+                                let value = x[((i * g.height + row) * g.width + column) * g.channels + c]
+                                acc = maximum ? ScalarMath.maximum(acc, value) : acc + value
+                            }
+                        }
+                        y[((i * g.outHeight + h) * g.outWidth + v) * g.channels + c] =
+                            maximum ? acc : acc * (1 / S(g.rows(h).count * g.columns(v).count))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dX` (zero on entry) of max pooling: the notes' `create_mask_from_window`
+    /// (`mask = (x == max(x))`, every tied maximum gets the gradient) or, with
+    /// `firstOnly`, only the first maximum in row-major window order (PyTorch, TensorFlow).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func maxBackwardLoop<S: TensorScalar>(
+        _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ y: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry, firstOnly: Bool
+    ) {
+        for i in 0..<g.batch {
+            for h in 0..<g.outHeight {
+                for v in 0..<g.outWidth {
+                    for c in 0..<g.channels {
+                        let o = ((i * g.outHeight + h) * g.outWidth + v) * g.channels + c
+                        var taken = false
+                        for row in g.rows(h) {
+                            for column in g.columns(v) {
+                                let index = ((i * g.height + row) * g.width + column) * g.channels + c
+                                if (x[index] == y[o] || (x[index].isNaN && y[o].isNaN)) && !(firstOnly && taken) {
+                                    dx[index] += dy[o]
+                                    taken = true
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dX` (zero on entry) of average pooling: each window's gradient spread evenly over its pixels.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func averageBackwardLoop<S: TensorScalar>(_ dy: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry) {
+        for i in 0..<g.batch {
+            for h in 0..<g.outHeight {
+                for v in 0..<g.outWidth {
+                    let count = S(g.rows(h).count * g.columns(v).count)
+                    for c in 0..<g.channels {
+                        let share = dy[((i * g.outHeight + h) * g.outWidth + v) * g.channels + c] * (1 / count)
+                        for row in g.rows(h) {
+                            for column in g.columns(v) { dx[((i * g.height + row) * g.width + column) * g.channels + c] += share }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Vectorized path
+
+    static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry, maximum: Bool) {
+        let (px, py) = (SendablePointer(x), SendablePointer(y))
+        parallelFor(chunks: g.batch * g.outHeight, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { job in
+            let (i, h) = (job / g.outHeight, job % g.outHeight)
+            for v in 0..<g.outWidth {
+                let out = py.pointer + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
+                switch S.scalarType {
+                case .float32:
+                    windowForward(cast(px.pointer, to: Float.self), cast(out, to: Float.self), g, i, h, v, maximum, FloatVector.self)
+                case .float64:
+                    windowForward(cast(px.pointer, to: Double.self), cast(out, to: Double.self), g, i, h, v, maximum, DoubleVector.self)
+                }
+            }
+        }
+    }
+
+    /// One output pixel: the window's pixels folded channel vector by channel vector.
+    @inline(__always)
+    static func windowForward<V: KernelVector>(
+        _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ g: Pooling2DGeometry, _ i: Int, _ h: Int, _ v: Int,
+        _ maximum: Bool, _: V.Type
+    ) {
+        typealias S = V.Scalar
+        let rows = g.rows(h), columns = g.columns(v)
+        let scale = 1 / S(rows.count * columns.count)
+        let w = V.scalarCount
+        var c = 0
+        while c < g.channels {
+            let lanes = Swift.min(w, g.channels - c)
+            if lanes == w {
+                var acc = maximum ? V(repeating: -.infinity) : V()
+                for row in rows {
+                    for column in columns {
+                        let value = UnsafeRawPointer(x + ((i * g.height + row) * g.width + column) * g.channels + c).loadUnaligned(as: V.self)
+                        acc = maximum ? V.maximum(acc, value) : acc + value
+                    }
+                }
+                UnsafeMutableRawPointer(out + c).storeBytes(of: maximum ? acc : acc * scale, as: V.self)
+            } else {
+                for lane in c..<(c + lanes) {
+                    var acc: S = maximum ? -.infinity : 0
+                    for row in rows {
+                        for column in columns {
+                            let value = x[((i * g.height + row) * g.width + column) * g.channels + lane]
+                            acc = maximum ? ScalarMath.maximum(acc, value) : acc + value
+                        }
+                    }
+                    out[lane] = maximum ? acc : acc * scale
+                }
+            }
+            c += w
+        }
+    }
+
+    /// Backward of both poolings, images in parallel (overlapping windows of
+    /// one image are added by one worker, in order).
+    static func backward<S: TensorScalar>(
+        _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>?, _ y: UnsafePointer<S>?, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry,
+        maximum: Bool, firstOnly: Bool
+    ) {
+        let (pdy, pdx) = (SendablePointer(dy), SendablePointer(dx))
+        let px = x.map(SendablePointer.init), py = y.map(SendablePointer.init)
+        parallelFor(chunks: g.batch, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { i in
+            for h in 0..<g.outHeight {
+                for v in 0..<g.outWidth {
+                    let o = ((i * g.outHeight + h) * g.outWidth + v) * g.channels
+                    switch S.scalarType {
+                    case .float32:
+                        windowBackward(cast(pdy.pointer + o, to: Float.self), px.map { cast($0.pointer, to: Float.self) },
+                                       py.map { cast($0.pointer + o, to: Float.self) }, cast(pdx.pointer, to: Float.self),
+                                       g, i, h, v, maximum, firstOnly, FloatVector.self)
+                    case .float64:
+                        windowBackward(cast(pdy.pointer + o, to: Double.self), px.map { cast($0.pointer, to: Double.self) },
+                                       py.map { cast($0.pointer + o, to: Double.self) }, cast(pdx.pointer, to: Double.self),
+                                       g, i, h, v, maximum, firstOnly, DoubleVector.self)
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func windowBackward<V: KernelVector>(
+        _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>?, _ y: UnsafePointer<V.Scalar>?, _ dx: UnsafeMutablePointer<V.Scalar>,
+        _ g: Pooling2DGeometry, _ i: Int, _ h: Int, _ v: Int, _ maximum: Bool, _ firstOnly: Bool, _: V.Type
+    ) {
+        typealias S = V.Scalar
+        let rows = g.rows(h), columns = g.columns(v)
+        let scale = 1 / S(rows.count * columns.count)
+        let w = V.scalarCount
+        var c = 0
+        while c < g.channels {
+            let lanes = Swift.min(w, g.channels - c)
+            if lanes == w {
+                let gradient = UnsafeRawPointer(dy + c).loadUnaligned(as: V.self)
+                let best = maximum ? UnsafeRawPointer(y! + c).loadUnaligned(as: V.self) : V()
+                var open = V(repeating: 1)   // lanes still waiting for their first maximum
+                for row in rows {
+                    for column in columns {
+                        let index = ((i * g.height + row) * g.width + column) * g.channels + c
+                        let target = UnsafeMutableRawPointer(dx + index)
+                        var add = gradient * scale
+                        if maximum {
+                            let value = UnsafeRawPointer(x! + index).loadUnaligned(as: V.self)
+                            var hit = V.compare(.equal, value, best) .| (V.compare(.notEqual, value, value) .& V.compare(.notEqual, best, best))
+                            if firstOnly {
+                                hit = hit .& V.compare(.notEqual, open, V())
+                                open.replace(with: 0, where: hit)
+                            }
+                            add = V().replacing(with: gradient, where: hit)
+                        }
+                        target.storeBytes(of: target.loadUnaligned(as: V.self) + add, as: V.self)
+                    }
+                }
+            } else {
+                for lane in c..<(c + lanes) {
+                    var taken = false
+                    for row in rows {
+                        for column in columns {
+                            let index = ((i * g.height + row) * g.width + column) * g.channels + lane
+                            if maximum {
+                                let value = x![index], target = y![lane]
+                                if (value == target || (value.isNaN && target.isNaN)) && !(firstOnly && taken) {
+                                    dx[index] += dy[lane]
+                                    taken = true
+                                }
+                            } else {
+                                dx[index] += dy[lane] * scale
+                            }
+                        }
+                    }
+                }
+            }
+            c += w
+        }
+    }
+}
