@@ -36,4 +36,28 @@ extension Sequential {
         }
         return Sequential(layers, outputActivation: softmaxOutput ? .softmax : .sigmoid)
     }
+
+    /// The LeNet-5-style network of the notes' table (C4W1-11) for
+    /// `32×32×3` images: `CONV1 (f = 5, s = 1, 8 filters) → ReLU → MAXPOOL (2, 2) →
+    /// CONV2 (f = 5, s = 1, 16 filters) → ReLU → MAXPOOL (2, 2) → FLATTEN (400) →
+    /// FC3 (120) → ReLU → FC4 (84) → ReLU → softmax (10)`: 62,958 parameters
+    /// (608 + 3,216 + 48,120 + 10,164 + 850). `inputShape` and `classes` scale it
+    /// to other images (the first dense layer takes whatever the convolutions leave).
+    public static func leNet5(inputShape: [Int] = [32, 32, 3], filters: (Int, Int) = (8, 16), classes: Int = 10,
+                              generator: inout RandomGenerator) -> Sequential {
+        require(inputShape.count == 3, "leNet5: inputShape \(inputShape) must be (n_H, n_W, n_C)")
+        let h = (convolutionOutputSize(inputSize: inputShape[0], filterSize: 5) / 2 - 4) / 2
+        let w = (convolutionOutputSize(inputSize: inputShape[1], filterSize: 5) / 2 - 4) / 2
+        require(h >= 1 && w >= 1, "leNet5: images of \(inputShape) are too small for two 5×5 convolutions and poolings")
+        return Sequential([
+            Conv2D(filterSize: 5, inputChannels: inputShape[2], filters: filters.0, generator: &generator), Activation(.relu),
+            MaxPool2D(size: 2),
+            Conv2D(filterSize: 5, inputChannels: filters.0, filters: filters.1, generator: &generator), Activation(.relu),
+            MaxPool2D(size: 2),
+            Flatten(),
+            Dense(inputs: h * w * filters.1, outputs: 120, generator: &generator), Activation(.relu),
+            Dense(inputs: 120, outputs: 84, generator: &generator), Activation(.relu),
+            Dense(inputs: 84, outputs: classes, generator: &generator),
+        ], outputActivation: .softmax)
+    }
 }

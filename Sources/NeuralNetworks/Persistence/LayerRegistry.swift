@@ -50,6 +50,11 @@ public enum LayerRegistry {
             entry(Add<Float>.self), entry(Add<Double>.self),
             entry(Multiply<Float>.self), entry(Multiply<Double>.self),
             entry(Concatenate<Float>.self), entry(Concatenate<Double>.self),
+            entry(Conv2D<Float>.self), entry(Conv2D<Double>.self),
+            entry(MaxPool2D<Float>.self), entry(MaxPool2D<Double>.self),
+            entry(AveragePool2D<Float>.self), entry(AveragePool2D<Double>.self),
+            entry(GlobalAveragePool2D<Float>.self), entry(GlobalAveragePool2D<Double>.self),
+            entry(Flatten<Float>.self), entry(Flatten<Double>.self),
         ])
     }
 

@@ -74,7 +74,7 @@ public func gradientCheck<M: Model, L: Loss>(
     _ model: M, _ X: Tensor<Double>, _ Y: Tensor<Double>, loss: L, l2: Double = 0, epsilon: Double = 1e-7, seed: UInt64 = 0
 ) -> GradientCheckReport where M.Scalar == Double, L.Scalar == Double {
     let parameters = model.parameters.filter(\.isTrainable)
-    let m = Double(X.shape.last ?? 1)
+    let m = Double(numberOfExamples(X))
     let report = gradientCheck(parameters.map { ($0.name, $0.variable) }, epsilon: epsilon) {
         let context = ForwardContext(training: true, generator: RandomGenerator(seed: seed))
         var J = loss(model.forward(Variable(X), context: context), Y)

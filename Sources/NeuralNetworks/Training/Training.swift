@@ -114,7 +114,7 @@ func costAndGradients<M: Model, L: Loss>(
         return J.value.scalar
     }
     if l2 > 0 {
-        let m = S(X.shape.last ?? 1), lambda = S(l2)
+        let m = S(numberOfExamples(X)), lambda = S(l2)
         for p in parameters where p.isRegularized {
             let norm = p.value.norm()   // ‖W‖_F in one pass, no W² temporary
             cost += lambda / (2 * m) * norm * norm
@@ -152,7 +152,7 @@ extension Model {
         var history = History()
         let parameters = self.parameters   // fixed for the run; built once, not per batch
         let context = ForwardContext(training: true, generator: RandomGenerator(seed: configuration.seed))
-        let m = X.shape.last ?? 0
+        let m = numberOfExamples(X)
         var bestValidation = Double.infinity, epochsWithoutImprovement = 0
         let interactive = configuration.verbose && isatty(STDOUT_FILENO) != 0
         for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
@@ -172,7 +172,7 @@ extension Model {
                 context.commitUpdates()
                 Self.clip(parameters, configuration.clipping)
                 optimizer.step(parameters, learningRate: Scalar(rate))
-                total += Double(cost) * Double(batch.X.shape.last ?? 0)
+                total += Double(cost) * Double(numberOfExamples(batch.X))
                 if interactive { print("\r  epoch \(epoch): batch \(index + 1)/\(batches.count)", terminator: "") }
             }
             var record = EpochRecord(epoch: epoch, cost: total / Double(Swift.max(m, 1)), learningRate: rate,
@@ -229,8 +229,8 @@ extension Model {
     static func validate(_ X: Tensor<Scalar>, _ Y: Tensor<Scalar>, _ configuration: TrainingConfiguration) throws {
         guard X.rank >= 2 else { throw TrainingError.invalidInput("X has shape \(X.shape); it needs one example per column, (n_x, m)") }
         guard Y.rank >= 2 else { throw TrainingError.invalidInput("Y has shape \(Y.shape); it needs one example per column, (n_y, m)") }
-        guard X.shape.last == Y.shape.last else {
-            throw TrainingError.invalidInput("X has \(X.shape.last ?? 0) examples (columns) but Y has \(Y.shape.last ?? 0): shapes \(X.shape) and \(Y.shape)")
+        guard numberOfExamples(X) == numberOfExamples(Y) else {
+            throw TrainingError.invalidInput("X has \(numberOfExamples(X)) examples but Y has \(numberOfExamples(Y)): shapes \(X.shape) and \(Y.shape)")
         }
         if let size = configuration.batchSize, size <= 0 { throw TrainingError.invalidInput("batch size \(size) must be positive") }
         guard configuration.epochs >= 0 else { throw TrainingError.invalidInput("\(configuration.epochs) epochs") }
