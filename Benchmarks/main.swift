@@ -2,11 +2,11 @@ import Foundation
 import Tensors
 
 // Benchmarks [suite…] [--json] [--quick]
-// Suites: vectorization, elementwise, gemm, training, overhead (default: all). Build in release with
+// Suites: vectorization, elementwise, gemm, training, conv, overhead (default: all). Build in release with
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
 
 let arguments = CommandLine.arguments.dropFirst()
-let allSuites = ["vectorization", "elementwise", "gemm", "training", "overhead"]
+let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "overhead"]
 let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
@@ -37,6 +37,7 @@ for suite in suites {
     case "elementwise": elementwiseSuite(&harness)
     case "gemm": gemmSuite(&harness)
     case "training": trainingSuite(&harness)
+    case "conv": convolutionSuite(&harness)
     case "overhead": overheadSuite(&harness)
     default: break
     }

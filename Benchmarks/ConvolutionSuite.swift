@@ -1,0 +1,109 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// Convolution and pooling on channels-last images, named like the `op`
+/// field of `shared/bench/conv.py` and `cnn.py` so rows join with the peers'
+/// (compare with their `channels_last` rows). GFLOPS count 2 × the
+/// multiply-adds of the direct algorithm, fwd+bwd 3 × fwd (dX and dW); the
+/// pools report GB/s of minimum traffic as conv.py counts it.
+func convolutionSuite(_ h: inout Harness) {
+    h.note("\n== conv: convolution and pooling, channels last (m, n_H, n_W, n_C), Float ==")
+    var g = RandomGenerator(seed: 12)
+    let n = h.quick ? 4 : 32
+    let threads = "\(Parallelism.maxThreads) threads"
+
+    struct ConvCase { var name: String, channels: Int, size: Int, filters: Int, filter: Int, stride: Int, padding: Padding }
+    let cases = [
+        ConvCase(name: "N\(n) C64 56x56 K64 3x3", channels: 64, size: 56, filters: 64, filter: 3, stride: 1, padding: .explicit(1)),
+        ConvCase(name: "N\(n) C64 56x56 K256 1x1", channels: 64, size: 56, filters: 256, filter: 1, stride: 1, padding: .valid),
+        ConvCase(name: "N\(n) C64 56x56 K128 3x3 s2", channels: 64, size: 56, filters: 128, filter: 3, stride: 2, padding: .explicit(1)),
+    ]
+    for c in cases {
+        let x = Tensor<Float>(randomNormal: [n, c.size, c.size, c.channels], generator: &g)
+        let w = Tensor<Float>(randomNormal: [c.filter, c.filter, c.channels, c.filters], standardDeviation: 0.05, generator: &g)
+        let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
+        let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
+        let flops = 2 * Double(y.count) * Double(c.filter * c.filter * c.channels)
+        h.measure("conv", "conv2d fwd \(c.name)", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
+            consume(conv2D(x, filter: w, stride: c.stride, padding: c.padding))
+        }
+        h.measure("conv", "conv2d fwd+bwd \(c.name)", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: 3 * flops) {
+            consume(conv2D(x, filter: w, stride: c.stride, padding: c.padding))
+            consume(conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding))
+            consume(conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding))
+        }
+    }
+
+    let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
+    for maximum in [true, false] {
+        let name = (maximum ? "max_pool2d" : "avg_pool2d")
+        let y = maximum ? maxPool2D(x, size: 2) : averagePool2D(x, size: 2)
+        let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
+        let forwardBytes = 4 * Double(x.count + y.count)
+        let backwardBytes = 4 * Double(y.count + x.count + (maximum ? x.count : 0))
+        h.measure("conv", "\(name) fwd N\(n) C64 56x56 2x2 s2", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gbPerSecond, work: forwardBytes) {
+            consume(maximum ? maxPool2D(x, size: 2) : averagePool2D(x, size: 2))
+        }
+        h.measure("conv", "\(name) fwd+bwd N\(n) C64 56x56 2x2 s2", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gbPerSecond,
+                  work: forwardBytes + backwardBytes) {
+            let out = maximum ? maxPool2D(x, size: 2) : averagePool2D(x, size: 2)
+            consume(maximum ? maxPool2DBackward(dy, input: x, output: out, size: 2, ties: .firstMaximum)
+                            : averagePool2DBackward(dy, inputShape: x.shape, size: 2))
+        }
+    }
+
+    // The notes' lesson once more: the nested loops of conv_forward against the implicit GEMM.
+    let small = Tensor<Float>(randomNormal: [2, 28, 28, 16], generator: &g)
+    let smallFilter = Tensor<Float>(randomNormal: [3, 3, 16, 16], generator: &g)
+    let smallFlops = 2 * Double(2 * 28 * 28 * 16 * 9 * 16)
+    let loop = h.measure("conv", "conv2d fwd N2 C16 28x28 K16 3x3", variant: "loop (notes' nested loops)", shape: "[2, 28, 28, 16]", metric: .gflops,
+                         work: smallFlops, maxSeconds: 5) {
+        consume(withComputePath(.loop) { conv2D(small, filter: smallFilter, padding: .same) })
+    }
+    let vectorized = h.measure("conv", "conv2d fwd N2 C16 28x28 K16 3x3", variant: "vectorized, \(threads)", shape: "[2, 28, 28, 16]",
+                               metric: .gflops, work: smallFlops) {
+        consume(conv2D(small, filter: smallFilter, padding: .same))
+    }
+    h.speedup(loop, vectorized)
+    digitsConvolutionalRuns(&h)
+}
+
+/// The bundled digits as 8×8×1 images, with the MLP's split (i % 5 == 4 held
+/// out), optimizer and schedule: a small CNN against the course's 64-64-10 MLP
+/// (the training suite's "digits over seeds" line).
+func digitsConvolutionalRuns(_ h: inout Harness) {
+    let (digits, labels): (Tensor<Float>, [Int]) = trained { try Datasets.digits() }
+    let images = digits.transposed().reshaped(to: [labels.count, 8, 8, 1])   // (64, m) → (m, 8, 8, 1)
+    let test = (0..<labels.count).filter { $0 % 5 == 4 }, train = (0..<labels.count).filter { $0 % 5 != 4 }
+    let trainX = images.gathering(train, axis: 0), trainY = Tensor<Float>.oneHot(train.map { labels[$0] }, classes: 10)
+    let testX = images.gathering(test, axis: 0), testY = Tensor<Float>.oneHot(test.map { labels[$0] }, classes: 10)
+    let epochs = 60
+    func run(seed: UInt64) -> Int {
+        var g = RandomGenerator(seed: seed)
+        let model = Sequential<Float>([
+            Conv2D(filterSize: 3, inputChannels: 1, filters: 16, padding: .same, generator: &g), Activation(.relu),
+            MaxPool2D(size: 2),
+            Conv2D(filterSize: 3, inputChannels: 16, filters: 32, padding: .same, generator: &g), Activation(.relu),
+            MaxPool2D(size: 2),
+            Flatten(),
+            Dense(inputs: 128, outputs: 64, generator: &g), Activation(.relu),
+            Dense(inputs: 64, outputs: 10, generator: &g),
+        ], outputActivation: .softmax)
+        _ = trained { try model.fit(trainX, trainY, optimizer: Adam(learningRate: 0.001),
+                                    configuration: TrainingConfiguration(epochs: epochs, batchSize: 32, l2: 1e-4, seed: seed + 1)) }
+        return Int((Metrics.accuracy(model.predict(testX), testY) * Double(test.count)).rounded())
+    }
+    var correct = 0
+    let timing = h.measure("conv", "digits CNN 8x8x1 conv16-pool-conv32-pool-64-10, \(epochs) epochs", variant: "vectorized parallel",
+                           shape: "1438 train / 359 test", metric: .itemsPerSecond, work: Double(epochs * 1438), maxSeconds: h.quick ? 3 : 15) {
+        correct = run(seed: 0)
+    }
+    h.note(String(format: "  digits CNN: test accuracy %.4f (%d/%d), %.2f s per run", Double(correct) / Double(test.count), correct, test.count, timing.median))
+    if !h.quick {
+        let counts = (0..<10).map { run(seed: UInt64($0)) }
+        let total = counts.reduce(0, +)
+        h.note(String(format: "  digits CNN over seeds 0…9: mean test accuracy %.4f (%d/%d), per seed %@", Double(total) / Double(10 * test.count),
+                      total, 10 * test.count, counts.map(String.init).joined(separator: " ")))
+    }
+}
