@@ -52,7 +52,10 @@ enum BlockedGEMM {
         // On one thread Ã is instead packed block by block right before use, into one
         // mc × kc buffer that stays in L2 (less memory traffic than a whole packed copy).
         let packAPerBlock = work == 0 || Parallelism.maxThreads == 1
-        pool.withBuffer(bytes: (packAPerBlock ? mc * kcMax : packedRows * g.k) * scalarSize) { rawA in
+        // A convolution's patch matrix is never packed whole (that would be a full
+        // im2col copy): each work unit gathers its own mc × kc block right before use.
+        let packAPerUnit = g.patches != nil && !packAPerBlock
+        pool.withBuffer(bytes: (packAPerBlock ? mc * kcMax : packAPerUnit ? 0 : packedRows * g.k) * scalarSize) { rawA in
             let packedA = SendablePointer(rawA.assumingMemoryBound(to: V.Scalar.self))
             var jc = 0
             while jc < g.n {
@@ -60,10 +63,10 @@ enum BlockedGEMM {
                 let panels = (nc + nr - 1) / nr
                 // Work units: (ic block, group of jr panels); boundaries depend only on the shape,
                 // so the result does not depend on the thread count.
-                let groups = packAPerBlock ? 1 : Swift.max(1, Swift.min(panels, (workUnitsPerProblem + icBlocks - 1) / icBlocks))
+                let groups = packAPerBlock || packAPerUnit ? 1 : Swift.max(1, Swift.min(panels, (workUnitsPerProblem + icBlocks - 1) / icBlocks))
                 let panelsPerGroup = (panels + groups - 1) / groups
                 let bJobsPerK = (panels + 7) / 8
-                let aJobs = jc == 0 && !packAPerBlock ? kBlocks * icBlocks : 0
+                let aJobs = jc == 0 && !packAPerBlock && !packAPerUnit ? kBlocks * icBlocks : 0
                 pool.withBuffer(bytes: panels * nr * g.k * scalarSize) { rawB in
                     let packedB = SendablePointer(rawB.assumingMemoryBound(to: V.Scalar.self))
                     // Phase 1: pack B̃ (and, once, Ã) — every job writes a disjoint region.
@@ -82,6 +85,7 @@ enum BlockedGEMM {
                     }
                     // Phase 2: each unit owns a tile of C and walks k in order.
                     parallelFor(chunks: icBlocks * groups, work: work) { unit in
+                      pool.withBuffer(bytes: packAPerUnit ? mc * kcMax * scalarSize : 0) { unitBuffer in
                         let ic = (unit / groups) * mc, rowsInBlock = Swift.min(mc, g.m - ic)
                         let firstPanel = (unit % groups) * panelsPerGroup
                         let lastPanel = Swift.max(firstPanel, Swift.min(panels, firstPanel + panelsPerGroup))
@@ -89,8 +93,8 @@ enum BlockedGEMM {
                         while pc < g.k {
                             let kc = Swift.min(kcMax, g.k - pc)
                             let aBlock: UnsafeMutablePointer<V.Scalar>
-                            if packAPerBlock {
-                                aBlock = packedA.pointer
+                            if packAPerBlock || packAPerUnit {
+                                aBlock = packAPerUnit ? unitBuffer.assumingMemoryBound(to: V.Scalar.self) : packedA.pointer
                                 packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                             } else {
                                 aBlock = packedA.pointer + packedRows * pc + ic * kc
@@ -110,6 +114,7 @@ enum BlockedGEMM {
                             }
                             pc += kc
                         }
+                      }
                     }
                 }
                 jc += nc

@@ -35,25 +35,60 @@ struct PatchMatrix: Sendable {
         from x: UnsafePointer<S>, transposed: Bool, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int, _ mr: Int,
         _ out: UnsafeMutablePointer<S>
     ) {
+        if transposed { return packTransposed(from: x, ic, mc, pc, kc, mr, out) }
         var ir = 0
         while ir < mc {
             let rows = Swift.min(mr, mc - ir)
             let panel = out + ir * kc
-            if transposed {
-                // op(A)[r, q] = P[q, r]: panel rows are taps, steps are output pixels.
-                for q in 0..<kc {
-                    gatherTaps(x, pixel: pc + q, firstTap: firstRow + ic + ir, count: rows, into: panel + q * mr, stride: 1)
-                    for r in rows..<mr { panel[q * mr + r] = 0 }
-                }
-            } else {
-                for r in 0..<rows {
-                    gatherTaps(x, pixel: firstRow + ic + ir + r, firstTap: pc, count: kc, into: panel + r, stride: mr)
-                }
-                if rows < mr {
-                    for q in 0..<kc { for r in rows..<mr { panel[q * mr + r] = 0 } }
-                }
+            for r in 0..<rows {
+                gatherTaps(x, pixel: firstRow + ic + ir + r, firstTap: pc, count: kc, into: panel + r, stride: mr)
+            }
+            if rows < mr {
+                for q in 0..<kc { for r in rows..<mr { panel[q * mr + r] = 0 } }
             }
             ir += mr
+        }
+    }
+
+    /// `op(A) = Pᵀ` (the filter gradient): panel rows are taps, steps are
+    /// output pixels. Each pixel is located once, then the block's taps are
+    /// read as runs of contiguous channels and dealt out across the panels.
+    @inline(__always)
+    func packTransposed<S: TensorScalar>(
+        from x: UnsafePointer<S>, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int, _ mr: Int, _ out: UnsafeMutablePointer<S>
+    ) {
+        let perImage = outHeight * outWidth, rowLength = filterWidth * channels
+        for q in 0..<kc {
+            let pixel = pc + q
+            let n = pixel / perImage, rest = pixel - n * perImage
+            let ho = rest / outWidth, wo = rest - ho * outWidth
+            let top = ho * strideH - padTop, left = wo * strideW - padLeft
+            let image = x + n * height * width * channels
+            var panel = out + q * mr, lane = 0
+            var tap = firstRow + ic, remaining = mc
+            while remaining > 0 {
+                let i = tap / rowLength, within = tap - i * rowLength
+                let j = within / channels, c = within - j * channels
+                let run = Swift.min(channels - c, remaining)
+                let h = top + i, w = left + j
+                if h >= 0 && h < height && w >= 0 && w < width {
+                    let source = image + (h * width + w) * channels + c
+                    for t in 0..<run {
+                        panel[lane] = source[t]
+                        lane += 1
+                        if lane == mr { lane = 0; panel += mr * kc }
+                    }
+                } else {
+                    for _ in 0..<run {
+                        panel[lane] = 0
+                        lane += 1
+                        if lane == mr { lane = 0; panel += mr * kc }
+                    }
+                }
+                tap += run
+                remaining -= run
+            }
+            if lane > 0 { for r in lane..<mr { panel[r] = 0 } }
         }
     }
 
