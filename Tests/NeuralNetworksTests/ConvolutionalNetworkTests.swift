@@ -107,3 +107,31 @@ final class ConvolutionalNetworkTests: XCTestCase {
         XCTAssertEqual(loaded.layers.map(\.summary), model.layers.map(\.summary))
     }
 }
+
+extension ConvolutionalNetworkTests {
+    /// Batch norm over the channels of feature maps: statistics per channel over
+    /// (m, n_H, n_W); a gradient check in training mode; files keep the mode.
+    func testBatchNormOverChannels() throws {
+        var g = RandomGenerator(seed: 8)
+        let norm = BatchNorm<Double>(channels: 3)
+        let x = Tensor<Double>(randomNormal: [4, 5, 5, 3], generator: &g) * 3 + 2
+        let y = norm.forward(Variable(x), context: ForwardContext(training: true)).value
+        let perChannel = y.reshaped(to: [-1, 3])
+        for (mean, variance) in zip(perChannel.mean(axis: 0).scalars, perChannel.variance(axis: 0).scalars) {
+            XCTAssertEqual(mean, 0, accuracy: 1e-12)
+            XCTAssertEqual(variance, 1, accuracy: 1e-4)   // ε = 1e-5 in the denominator
+        }
+        let model = Sequential<Double>([
+            Conv2D(filterSize: 3, inputChannels: 2, filters: 3, padding: .same, generator: &g), BatchNorm(channels: 3), Activation(.relu),
+            GlobalAveragePool2D(), Dense(inputs: 3, outputs: 2, generator: &g),
+        ], outputActivation: .softmax)
+        let X = Tensor<Double>(randomNormal: [5, 4, 4, 2], generator: &g), Y = Tensor<Double>.oneHot([0, 1, 1, 0, 1], classes: 2)
+        assertGreat(gradientCheck(model, X, Y, loss: SoftmaxCrossEntropy()), "conv → batch norm over channels → relu")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bn-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url)
+        let loaded = try Sequential<Double>.load(from: url)
+        XCTAssertEqual(loaded.predict(X), model.predict(X))
+        XCTAssertEqual(loaded.layers[1].summary, "BatchNorm(channels: 3)")
+    }
+}

@@ -17,6 +17,11 @@ import Tensors
 /// One fused tape node; backward (with `x̂ = z_norm`, `g = dZ̃ ⊙ γ`):
 /// `dz = (1/m)/√(σ² + ε) · (m·g − Σ g − x̂ ⊙ Σ(g ⊙ x̂))`, `dγ = Σ dZ̃ ⊙ x̂`, `dβ = Σ dZ̃`.
 /// In inference mode the statistics are constants and `dz = g/√(σ² + ε)`.
+///
+/// ``init(channels:epsilon:momentum:runningVarianceEstimate:)`` normalizes the
+/// channels of feature maps `(m, n_H, n_W, n_C)` instead (C4's conv nets): the
+/// statistics of each channel run over all `m·n_H·n_W` positions, and `γ`, `β`
+/// are `(1, n_C)`.
 public final class BatchNorm<Scalar: TensorScalar>: Layer {
     public let gamma: Parameter<Scalar>
     public let beta: Parameter<Scalar>
@@ -34,25 +39,51 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         case unbiased
     }
 
+    /// Whether the layer normalizes dense units `(n, m)` or the channels of feature maps.
+    public let normalizesChannels: Bool
+    /// The axis of the 2-D view the statistics run over (1 for `(n, m)`, 0 for `(m·n_H·n_W, n_C)`).
+    var statisticsAxis: Int { normalizesChannels ? 0 : 1 }
+
     public init(units: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9, runningVarianceEstimate: VarianceEstimate = .biased) {
-        gamma = Parameter(key: "gamma", value: .ones([units, 1]), isRegularized: false)
-        beta = Parameter(key: "beta", value: .zeros([units, 1]), isRegularized: false)
-        runningMean = .zeros([units, 1])
-        runningVariance = .ones([units, 1])
+        (gamma, beta, runningMean, runningVariance) = Self.initialState(shape: [units, 1])
         self.epsilon = epsilon
         self.momentum = momentum
         self.runningVarianceEstimate = runningVarianceEstimate
+        normalizesChannels = false
+    }
+
+    /// Batch normalization of the `channels` channels of feature maps `(m, n_H, n_W, n_C)`.
+    public init(channels: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9, runningVarianceEstimate: VarianceEstimate = .biased) {
+        (gamma, beta, runningMean, runningVariance) = Self.initialState(shape: [1, channels])
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.runningVarianceEstimate = runningVarianceEstimate
+        normalizesChannels = true
+    }
+
+    static func initialState(shape: [Int]) -> (Parameter<Scalar>, Parameter<Scalar>, Tensor<Scalar>, Tensor<Scalar>) {
+        (Parameter(key: "gamma", value: .ones(shape), isRegularized: false),
+         Parameter(key: "beta", value: .zeros(shape), isRegularized: false), .zeros(shape), .ones(shape))
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
-        let z = Z.value
+    public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        guard normalizesChannels else { return normalize(input, context: context) }
+        let shape = input.shape
+        require(shape.count >= 2 && shape.last == gamma.value.shape[1],
+                "BatchNorm: input \(shape) must have \(gamma.value.shape[1]) channels on its last axis")
+        return normalize(input.reshaped(to: [-1, shape[shape.count - 1]]), context: context).reshaped(to: shape)
+    }
+
+    /// The fused node on the 2-D view, statistics along ``statisticsAxis``.
+    func normalize(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        let z = Z.value, axis = statisticsAxis
         let mean: Tensor<Scalar>, variance: Tensor<Scalar>
         if context.training {
-            mean = z.mean(axis: 1, keepingDimensions: true)
-            variance = z.variance(axis: 1, keepingDimensions: true)
-            let momentum = self.momentum, m = Scalar(z.shape[1])
+            mean = z.mean(axis: axis, keepingDimensions: true)
+            variance = z.variance(axis: axis, keepingDimensions: true)
+            let momentum = self.momentum, m = Scalar(z.shape[axis])
             let estimate = runningVarianceEstimate == .unbiased && m > 1 ? variance * (m / (m - 1)) : variance
             context.deferUpdate { [self] in
                 runningMean = momentum * runningMean + (1 - momentum) * mean
@@ -70,22 +101,24 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
             if needs[0] {
                 let g = dY * gammaValue
                 if training {
-                    let m = Scalar(dY.shape[1])
-                    let sumG = g.sum(axis: 1, keepingDimensions: true)
-                    let sumGX = (g * xHat).sum(axis: 1, keepingDimensions: true)
+                    let m = Scalar(dY.shape[axis])
+                    let sumG = g.sum(axis: axis, keepingDimensions: true)
+                    let sumGX = (g * xHat).sum(axis: axis, keepingDimensions: true)
                     dZ = (invStd / m) * (m * g - sumG - xHat * sumGX)
                 } else {
                     dZ = g * invStd
                 }
             }
             return [dZ,
-                    needs[1] ? (dY * xHat).sum(axis: 1, keepingDimensions: true) : nil,
-                    needs[2] ? dY.sum(axis: 1, keepingDimensions: true) : nil]
+                    needs[1] ? (dY * xHat).sum(axis: axis, keepingDimensions: true) : nil,
+                    needs[2] ? dY.sum(axis: axis, keepingDimensions: true) : nil]
         }
     }
 
     public var parameters: [Parameter<Scalar>] { [gamma, beta] }
-    public var summary: String { "BatchNorm(\(gamma.value.shape[0]))" }
+    public var summary: String {
+        normalizesChannels ? "BatchNorm(channels: \(gamma.value.shape[1]))" : "BatchNorm(\(gamma.value.shape[0]))"
+    }
 
     public var state: [String: Tensor<Scalar>] { ["running_mean": runningMean, "running_variance": runningVariance] }
 
@@ -101,15 +134,20 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
 
     public static var typeName: String { "BatchNorm" }
     public var configuration: LayerConfiguration {
-        LayerConfiguration(["units": .int(gamma.value.shape[0]), "epsilon": .double(Double(epsilon)),
+        LayerConfiguration([(normalizesChannels ? "channels" : "units"): .int(gamma.value.count), "epsilon": .double(Double(epsilon)),
                             "momentum": .double(Double(momentum)), "runningVariance": .string(runningVarianceEstimate.rawValue)])
     }
     public convenience init(configuration: LayerConfiguration) throws {
-        let units = try configuration.int("units")
+        let channels = try? configuration.int("channels")
+        let units = try channels ?? configuration.int("units")
         guard units >= 0 else { throw ModelFileError.corrupt("BatchNorm with \(units) units") }
         let stored = try configuration.string("runningVariance")
         guard let estimate = VarianceEstimate(rawValue: stored) else { throw ModelFileError.corrupt("BatchNorm running variance \"\(stored)\"") }
-        self.init(units: units, epsilon: Scalar(try configuration.double("epsilon")),
-                  momentum: Scalar(try configuration.double("momentum")), runningVarianceEstimate: estimate)
+        let epsilon = Scalar(try configuration.double("epsilon")), momentum = Scalar(try configuration.double("momentum"))
+        if channels != nil {
+            self.init(channels: units, epsilon: epsilon, momentum: momentum, runningVarianceEstimate: estimate)
+        } else {
+            self.init(units: units, epsilon: epsilon, momentum: momentum, runningVarianceEstimate: estimate)
+        }
     }
 }

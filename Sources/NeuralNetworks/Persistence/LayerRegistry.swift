@@ -115,9 +115,18 @@ extension Dense: ConfigurationSized {
 }
 
 extension BatchNorm: ConfigurationSized {
-    /// `gamma`, `beta`, the running mean and the running variance, `(units, 1)` each.
+    /// `gamma`, `beta`, the running mean and the running variance, `(units, 1)` or `(1, channels)` each.
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
-        guard let units = try? configuration.int("units") else { return 0 }
+        guard let units = (try? configuration.int("units")) ?? (try? configuration.int("channels")) else { return 0 }
         return checkedSize(units, 4)
+    }
+}
+
+extension Conv2D: ConfigurationSized {
+    /// `W` `(f_h, f_w, n_C_prev, n_C)` and `b` `(1, 1, 1, n_C)`.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        guard let shape = try? configuration.ints("filterShape"), shape.count == 4 else { return 0 }
+        guard let taps = checkedSize(shape[0], shape[1]).flatMap({ checkedSize($0, shape[2]) }) else { return nil }
+        return checkedSize(taps, shape[3], plus: shape[3])
     }
 }
