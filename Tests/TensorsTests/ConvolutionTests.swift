@@ -22,7 +22,15 @@ final class ConvolutionTests: XCTestCase {
         let kind: String, x_shape: [Int], x: [Double], f: Int, stride: Int
         let y_shape: [Int], y: [Double], dy: [Double], dx_first: [Double]
     }
-    struct File: Decodable { let convolutions: [ConvolutionCase], pools: [PoolCase] }
+    struct VariantCase: Decodable {
+        let x_shape: [Int], x: [Double], w_shape: [Int], w: [Double], b: [Double], stride: Int, padding: Int
+        let output_padding: Int?
+        let y_shape: [Int], y: [Double], dy: [Double], dx: [Double], dw: [Double], db: [Double]
+    }
+    struct File: Decodable {
+        let convolutions: [ConvolutionCase], pools: [PoolCase]
+        let depthwise: [VariantCase], transposed: [VariantCase], one_d: [VariantCase]
+    }
 
     static let reference: File = {
         let url = Bundle.module.url(forResource: "convolution", withExtension: "json", subdirectory: "Reference")!
@@ -199,5 +207,79 @@ extension DifferentiationTests {
         checkGradient("maxPool2D", [distinct]) { v in maxPool2D(v[0], size: 2, stride: 2) }
         checkGradient("maxPool2D overlapping same", [distinct]) { v in maxPool2D(v[0], size: 3, stride: 1, padding: .same) }
         checkGradient("averagePool2D", [random([2, 5, 6, 3])]) { v in averagePool2D(v[0], size: 3, stride: 2, padding: .same) }
+    }
+}
+
+extension ConvolutionTests {
+    /// Depthwise, transposed and 1-D convolutions against PyTorch (groups = C,
+    /// conv_transpose2d with output_padding, conv1d), values and all gradients through the tape.
+    func testConvolutionVariantsAgainstPyTorch() {
+        enum Kind { case depthwise, transposed, oneD }
+        let all: [(Kind, [VariantCase])] = [(.depthwise, Self.reference.depthwise), (.transposed, Self.reference.transposed),
+                                            (.oneD, Self.reference.one_d)]
+        for path in [ComputePath.loop, .vectorized] {
+            withComputePath(path) {
+                for (kind, cases) in all {
+                    for (n, c) in cases.enumerated() {
+                        let tag = "\(kind) case \(n) x \(c.x_shape) w \(c.w_shape) s \(c.stride) p \(c.padding) (\(path))"
+                        let x = Variable(Tensor<Double>(shape: c.x_shape, scalars: c.x), requiresGradient: true)
+                        let w = Variable(Tensor<Double>(shape: c.w_shape, scalars: c.w), requiresGradient: true)
+                        let b = Variable(Tensor<Double>(c.b), requiresGradient: true)
+                        let y: Variable<Double>
+                        switch kind {
+                        case .depthwise: y = depthwiseConv2D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding))
+                        case .transposed: y = convTranspose2D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding),
+                                                              outputPadding: c.output_padding ?? 0)
+                        case .oneD: y = conv1D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding))
+                        }
+                        assertClose(y.value, c.y, shape: c.y_shape, relative: 1e-10, absolute: 1e-10, tag)
+                        y.backward(seed: Tensor(shape: c.y_shape, scalars: c.dy))
+                        assertClose(x.gradient!, c.dx, shape: c.x_shape, relative: 1e-10, absolute: 1e-10, "dx " + tag)
+                        assertClose(w.gradient!, c.dw, shape: c.w_shape, relative: 1e-10, absolute: 1e-10, "dw " + tag)
+                        assertClose(b.gradient!, c.db, relative: 1e-10, absolute: 1e-10, "db " + tag)
+                    }
+                }
+            }
+        }
+    }
+
+    /// C4W4-10: a 14-long signal with a 5-long filter gives 10; the notes' 3-D shapes
+    /// come from the same formula. C4W3-11: f = 3, p = 1, s = 2 doubles a grid with output padding 1.
+    func testNotesShapesForOtherConvolutions() {
+        let signal = Tensor<Float>(shape: [1, 14, 1], repeating: 1), filter = Tensor<Float>(shape: [5, 1, 1], repeating: 1)
+        XCTAssertEqual(conv1D(signal, filter: filter).shape, [1, 10, 1])
+        XCTAssertEqual(conv1D(signal, filter: filter).scalars, [Float](repeating: 5, count: 10))
+        let grid = Tensor<Float>(shape: [1, 2, 2, 1], repeating: 1), up = Tensor<Float>(shape: [3, 3, 1, 1], repeating: 1)
+        XCTAssertEqual(convTranspose2D(grid, filter: up, stride: 2, padding: .explicit(1), outputPadding: 1).shape, [1, 4, 4, 1])
+        XCTAssertEqual(convTranspose2D(grid, filter: Tensor<Float>(shape: [2, 2, 1, 1], repeating: 1), stride: 2, padding: .same).shape, [1, 4, 4, 1])
+    }
+
+    /// Depthwise kernels with vector tails and several images: paths bitwise equal, threads too.
+    func testDepthwisePathsAgree() {
+        var g = RandomGenerator(seed: 31)
+        let x = Tensor<Float>(randomNormal: [3, 9, 7, 21], generator: &g), w = Tensor<Float>(randomNormal: [3, 3, 21, 1], generator: &g)
+        func run() -> [Tensor<Float>] {
+            let y = depthwiseConv2D(x, filter: w, stride: 2, padding: .same)
+            let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 5) - 2 })
+            let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: 2, padding: .same)
+            return [y, dx!, dw!]
+        }
+        let vector = run()
+        XCTAssertEqual(withComputePath(.loop, run), vector)
+        XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector)
+    }
+}
+
+extension DifferentiationTests {
+    func testConvolutionVariantRules() {
+        checkGradient("depthwiseConv2D", [random([2, 5, 6, 3]), random([3, 3, 3, 1]), random([3])]) { v in
+            depthwiseConv2D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
+        }
+        checkGradient("convTranspose2D", [random([2, 3, 2, 3]), random([3, 3, 2, 3]), random([2])]) { v in
+            convTranspose2D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .explicit(1), outputPadding: 1)
+        }
+        checkGradient("conv1D", [random([2, 9, 3]), random([3, 3, 2]), random([2])]) { v in
+            conv1D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
+        }
     }
 }

@@ -64,6 +64,11 @@ struct Convolution2DGeometry: Sendable, Equatable {
     var outHeight: Int, outWidth: Int
 
     init(input: [Int], filter: [Int], stride: Int, padding: Padding, operation: String) {
+        self.init(input: input, filter: filter, stride: stride, vertical: padding, horizontal: padding, operation: operation)
+    }
+
+    /// The general form: padding given per spatial axis (a 1-D convolution pads only its width).
+    init(input: [Int], filter: [Int], stride: Int, vertical verticalPadding: Padding, horizontal horizontalPadding: Padding, operation: String) {
         if input.count != 4 || filter.count != 4 {
             shapeFailure(ShapeError(operation: operation, message: "input \(format(input)) must be (m, n_H, n_W, n_C) and filter \(format(filter)) (f, f, n_C_prev, n_C)"))
         }
@@ -71,18 +76,20 @@ struct Convolution2DGeometry: Sendable, Equatable {
             shapeFailure(ShapeError(operation: operation, message: "filter \(format(filter)) expects \(filter[2]) input channels, input \(format(input)) has \(input[3])"))
         }
         require(stride >= 1, "\(operation): stride \(stride) must be at least 1")
-        if case .explicit(let p) = padding { require(p >= 0, "\(operation): padding \(p) must not be negative") }
+        for padding in [verticalPadding, horizontalPadding] {
+            if case .explicit(let p) = padding { require(p >= 0, "\(operation): padding \(p) must not be negative") }
+        }
         (batch, height, width, channels) = (input[0], input[1], input[2], input[3])
         (filterHeight, filterWidth, filters) = (filter[0], filter[1], filter[3])
         (strideH, strideW) = (stride, stride)
-        let vertical = padding.amounts(size: height, filter: filterHeight, stride: stride)
-        let horizontal = padding.amounts(size: width, filter: filterWidth, stride: stride)
+        let vertical = verticalPadding.amounts(size: height, filter: filterHeight, stride: stride)
+        let horizontal = horizontalPadding.amounts(size: width, filter: filterWidth, stride: stride)
         (padTop, padLeft) = (vertical.before, horizontal.before)
         outHeight = (height + vertical.before + vertical.after - filterHeight) / stride + 1
         outWidth = (width + horizontal.before + horizontal.after - filterWidth) / stride + 1
         if filterHeight < 1 || filterWidth < 1 || height + vertical.before + vertical.after < filterHeight
             || width + horizontal.before + horizontal.after < filterWidth {
-            shapeFailure(ShapeError(operation: operation, message: "filter \(format(filter)) does not fit input \(format(input)) with padding \(padding)"))
+            shapeFailure(ShapeError(operation: operation, message: "filter \(format(filter)) does not fit input \(format(input)) with padding \(horizontalPadding)"))
         }
     }
 
@@ -129,7 +136,13 @@ func convolutionGEMM<S: TensorScalar>(_ g: GEMMProblem<S>) {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func conv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>? = nil, stride: Int = 1, padding: Padding = .valid) -> Tensor<S> {
-    let geometry = Convolution2DGeometry(input: input.shape, filter: filter.shape, stride: stride, padding: padding, operation: "conv2D")
+    conv2D(input, filter: filter, bias: bias,
+           geometry: Convolution2DGeometry(input: input.shape, filter: filter.shape, stride: stride, padding: padding, operation: "conv2D"))
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func conv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>?, geometry: Convolution2DGeometry) -> Tensor<S> {
     var output = Tensor<S>(shape: geometry.outputShape) { y in
         input.scalars.withUnsafeBufferPointer { x in
             filter.scalars.withUnsafeBufferPointer { w in
@@ -159,7 +172,14 @@ public func conv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>? = 
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func conv2DBackwardInput<S>(_ gradient: Tensor<S>, filter: Tensor<S>, inputShape: [Int], stride: Int = 1, padding: Padding = .valid) -> Tensor<S> {
-    let geometry = Convolution2DGeometry(input: inputShape, filter: filter.shape, stride: stride, padding: padding, operation: "conv2DBackwardInput")
+    conv2DBackwardInput(gradient, filter: filter, geometry: Convolution2DGeometry(
+        input: inputShape, filter: filter.shape, stride: stride, padding: padding, operation: "conv2DBackwardInput"))
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func conv2DBackwardInput<S>(_ gradient: Tensor<S>, filter: Tensor<S>, geometry: Convolution2DGeometry) -> Tensor<S> {
+    let inputShape = [geometry.batch, geometry.height, geometry.width, geometry.channels]
     if gradient.shape != geometry.outputShape {
         shapeFailure(ShapeError(operation: "conv2DBackwardInput", message: "gradient \(format(gradient.shape)) differs from the output shape \(format(geometry.outputShape))"))
     }
@@ -183,7 +203,14 @@ public func conv2DBackwardInput<S>(_ gradient: Tensor<S>, filter: Tensor<S>, inp
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func conv2DBackwardFilter<S>(_ gradient: Tensor<S>, input: Tensor<S>, filterShape: [Int], stride: Int = 1, padding: Padding = .valid) -> Tensor<S> {
-    let geometry = Convolution2DGeometry(input: input.shape, filter: filterShape, stride: stride, padding: padding, operation: "conv2DBackwardFilter")
+    conv2DBackwardFilter(gradient, input: input, geometry: Convolution2DGeometry(
+        input: input.shape, filter: filterShape, stride: stride, padding: padding, operation: "conv2DBackwardFilter"))
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func conv2DBackwardFilter<S>(_ gradient: Tensor<S>, input: Tensor<S>, geometry: Convolution2DGeometry) -> Tensor<S> {
+    let filterShape = geometry.filterShape
     if gradient.shape != geometry.outputShape {
         shapeFailure(ShapeError(operation: "conv2DBackwardFilter", message: "gradient \(format(gradient.shape)) differs from the output shape \(format(geometry.outputShape))"))
     }

@@ -73,4 +73,61 @@ def pool(kind, m, h, w, c, f, stride):
 pools = [pool("max", 2, 4, 4, 3, 2, 2), pool("max", 1, 5, 7, 2, 3, 2), pool("avg", 2, 4, 6, 3, 2, 2),
          pool("avg", 1, 5, 5, 2, 3, 1)]
 
-print(json.dumps({"convolutions": convolutions, "pools": pools}))
+def depthwise(m, h, w, c, f, stride, pad):
+    x = torch.randn(m, h, w, c)
+    W = torch.randn(f, f, c, 1)
+    b = torch.randn(c)
+    xt = x.permute(0, 3, 1, 2).clone().requires_grad_()
+    Wt = W[..., 0].permute(2, 0, 1).unsqueeze(1).clone().requires_grad_()    # (C, 1, f, f)
+    bt = b.clone().requires_grad_()
+    y = torch.nn.functional.conv2d(xt, Wt, bt, stride=stride, padding=pad, groups=c)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    return {"x_shape": list(x.shape), "x": x.flatten().tolist(), "w_shape": list(W.shape), "w": W.flatten().tolist(),
+            "b": b.tolist(), "stride": stride, "padding": pad,
+            "y_shape": [m, y.shape[2], y.shape[3], c], "y": y.detach().permute(0, 2, 3, 1).flatten().tolist(),
+            "dy": dy.permute(0, 2, 3, 1).flatten().tolist(), "dx": xt.grad.permute(0, 2, 3, 1).flatten().tolist(),
+            "dw": Wt.grad[:, 0].permute(1, 2, 0).unsqueeze(-1).flatten().tolist(), "db": bt.grad.tolist()}
+
+def transposed(m, h, w, cin, f, cout, stride, pad, output_padding):
+    x = torch.randn(m, h, w, cin)
+    W = torch.randn(f, f, cout, cin)                                          # the library's layout
+    b = torch.randn(cout)
+    xt = x.permute(0, 3, 1, 2).clone().requires_grad_()
+    Wt = W.permute(3, 2, 0, 1).clone().requires_grad_()                       # torch: (C_in, C_out, f, f)
+    bt = b.clone().requires_grad_()
+    y = torch.nn.functional.conv_transpose2d(xt, Wt, bt, stride=stride, padding=pad, output_padding=output_padding)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    return {"x_shape": list(x.shape), "x": x.flatten().tolist(), "w_shape": list(W.shape), "w": W.flatten().tolist(),
+            "b": b.tolist(), "stride": stride, "padding": pad, "output_padding": output_padding,
+            "y_shape": [m, y.shape[2], y.shape[3], cout], "y": y.detach().permute(0, 2, 3, 1).flatten().tolist(),
+            "dy": dy.permute(0, 2, 3, 1).flatten().tolist(), "dx": xt.grad.permute(0, 2, 3, 1).flatten().tolist(),
+            "dw": Wt.grad.permute(2, 3, 1, 0).flatten().tolist(), "db": bt.grad.tolist()}
+
+def one_d(m, n, c, f, k, stride, pad):
+    x = torch.randn(m, n, c)
+    W = torch.randn(f, c, k)
+    b = torch.randn(k)
+    xt = x.permute(0, 2, 1).clone().requires_grad_()
+    Wt = W.permute(2, 1, 0).clone().requires_grad_()                          # torch: (C', C, f)
+    bt = b.clone().requires_grad_()
+    y = torch.nn.functional.conv1d(xt, Wt, bt, stride=stride, padding=pad)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    return {"x_shape": list(x.shape), "x": x.flatten().tolist(), "w_shape": list(W.shape), "w": W.flatten().tolist(),
+            "b": b.tolist(), "stride": stride, "padding": pad,
+            "y_shape": [m, y.shape[2], k], "y": y.detach().permute(0, 2, 1).flatten().tolist(),
+            "dy": dy.permute(0, 2, 1).flatten().tolist(), "dx": xt.grad.permute(0, 2, 1).flatten().tolist(),
+            "dw": Wt.grad.permute(2, 1, 0).flatten().tolist(), "db": bt.grad.tolist()}
+
+depthwise_cases = [depthwise(2, 6, 5, 3, 3, 1, 1), depthwise(1, 7, 7, 17, 3, 2, 1), depthwise(2, 5, 6, 9, 3, 1, 0)]
+transposed_cases = [transposed(2, 2, 2, 3, 3, 4, 2, 1, 1),   # the notes' f = 3, p = 1, s = 2: 2×2 → 4×4
+                    transposed(1, 3, 4, 5, 2, 3, 2, 0, 0),   # U-Net's 2×2 s2 up-sampling
+                    transposed(2, 4, 3, 2, 3, 2, 1, 1, 0),
+                    transposed(1, 3, 3, 2, 3, 3, 2, 0, 1)]
+one_d_cases = [one_d(1, 14, 1, 5, 1, 1, 0),                   # the notes' 14-long signal and 5-long filter → 10
+               one_d(2, 11, 3, 3, 4, 2, 1), one_d(2, 9, 2, 4, 3, 1, 2)]
+
+print(json.dumps({"convolutions": convolutions, "pools": pools, "depthwise": depthwise_cases,
+                  "transposed": transposed_cases, "one_d": one_d_cases}))
