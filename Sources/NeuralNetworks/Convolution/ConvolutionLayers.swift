@@ -182,3 +182,147 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
     public var configuration: LayerConfiguration { LayerConfiguration([:]) }
     public convenience init(configuration: LayerConfiguration) throws { self.init() }
 }
+
+/// A depthwise convolution (C4W2-05, MobileNet): one `f × f` filter per
+/// channel, `W` `(f, f, n_C, 1)`, `b` `(1, 1, 1, n_C)`; `n_C·(f² + 1)` parameters.
+public final class DepthwiseConv2D<Scalar: TensorScalar>: Layer {
+    public let W: Parameter<Scalar>
+    public let b: Parameter<Scalar>
+    public let stride: Int
+    public let padding: Padding
+
+    public init(filterSize: Int, channels: Int, stride: Int = 1, padding: Padding = .valid,
+                initializer: Initializer = .he, generator: inout RandomGenerator) {
+        let drawn: Tensor<Scalar> = initializer.weights(rows: channels, columns: filterSize * filterSize, generator: &generator)
+        self.W = Parameter(key: "W", value: drawn.transposed().reshaped(to: [filterSize, filterSize, channels, 1]), isRegularized: true)
+        self.b = Parameter(key: "b", value: .zeros([1, 1, 1, channels]), isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>, stride: Int = 1, padding: Padding = .valid) {
+        require(filter.rank == 4 && filter.shape[3] == 1 && bias.shape == [1, 1, 1, filter.shape[2]],
+                "DepthwiseConv2D: filter must be (f, f, n_C, 1) and bias (1, 1, 1, n_C); got \(filter.shape) and \(bias.shape)")
+        require(stride >= 1, "DepthwiseConv2D: stride \(stride) must be at least 1")
+        W = Parameter(key: "W", value: filter, isRegularized: true)
+        b = Parameter(key: "b", value: bias, isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        depthwiseConv2D(input, filter: W.variable, bias: b.variable, stride: stride, padding: padding)
+    }
+
+    public var parameters: [Parameter<Scalar>] { [W, b] }
+    public var summary: String {
+        let s = W.value.shape
+        return "DepthwiseConv2D(\(s[0])×\(s[1]), \(s[2]) channels, s=\(stride), \(padding.summary))"
+    }
+    public static var typeName: String { "DepthwiseConv2D" }
+    public var configuration: LayerConfiguration {
+        LayerConfiguration(["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored])
+    }
+    public convenience init(configuration: LayerConfiguration) throws {
+        let shape = try configuration.ints("filterShape"), stride = try configuration.int("stride")
+        guard shape.count == 4, shape.allSatisfy({ $0 >= 0 }), shape[3] == 1, stride >= 1 else {
+            throw ModelFileError.corrupt("DepthwiseConv2D with filter shape \(shape) and stride \(stride)")
+        }
+        self.init(filter: .zeros(shape), bias: .zeros([1, 1, 1, shape[2]]), stride: stride,
+                  padding: try Padding(stored: configuration, key: "padding"))
+    }
+}
+
+/// A transposed convolution (C4W3-11, U-Net's up-sampling): `W` `(f, f, n_C_out, n_C_in)`,
+/// `b` `(1, 1, 1, n_C_out)`; output `(n − 1)·s − 2p + f + outputPadding` per axis
+/// (`n·s` for `.same`).
+public final class Conv2DTranspose<Scalar: TensorScalar>: Layer {
+    public let W: Parameter<Scalar>
+    public let b: Parameter<Scalar>
+    public let stride: Int, padding: Padding, outputPadding: Int
+
+    public init(filterSize: Int, inputChannels: Int, filters: Int, stride: Int = 1, padding: Padding = .valid, outputPadding: Int = 0,
+                initializer: Initializer = .he, generator: inout RandomGenerator) {
+        let drawn: Tensor<Scalar> = initializer.weights(rows: inputChannels, columns: filterSize * filterSize * filters, generator: &generator)
+        W = Parameter(key: "W", value: drawn.transposed().reshaped(to: [filterSize, filterSize, filters, inputChannels]), isRegularized: true)
+        b = Parameter(key: "b", value: .zeros([1, 1, 1, filters]), isRegularized: false)
+        (self.stride, self.padding, self.outputPadding) = (stride, padding, outputPadding)
+    }
+
+    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>, stride: Int = 1, padding: Padding = .valid, outputPadding: Int = 0) {
+        require(filter.rank == 4 && bias.shape == [1, 1, 1, filter.shape[2]],
+                "Conv2DTranspose: filter must be (f, f, n_C_out, n_C_in) and bias (1, 1, 1, n_C_out); got \(filter.shape) and \(bias.shape)")
+        require(stride >= 1 && outputPadding >= 0 && outputPadding < stride,
+                "Conv2DTranspose: stride \(stride) must be at least 1 and output padding \(outputPadding) in 0..<stride")
+        W = Parameter(key: "W", value: filter, isRegularized: true)
+        b = Parameter(key: "b", value: bias, isRegularized: false)
+        (self.stride, self.padding, self.outputPadding) = (stride, padding, outputPadding)
+    }
+
+    public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        convTranspose2D(input, filter: W.variable, bias: b.variable, stride: stride, padding: padding, outputPadding: outputPadding)
+    }
+
+    public var parameters: [Parameter<Scalar>] { [W, b] }
+    public var summary: String {
+        let s = W.value.shape
+        return "Conv2DTranspose(\(s[0])×\(s[1]), \(s[3]) → \(s[2]), s=\(stride), \(padding.summary))"
+    }
+    public static var typeName: String { "Conv2DTranspose" }
+    public var configuration: LayerConfiguration {
+        LayerConfiguration(["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored,
+                            "outputPadding": .int(outputPadding)])
+    }
+    public convenience init(configuration: LayerConfiguration) throws {
+        let shape = try configuration.ints("filterShape"), stride = try configuration.int("stride")
+        let outputPadding = try configuration.int("outputPadding")
+        guard shape.count == 4, shape.allSatisfy({ $0 >= 0 }), stride >= 1, outputPadding >= 0, outputPadding < stride else {
+            throw ModelFileError.corrupt("Conv2DTranspose with filter shape \(shape), stride \(stride), output padding \(outputPadding)")
+        }
+        self.init(filter: .zeros(shape), bias: .zeros([1, 1, 1, shape[2]]), stride: stride,
+                  padding: try Padding(stored: configuration, key: "padding"), outputPadding: outputPadding)
+    }
+}
+
+/// A 1-D convolution over sequences `(m, n_W, n_C)` (C4W4-10): `W` `(f, n_C, n_C')`, `b` `(1, 1, n_C')`.
+public final class Conv1D<Scalar: TensorScalar>: Layer {
+    public let W: Parameter<Scalar>
+    public let b: Parameter<Scalar>
+    public let stride: Int, padding: Padding
+
+    public init(filterSize: Int, inputChannels: Int, filters: Int, stride: Int = 1, padding: Padding = .valid,
+                initializer: Initializer = .he, generator: inout RandomGenerator) {
+        let drawn: Tensor<Scalar> = initializer.weights(rows: filters, columns: filterSize * inputChannels, generator: &generator)
+        W = Parameter(key: "W", value: drawn.transposed().reshaped(to: [filterSize, inputChannels, filters]), isRegularized: true)
+        b = Parameter(key: "b", value: .zeros([1, 1, filters]), isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>, stride: Int = 1, padding: Padding = .valid) {
+        require(filter.rank == 3 && bias.shape == [1, 1, filter.shape[2]],
+                "Conv1D: filter must be (f, n_C, n_C') and bias (1, 1, n_C'); got \(filter.shape) and \(bias.shape)")
+        require(stride >= 1, "Conv1D: stride \(stride) must be at least 1")
+        W = Parameter(key: "W", value: filter, isRegularized: true)
+        b = Parameter(key: "b", value: bias, isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        conv1D(input, filter: W.variable, bias: b.variable, stride: stride, padding: padding)
+    }
+
+    public var parameters: [Parameter<Scalar>] { [W, b] }
+    public var summary: String {
+        let s = W.value.shape
+        return "Conv1D(\(s[0]), \(s[1]) → \(s[2]), s=\(stride), \(padding.summary))"
+    }
+    public static var typeName: String { "Conv1D" }
+    public var configuration: LayerConfiguration {
+        LayerConfiguration(["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored])
+    }
+    public convenience init(configuration: LayerConfiguration) throws {
+        let shape = try configuration.ints("filterShape"), stride = try configuration.int("stride")
+        guard shape.count == 3, shape.allSatisfy({ $0 >= 0 }), stride >= 1 else {
+            throw ModelFileError.corrupt("Conv1D with filter shape \(shape) and stride \(stride)")
+        }
+        self.init(filter: .zeros(shape), bias: .zeros([1, 1, shape[2]]), stride: stride, padding: try Padding(stored: configuration, key: "padding"))
+    }
+}

@@ -55,6 +55,9 @@ public enum LayerRegistry {
             entry(AveragePool2D<Float>.self), entry(AveragePool2D<Double>.self),
             entry(GlobalAveragePool2D<Float>.self), entry(GlobalAveragePool2D<Double>.self),
             entry(Flatten<Float>.self), entry(Flatten<Double>.self),
+            entry(DepthwiseConv2D<Float>.self), entry(DepthwiseConv2D<Double>.self),
+            entry(Conv2DTranspose<Float>.self), entry(Conv2DTranspose<Double>.self),
+            entry(Conv1D<Float>.self), entry(Conv1D<Double>.self),
         ])
     }
 
@@ -129,4 +132,27 @@ extension Conv2D: ConfigurationSized {
         guard let taps = checkedSize(shape[0], shape[1]).flatMap({ checkedSize($0, shape[2]) }) else { return nil }
         return checkedSize(taps, shape[3], plus: shape[3])
     }
+}
+
+/// Filter plus one bias per output channel: `Π filterShape + channels`.
+private func filterSize(_ configuration: LayerConfiguration, rank: Int, biasAxis: Int) -> Int? {
+    guard let shape = try? configuration.ints("filterShape"), shape.count == rank else { return 0 }
+    var total = 1
+    for d in shape {
+        guard let next = checkedSize(total, d) else { return nil }
+        total = next
+    }
+    return checkedSize(total, 1, plus: shape[biasAxis])
+}
+
+extension DepthwiseConv2D: ConfigurationSized {
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 4, biasAxis: 2) }
+}
+
+extension Conv2DTranspose: ConfigurationSized {
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 4, biasAxis: 2) }
+}
+
+extension Conv1D: ConfigurationSized {
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 3, biasAxis: 2) }
 }
