@@ -238,4 +238,13 @@ final class DifferentiationTests: XCTestCase {
         XCTAssertNil(X.gradient)
         XCTAssertNotNil(W.gradient)
     }
+
+    // MARK: sin, cos, std, cumulativeSum, pow
+
+    func testSineAndCosine() {
+        let x = random([4, 5], -7, 7)
+        checkGradient("sin", [x]) { sin($0[0]) }
+        checkGradient("cos", [x]) { cos($0[0]) }
+        checkGradient("sin ∘ cos", [x]) { sin(cos($0[0]) * 3) }
+    }
 }

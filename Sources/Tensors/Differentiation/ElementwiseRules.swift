@@ -5,6 +5,7 @@
 //   abs        dx = g·sign(x)           reciprocal dx = −g·y²
 //   pow(x, p)  dx = g·p·x^(p−1)         clip       dx = g·[lower ≤ x ≤ upper]
 //   tanh       dx = g·tanh′(x)          sigmoid    dx = g·σ′(x)
+//   sin        dx = g·cos x             cos        dx = −g·sin x
 //   relu       dx = g·[x ≥ 0]           leakyRelu  dx = g·(x ≥ 0 ? 1 : slope)
 //
 // (relu′(0) = 1 is the notes' convention, as in `reluDerivative`.)
@@ -72,6 +73,22 @@ public func reciprocal<S>(_ x: Variable<S>) -> Variable<S> {
 public func pow<S>(_ x: Variable<S>, _ exponent: S) -> Variable<S> {
     let v = x.value
     return x.unary(pow(v, exponent)) { g in g * exponent * pow(v, exponent - 1) }
+}
+
+/// `sin x` elementwise, with `∂/∂x = cos x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func sin<S>(_ x: Variable<S>) -> Variable<S> {
+    let v = x.value
+    return x.unary(sin(v)) { g in g * cos(v) }
+}
+
+/// `cos x` elementwise, with `∂/∂x = −sin x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func cos<S>(_ x: Variable<S>) -> Variable<S> {
+    let v = x.value
+    return x.unary(cos(v)) { g in -(g * sin(v)) }
 }
 
 /// `x` clipped to `[lower, upper]`; the gradient passes where `x` was inside.

@@ -14,6 +14,8 @@
 // Foundation's libm over wide ranges including subnormals, ±∞ and NaN):
 //   Float  exp ≤ 2 ulp, log ≤ 2 ulp, tanh ≤ 3 ulp, sigmoid ≤ 4 ulp;
 //   Double exp ≤ 2 ulp, log ≤ 2 ulp, tanh ≤ 3 ulp, sigmoid ≤ 4 ulp.
+// sin and cos (TrigonometricMath.swift) are ≤ 1 ulp; they alone call libm, for
+// lanes beyond their reduction's range and for ±∞ and NaN.
 
 typealias FloatVector = SIMD16<Float>
 typealias DoubleVector = SIMD8<Double>
@@ -295,6 +297,8 @@ protocol KernelVector: SIMD where Scalar: TensorScalar {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
+    static func sin(_ x: Self) -> Self
+    static func cos(_ x: Self) -> Self
     /// `σ(x) = 1/(1 + e⁻ˣ)`
     static func sigmoid(_ x: Self) -> Self
     /// `√x` (the standard library's SIMD `squareRoot()` is scalarized).
@@ -340,6 +344,8 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
     @inline(__always) static func tanh(_ x: Self) -> Self { FloatMath.tanh(x) }
+    @inline(__always) static func sin(_ x: Self) -> Self { FloatMath.sinCos(x, cosine: false) }
+    @inline(__always) static func cos(_ x: Self) -> Self { FloatMath.sinCos(x, cosine: true) }
     @inline(__always) static func sigmoid(_ x: Self) -> Self { FloatMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { FloatMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { FloatMath.magnitude(x) }
@@ -360,6 +366,8 @@ extension SIMD8: KernelVector where Scalar == Double {
     @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
     @inline(__always) static func tanh(_ x: Self) -> Self { DoubleMath.tanh(x) }
+    @inline(__always) static func sin(_ x: Self) -> Self { DoubleMath.sinCos(x, cosine: false) }
+    @inline(__always) static func cos(_ x: Self) -> Self { DoubleMath.sinCos(x, cosine: true) }
     @inline(__always) static func sigmoid(_ x: Self) -> Self { DoubleMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { DoubleMath.magnitude(x) }

@@ -1,0 +1,108 @@
+import Foundation
+import Tensors
+import XCTest
+
+/// The reference values written by `Reference/tensor_math.py` (numpy, and
+/// mpmath for correctly rounded sines and cosines); NaN and ±∞ are stored as strings.
+struct MathReference: Decodable {
+    struct Axis: Decodable {
+        let axis: Int
+        let std: [Double], std1: [Double], cumsum: [Double], cumsum32: [Double]
+        let sorted: [Double], argsort: [Int], sorted_descending: [Double], argsort_descending: [Int]
+        let k: Int, topk_values: [Double], topk_indices: [Int]
+    }
+    struct Case: Decodable {
+        let shape: [Int], x: [Double], sin: [Double], cos: [Double], sin32: [Double], cos32: [Double]
+        let std: [Double], t: [Double], axes: [Axis]
+    }
+    struct Power: Decodable {
+        let x_shape: [Int], x: [Double], y_shape: [Int], y: [Double], out_shape: [Int], pow: [Double], pow32: [Double]
+    }
+    struct HardTrig: Decodable {
+        let float: [Double], double: [Double]
+        let float_sin: [Double], float_cos: [Double], double_sin: [Double], double_cos: [Double]
+    }
+    let cases: [Case], pow: [Power], hard_trig: HardTrig
+
+    static let shared: MathReference = {
+        let url = Bundle.module.url(forResource: "tensor_math", withExtension: "json", subdirectory: "Reference")!
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try! decoder.decode(MathReference.self, from: Data(contentsOf: url))
+    }()
+}
+
+/// Asserts that every element of `actual` is within `ulps` units in the last
+/// place (of `S`, at the expected value) of `expected`; NaN must match NaN.
+func assertWithinUlps<S: TensorScalar>(
+    _ actual: Tensor<S>, _ expected: [Double], ulps: Double, shape: [Int]? = nil,
+    _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) {
+    if let shape { XCTAssertEqual(actual.shape, shape, "shape " + message(), file: file, line: line) }
+    XCTAssertEqual(actual.count, expected.count, "count " + message(), file: file, line: line)
+    for (i, (a, e)) in zip(actual.scalars, expected).enumerated() {
+        if e.isNaN && a.isNaN { continue }
+        let unit = Swift.max(Double(S(e).ulp), Double(S.leastNonzeroMagnitude))
+        let error = Swift.abs(Double(a) - e) / unit
+        if !(error <= ulps) {
+            XCTFail("element \(i): \(a) vs expected \(e), \(error) ulp \(message())", file: file, line: line)
+            return
+        }
+    }
+}
+
+/// The math operations against numpy (`Reference/tensor_math.py`) on both
+/// compute paths, in Float and Double, and the loop path against the
+/// vectorized path on random shapes.
+final class MathAPITests: XCTestCase {
+    static var reference: MathReference { .shared }
+
+    // MARK: sin, cos
+
+    /// Both paths within 1 ulp of the correctly rounded values (the loop path
+    /// rounds libm's Double result once; the vectorized path is ≤ 1 ulp).
+    func testSineAndCosineMatchCorrectlyRoundedValues() {
+        onBothPaths { path in
+            for (n, c) in Self.reference.cases.enumerated() {
+                let tag = "case \(n) \(c.shape) (\(path))"
+                let x = Tensor<Double>(shape: c.shape, scalars: c.x)
+                assertWithinUlps(sin(x), c.sin, ulps: 1, shape: c.shape, tag)
+                assertWithinUlps(cos(x), c.cos, ulps: 1, shape: c.shape, tag)
+                let x32 = Tensor<Float>(x)
+                assertWithinUlps(sin(x32), c.sin32, ulps: 1, shape: c.shape, "Float " + tag)
+                assertWithinUlps(cos(x32), c.cos32, ulps: 1, shape: c.shape, "Float " + tag)
+                var out = Tensor<Float>.zeros(c.shape)
+                sin(x32, into: &out)
+                XCTAssertEqual(out, sin(x32), "sin(into:) " + tag)
+                cos(x32, into: &out)
+                XCTAssertEqual(out, cos(x32), "cos(into:) " + tag)
+            }
+        }
+    }
+
+    /// Special values on both paths: signed zeros, ±∞ and NaN, and inputs past
+    /// the SIMD range (taken from libm lane by lane on the vectorized path).
+    func testSineAndCosineSpecialValues() {
+        onBothPaths { path in
+            let f = Tensor<Float>([0, -0.0, .infinity, -.infinity, .nan, 1e6, -3e38, 25736, Float.leastNonzeroMagnitude])
+            let s = sin(f).scalars, c = cos(f).scalars
+            XCTAssertEqual(s[0].bitPattern, Float(0).bitPattern, "sin(0) = +0 (\(path))")
+            XCTAssertEqual(s[1].bitPattern, Float(-0.0).bitPattern, "sin(−0) = −0 (\(path))")
+            XCTAssertEqual(Array(c[0..<2]), [1, 1], "\(path)")
+            XCTAssertTrue(s[2].isNaN && s[3].isNaN && s[4].isNaN && c[2].isNaN && c[3].isNaN && c[4].isNaN, "\(path)")
+            for i in 5..<9 {
+                XCTAssertEqual(s[i], Float(Foundation.sin(Double(f.scalars[i]))), "sin(\(f.scalars[i])) (\(path))")
+                XCTAssertEqual(c[i], Float(Foundation.cos(Double(f.scalars[i]))), "cos(\(f.scalars[i])) (\(path))")
+            }
+            let d = Tensor<Double>([-0.0, .nan, -.infinity, 1e10, -1e300, 1.7e9, Double.leastNonzeroMagnitude])
+            let sd = sin(d).scalars, cd = cos(d).scalars
+            XCTAssertEqual(sd[0].bitPattern, Double(-0.0).bitPattern, "sin(−0) = −0 (\(path))")
+            XCTAssertEqual(cd[0], 1)
+            XCTAssertTrue(sd[1].isNaN && sd[2].isNaN && cd[1].isNaN && cd[2].isNaN, "\(path)")
+            for i in 3..<7 {
+                XCTAssertEqual(sd[i], Foundation.sin(d.scalars[i]), "sin(\(d.scalars[i])) (\(path))")
+                XCTAssertEqual(cd[i], Foundation.cos(d.scalars[i]), "cos(\(d.scalars[i])) (\(path))")
+            }
+        }
+    }
+}
