@@ -247,4 +247,26 @@ final class DifferentiationTests: XCTestCase {
         checkGradient("cos", [x]) { cos($0[0]) }
         checkGradient("sin ∘ cos", [x]) { sin(cos($0[0]) * 3) }
     }
+    func testStandardDeviation() {
+        let x = random([3, 4, 5])
+        checkGradient("std", [x]) { $0[0].std() }
+        checkGradient("std correction 1", [x]) { $0[0].std(correction: 1) }
+        checkGradient("variance correction 1", [x]) { $0[0].variance(correction: 1) }
+        for axis in [0, 1, -1] {
+            for keep in [false, true] {
+                checkGradient("std axis \(axis) keep \(keep)", [x]) { $0[0].std(axis: axis, keepingDimensions: keep) }
+                checkGradient("std axis \(axis) correction 1", [x]) { $0[0].std(axis: axis, keepingDimensions: keep, correction: 1) }
+                checkGradient("variance axis \(axis) correction 1", [x]) { $0[0].variance(axis: axis, keepingDimensions: keep, correction: 1) }
+            }
+        }
+        // A constant row has σ = 0: its gradient is 0 rather than 0/0.
+        let rows = Variable<Double>(Tensor([[2, 2, 2], [1, 2, 4]]), requiresGradient: true)
+        rows.std(axis: 1).sum().backward()
+        let g = rows.gradient!.scalars
+        XCTAssertEqual(Array(g[0..<3]), [0, 0, 0])
+        XCTAssertFalse(g.contains { $0.isNaN })
+        let constant = Variable<Double>(Tensor([5, 5]), requiresGradient: true)
+        constant.std().backward()
+        XCTAssertEqual(constant.gradient?.scalars, [0, 0])
+    }
 }

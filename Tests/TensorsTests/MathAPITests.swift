@@ -105,4 +105,45 @@ final class MathAPITests: XCTestCase {
             }
         }
     }
+    // MARK: std
+
+    /// numpy's `std` (ddof 0 and 1) over everything and along every axis, negative axes too.
+    func testStandardDeviationMatchesNumpy() {
+        onBothPaths { path in
+            for (n, c) in Self.reference.cases.enumerated() {
+                let tag = "case \(n) \(c.shape) (\(path))"
+                let x = Tensor<Double>(shape: c.shape, scalars: c.x), x32 = Tensor<Float>(x)
+                XCTAssertEqual(x.std(), c.std[0], accuracy: 1e-12 * c.std[0], tag)
+                XCTAssertEqual(Double(x32.std()), c.std[0], accuracy: 1e-5 * c.std[0], "Float " + tag)
+                if c.std[1].isNaN {
+                    XCTAssertTrue(x.std(correction: 1).isNaN, "one element, n − 1 = 0: " + tag)
+                } else {
+                    XCTAssertEqual(x.std(correction: 1), c.std[1], accuracy: 1e-12 * c.std[1], tag)
+                }
+                for r in c.axes {
+                    var kept = c.shape
+                    kept[r.axis] = 1
+                    var dropped = c.shape
+                    dropped.remove(at: r.axis)
+                    let t = "\(tag) axis \(r.axis)"
+                    assertClose(x.std(axis: r.axis), r.std, shape: dropped, relative: 1e-12, absolute: 1e-14, t)
+                    assertClose(x.std(axis: r.axis - c.shape.count, keepingDimensions: true), r.std, shape: kept,
+                                relative: 1e-12, absolute: 1e-14, t)
+                    assertClose(x.std(axis: r.axis, correction: 1), r.std1, shape: dropped, relative: 1e-12, absolute: 1e-14, t)
+                    assertClose(x32.std(axis: r.axis), r.std, shape: dropped, relative: 1e-5, absolute: 1e-6, "Float " + t)
+                    assertClose(x32.std(axis: r.axis, keepingDimensions: true, correction: 1), r.std1, shape: kept,
+                                relative: 1e-5, absolute: 1e-6, "Float " + t)
+                }
+            }
+        }
+    }
+
+    /// The variance's correction by hand: [1, 2, 3, 4] has Σ(x − 2.5)² = 5.
+    func testVarianceCorrection() {
+        let x = Tensor<Double>([1, 2, 3, 4])
+        XCTAssertEqual(x.variance(), 1.25)
+        XCTAssertEqual(x.variance(correction: 1), 5.0 / 3)
+        XCTAssertEqual(x.std(correction: 1), (5.0 / 3).squareRoot())
+        XCTAssertEqual(x.reshaped(to: [2, 2]).variance(axis: 1, correction: 1), [0.5, 0.5])
+    }
 }
