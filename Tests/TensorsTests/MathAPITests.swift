@@ -146,4 +146,36 @@ final class MathAPITests: XCTestCase {
         XCTAssertEqual(x.std(correction: 1), (5.0 / 3).squareRoot())
         XCTAssertEqual(x.reshaped(to: [2, 2]).variance(axis: 1, correction: 1), [0.5, 0.5])
     }
+    // MARK: cumulativeSum, cumulativeProduct
+
+    /// numpy's `cumsum` along every axis, bit for bit: numpy adds in order, as both paths do.
+    func testCumulativeSumMatchesNumpyBitForBit() {
+        onBothPaths { path in
+            for (n, c) in Self.reference.cases.enumerated() {
+                let x = Tensor<Double>(shape: c.shape, scalars: c.x), x32 = Tensor<Float>(x)
+                for r in c.axes {
+                    let tag = "case \(n) \(c.shape) axis \(r.axis) (\(path))"
+                    let y = x.cumulativeSum(alongAxis: r.axis)
+                    XCTAssertEqual(y.shape, c.shape, tag)
+                    XCTAssertEqual(y.scalars.map(\.bitPattern), r.cumsum.map(\.bitPattern), tag)
+                    XCTAssertEqual(x.cumulativeSum(alongAxis: r.axis - c.shape.count), y, "negative axis " + tag)
+                    let y32 = x32.cumulativeSum(alongAxis: r.axis)
+                    XCTAssertEqual(y32.scalars.map(\.bitPattern), r.cumsum32.map { Float($0).bitPattern }, "Float " + tag)
+                }
+            }
+        }
+    }
+
+    func testCumulativeSumAndProductByHand() {
+        onBothPaths { path in
+            let x = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
+            XCTAssertEqual(x.cumulativeSum(alongAxis: 1), Tensor([[1, 3, 6], [4, 9, 15]]), "\(path)")
+            XCTAssertEqual(x.cumulativeSum(alongAxis: 0), Tensor([[1, 2, 3], [5, 7, 9]]), "\(path)")
+            XCTAssertEqual(x.cumulativeProduct(alongAxis: -1), Tensor([[1, 2, 6], [4, 20, 120]]), "\(path)")
+            XCTAssertEqual(x.cumulativeProduct(alongAxis: 0), Tensor([[1, 2, 3], [4, 10, 18]]), "\(path)")
+            // The first element is copied, not added to 0: −0 stays −0 (as numpy's cumsum).
+            XCTAssertEqual(Tensor<Double>([-0.0, 1]).cumulativeSum(alongAxis: 0).scalars[0].sign, .minus, "\(path)")
+            XCTAssertEqual(Tensor<Double>.zeros([2, 0, 3]).cumulativeSum(alongAxis: 1).shape, [2, 0, 3])
+        }
+    }
 }
