@@ -44,6 +44,12 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(text.contains("sum: axis 2 is out of range for shape [2, 3]"), text)
     }
 
+    func testBadTopKNamesTheOperationTheAxisAndTheShape() throws {
+        let (status, text) = try standardError(of: "topk")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("topK: k = 4 is not in 1...3, the length of axis -1 of shape [2, 3]"), text)
+    }
+
     /// A build without optimization says so once, at its first heavy product;
     /// an optimized build says nothing.
     func testDebugBuildsSayThatTheyAreSlowOnce() throws {

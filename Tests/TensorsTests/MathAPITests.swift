@@ -178,4 +178,66 @@ final class MathAPITests: XCTestCase {
             XCTAssertEqual(Tensor<Double>.zeros([2, 0, 3]).cumulativeSum(alongAxis: 1).shape, [2, 0, 3])
         }
     }
+    // MARK: sorted, argsort, topK
+
+    /// Values equal element for element, bit for bit (−0 is not +0), any NaN matching any NaN.
+    func assertSameValues<S: TensorScalar>(
+        _ actual: Tensor<S>, _ expected: [Double], shape: [Int], _ message: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        func bits(_ d: Double) -> UInt64 { d.isNaN ? Double.nan.bitPattern : d.bitPattern }
+        XCTAssertEqual(actual.shape, shape, message, file: file, line: line)
+        XCTAssertEqual(actual.scalars.map { bits(Double($0)) }, expected.map { bits(Double(S($0))) }, message, file: file, line: line)
+    }
+
+    /// numpy's stable sort and argsort (NaN last), the stable descending order
+    /// (NaN first; checked against torch.sort by the script) and topK, along
+    /// every axis, on data with ties, −0, 0 and a NaN, Float and Double, both paths.
+    func testSortingMatchesNumpy() {
+        onBothPaths { path in
+            for (n, c) in Self.reference.cases.enumerated() {
+                let t = Tensor<Double>(shape: c.shape, scalars: c.t), t32 = Tensor<Float>(t)
+                for r in c.axes {
+                    let tag = "case \(n) \(c.shape) axis \(r.axis) (\(path))"
+                    let negative = r.axis - c.shape.count
+                    assertSameValues(t.sorted(alongAxis: r.axis), r.sorted, shape: c.shape, tag)
+                    assertSameValues(t32.sorted(alongAxis: negative), r.sorted, shape: c.shape, "Float " + tag)
+                    XCTAssertEqual(t.argsort(alongAxis: r.axis), IntegerTensor(shape: c.shape, scalars: r.argsort), tag)
+                    XCTAssertEqual(t32.argsort(alongAxis: r.axis).scalars, r.argsort, "Float " + tag)
+                    assertSameValues(t.sorted(alongAxis: negative, descending: true), r.sorted_descending, shape: c.shape, tag)
+                    assertSameValues(t32.sorted(alongAxis: r.axis, descending: true), r.sorted_descending, shape: c.shape, "Float " + tag)
+                    XCTAssertEqual(t.argsort(alongAxis: negative, descending: true).scalars, r.argsort_descending, tag)
+                    XCTAssertEqual(t32.argsort(alongAxis: r.axis, descending: true).scalars, r.argsort_descending, "Float " + tag)
+                    var topShape = c.shape
+                    topShape[r.axis] = r.k
+                    let (values, indices) = t.topK(r.k, alongAxis: r.axis)
+                    assertSameValues(values, r.topk_values, shape: topShape, "topK \(r.k) " + tag)
+                    XCTAssertEqual(indices, IntegerTensor(shape: topShape, scalars: r.topk_indices), "topK \(r.k) " + tag)
+                    let (values32, indices32) = t32.topK(r.k, alongAxis: negative)
+                    assertSameValues(values32, r.topk_values, shape: topShape, "Float topK \(r.k) " + tag)
+                    XCTAssertEqual(indices32.scalars, r.topk_indices, "Float topK \(r.k) " + tag)
+                }
+            }
+        }
+    }
+
+    /// The documented examples, and the defaults: the last axis, ascending.
+    func testSortingByHand() {
+        onBothPaths { path in
+            let x = Tensor<Float>([[3, 1, 2], [0, .nan, -1]])
+            assertSameValues(x.sorted(), [1, 2, 3, -1, 0, .nan], shape: [2, 3], "\(path)")
+            assertSameValues(x.sorted(descending: true), [3, 2, 1, .nan, 0, -1], shape: [2, 3], "\(path)")
+            assertSameValues(x.sorted(alongAxis: 0), [0, 1, -1, 3, .nan, 2], shape: [2, 3], "\(path)")
+            XCTAssertEqual(Tensor<Float>([2, 1, 2, 0]).argsort(), [3, 1, 0, 2], "\(path)")
+            XCTAssertEqual(Tensor<Float>([2, 1, 2, 0]).argsort(descending: true), [0, 2, 1, 3], "\(path)")
+            XCTAssertEqual(Tensor<Double>([0, -0.0, 0]).argsort(), [0, 1, 2], "−0 = +0: stable (\(path))")
+            let (values, indices) = Tensor<Float>([0.1, 0.5, 0.2, 0.5]).topK(2)
+            XCTAssertEqual(values, [0.5, 0.5], "\(path)")
+            XCTAssertEqual(indices, [1, 3], "ties to the lower position (\(path))")
+            let (v, i) = Tensor<Double>([1, .nan, 3, .nan]).topK(3)
+            assertSameValues(v, [.nan, .nan, 3], shape: [3], "NaN is the largest (\(path))")
+            XCTAssertEqual(i, [1, 3, 2], "\(path)")
+            XCTAssertEqual(Tensor<Float>.zeros([3, 0]).argsort().shape, [3, 0])
+            XCTAssertEqual(Tensor<Float>.zeros([0, 4]).topK(4).indices.shape, [0, 4])
+        }
+    }
 }
