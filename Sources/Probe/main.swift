@@ -4,7 +4,7 @@ import Tensors
 
 // probe <command> — small programs the tests run as separate processes:
 //
-//   probe add | matmul | axis | topk
+//   probe add | matmul | axis | topk | pow
 //                               make one invalid call: an optimized build must still stop
 //                               with a message naming the operation and the shapes
 //                               (`fatalError` keeps its text under -O, `precondition` does not)
@@ -19,6 +19,7 @@ case "add": print(a + Tensor<Float>.zeros([4]))
 case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
 case "axis": print(a.sum(axis: 2))
 case "topk": print(a.topK(4).values)
+case "pow": print(pow(a, Tensor<Float>.zeros([4])))
 case "products":
     let b = Tensor<Float>.ones([128, 128])
     print(matmul(b, b).sum(), matmul(b, b).sum())
@@ -46,6 +47,6 @@ case "train" where arguments.count == 2:
     }
     print(String(hash, radix: 16), GEMMConfiguration.kernel.rawValue)
 default:
-    print("usage: probe add|matmul|axis|topk|products|train <file>")
+    print("usage: probe add|matmul|axis|topk|pow|products|train <file>")
     exit(2)
 }

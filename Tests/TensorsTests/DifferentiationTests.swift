@@ -280,4 +280,17 @@ final class DifferentiationTests: XCTestCase {
         v.cumulativeSum(alongAxis: 0).backward(seed: Tensor([1, 10, 100]))
         XCTAssertEqual(v.gradient?.scalars, [111, 110, 100])
     }
+    func testPowerOfTwoTensors() {
+        for (sx, sy) in [([3, 4], [3, 4]), ([3, 4], [4]), ([2, 1, 3], [4, 1]), ([5], [])] {
+            let x = random(sx, 0.5, 2), y = random(sy, -2, 2)
+            checkGradient("pow \(sx) \(sy)", [x, y]) { pow($0[0], $0[1]) }
+        }
+        // ∂/∂y at x = 0 is 0 for y ≥ 0 (xʸ·ln x → 0), as PyTorch.
+        let x = Variable<Double>(Tensor([0, 2]), requiresGradient: true), y = Variable<Double>(Tensor([2, 3]), requiresGradient: true)
+        pow(x, y).sum().backward()
+        XCTAssertEqual(y.gradient?.scalars[0], 0)
+        XCTAssertEqual(y.gradient?.scalars[1] ?? 0, 8 * Foundation.log(2.0), accuracy: 1e-14)
+        XCTAssertEqual(x.gradient?.scalars[0], 0)
+        XCTAssertEqual(x.gradient?.scalars[1] ?? 0, 12, accuracy: 1e-14)
+    }
 }

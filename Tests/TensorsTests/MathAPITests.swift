@@ -41,7 +41,7 @@ func assertWithinUlps<S: TensorScalar>(
     if let shape { XCTAssertEqual(actual.shape, shape, "shape " + message(), file: file, line: line) }
     XCTAssertEqual(actual.count, expected.count, "count " + message(), file: file, line: line)
     for (i, (a, e)) in zip(actual.scalars, expected).enumerated() {
-        if e.isNaN && a.isNaN { continue }
+        if (e.isNaN && a.isNaN) || Double(a) == e { continue }
         let unit = Swift.max(Double(S(e).ulp), Double(S.leastNonzeroMagnitude))
         let error = Swift.abs(Double(a) - e) / unit
         if !(error <= ulps) {
@@ -238,6 +238,68 @@ final class MathAPITests: XCTestCase {
             XCTAssertEqual(i, [1, 3, 2], "\(path)")
             XCTAssertEqual(Tensor<Float>.zeros([3, 0]).argsort().shape, [3, 0])
             XCTAssertEqual(Tensor<Float>.zeros([0, 4]).topK(4).indices.shape, [0, 4])
+        }
+    }
+    // MARK: pow
+
+    /// Within `3 + 3·|y·ln x|` ulp of `expected` elementwise (the vectorized
+    /// path's `e^(y·ln|x|)`); NaN must match NaN, ±∞ and zeros exactly.
+    func assertPowerClose<S: TensorScalar>(
+        _ actual: Tensor<S>, _ x: Tensor<S>, _ y: Tensor<S>, _ expected: [Double], _ message: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let xs = x.broadcasted(toShape: actual.shape).scalars, ys = y.broadcasted(toShape: actual.shape).scalars
+        XCTAssertEqual(actual.count, expected.count, message, file: file, line: line)
+        for (i, (a, e)) in zip(actual.scalars, expected).enumerated() where Double(a) != e {
+            let bound = 3 + 3 * Swift.abs(Double(ys[i]) * Foundation.log(Swift.abs(Double(xs[i]))))
+            let unit = Swift.max(Double(S(e).ulp), Double(S.leastNonzeroMagnitude))
+            let ok = e.isNaN ? a.isNaN : (e.isInfinite || e == 0 ? Double(a) == e : Swift.abs(Double(a) - e) <= bound * unit)
+            if !ok {
+                XCTFail("element \(i): pow(\(xs[i]), \(ys[i])) = \(a) vs expected \(e) \(message)", file: file, line: line)
+                return
+            }
+        }
+    }
+
+    /// numpy's `power` with broadcasting (zeros, a negative base, integer and
+    /// zero exponents included): the loop path within 1 ulp (libm in Double,
+    /// rounded once), the vectorized path within its stated bound.
+    func testPowMatchesNumpy() {
+        for (n, c) in Self.reference.pow.enumerated() {
+            let x = Tensor<Double>(shape: c.x_shape, scalars: c.x), y = Tensor<Double>(shape: c.y_shape, scalars: c.y)
+            let x32 = Tensor<Float>(x), y32 = Tensor<Float>(y)
+            let tag = "case \(n) \(c.x_shape) ^ \(c.y_shape)"
+            withComputePath(.loop) {
+                assertWithinUlps(pow(x, y), c.pow, ulps: 1, shape: c.out_shape, "loop " + tag)
+                assertWithinUlps(pow(x32, y32), c.pow32, ulps: 1, shape: c.out_shape, "Float loop " + tag)
+            }
+            let v = pow(x, y), v32 = pow(x32, y32)
+            XCTAssertEqual(v.shape, c.out_shape, tag)
+            assertPowerClose(v, x, y, c.pow, "vectorized " + tag)
+            assertPowerClose(v32, x32, y32, c.pow32, "Float vectorized " + tag)
+        }
+    }
+
+    /// C's special cases on both paths, bit for bit where the result is NaN, ±∞ or ±0.
+    func testPowSpecialCases() {
+        let pairs: [(Double, Double)] = [
+            (2, 3), (-2, 3), (-2, -3), (-2, 2), (-2, 0.5), (-8, 1.0 / 3), (0, 2), (0, -1), (-0.0, 3), (-0.0, -1), (-0.0, 2),
+            (-0.0, 0.5), (1, .nan), (-1, .infinity), (-1, -.infinity), (-1, .nan), (.nan, 0), (0, 0), (.infinity, 0), (4, 0.5),
+            (-.infinity, 3), (-.infinity, 0.5), (-.infinity, -3), (.infinity, -2), (2, .nan), (.nan, 1), (0.5, .infinity),
+            (2, -.infinity), (2, .infinity), (-0.5, .infinity), (-3, 1e300), (10, 400), (10, -400), (-1, 9007199254740991),
+        ]
+        for path in [ComputePath.loop, .vectorized] {
+            withComputePath(path) {
+                let x = Tensor<Double>(pairs.map(\.0)), y = Tensor<Double>(pairs.map(\.1))
+                let expected = pairs.map { Foundation.pow($0.0, $0.1) }
+                assertPowerClose(pow(x, y), x, y, expected, "Double \(path)")
+                for (i, (a, e)) in zip(pow(x, y).scalars, expected).enumerated() where e == 0 || e.isInfinite {
+                    XCTAssertEqual(a.sign, e.sign, "pow\(pairs[i]) sign (\(path))")
+                }
+                let xf = Tensor<Float>(x), yf = Tensor<Float>(y)
+                let expectedFloat = zip(xf.scalars, yf.scalars).map { Double(Float(Foundation.pow(Double($0), Double($1)))) }
+                assertPowerClose(pow(xf, yf), xf, yf, expectedFloat, "Float \(path)")
+            }
         }
     }
 }

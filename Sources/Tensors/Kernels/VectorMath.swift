@@ -323,6 +323,31 @@ extension KernelVector {
         a.replacing(with: b, where: compare(.less, b, a) .| compare(.notEqual, b, b))
     }
 
+    /// `xʸ` lane by lane as `e^(y·ln|x|)` (within about `2 + |y·ln x|` ulp),
+    /// with C's `pow` rules for the special cases: `x⁰ = 1` for every x,
+    /// `1ʸ = 1`, `(−1)^±∞ = 1`; a negative x (−0 and −∞ included) gives the
+    /// sign of `(−1)ʸ` for an integer y, and a negative finite x gives NaN
+    /// for any other y; `0ʸ` is 0 for y > 0 and ∞ for y < 0.
+    @inline(__always)
+    static func pow(_ x: Self, _ y: Self) -> Self {
+        let zero = Self(), one = Self(repeating: 1)
+        // Adding and subtracting 2ᵖ (p fraction bits) rounds a magnitude below 2ᵖ to an
+        // integer; every magnitude from 2ᵖ up is an integer, and from 2ᵖ⁺¹ up an even one.
+        let twoP = Self(repeating: Scalar(1 << Scalar.significandBitCount))
+        @inline(__always) func rounded(_ v: Self) -> Self { (v + twoP) - twoP }
+        let m = magnitude(y), halfM = m * 0.5
+        let integer = compare(.greaterOrEqual, m, twoP) .| compare(.equal, rounded(m), m)
+        let odd = integer .& compare(.less, m, twoP + twoP) .& compare(.notEqual, rounded(halfM), halfM)
+        var p = exp(y * log(magnitude(x)))
+        p.replace(with: one, where: compare(.equal, magnitude(x), one))
+        let signed = compare(.less, x, zero) .| (compare(.equal, x, zero) .& compare(.less, one / x, zero))
+        p.replace(with: p * -1, where: signed .& odd)   // not `-p`: the standard library's SIMD negation is 0 − p, +0 for p = +0
+        let negativeFinite = compare(.less, x, zero) .& compare(.greater, x, Self(repeating: -Scalar.infinity))
+        p.replace(with: Scalar.nan, where: negativeFinite .& .!integer)
+        p.replace(with: one, where: compare(.equal, y, zero))
+        return p
+    }
+
     /// 1 where `relation(a, b)` holds, else 0.
     @inline(__always)
     static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {

@@ -64,6 +64,18 @@ public func reciprocal<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.reciprocal)
 /// magnitude use repeated multiplication (negative bases allowed, as in
 /// numpy); others compute `exp(p·ln x)` and give NaN for negative `x`.
 public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> { x.applying(.pow(Double(exponent))) }
+/// `xʸ` elementwise with numpy's broadcasting (`np.power`, `torch.pow` of
+/// two tensors): shapes `[2, 3]` and `[3]` give `[2, 3]`.
+///
+/// Special cases follow C's `pow`: `pow(x, 0) = 1` for every x (NaN too),
+/// `pow(1, y) = 1`, `pow(0, y)` is 0 for y > 0 and ∞ for y < 0; a negative x
+/// with an integer y takes the sign of `(−1)ʸ` (`pow(−2, 3) = −8`), and a
+/// negative x with a non-integer y gives NaN. The vectorized path computes
+/// `e^(y·ln|x|)`, within about `2 + |y·ln x|` ulp — integer powers are not
+/// exact there; the loop path evaluates libm's `pow` in Double and rounds once.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func pow<S>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { x.broadcasting(.pow, y) }
 /// Limits every element to `[lower, upper]`; NaN stays NaN.
 public func clip<S>(_ x: Tensor<S>, lower: S, upper: S) -> Tensor<S> {
     x.applying(.clip(lower: Double(lower), upper: Double(upper)))
