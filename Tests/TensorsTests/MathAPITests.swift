@@ -302,4 +302,104 @@ final class MathAPITests: XCTestCase {
             }
         }
     }
+    // MARK: Loop path against vectorized path
+
+    /// Random values with ties (multiples of ¼), zeros of both signs and NaNs, for sorting.
+    static func sortingData<S: TensorScalar>(_ shape: [Int], _ g: inout RandomGenerator) -> Tensor<S> {
+        var t = Tensor<S>(randomNormal: shape, standardDeviation: 2, generator: &g)
+        t.withUnsafeMutableBufferPointer { x in
+            for i in x.indices {
+                x[i] = (x[i] * 4).rounded() / 4
+                switch g.nextIndex(below: 40) {
+                case 0: x[i] = .nan
+                case 1: x[i] = -0.0
+                case 2: x[i] = .infinity
+                default: break
+                }
+            }
+        }
+        return t
+    }
+
+    /// Every operation on both paths, on random shapes of rank 1–3 with axes
+    /// of length 1, odd lengths and rows long enough for whole SIMD vectors,
+    /// parallel pieces and the top-k list's skipping: cumulative sums and
+    /// products, sorting and top k agree exactly, sin and cos within 2 ulp
+    /// (each path within 1 ulp of the exact value), std within rounding, pow
+    /// within the vectorized path's bound of libm's.
+    func check<S: TensorScalar>(_: S.Type, seed: UInt64) {
+        var g = RandomGenerator(seed: seed)
+        var shapes: [[Int]] = [[1], [17], [1000], [3, 1500], [33, 1, 2], [2, 200], [200, 3], [5, 7, 33]]
+        for _ in 0..<8 {
+            shapes.append((0...g.nextIndex(below: 3)).map { _ in [1, 2, 3, 16, 17, 33][g.nextIndex(below: 6)] })
+        }
+        for shape in shapes {
+            let x = Tensor<S>(randomNormal: shape, standardDeviation: 10, generator: &g)
+            let t: Tensor<S> = Self.sortingData(shape, &g)
+            let positive = abs(Tensor<S>(randomNormal: shape, generator: &g)) + 0.1
+            let exponent = Tensor<S>(randomUniform: shape, lower: -3, upper: 3, generator: &g)
+            let tag = "\(S.self) \(shape)"
+            let (ls, lc) = withComputePath(.loop) { (sin(x), cos(x)) }
+            assertWithinUlps(sin(x), ls.scalars.map(Double.init), ulps: 2, "sin " + tag)
+            assertWithinUlps(cos(x), lc.scalars.map(Double.init), ulps: 2, "cos " + tag)
+            let lp = withComputePath(.loop) { pow(positive, exponent) }
+            assertPowerClose(pow(positive, exponent), positive, exponent, lp.scalars.map(Double.init), "pow " + tag)
+            let column = positive.reshaped(to: [positive.count, 1]), row = exponent.reshaped(to: [1, exponent.count])
+            if positive.count <= 200 {
+                let lb = withComputePath(.loop) { pow(column, row) }
+                assertPowerClose(pow(column, row), column, row, lb.scalars.map(Double.init), "pow broadcast " + tag)
+            }
+            for axis in 0..<shape.count {
+                let a = "\(tag) axis \(axis)"
+                let sum = withComputePath(.loop) { x.cumulativeSum(alongAxis: axis) }
+                XCTAssertEqual(x.cumulativeSum(alongAxis: axis).scalars.map(Double.init).map(\.bitPattern),
+                               sum.scalars.map(Double.init).map(\.bitPattern), "cumulativeSum " + a)
+                let product = withComputePath(.loop) { positive.cumulativeProduct(alongAxis: axis) }
+                XCTAssertEqual(positive.cumulativeProduct(alongAxis: axis), product, "cumulativeProduct " + a)
+                let std = withComputePath(.loop) { x.std(axis: axis, correction: 1) }
+                assertClose(x.std(axis: axis, correction: 1), std.scalars.map(Double.init), relative: S.self == Float.self ? 1e-5 : 1e-13,
+                            absolute: 0, "std " + a)
+                let length = shape[axis]
+                if length * shape.reduce(1, *) <= 300_000 {   // the loop path's insertion sort is quadratic
+                    for descending in [false, true] {
+                        let (values, order) = withComputePath(.loop) { (t.sorted(alongAxis: axis, descending: descending),
+                                                                        t.argsort(alongAxis: axis, descending: descending)) }
+                        assertSameValues(t.sorted(alongAxis: axis, descending: descending), values.scalars.map(Double.init),
+                                         shape: shape, "sorted descending \(descending) " + a)
+                        XCTAssertEqual(t.argsort(alongAxis: axis, descending: descending), order, "argsort descending \(descending) " + a)
+                    }
+                }
+                for k in Set([1, Swift.min(5, length), Swift.min(32, length), Swift.min(33, length), length]) {
+                    let (values, indices) = withComputePath(.loop) { t.topK(k, alongAxis: axis) }
+                    let (v, i) = t.topK(k, alongAxis: axis)
+                    assertSameValues(v, values.scalars.map(Double.init), shape: values.shape, "topK \(k) " + a)
+                    XCTAssertEqual(i, indices, "topK \(k) " + a)
+                }
+            }
+        }
+    }
+
+    func testPathsAgreeOnRandomShapesFloat() { check(Float.self, seed: 21) }
+    func testPathsAgreeOnRandomShapesDouble() { check(Double.self, seed: 22) }
+
+    /// The new parallel kernels (scans, sorts, top k), above the size where a
+    /// second thread is used, give the same bits with one thread and with two.
+    /// (sin, cos and pow run in the elementwise kernels' fixed chunks, tested
+    /// in PathAgreementTests.)
+    func testResultsDoNotDependOnThreadCount() {
+        var g = RandomGenerator(seed: 23)
+        let x = Tensor<Float>(randomNormal: [600, 500], generator: &g)
+        let long: Tensor<Float> = Self.sortingData([300, 900], &g), t: Tensor<Double> = Self.sortingData([128, 512], &g)
+        func run() -> [[UInt64]] {
+            let floats = [x.cumulativeSum(alongAxis: 0), x.cumulativeSum(alongAxis: 1), x.cumulativeProduct(alongAxis: 1),
+                          long.topK(7).values, Tensor(long.topK(7).indices)]
+            let doubles = [t.sorted(), t.sorted(alongAxis: 0, descending: true), Tensor(t.argsort()),
+                           t.topK(40).values, Tensor(t.topK(40).indices), Tensor(t.topK(33, alongAxis: 0).indices)]
+            return floats.map { $0.scalars.map { UInt64($0.bitPattern) } } + doubles.map { $0.scalars.map(\.bitPattern) }
+        }
+        let one = Parallelism.withMaxThreads(1, run), two = Parallelism.withMaxThreads(2, run)
+        for (n, (a, b)) in zip(one, two).enumerated() {
+            XCTAssertTrue(a == b, "result \(n) differs between one and two threads")
+        }
+    }
 }

@@ -182,7 +182,8 @@ enum SortKernels {
         let slices = outer * inner
         let perChunk = Swift.max(1, block / length)
         let px = SendablePointer(x), pv = SendablePointer(values), pi = SendablePointer(indices)
-        parallelFor(chunks: (slices + perChunk - 1) / perChunk, work: slices * length) { c in
+        let work = slices * length * (k <= runningListLimit ? 1 : Swift.max(1, Int.bitWidth - length.leadingZeroBitCount))
+        parallelFor(chunks: (slices + perChunk - 1) / perChunk, work: work) { c in
             // Per chunk: a contiguous copy of a strided slice, and the running list (or sort entries).
             withUnsafeTemporaryAllocation(of: V.Scalar.self, capacity: inner > 1 ? length : 0) { gathered in
                 withUnsafeTemporaryAllocation(of: Entry.self, capacity: k <= runningListLimit ? k : length) { entries in
