@@ -247,6 +247,7 @@ final class DifferentiationTests: XCTestCase {
         checkGradient("cos", [x]) { cos($0[0]) }
         checkGradient("sin ∘ cos", [x]) { sin(cos($0[0]) * 3) }
     }
+
     func testStandardDeviation() {
         let x = random([3, 4, 5])
         checkGradient("std", [x]) { $0[0].std() }
@@ -269,6 +270,7 @@ final class DifferentiationTests: XCTestCase {
         constant.std().backward()
         XCTAssertEqual(constant.gradient?.scalars, [0, 0])
     }
+
     func testCumulativeSum() {
         let x = random([3, 4, 5])
         for axis in [0, 1, 2, -1] {
@@ -280,6 +282,7 @@ final class DifferentiationTests: XCTestCase {
         v.cumulativeSum(alongAxis: 0).backward(seed: Tensor([1, 10, 100]))
         XCTAssertEqual(v.gradient?.scalars, [111, 110, 100])
     }
+
     func testPowerOfTwoTensors() {
         for (sx, sy) in [([3, 4], [3, 4]), ([3, 4], [4]), ([2, 1, 3], [4, 1]), ([5], [])] {
             let x = random(sx, 0.5, 2), y = random(sy, -2, 2)

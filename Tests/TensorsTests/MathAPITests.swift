@@ -105,6 +105,7 @@ final class MathAPITests: XCTestCase {
             }
         }
     }
+
     // MARK: std
 
     /// numpy's `std` (ddof 0 and 1) over everything and along every axis, negative axes too.
@@ -146,6 +147,7 @@ final class MathAPITests: XCTestCase {
         XCTAssertEqual(x.std(correction: 1), (5.0 / 3).squareRoot())
         XCTAssertEqual(x.reshaped(to: [2, 2]).variance(axis: 1, correction: 1), [0.5, 0.5])
     }
+
     // MARK: cumulativeSum, cumulativeProduct
 
     /// numpy's `cumsum` along every axis, bit for bit: numpy adds in order, as both paths do.
@@ -178,6 +180,7 @@ final class MathAPITests: XCTestCase {
             XCTAssertEqual(Tensor<Double>.zeros([2, 0, 3]).cumulativeSum(alongAxis: 1).shape, [2, 0, 3])
         }
     }
+
     // MARK: sorted, argsort, topK
 
     /// Values equal element for element, bit for bit (−0 is not +0), any NaN matching any NaN.
@@ -240,6 +243,7 @@ final class MathAPITests: XCTestCase {
             XCTAssertEqual(Tensor<Float>.zeros([0, 4]).topK(4).indices.shape, [0, 4])
         }
     }
+
     // MARK: pow
 
     /// Within `3 + 3·|y·ln x|` ulp of `expected` elementwise (the vectorized
@@ -302,6 +306,7 @@ final class MathAPITests: XCTestCase {
             }
         }
     }
+
     // MARK: Loop path against vectorized path
 
     /// Random values with ties (multiples of ¼), zeros of both signs and NaNs, for sorting.
