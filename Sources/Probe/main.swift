@@ -4,7 +4,8 @@ import Tensors
 
 // probe <command> — small programs the tests run as separate processes:
 //
-//   probe add | matmul | axis   make one invalid call: an optimized build must still stop
+//   probe add | matmul | axis | topk | pow
+//                               make one invalid call: an optimized build must still stop
 //                               with a message naming the operation and the shapes
 //                               (`fatalError` keeps its text under -O, `precondition` does not)
 //   probe products              two 128³ products: a debug build says once that it is one
@@ -17,6 +18,8 @@ switch arguments.first {
 case "add": print(a + Tensor<Float>.zeros([4]))
 case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
 case "axis": print(a.sum(axis: 2))
+case "topk": print(a.topK(4).values)
+case "pow": print(pow(a, Tensor<Float>.zeros([4])))
 case "products":
     let b = Tensor<Float>.ones([128, 128])
     print(matmul(b, b).sum(), matmul(b, b).sum())
@@ -44,6 +47,6 @@ case "train" where arguments.count == 2:
     }
     print(String(hash, radix: 16), GEMMConfiguration.kernel.rawValue)
 default:
-    print("usage: probe add|matmul|axis|products|train <file>")
+    print("usage: probe add|matmul|axis|topk|pow|products|train <file>")
     exit(2)
 }

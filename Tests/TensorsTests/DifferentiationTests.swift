@@ -238,4 +238,62 @@ final class DifferentiationTests: XCTestCase {
         XCTAssertNil(X.gradient)
         XCTAssertNotNil(W.gradient)
     }
+
+    // MARK: sin, cos, std, cumulativeSum, pow
+
+    func testSineAndCosine() {
+        let x = random([4, 5], -7, 7)
+        checkGradient("sin", [x]) { sin($0[0]) }
+        checkGradient("cos", [x]) { cos($0[0]) }
+        checkGradient("sin ∘ cos", [x]) { sin(cos($0[0]) * 3) }
+    }
+
+    func testStandardDeviation() {
+        let x = random([3, 4, 5])
+        checkGradient("std", [x]) { $0[0].std() }
+        checkGradient("std correction 1", [x]) { $0[0].std(correction: 1) }
+        checkGradient("variance correction 1", [x]) { $0[0].variance(correction: 1) }
+        for axis in [0, 1, -1] {
+            for keep in [false, true] {
+                checkGradient("std axis \(axis) keep \(keep)", [x]) { $0[0].std(axis: axis, keepingDimensions: keep) }
+                checkGradient("std axis \(axis) correction 1", [x]) { $0[0].std(axis: axis, keepingDimensions: keep, correction: 1) }
+                checkGradient("variance axis \(axis) correction 1", [x]) { $0[0].variance(axis: axis, keepingDimensions: keep, correction: 1) }
+            }
+        }
+        // A constant row has σ = 0: its gradient is 0 rather than 0/0.
+        let rows = Variable<Double>(Tensor([[2, 2, 2], [1, 2, 4]]), requiresGradient: true)
+        rows.std(axis: 1).sum().backward()
+        let g = rows.gradient!.scalars
+        XCTAssertEqual(Array(g[0..<3]), [0, 0, 0])
+        XCTAssertFalse(g.contains { $0.isNaN })
+        let constant = Variable<Double>(Tensor([5, 5]), requiresGradient: true)
+        constant.std().backward()
+        XCTAssertEqual(constant.gradient?.scalars, [0, 0])
+    }
+
+    func testCumulativeSum() {
+        let x = random([3, 4, 5])
+        for axis in [0, 1, 2, -1] {
+            checkGradient("cumulativeSum axis \(axis)", [x]) { $0[0].cumulativeSum(alongAxis: axis) }
+        }
+        checkGradient("cumulativeSum rank 1", [random([17])]) { $0[0].cumulativeSum(alongAxis: 0) }
+        // dxⱼ = Σ_{k ≥ j} gₖ by hand: g = [1, 10, 100] gives [111, 110, 100].
+        let v = Variable<Double>(Tensor([1, 2, 3]), requiresGradient: true)
+        v.cumulativeSum(alongAxis: 0).backward(seed: Tensor([1, 10, 100]))
+        XCTAssertEqual(v.gradient?.scalars, [111, 110, 100])
+    }
+
+    func testPowerOfTwoTensors() {
+        for (sx, sy) in [([3, 4], [3, 4]), ([3, 4], [4]), ([2, 1, 3], [4, 1]), ([5], [])] {
+            let x = random(sx, 0.5, 2), y = random(sy, -2, 2)
+            checkGradient("pow \(sx) \(sy)", [x, y]) { pow($0[0], $0[1]) }
+        }
+        // ∂/∂y at x = 0 is 0 for y ≥ 0 (xʸ·ln x → 0), as PyTorch.
+        let x = Variable<Double>(Tensor([0, 2]), requiresGradient: true), y = Variable<Double>(Tensor([2, 3]), requiresGradient: true)
+        pow(x, y).sum().backward()
+        XCTAssertEqual(y.gradient?.scalars[0], 0)
+        XCTAssertEqual(y.gradient?.scalars[1] ?? 0, 8 * Foundation.log(2.0), accuracy: 1e-14)
+        XCTAssertEqual(x.gradient?.scalars[0], 0)
+        XCTAssertEqual(x.gradient?.scalars[1] ?? 0, 12, accuracy: 1e-14)
+    }
 }

@@ -44,6 +44,18 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(text.contains("sum: axis 2 is out of range for shape [2, 3]"), text)
     }
 
+    func testBadTopKNamesTheOperationTheAxisAndTheShape() throws {
+        let (status, text) = try standardError(of: "topk")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("topK: k = 4 is not in 1...3, the length of axis -1 of shape [2, 3]"), text)
+    }
+
+    func testBadPowNamesTheOperationAndBothShapes() throws {
+        let (status, text) = try standardError(of: "pow")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("pow: shapes [2, 3] and [4] cannot be broadcast"), text)
+    }
+
     /// A build without optimization says so once, at its first heavy product;
     /// an optimized build says nothing.
     func testDebugBuildsSayThatTheyAreSlowOnce() throws {

@@ -39,9 +39,9 @@ final class VectorMathAccuracyTests: XCTestCase {
     func check<S: TensorScalar>(
         _ name: String, _ type: S.Type, limit: Double, bound: Double,
         _ f: (Tensor<S>) -> Tensor<S>, _ reference: @escaping (Double) -> Double,
-        domain: (Double) -> Bool = { _ in true }
+        domain: (Double) -> Bool = { _ in true }, extra: [S] = []
     ) {
-        let xs = Self.inputs(S.self, limit: limit).filter { domain(Double($0)) }
+        let xs = (Self.inputs(S.self, limit: limit) + extra).filter { domain(Double($0)) }
         let ys = f(Tensor(xs)).scalars
         let (error, at) = Self.maxUlpError(xs, ys, reference)
         print("accuracy \(name)<\(S.self)>: max \(String(format: "%.2f", error)) ulp at x = \(at) over \(xs.count) inputs")
@@ -64,6 +64,51 @@ final class VectorMathAccuracyTests: XCTestCase {
             x < 0 ? Foundation.exp(x) / (1 + Foundation.exp(x)) : 1 / (1 + Foundation.exp(-x))
         }
         check("sqrt", Double.self, limit: 1.7e308, bound: 1, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
+    }
+
+    /// sin and cos (≤ 1 ulp, TrigonometricMath.swift) on the wide grid up to
+    /// 1e6 (Float) or 1e9 (Double) — lanes beyond 8192π go to libm for Float —
+    /// plus inputs where the argument reduction cancels most: k·π/2 and its
+    /// neighbours, and the closest approaches to multiples of π/2 per binade
+    /// (`Reference/tensor_math.py`); for Float also every 4099th float (every
+    /// 61st in release builds) from 2⁻²⁰ to 8192π.
+    func testTrigonometricAccuracy() {
+        var floats: [Float] = []
+        for k in 1...20_000 {
+            let x = Float(Double(k) * Double.pi / 2)
+            floats += [x, x.nextUp, x.nextDown, -x]
+        }
+        let stride = isReleaseBuild ? 61 : 4099
+        var bits = Float(0x1p-20).bitPattern
+        while bits <= Float(8192 * Double.pi).bitPattern {
+            floats.append(Float(bitPattern: bits))
+            bits += UInt32(stride)
+        }
+        let hard = MathReference.shared.hard_trig
+        floats += hard.float.map(Float.init) + hard.float.map { -Float($0) }
+        check("sin", Float.self, limit: 1e6, bound: 1, sin, Foundation.sin, extra: floats)
+        check("cos", Float.self, limit: 1e6, bound: 1, cos, Foundation.cos, extra: floats)
+
+        var doubles: [Double] = []
+        var g = RandomGenerator(seed: 5)
+        for k in 1...20_000 {
+            let x = Double(k) * Double.pi / 2
+            doubles += [x, x.nextUp, x.nextDown, -x]
+            doubles.append(Double(g.nextIndex(below: 1 << 30)) * Double.pi / 2)
+        }
+        check("sin", Double.self, limit: 1e9, bound: 1, sin, Foundation.sin, extra: doubles)
+        check("cos", Double.self, limit: 1e9, bound: 1, cos, Foundation.cos, extra: doubles)
+
+        // The hardest Double inputs against correctly rounded values (mpmath): libm is no
+        // reference there — glibc 2.36's sin(115689413.36222704) is 2 ulp off — so the
+        // loop path, which rounds libm's result, is held only to 2 ulp.
+        onBothPaths { path in
+            assertWithinUlps(sin(Tensor<Float>(hard.float.map(Float.init))), hard.float_sin, ulps: 1, "Float \(path)")
+            assertWithinUlps(cos(Tensor<Float>(hard.float.map(Float.init))), hard.float_cos, ulps: 1, "Float \(path)")
+            let libmSlack: Double = path == .loop ? 2 : 1
+            assertWithinUlps(sin(Tensor<Double>(hard.double)), hard.double_sin, ulps: libmSlack, "Double \(path)")
+            assertWithinUlps(cos(Tensor<Double>(hard.double)), hard.double_cos, ulps: libmSlack, "Double \(path)")
+        }
     }
 
     func testSquareRootSpecialValues() {

@@ -4,7 +4,9 @@
 //   sqrt       dx = g/(2y)              square     dx = 2g·x
 //   abs        dx = g·sign(x)           reciprocal dx = −g·y²
 //   pow(x, p)  dx = g·p·x^(p−1)         clip       dx = g·[lower ≤ x ≤ upper]
+//   pow(x, y)  dx = g·y·x^(y−1)         dy = g·xʸ·ln x (0 where x = 0 and y ≥ 0), each summed to its shape
 //   tanh       dx = g·tanh′(x)          sigmoid    dx = g·σ′(x)
+//   sin        dx = g·cos x             cos        dx = −g·sin x
 //   relu       dx = g·[x ≥ 0]           leakyRelu  dx = g·(x ≥ 0 ? 1 : slope)
 //
 // (relu′(0) = 1 is the notes' convention, as in `reluDerivative`.)
@@ -72,6 +74,36 @@ public func reciprocal<S>(_ x: Variable<S>) -> Variable<S> {
 public func pow<S>(_ x: Variable<S>, _ exponent: S) -> Variable<S> {
     let v = x.value
     return x.unary(pow(v, exponent)) { g in g * exponent * pow(v, exponent - 1) }
+}
+
+/// `xʸ` elementwise with broadcasting (see ``pow(_:_:)-(Tensor<S>,Tensor<S>)``),
+/// with `∂/∂x = y·x^(y−1)` and `∂/∂y = xʸ·ln x`, each summed back to its
+/// operand's shape. `∂/∂y` is taken as 0 where x = 0 and y ≥ 0 (as PyTorch),
+/// and is NaN for x < 0, where `ln x` is.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func pow<S>(_ x: Variable<S>, _ y: Variable<S>) -> Variable<S> {
+    let a = x.value, b = y.value, result = pow(a, b)
+    return Variable.binary(x, y, result) { g, needsX, needsY in
+        (needsX ? g * b * pow(a, b - 1) : nil,
+         needsY ? g * select((a .== 0) * (b .>= 0), Tensor(0), result * log(a)) : nil)
+    }
+}
+
+/// `sin x` elementwise, with `∂/∂x = cos x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func sin<S>(_ x: Variable<S>) -> Variable<S> {
+    let v = x.value
+    return x.unary(sin(v)) { g in g * cos(v) }
+}
+
+/// `cos x` elementwise, with `∂/∂x = −sin x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func cos<S>(_ x: Variable<S>) -> Variable<S> {
+    let v = x.value
+    return x.unary(cos(v)) { g in -(g * sin(v)) }
 }
 
 /// `x` clipped to `[lower, upper]`; the gradient passes where `x` was inside.

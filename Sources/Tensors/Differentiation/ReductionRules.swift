@@ -3,7 +3,8 @@
 //
 //   sum        dx = g                        mean      dx = g/n
 //   max, min   dx = g·[x = y] / (number of elements equal to y)   (ties share evenly)
-//   variance   dx = g·2(x − μ)/n
+//   variance   dx = g·2(x − μ)/(n − c)       (c = correction: 0 population, 1 sample)
+//   std σ      dx = g·(x − μ)/((n − c)·σ)    (0 where σ = 0)
 //   norm l2    dx = g·x/‖x‖ (0 where ‖x‖ = 0)   l1: dx = g·sign(x)   ∞: as max of |x|
 
 extension Variable {
@@ -99,25 +100,54 @@ extension Variable {
         return winners * (g / count)
     }
 
-    /// Population variance along `axis` (`ddof = 0`), `∂/∂x = 2(x − μ)/n`.
+    /// Variance along `axis` (population by default, ``Tensor/variance(axis:keepingDimensions:correction:)``),
+    /// `∂/∂x = 2(x − μ)/(n − correction)`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func variance(axis: Int, keepingDimensions: Bool = false) -> Variable {
+    public func variance(axis: Int, keepingDimensions: Bool = false, correction: Int = 0) -> Variable {
         let x = value
         let n = x.shape[normalizedAxis(axis, rank: x.rank, operation: "variance", shape: x.shape)]
-        return reduction(x.variance(axis: axis, keepingDimensions: keepingDimensions), axis: axis,
+        return reduction(x.variance(axis: axis, keepingDimensions: keepingDimensions, correction: correction), axis: axis,
                          keepingDimensions: keepingDimensions) { g, _ in
-            (x - x.mean(axis: axis, keepingDimensions: true)) * (g * (2 / Scalar(n)))
+            (x - x.mean(axis: axis, keepingDimensions: true)) * (g * (2 / Scalar(n - correction)))
         }
     }
 
-    /// Population variance of all elements, as a rank-0 variable.
+    /// Variance of all elements (population by default), as a rank-0 variable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func variance() -> Variable {
+    public func variance(correction: Int = 0) -> Variable {
         let x = value
-        return reduction(Tensor(x.variance()), axis: nil, keepingDimensions: false) { g, _ in
-            (x - x.mean()) * (g.scalar * 2 / Scalar(x.count))
+        return reduction(Tensor(x.variance(correction: correction)), axis: nil, keepingDimensions: false) { g, _ in
+            (x - x.mean()) * (g.scalar * 2 / Scalar(x.count - correction))
+        }
+    }
+
+    /// Standard deviation along `axis` (population by default,
+    /// ``Tensor/std(axis:keepingDimensions:correction:)``), with
+    /// `∂σ/∂x = (x − μ)/((n − correction)·σ)`, taken as 0 where σ = 0 (all
+    /// elements equal; the derivative of √ at 0 is unbounded), as for the l2 norm.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func std(axis: Int, keepingDimensions: Bool = false, correction: Int = 0) -> Variable {
+        let x = value
+        let n = x.shape[normalizedAxis(axis, rank: x.rank, operation: "std", shape: x.shape)]
+        return reduction(x.std(axis: axis, keepingDimensions: keepingDimensions, correction: correction), axis: axis,
+                         keepingDimensions: keepingDimensions) { g, sigma in
+            let scale = select(sigma .> 0, g / (sigma * Scalar(n - correction)), Tensor(0))
+            return (x - x.mean(axis: axis, keepingDimensions: true)) * scale
+        }
+    }
+
+    /// Standard deviation of all elements (population by default), as a rank-0
+    /// variable; the derivative is 0 where σ = 0.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func std(correction: Int = 0) -> Variable {
+        let x = value
+        let sigma = x.std(correction: correction)
+        return reduction(Tensor(sigma), axis: nil, keepingDimensions: false) { g, _ in
+            sigma > 0 ? (x - x.mean()) * (g.scalar / (sigma * Scalar(x.count - correction))) : .zeros(x.shape)
         }
     }
 

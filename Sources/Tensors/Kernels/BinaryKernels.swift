@@ -3,7 +3,7 @@ import Foundation
 /// An elementwise function of two broadcast operands. Comparisons produce
 /// masks: 1 where the relation holds, 0 elsewhere.
 enum BinaryOperation: String, CaseIterable, Sendable {
-    case add, subtract, multiply, divide, minimum, maximum
+    case add, subtract, multiply, divide, minimum, maximum, pow
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
 
     @inline(__always)
@@ -15,6 +15,7 @@ enum BinaryOperation: String, CaseIterable, Sendable {
         case .divide: a / b
         case .minimum: ScalarMath.minimum(a, b)
         case .maximum: ScalarMath.maximum(a, b)
+        case .pow: S(Foundation.pow(Double(a), Double(b)))
         case .equal: a == b ? 1 : 0
         case .notEqual: a != b ? 1 : 0
         case .less: a < b ? 1 : 0
@@ -211,6 +212,8 @@ enum BinaryKernels {
         case .divide: row(a, sa, b, sb, y, n, { (u: V, v: V) in u / v }, { (u: S, v: S) in u / v })
         case .minimum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.minimum(u, v) }, { (u: S, v: S) in ScalarMath.minimum(u, v) })
         case .maximum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.maximum(u, v) }, { (u: S, v: S) in ScalarMath.maximum(u, v) })
+        case .pow:   // the tail through the vector function too, so every element gets the same bits
+            row(a, sa, b, sb, y, n, { (u: V, v: V) in V.pow(u, v) }, { (u: S, v: S) in V.pow(V(repeating: u), V(repeating: v))[0] })
         default: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.mask(op, u, v) }, { (u: S, v: S) in op.apply(u, v) })
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 /// converted to the tensor's scalar type.
 enum UnaryOperation: Sendable, Equatable {
     case negate, abs, square, sqrt, reciprocal
-    case exp, log, tanh, sigmoid, relu
+    case exp, log, tanh, sigmoid, relu, sin, cos
     case leakyRelu(slope: Double)
     case clip(lower: Double, upper: Double)
     case pow(Double)
@@ -47,6 +47,8 @@ enum UnaryKernels {
             }
         case .log: f(Foundation.log)
         case .tanh: f(Foundation.tanh)
+        case .sin: f(Foundation.sin)
+        case .cos: f(Foundation.cos)
         case .sigmoid: f { 1 / (1 + Foundation.exp(-$0)) }
         case .relu: for i in 0..<n { y[i] = x[i] < 0 ? 0 : x[i] }
         case .leakyRelu(let slope): for i in 0..<n { y[i] = x[i] < 0 ? S(slope) * x[i] : x[i] }
@@ -94,6 +96,8 @@ enum UnaryKernels {
         case .exp: mapVectors(x, y, n, V.exp)
         case .log: mapVectors(x, y, n, V.log)
         case .tanh: mapVectors(x, y, n, V.tanh)
+        case .sin: mapVectors(x, y, n, V.sin)
+        case .cos: mapVectors(x, y, n, V.cos)
         case .sigmoid: mapVectors(x, y, n, V.sigmoid)
         case .relu: mapVectors(x, y, n) { (v: V) in v.replacing(with: 0, where: V.compare(.less, v, zero)) }
         case .leakyRelu(let slope):

@@ -14,6 +14,8 @@
 // Foundation's libm over wide ranges including subnormals, ±∞ and NaN):
 //   Float  exp ≤ 2 ulp, log ≤ 2 ulp, tanh ≤ 3 ulp, sigmoid ≤ 4 ulp;
 //   Double exp ≤ 2 ulp, log ≤ 2 ulp, tanh ≤ 3 ulp, sigmoid ≤ 4 ulp.
+// sin and cos (TrigonometricMath.swift) are ≤ 1 ulp; they alone call libm, for
+// lanes beyond their reduction's range and for ±∞ and NaN.
 
 typealias FloatVector = SIMD16<Float>
 typealias DoubleVector = SIMD8<Double>
@@ -295,6 +297,8 @@ protocol KernelVector: SIMD where Scalar: TensorScalar {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
+    static func sin(_ x: Self) -> Self
+    static func cos(_ x: Self) -> Self
     /// `σ(x) = 1/(1 + e⁻ˣ)`
     static func sigmoid(_ x: Self) -> Self
     /// `√x` (the standard library's SIMD `squareRoot()` is scalarized).
@@ -319,6 +323,31 @@ extension KernelVector {
         a.replacing(with: b, where: compare(.less, b, a) .| compare(.notEqual, b, b))
     }
 
+    /// `xʸ` lane by lane as `e^(y·ln|x|)` (within about `2 + |y·ln x|` ulp),
+    /// with C's `pow` rules for the special cases: `x⁰ = 1` for every x,
+    /// `1ʸ = 1`, `(−1)^±∞ = 1`; a negative x (−0 and −∞ included) gives the
+    /// sign of `(−1)ʸ` for an integer y, and a negative finite x gives NaN
+    /// for any other y; `0ʸ` is 0 for y > 0 and ∞ for y < 0.
+    @inline(__always)
+    static func pow(_ x: Self, _ y: Self) -> Self {
+        let zero = Self(), one = Self(repeating: 1)
+        // Adding and subtracting 2ᵖ (p fraction bits) rounds a magnitude below 2ᵖ to an
+        // integer; every magnitude from 2ᵖ up is an integer, and from 2ᵖ⁺¹ up an even one.
+        let twoP = Self(repeating: Scalar(1 << Scalar.significandBitCount))
+        @inline(__always) func rounded(_ v: Self) -> Self { (v + twoP) - twoP }
+        let m = magnitude(y), halfM = m * 0.5
+        let integer = compare(.greaterOrEqual, m, twoP) .| compare(.equal, rounded(m), m)
+        let odd = integer .& compare(.less, m, twoP + twoP) .& compare(.notEqual, rounded(halfM), halfM)
+        var p = exp(y * log(magnitude(x)))
+        p.replace(with: one, where: compare(.equal, magnitude(x), one))
+        let signed = compare(.less, x, zero) .| (compare(.equal, x, zero) .& compare(.less, one / x, zero))
+        p.replace(with: p * -1, where: signed .& odd)   // not `-p`: the standard library's SIMD negation is 0 − p, +0 for p = +0
+        let negativeFinite = compare(.less, x, zero) .& compare(.greater, x, Self(repeating: -Scalar.infinity))
+        p.replace(with: Scalar.nan, where: negativeFinite .& .!integer)
+        p.replace(with: one, where: compare(.equal, y, zero))
+        return p
+    }
+
     /// 1 where `relation(a, b)` holds, else 0.
     @inline(__always)
     static func mask(_ relation: BinaryOperation, _ a: Self, _ b: Self) -> Self {
@@ -340,6 +369,8 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func exp(_ x: Self) -> Self { FloatMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { FloatMath.log(x) }
     @inline(__always) static func tanh(_ x: Self) -> Self { FloatMath.tanh(x) }
+    @inline(__always) static func sin(_ x: Self) -> Self { FloatMath.sinCos(x, cosine: false) }
+    @inline(__always) static func cos(_ x: Self) -> Self { FloatMath.sinCos(x, cosine: true) }
     @inline(__always) static func sigmoid(_ x: Self) -> Self { FloatMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { FloatMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { FloatMath.magnitude(x) }
@@ -360,6 +391,8 @@ extension SIMD8: KernelVector where Scalar == Double {
     @inline(__always) static func exp(_ x: Self) -> Self { DoubleMath.exp(x) }
     @inline(__always) static func log(_ x: Self) -> Self { DoubleMath.log(x) }
     @inline(__always) static func tanh(_ x: Self) -> Self { DoubleMath.tanh(x) }
+    @inline(__always) static func sin(_ x: Self) -> Self { DoubleMath.sinCos(x, cosine: false) }
+    @inline(__always) static func cos(_ x: Self) -> Self { DoubleMath.sinCos(x, cosine: true) }
     @inline(__always) static func sigmoid(_ x: Self) -> Self { DoubleMath.sigmoid(x) }
     @inline(__always) static func sqrt(_ x: Self) -> Self { DoubleMath.sqrt(x) }
     @inline(__always) static func magnitude(_ x: Self) -> Self { DoubleMath.magnitude(x) }

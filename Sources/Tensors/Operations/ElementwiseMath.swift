@@ -3,8 +3,8 @@
 //
 // Accuracy of the vectorized path (max error against Double libm, measured by
 // VectorMathAccuracyTests over wide ranges, subnormals, ±∞, NaN):
-// exp, log ≤ 2 ulp; tanh ≤ 3 ulp; sigmoid ≤ 4 ulp; sqrt ≤ 1 ulp; pow with a non-integer
-// exponent ≈ (2 + |p·ln x|) ulp. The loop path evaluates in Double with libm.
+// exp, log ≤ 2 ulp; tanh ≤ 3 ulp; sigmoid ≤ 4 ulp; sqrt, sin, cos ≤ 1 ulp; pow with a
+// non-integer exponent ≈ (2 + |p·ln x|) ulp. The loop path evaluates in Double with libm.
 
 extension Tensor {
     /// `f(self)` elementwise, on the current ``ComputePath``.
@@ -39,6 +39,19 @@ public func exp<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.exp, in
 /// Natural logarithm elementwise: NaN for x < 0, −∞ at 0.
 public func log<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.log) }
 public func log<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.log, into: &out) }
+/// `sin x` elementwise (x in radians); NaN for ±∞ and NaN, `sin(−0) = −0`.
+///
+/// The vectorized path is within 1 ulp everywhere (its argument reduction
+/// keeps full accuracy even next to multiples of π/2), computing |x| up to
+/// 8192π (Float) or 2²⁹π (Double) with SIMD polynomials and larger |x| with
+/// libm; the loop path evaluates libm's `sin` in Double and rounds once.
+public func sin<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.sin) }
+/// Writes `sin x` into `out` (same shape as `x`) without allocating.
+public func sin<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.sin, into: &out) }
+/// `cos x` elementwise (x in radians); NaN for ±∞ and NaN. Accuracy as ``sin(_:)-(Tensor<S>)``.
+public func cos<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.cos) }
+/// Writes `cos x` into `out` (same shape as `x`) without allocating.
+public func cos<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.cos, into: &out) }
 /// Square root elementwise (vectorized path within 1 ulp; loop path correctly rounded).
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.sqrt) }
 /// `x²` elementwise.
@@ -51,6 +64,18 @@ public func reciprocal<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.reciprocal)
 /// magnitude use repeated multiplication (negative bases allowed, as in
 /// numpy); others compute `exp(p·ln x)` and give NaN for negative `x`.
 public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> { x.applying(.pow(Double(exponent))) }
+/// `xʸ` elementwise with numpy's broadcasting (`np.power`, `torch.pow` of
+/// two tensors): shapes `[2, 3]` and `[3]` give `[2, 3]`.
+///
+/// Special cases follow C's `pow`: `pow(x, 0) = 1` for every x (NaN too),
+/// `pow(1, y) = 1`, `pow(0, y)` is 0 for y > 0 and ∞ for y < 0; a negative x
+/// with an integer y takes the sign of `(−1)ʸ` (`pow(−2, 3) = −8`), and a
+/// negative x with a non-integer y gives NaN. The vectorized path computes
+/// `e^(y·ln|x|)`, within about `2 + |y·ln x|` ulp — integer powers are not
+/// exact there; the loop path evaluates libm's `pow` in Double and rounds once.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func pow<S>(_ x: Tensor<S>, _ y: Tensor<S>) -> Tensor<S> { x.broadcasting(.pow, y) }
 /// Limits every element to `[lower, upper]`; NaN stays NaN.
 public func clip<S>(_ x: Tensor<S>, lower: S, upper: S) -> Tensor<S> {
     x.applying(.clip(lower: Double(lower), upper: Double(upper)))

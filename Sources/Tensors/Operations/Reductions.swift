@@ -73,17 +73,35 @@ extension Tensor {
         reduced(.minimum, axis: axis, keepingDimensions: keepingDimensions, operation: "min")
     }
 
-    /// The population variance `mean((x − mean(x))²)` of all elements (numpy's `ddof=0`).
-    public func variance() -> Scalar {
+    /// The variance `Σ(x − mean(x))² / (n − correction)` of all `n` elements:
+    /// by default the population variance `mean((x − mean(x))²)` (numpy's
+    /// `var`, `ddof=0`); `correction: 1` is the unbiased sample variance
+    /// (PyTorch's default, Bessel's correction). As numpy, the divisor is
+    /// `max(n − correction, 0)`: one element with `correction: 1` gives 0/0 = NaN.
+    public func variance(correction: Int = 0) -> Scalar {
         let centered = self - mean()
-        return centered.reducedAll(.sumOfSquares, operation: "variance") / Scalar(count)
+        return centered.reducedAll(.sumOfSquares, operation: "variance") / Scalar(Swift.max(count - correction, 0))
     }
-    /// The population variance along `axis`.
-    public func variance(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+    /// The variance along `axis`, `Σₖ(xₖ − mean)² / (n − correction)` over the
+    /// `n` elements of the axis (see ``variance(correction:)``): `(3, 4)` gives
+    /// `(4)` along axis 0, or `(1, 4)` keeping dimensions.
+    public func variance(axis: Int, keepingDimensions: Bool = false, correction: Int = 0) -> Tensor {
         let (_, length, _) = splitAxis(axis, operation: "variance")
         let centered = self - mean(axis: axis, keepingDimensions: true)
         return centered.reduced(.sumOfSquares, axis: axis, keepingDimensions: keepingDimensions, operation: "variance")
-            / Scalar(length)
+            / Scalar(Swift.max(length - correction, 0))
+    }
+
+    /// The standard deviation `√(Σ(x − mean(x))² / (n − correction))` of all
+    /// `n` elements: by default the population form (numpy's `std`, `ddof=0`);
+    /// `correction: 1` divides by `n − 1` (PyTorch's `std` default). The square
+    /// root of ``variance(correction:)``.
+    public func std(correction: Int = 0) -> Scalar { variance(correction: correction).squareRoot() }
+    /// The standard deviation along `axis` (see ``std(correction:)``): `(3, 4)`
+    /// gives `(4)` along axis 0, or `(1, 4)` keeping dimensions — the scale of
+    /// input normalization, `(x − x.mean(axis: 0, keepingDimensions: true)) / x.std(axis: 0, keepingDimensions: true)`.
+    public func std(axis: Int, keepingDimensions: Bool = false, correction: Int = 0) -> Tensor {
+        sqrt(variance(axis: axis, keepingDimensions: keepingDimensions, correction: correction))
     }
 
     /// Whether every element is finite (no NaN, no ±∞): one vectorized pass,
