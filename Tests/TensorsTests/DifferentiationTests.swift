@@ -274,12 +274,12 @@ final class DifferentiationTests: XCTestCase {
     func testCumulativeSum() {
         let x = random([3, 4, 5])
         for axis in [0, 1, 2, -1] {
-            checkGradient("cumulativeSum axis \(axis)", [x]) { $0[0].cumulativeSum(alongAxis: axis) }
+            checkGradient("cumulativeSum axis \(axis)", [x]) { $0[0].cumulativeSum(axis: axis) }
         }
-        checkGradient("cumulativeSum rank 1", [random([17])]) { $0[0].cumulativeSum(alongAxis: 0) }
+        checkGradient("cumulativeSum rank 1", [random([17])]) { $0[0].cumulativeSum(axis: 0) }
         // dxⱼ = Σ_{k ≥ j} gₖ by hand: g = [1, 10, 100] gives [111, 110, 100].
         let v = Variable<Double>(Tensor([1, 2, 3]), requiresGradient: true)
-        v.cumulativeSum(alongAxis: 0).backward(seed: Tensor([1, 10, 100]))
+        v.cumulativeSum(axis: 0).backward(seed: Tensor([1, 10, 100]))
         XCTAssertEqual(v.gradient?.scalars, [111, 110, 100])
     }
 

@@ -157,11 +157,11 @@ final class MathAPITests: XCTestCase {
                 let x = Tensor<Double>(shape: c.shape, scalars: c.x), x32 = Tensor<Float>(x)
                 for r in c.axes {
                     let tag = "case \(n) \(c.shape) axis \(r.axis) (\(path))"
-                    let y = x.cumulativeSum(alongAxis: r.axis)
+                    let y = x.cumulativeSum(axis: r.axis)
                     XCTAssertEqual(y.shape, c.shape, tag)
                     XCTAssertEqual(y.scalars.map(\.bitPattern), r.cumsum.map(\.bitPattern), tag)
-                    XCTAssertEqual(x.cumulativeSum(alongAxis: r.axis - c.shape.count), y, "negative axis " + tag)
-                    let y32 = x32.cumulativeSum(alongAxis: r.axis)
+                    XCTAssertEqual(x.cumulativeSum(axis: r.axis - c.shape.count), y, "negative axis " + tag)
+                    let y32 = x32.cumulativeSum(axis: r.axis)
                     XCTAssertEqual(y32.scalars.map(\.bitPattern), r.cumsum32.map { Float($0).bitPattern }, "Float " + tag)
                 }
             }
@@ -171,13 +171,13 @@ final class MathAPITests: XCTestCase {
     func testCumulativeSumAndProductByHand() {
         onBothPaths { path in
             let x = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
-            XCTAssertEqual(x.cumulativeSum(alongAxis: 1), Tensor([[1, 3, 6], [4, 9, 15]]), "\(path)")
-            XCTAssertEqual(x.cumulativeSum(alongAxis: 0), Tensor([[1, 2, 3], [5, 7, 9]]), "\(path)")
-            XCTAssertEqual(x.cumulativeProduct(alongAxis: -1), Tensor([[1, 2, 6], [4, 20, 120]]), "\(path)")
-            XCTAssertEqual(x.cumulativeProduct(alongAxis: 0), Tensor([[1, 2, 3], [4, 10, 18]]), "\(path)")
+            XCTAssertEqual(x.cumulativeSum(axis: 1), Tensor([[1, 3, 6], [4, 9, 15]]), "\(path)")
+            XCTAssertEqual(x.cumulativeSum(axis: 0), Tensor([[1, 2, 3], [5, 7, 9]]), "\(path)")
+            XCTAssertEqual(x.cumulativeProduct(axis: -1), Tensor([[1, 2, 6], [4, 20, 120]]), "\(path)")
+            XCTAssertEqual(x.cumulativeProduct(axis: 0), Tensor([[1, 2, 3], [4, 10, 18]]), "\(path)")
             // The first element is copied, not added to 0: −0 stays −0 (as numpy's cumsum).
-            XCTAssertEqual(Tensor<Double>([-0.0, 1]).cumulativeSum(alongAxis: 0).scalars[0].sign, .minus, "\(path)")
-            XCTAssertEqual(Tensor<Double>.zeros([2, 0, 3]).cumulativeSum(alongAxis: 1).shape, [2, 0, 3])
+            XCTAssertEqual(Tensor<Double>([-0.0, 1]).cumulativeSum(axis: 0).scalars[0].sign, .minus, "\(path)")
+            XCTAssertEqual(Tensor<Double>.zeros([2, 0, 3]).cumulativeSum(axis: 1).shape, [2, 0, 3])
         }
     }
 
@@ -202,20 +202,20 @@ final class MathAPITests: XCTestCase {
                 for r in c.axes {
                     let tag = "case \(n) \(c.shape) axis \(r.axis) (\(path))"
                     let negative = r.axis - c.shape.count
-                    assertSameValues(t.sorted(alongAxis: r.axis), r.sorted, shape: c.shape, tag)
-                    assertSameValues(t32.sorted(alongAxis: negative), r.sorted, shape: c.shape, "Float " + tag)
-                    XCTAssertEqual(t.argsort(alongAxis: r.axis), IntegerTensor(shape: c.shape, scalars: r.argsort), tag)
-                    XCTAssertEqual(t32.argsort(alongAxis: r.axis).scalars, r.argsort, "Float " + tag)
-                    assertSameValues(t.sorted(alongAxis: negative, descending: true), r.sorted_descending, shape: c.shape, tag)
-                    assertSameValues(t32.sorted(alongAxis: r.axis, descending: true), r.sorted_descending, shape: c.shape, "Float " + tag)
-                    XCTAssertEqual(t.argsort(alongAxis: negative, descending: true).scalars, r.argsort_descending, tag)
-                    XCTAssertEqual(t32.argsort(alongAxis: r.axis, descending: true).scalars, r.argsort_descending, "Float " + tag)
+                    assertSameValues(t.sorted(axis: r.axis), r.sorted, shape: c.shape, tag)
+                    assertSameValues(t32.sorted(axis: negative), r.sorted, shape: c.shape, "Float " + tag)
+                    XCTAssertEqual(t.argsort(axis: r.axis), IntegerTensor(shape: c.shape, scalars: r.argsort), tag)
+                    XCTAssertEqual(t32.argsort(axis: r.axis).scalars, r.argsort, "Float " + tag)
+                    assertSameValues(t.sorted(axis: negative, descending: true), r.sorted_descending, shape: c.shape, tag)
+                    assertSameValues(t32.sorted(axis: r.axis, descending: true), r.sorted_descending, shape: c.shape, "Float " + tag)
+                    XCTAssertEqual(t.argsort(axis: negative, descending: true).scalars, r.argsort_descending, tag)
+                    XCTAssertEqual(t32.argsort(axis: r.axis, descending: true).scalars, r.argsort_descending, "Float " + tag)
                     var topShape = c.shape
                     topShape[r.axis] = r.k
-                    let (values, indices) = t.topK(r.k, alongAxis: r.axis)
+                    let (values, indices) = t.topK(r.k, axis: r.axis)
                     assertSameValues(values, r.topk_values, shape: topShape, "topK \(r.k) " + tag)
                     XCTAssertEqual(indices, IntegerTensor(shape: topShape, scalars: r.topk_indices), "topK \(r.k) " + tag)
-                    let (values32, indices32) = t32.topK(r.k, alongAxis: negative)
+                    let (values32, indices32) = t32.topK(r.k, axis: negative)
                     assertSameValues(values32, r.topk_values, shape: topShape, "Float topK \(r.k) " + tag)
                     XCTAssertEqual(indices32.scalars, r.topk_indices, "Float topK \(r.k) " + tag)
                 }
@@ -229,7 +229,7 @@ final class MathAPITests: XCTestCase {
             let x = Tensor<Float>([[3, 1, 2], [0, .nan, -1]])
             assertSameValues(x.sorted(), [1, 2, 3, -1, 0, .nan], shape: [2, 3], "\(path)")
             assertSameValues(x.sorted(descending: true), [3, 2, 1, .nan, 0, -1], shape: [2, 3], "\(path)")
-            assertSameValues(x.sorted(alongAxis: 0), [0, 1, -1, 3, .nan, 2], shape: [2, 3], "\(path)")
+            assertSameValues(x.sorted(axis: 0), [0, 1, -1, 3, .nan, 2], shape: [2, 3], "\(path)")
             XCTAssertEqual(Tensor<Float>([2, 1, 2, 0]).argsort(), [3, 1, 0, 2], "\(path)")
             XCTAssertEqual(Tensor<Float>([2, 1, 2, 0]).argsort(descending: true), [0, 2, 1, 3], "\(path)")
             XCTAssertEqual(Tensor<Double>([0, -0.0, 0]).argsort(), [0, 1, 2], "−0 = +0: stable (\(path))")
@@ -356,27 +356,27 @@ final class MathAPITests: XCTestCase {
             }
             for axis in 0..<shape.count {
                 let a = "\(tag) axis \(axis)"
-                let sum = withComputePath(.loop) { x.cumulativeSum(alongAxis: axis) }
-                XCTAssertEqual(x.cumulativeSum(alongAxis: axis).scalars.map(Double.init).map(\.bitPattern),
+                let sum = withComputePath(.loop) { x.cumulativeSum(axis: axis) }
+                XCTAssertEqual(x.cumulativeSum(axis: axis).scalars.map(Double.init).map(\.bitPattern),
                                sum.scalars.map(Double.init).map(\.bitPattern), "cumulativeSum " + a)
-                let product = withComputePath(.loop) { positive.cumulativeProduct(alongAxis: axis) }
-                XCTAssertEqual(positive.cumulativeProduct(alongAxis: axis), product, "cumulativeProduct " + a)
+                let product = withComputePath(.loop) { positive.cumulativeProduct(axis: axis) }
+                XCTAssertEqual(positive.cumulativeProduct(axis: axis), product, "cumulativeProduct " + a)
                 let std = withComputePath(.loop) { x.std(axis: axis, correction: 1) }
                 assertClose(x.std(axis: axis, correction: 1), std.scalars.map(Double.init), relative: S.self == Float.self ? 1e-5 : 1e-13,
                             absolute: 0, "std " + a)
                 let length = shape[axis]
                 if length * shape.reduce(1, *) <= 300_000 {   // the loop path's insertion sort is quadratic
                     for descending in [false, true] {
-                        let (values, order) = withComputePath(.loop) { (t.sorted(alongAxis: axis, descending: descending),
-                                                                        t.argsort(alongAxis: axis, descending: descending)) }
-                        assertSameValues(t.sorted(alongAxis: axis, descending: descending), values.scalars.map(Double.init),
+                        let (values, order) = withComputePath(.loop) { (t.sorted(axis: axis, descending: descending),
+                                                                        t.argsort(axis: axis, descending: descending)) }
+                        assertSameValues(t.sorted(axis: axis, descending: descending), values.scalars.map(Double.init),
                                          shape: shape, "sorted descending \(descending) " + a)
-                        XCTAssertEqual(t.argsort(alongAxis: axis, descending: descending), order, "argsort descending \(descending) " + a)
+                        XCTAssertEqual(t.argsort(axis: axis, descending: descending), order, "argsort descending \(descending) " + a)
                     }
                 }
                 for k in Set([1, Swift.min(5, length), Swift.min(32, length), Swift.min(33, length), length]) {
-                    let (values, indices) = withComputePath(.loop) { t.topK(k, alongAxis: axis) }
-                    let (v, i) = t.topK(k, alongAxis: axis)
+                    let (values, indices) = withComputePath(.loop) { t.topK(k, axis: axis) }
+                    let (v, i) = t.topK(k, axis: axis)
                     assertSameValues(v, values.scalars.map(Double.init), shape: values.shape, "topK \(k) " + a)
                     XCTAssertEqual(i, indices, "topK \(k) " + a)
                 }
@@ -396,15 +396,26 @@ final class MathAPITests: XCTestCase {
         let x = Tensor<Float>(randomNormal: [600, 500], generator: &g)
         let long: Tensor<Float> = Self.sortingData([300, 900], &g), t: Tensor<Double> = Self.sortingData([128, 512], &g)
         func run() -> [[UInt64]] {
-            let floats = [x.cumulativeSum(alongAxis: 0), x.cumulativeSum(alongAxis: 1), x.cumulativeProduct(alongAxis: 1),
+            let floats = [x.cumulativeSum(axis: 0), x.cumulativeSum(axis: 1), x.cumulativeProduct(axis: 1),
                           long.topK(7).values, Tensor(long.topK(7).indices)]
-            let doubles = [t.sorted(), t.sorted(alongAxis: 0, descending: true), Tensor(t.argsort()),
-                           t.topK(40).values, Tensor(t.topK(40).indices), Tensor(t.topK(33, alongAxis: 0).indices)]
+            let doubles = [t.sorted(), t.sorted(axis: 0, descending: true), Tensor(t.argsort()),
+                           t.topK(40).values, Tensor(t.topK(40).indices), Tensor(t.topK(33, axis: 0).indices)]
             return floats.map { $0.scalars.map { UInt64($0.bitPattern) } } + doubles.map { $0.scalars.map(\.bitPattern) }
         }
         let one = Parallelism.withMaxThreads(1, run), two = Parallelism.withMaxThreads(2, run)
         for (n, (a, b)) in zip(one, two).enumerated() {
             XCTAssertTrue(a == b, "result \(n) differs between one and two threads")
+        }
+    }
+}
+
+extension MathAPITests {
+    /// −(+0) = −0 and −(−0) = +0 on both paths (the SIMD prefix minus computes 0 − v).
+    func testNegationFlipsTheSignOfZero() {
+        let x = Tensor<Float>(shape: [35], scalars: (0..<35).map { $0 % 2 == 0 ? 0 : -0.0 })
+        for path in [ComputePath.loop, .vectorized] {
+            let y = withComputePath(path) { -x }
+            XCTAssertEqual(y.scalars.map(\.sign), x.scalars.map { $0.sign == .plus ? .minus : .plus }, "\(path)")
         }
     }
 }

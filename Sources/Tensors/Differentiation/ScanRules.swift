@@ -4,11 +4,11 @@
 //   cumulativeSum   dxⱼ = Σ_{k ≥ j} gₖ   (the running sum of g from the end)
 
 extension Variable {
-    /// The running sums along `axis` (see ``Tensor/cumulativeSum(alongAxis:)``).
+    /// The running sums along `axis` (see ``Tensor/cumulativeSum(axis:)``).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func cumulativeSum(alongAxis axis: Int) -> Variable {
-        Variable(value.cumulativeSum(alongAxis: axis), derivedFrom: [self]) { g, _ in
+    public func cumulativeSum(axis: Int) -> Variable {
+        Variable(value.cumulativeSum(axis: axis), derivedFrom: [self]) { g, _ in
             [g.scanned(.sum, axis: axis, reverse: true, operation: "cumulativeSum")]
         }
     }

@@ -88,7 +88,9 @@ enum UnaryKernels {
     ) {
         let zero = V()
         switch op {
-        case .negate: mapVectors(x, y, n) { (v: V) in -v }
+        // The standard library's SIMD prefix minus is `0 − v`, which turns +0 into +0;
+        // multiplying by −1 flips the sign of zeros too (−(+0) = −0, as the loop path and numpy give).
+        case .negate: mapVectors(x, y, n) { (v: V) in v * V(repeating: -1) }
         case .abs: mapVectors(x, y, n, V.magnitude)
         case .square: mapVectors(x, y, n) { (v: V) in v * v }
         case .sqrt: mapVectors(x, y, n, V.sqrt)

@@ -23,21 +23,21 @@ extension Tensor {
     /// axis counts from the end.
     ///
     /// ```swift
-    /// Tensor<Float>([[1, 2, 3], [4, 5, 6]]).cumulativeSum(alongAxis: 1)   // [[1, 3, 6], [4, 9, 15]]
-    /// Tensor<Float>([[1, 2, 3], [4, 5, 6]]).cumulativeSum(alongAxis: 0)   // [[1, 2, 3], [5, 7, 9]]
+    /// Tensor<Float>([[1, 2, 3], [4, 5, 6]]).cumulativeSum(axis: 1)   // [[1, 3, 6], [4, 9, 15]]
+    /// Tensor<Float>([[1, 2, 3], [4, 5, 6]]).cumulativeSum(axis: 0)   // [[1, 2, 3], [5, 7, 9]]
     /// ```
     ///
     /// Each sum is accumulated in order, `yₖ = yₖ₋₁ + xₖ` from `y₀ = x₀`, on
     /// both compute paths, so they agree bit for bit, in Float and Double, and
     /// agree with numpy, which adds in the same order.
-    public func cumulativeSum(alongAxis axis: Int) -> Tensor {
+    public func cumulativeSum(axis: Int) -> Tensor {
         scanned(.sum, axis: axis, reverse: false, operation: "cumulativeSum")
     }
 
     /// The running products along `axis` (numpy's `cumprod`): the same shape,
     /// `yₖ = x₀·x₁·…·xₖ`, multiplied in order on both paths (bitwise equal).
     /// Not differentiable on the tape.
-    public func cumulativeProduct(alongAxis axis: Int) -> Tensor {
+    public func cumulativeProduct(axis: Int) -> Tensor {
         scanned(.product, axis: axis, reverse: false, operation: "cumulativeProduct")
     }
 }

@@ -40,7 +40,7 @@ extension Tensor {
     /// Tensor<Float>([[3, 1, 2], [0, .nan, -1]]).sorted()                   // [[1, 2, 3], [-1, 0, nan]]
     /// Tensor<Float>([[3, 1, 2], [0, .nan, -1]]).sorted(descending: true)   // [[3, 2, 1], [nan, 0, -1]]
     /// ```
-    public func sorted(alongAxis axis: Int = -1, descending: Bool = false) -> Tensor {
+    public func sorted(axis: Int = -1, descending: Bool = false) -> Tensor {
         sortAlong(axis: axis, descending: descending, operation: "sorted", values: true, indices: false).0!
     }
 
@@ -50,7 +50,7 @@ extension Tensor {
     /// sorted order, where each element came from.
     ///
     /// The sort is stable — equal elements keep their order, in both
-    /// directions — and orders NaN as ``sorted(alongAxis:descending:)`` does.
+    /// directions — and orders NaN as ``sorted(axis:descending:)`` does.
     /// Gathering with the result gives the sorted tensor:
     /// `x[o, order[o, k]]` is `x.sorted()[o, k]`.
     ///
@@ -58,7 +58,7 @@ extension Tensor {
     /// Tensor<Float>([2, 1, 2, 0]).argsort()                    // [3, 1, 0, 2]
     /// Tensor<Float>([2, 1, 2, 0]).argsort(descending: true)    // [0, 2, 1, 3]
     /// ```
-    public func argsort(alongAxis axis: Int = -1, descending: Bool = false) -> IntegerTensor {
+    public func argsort(axis: Int = -1, descending: Bool = false) -> IntegerTensor {
         sortAlong(axis: axis, descending: descending, operation: "argsort", values: false, indices: true).1!
     }
 
@@ -75,7 +75,7 @@ extension Tensor {
     /// - Precondition: `1 ≤ k ≤` the length of `axis`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func topK(_ k: Int, alongAxis axis: Int = -1) -> (values: Tensor, indices: IntegerTensor) {
+    public func topK(_ k: Int, axis: Int = -1) -> (values: Tensor, indices: IntegerTensor) {
         let (outer, length, inner) = splitAxis(axis, operation: "topK")
         if k < 1 || k > length {
             shapeFailure(ShapeError(operation: "topK", message: "k = \(k) is not in 1...\(length), the length of axis \(axis) of shape \(format(shape))"))
