@@ -7,6 +7,8 @@ public enum ActivationFunction: Sendable, Equatable {
     case leakyRelu(slope: Double)
     /// `g(z) = z` — the output of a regression network.
     case identity
+    /// `min(max(z, 0), 6)` — MobileNet's bounded ReLU.
+    case relu6
 
     /// `g(z)` on the tape.
     public func callAsFunction<S>(_ z: Variable<S>) -> Variable<S> {
@@ -16,6 +18,7 @@ public enum ActivationFunction: Sendable, Equatable {
         case .relu: Tensors.relu(z)
         case .leakyRelu(let slope): Tensors.leakyRelu(z, slope: S(slope))
         case .identity: z
+        case .relu6: min(Tensors.relu(z), S(6))
         }
     }
 
@@ -27,6 +30,7 @@ public enum ActivationFunction: Sendable, Equatable {
         case .relu: "relu"
         case .leakyRelu: "leakyRelu"
         case .identity: "identity"
+        case .relu6: "relu6"
         }
     }
 
@@ -36,6 +40,7 @@ public enum ActivationFunction: Sendable, Equatable {
         case "tanh": self = .tanh
         case "relu": self = .relu
         case "identity": self = .identity
+        case "relu6": self = .relu6
         case "leakyRelu": self = .leakyRelu(slope: slope ?? 0.01)
         default: throw ModelFileError.corrupt("unknown activation \"\(storedName)\"")
         }

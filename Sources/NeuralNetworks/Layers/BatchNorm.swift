@@ -80,7 +80,10 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
     func normalize(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         let z = Z.value, axis = statisticsAxis
         let mean: Tensor<Scalar>, variance: Tensor<Scalar>
-        if context.training {
+        // A frozen layer (transfer learning) normalizes with its running statistics
+        // and leaves them alone, as Keras does for `trainable = False`.
+        let training = context.training && gamma.isTrainable
+        if training {
             mean = z.mean(axis: axis, keepingDimensions: true)
             variance = z.variance(axis: axis, keepingDimensions: true)
             let momentum = self.momentum, m = Scalar(z.shape[axis])
@@ -95,7 +98,6 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         let invStd = 1 / sqrt(variance + epsilon)
         let xHat = (z - mean) * invStd
         let gammaValue = gamma.value
-        let training = context.training
         return Variable(gammaValue * xHat + beta.value, derivedFrom: [Z, gamma.variable, beta.variable]) { dY, needs in
             var dZ: Tensor<Scalar>?
             if needs[0] {
