@@ -35,6 +35,42 @@ func convolutionSuite(_ h: inout Harness) {
         }
     }
 
+    // Depthwise 3×3 (MobileNet) and transposed 2×2 s2 (U-Net) as conv.py's "dw" and "T" ops.
+    do {
+        let x = Tensor<Float>(randomNormal: [n, 56, 56, 128], generator: &g)
+        let w = Tensor<Float>(randomNormal: [3, 3, 128, 1], standardDeviation: 0.1, generator: &g)
+        let y = depthwiseConv2D(x, filter: w, padding: .explicit(1))
+        let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
+        let flops = 2 * Double(y.count) * 9
+        h.measure("conv", "conv2d fwd N\(n) C128 56x56 K128 3x3 depthwise", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
+            consume(depthwiseConv2D(x, filter: w, padding: .explicit(1)))
+        }
+        h.measure("conv", "conv2d fwd+bwd N\(n) C128 56x56 K128 3x3 depthwise", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops,
+                  work: 3 * flops) {
+            consume(depthwiseConv2D(x, filter: w, padding: .explicit(1)))
+            consume(depthwiseConv2DBackward(dy, input: x, filter: w, padding: .explicit(1)))
+        }
+    }
+    do {
+        let x = Tensor<Float>(randomNormal: [n, 28, 28, 64], generator: &g)
+        let w = Tensor<Float>(randomNormal: [2, 2, 32, 64], standardDeviation: 0.1, generator: &g)
+        let y = convTranspose2D(x, filter: w, stride: 2)
+        let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
+        let flops = 2 * Double(x.count) * Double(2 * 2 * 32)
+        h.measure("conv", "conv_transpose2d fwd N\(n) C64 28x28 K32 2x2 s2", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
+            consume(convTranspose2D(x, filter: w, stride: 2))
+        }
+        let xv = Variable(x, requiresGradient: true), wv = Variable(w, requiresGradient: true)
+        h.measure("conv", "conv_transpose2d fwd+bwd N\(n) C64 28x28 K32 2x2 s2", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops,
+                  work: 3 * flops) {
+            xv.gradient = nil
+            wv.gradient = nil
+            GradientTape.$isRecording.withValue(true) { convTranspose2D(xv, filter: wv, stride: 2) }.backward(seed: dy)
+        }
+    }
+
+    convolutionalNetworkSteps(&h)
+
     let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
     for maximum in [true, false] {
         let name = (maximum ? "max_pool2d" : "avg_pool2d")
@@ -105,5 +141,72 @@ func digitsConvolutionalRuns(_ h: inout Harness) {
         let total = counts.reduce(0, +)
         h.note(String(format: "  digits CNN over seeds 0…9: mean test accuracy %.4f (%d/%d), per seed %@", Double(total) / Double(10 * test.count),
                       total, 10 * test.count, counts.map(String.init).joined(separator: " ")))
+    }
+}
+
+
+/// cnn.py's network steps: the small CNN and LeNet-5 on batches of 64, and
+/// torchvision's ResNet basic block on N32 C64 56² (channels last here; compare
+/// with its channels_last rows). A "step" is forward + loss + backward on the
+/// tape with the gradients cleared first; "train step" adds the optimizer update.
+func convolutionalNetworkSteps(_ h: inout Harness) {
+    var g = RandomGenerator(seed: 13)
+    let threads = "\(Parallelism.maxThreads) threads"
+    func step<M: Model>(_ model: M, _ x: Tensor<Float>, _ y: Tensor<Float>, _ loss: some Loss<Float>, inputGradient: Bool = false) where M.Scalar == Float {
+        for p in model.parameters { p.gradient = nil }
+        let input = Variable(x, requiresGradient: inputGradient)
+        GradientTape.$isRecording.withValue(true) { loss(model.forward([input], context: ForwardContext(training: true))[0], y) }.backward()
+    }
+    let batch = h.quick ? 16 : 64
+    let labels = Tensor<Float>.oneHot((0..<batch).map { $0 % 10 }, classes: 10)
+
+    let small = Sequential<Float>([
+        Conv2D(filterSize: 3, inputChannels: 1, filters: 16, padding: .same, generator: &g), Activation(.relu), MaxPool2D(size: 2),
+        Conv2D(filterSize: 3, inputChannels: 16, filters: 32, padding: .same, generator: &g), Activation(.relu), MaxPool2D(size: 2),
+        Flatten(), Dense(inputs: 32 * 7 * 7, outputs: 10, generator: &g),
+    ], outputActivation: .softmax)
+    let smallX = Tensor<Float>(randomNormal: [batch, 28, 28, 1], generator: &g)
+    let smallMACs = [batch * 28 * 28 * 16 * 9, batch * 14 * 14 * 32 * 144, batch * 1568 * 10].map(Double.init)
+    let smallForward = 2 * smallMACs.reduce(0, +)
+    h.measure("conv", "small CNN fwd+bwd step, batch \(batch)", variant: "vectorized, \(threads)", shape: "28x28x1", metric: .gflops,
+              work: 3 * smallForward - 2 * smallMACs[0]) {
+        step(small, smallX, labels, SoftmaxCrossEntropy())
+    }
+    h.measure("conv", "small CNN fwd only, batch \(batch)", variant: "vectorized, \(threads)", shape: "28x28x1", metric: .gflops, work: smallForward) {
+        consume(small.logits(smallX))
+    }
+
+    let lenet = Sequential<Float>.leNet5(generator: &g)
+    let lenetX = Tensor<Float>(randomNormal: [batch, 32, 32, 3], generator: &g)
+    let lenetMACs = [batch * 28 * 28 * 8 * 75, batch * 10 * 10 * 16 * 200, batch * 400 * 120, batch * 120 * 84, batch * 84 * 10].map(Double.init)
+    let lenetForward = 2 * lenetMACs.reduce(0, +)
+    let adam = Adam()
+    h.measure("conv", "LeNet-5 fwd+bwd step, batch \(batch), 32x32x3", variant: "vectorized, \(threads)", shape: "32x32x3", metric: .gflops,
+              work: 3 * lenetForward - 2 * lenetMACs[0]) {
+        step(lenet, lenetX, labels, SoftmaxCrossEntropy())
+    }
+    h.measure("conv", "LeNet-5 train step (Adam), batch \(batch), 32x32x3", variant: "vectorized, \(threads)", shape: "32x32x3", metric: .gflops,
+              work: 3 * lenetForward - 2 * lenetMACs[0]) {
+        step(lenet, lenetX, labels, SoftmaxCrossEntropy())
+        adam.step(lenet.parameters)
+    }
+    h.measure("conv", "LeNet-5 fwd only, batch \(batch), 32x32x3", variant: "vectorized, \(threads)", shape: "32x32x3", metric: .gflops, work: lenetForward) {
+        consume(lenet.logits(lenetX))
+    }
+
+    let n = h.quick ? 4 : 32
+    let input = GraphNode<Float>.input()
+    let block = GraphModel(inputs: [input], outputs: [ResNet.basicBlock(input, inputChannels: 64, channels: 64, generator: &g)])
+    let blockX = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g), target = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
+    let blockForward = 2 * 2 * Double(n * 56 * 56 * 64 * 576)
+    let momentum = Momentum(learningRate: 0.01, beta: 0.9)
+    h.measure("conv", "ResNet basic block train step (SGD momentum) N\(n) C64 56x56 channels_last", variant: "vectorized, \(threads)",
+              shape: "[\(n), 56, 56, 64]", metric: .gflops, work: 3 * blockForward) {
+        step(block, blockX, target, MeanSquaredError(), inputGradient: true)
+        momentum.step(block.parameters)
+    }
+    h.measure("conv", "ResNet basic block fwd (eval) N\(n) C64 56x56 channels_last", variant: "vectorized, \(threads)", shape: "[\(n), 56, 56, 64]",
+              metric: .gflops, work: blockForward) {
+        consume(block.logits(blockX))
     }
 }

@@ -61,3 +61,14 @@ extension InferenceDefaultsTests {
         XCTAssertThrowsError(try ModelFile.loadTensors(from: url.appendingPathExtension("missing"), as: Float.self))
     }
 }
+
+extension InferenceDefaultsTests {
+    /// Literal arguments do not turn an optimizer into Double.
+    func testLiteralArgumentsKeepFloat() {
+        XCTAssertTrue(type(of: Momentum(learningRate: 0.01, beta: 0.9)) == Momentum<Float>.self)
+        XCTAssertTrue(type(of: Adam(learningRate: 0.01, beta1: 0.8)) == Adam<Float>.self)
+        XCTAssertTrue(type(of: RMSprop(beta2: 0.99)) == RMSprop<Float>.self)
+        let double: Adam<Double> = Adam(beta1: 0.8)
+        XCTAssertEqual(double.beta1, 0.8)
+    }
+}

@@ -50,6 +50,7 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     init(rate: Double) { learningRate = rate }
 
     /// Gradient descent with step size `learningRate` (Keras's SGD default 0.01).
+    @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
     public convenience init(learningRate: Double = 0.01) { self.init(rate: learningRate) }
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -73,6 +74,7 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
         self.beta = beta
     }
 
+    @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
     public convenience init(learningRate: Double = 0.01, beta: Scalar = 0.9) { self.init(rate: learningRate, beta: beta) }
 
     @_specialize(where Scalar == Float)
@@ -120,6 +122,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         self.epsilonPlacement = epsilonPlacement
     }
 
+    @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
     public convenience init(learningRate: Double = 0.001, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8,
                             epsilonPlacement: EpsilonPlacement = .insideRoot) {
         self.init(rate: learningRate, beta2: beta2, epsilon: epsilon, epsilonPlacement: epsilonPlacement)
@@ -167,6 +170,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
     }
 
+    @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
     public convenience init(learningRate: Double = 0.001, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
         self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }

@@ -69,7 +69,8 @@ struct PatchMatrix: Sendable {
             while remaining > 0 {
                 let i = tap / rowLength, within = tap - i * rowLength
                 let j = within / channels, c = within - j * channels
-                let run = Swift.min(channels - c, remaining)
+                let rowInside = left >= 0 && left + filterWidth <= width
+                let run = Swift.min(rowInside ? rowLength - within : channels - c, remaining)
                 let h = top + i, w = left + j
                 if h >= 0 && h < height && w >= 0 && w < width {
                     let source = image + (h * width + w) * channels + c
@@ -108,7 +109,10 @@ struct PatchMatrix: Sendable {
             let i = tap / (filterWidth * channels)
             let within = tap - i * filterWidth * channels
             let j = within / channels, c = within - j * channels
-            let run = Swift.min(channels - c, count - written)
+            // A filter row whose window lies inside the image is one contiguous run
+            // (fw·C values: adjacent pixels, channels fastest); otherwise pixel by pixel.
+            let rowInside = left >= 0 && left + filterWidth <= width
+            let run = Swift.min(rowInside ? filterWidth * channels - within : channels - c, count - written)
             let h = top + i, w = left + j
             let target = dst + written * stride
             if h >= 0 && h < height && w >= 0 && w < width {
