@@ -47,6 +47,12 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(A.max(axis: 1).scalars, [1, 4])
         XCTAssertEqual(A.variance(axis: 0).scalars, [4, 9])
         XCTAssertEqual(A.argmax(axis: 0), [0, 1])
+        XCTAssertEqual(A.std(axis: 0).scalars, [2, 3])
+        XCTAssertEqual(A.cumulativeSum(axis: 0).scalars, [1, -2, -2, 2])
+        XCTAssertEqual(A.sorted().scalars, [-2, 1, -3, 4])
+        XCTAssertEqual(A.argsort().scalars, [1, 0, 0, 1])
+        XCTAssertEqual(Tensor<Float>([3, 1, 4, 1, 5]).topK(3).values.scalars, [5, 4, 3])
+        XCTAssertEqual(Tensor<Float>([3, 1, 4, 1, 5]).topK(3).indices, [4, 2, 0])
         // reshape
         XCTAssertEqual(x.reshaped(to: [-1, 4]).shape, [3, 4])
         XCTAssertEqual(Tensor<Float>.zeros([2, 3, 4]).permuted([1, 0, 2]).shape, [3, 2, 4])
@@ -61,6 +67,9 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(Tensor<Float>(labels).scalars, [2, 0])
         // math, matmul, labels
         XCTAssertEqual(pow(A, 2).scalars, [1, 4, 9, 16])
+        XCTAssertEqual(pow(Tensor<Float>([2, 3]), Tensor<Float>([[1], [2]])).scalars, [2, 3, 4, 9])
+        XCTAssertEqual(sin(Tensor<Float>([0])).scalars, [0])
+        XCTAssertEqual(exp(Tensor<Float>([0])).scalars, [1])
         XCTAssertEqual(clip(A, lower: 0, upper: 1).scalars, [1, 0, 0, 1])
         XCTAssertEqual(matmul(A, A, transposingA: true).scalars, [10, -14, -14, 20])
         XCTAssertEqual(Tensor<Float>.oneHot(labels, classes: 3).shape, [3, 2])
