@@ -22,7 +22,7 @@ func elementwiseSuite(_ h: inout Harness) {
                 let share = (n + threads - 1) / threads
                 DispatchQueue.concurrentPerform(iterations: threads) { t in
                     let start = t * share, count = Swift.min(share, n - start)
-                    if count > 0 { (to.pointer + start).update(from: from.pointer + start, count: count) }
+                    if count > 0 { (to.value + start).update(from: from.value + start, count: count) }
                 }
             }
         }
@@ -65,6 +65,6 @@ func elementwiseSuite(_ h: inout Harness) {
 
 /// A raw address the copy workers share; each writes a disjoint range.
 struct SendableAddress<T>: @unchecked Sendable {
-    let pointer: T
-    init(_ pointer: T) { self.pointer = pointer }
+    let value: T
+    init(_ value: T) { self.value = value }
 }

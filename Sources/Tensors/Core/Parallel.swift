@@ -25,11 +25,13 @@ struct ChunkBody: @unchecked Sendable {
     let run: (Int) -> Void
 }
 
-/// Sendable wrapper for the raw pointers captured by parallel kernel bodies.
-/// Each chunk writes a disjoint range, which is what makes sharing them safe.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: T
-    init(_ pointer: T) { self.pointer = pointer }
+/// A value the compiler cannot prove sendable, handed to the workers of a
+/// parallel kernel: the raw pointers its chunks read and write (each chunk a
+/// disjoint range of the output, which is what makes sharing them safe), or a
+/// problem description holding such pointers.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Calls `body(chunk)` for `chunk` in `0..<chunks`, on several threads when

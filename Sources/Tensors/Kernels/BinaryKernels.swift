@@ -128,7 +128,7 @@ enum BinaryKernels {
         let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(inner, 1))
         let rows = plan.outerCount
         let chunks = piecesPerRow > 1 ? rows * piecesPerRow : (rows + rowsPerChunk - 1) / rowsPerChunk
-        let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
+        let pa = UncheckedSendable(a), pb = UncheckedSendable(b), py = UncheckedSendable(y)
         parallelFor(chunks: chunks, work: rows * inner) { c in
             let (firstRow, rowCount, start, length): (Int, Int, Int, Int) =
                 piecesPerRow > 1
@@ -137,9 +137,9 @@ enum BinaryKernels {
                 : (c * rowsPerChunk, Swift.min(rowsPerChunk, rows - c * rowsPerChunk), 0, inner)
             for row in firstRow..<(firstRow + rowCount) {
                 let (oa, ob) = plan.offsets(ofRow: row)
-                let ra = pa.pointer + oa + start * plan.innerStrideA
-                let rb = pb.pointer + ob + start * plan.innerStrideB
-                let ry = py.pointer + row * inner + start
+                let ra = pa.value + oa + start * plan.innerStrideA
+                let rb = pb.value + ob + start * plan.innerStrideB
+                let ry = py.value + row * inner + start
                 switch S.scalarType {
                 case .float32:
                     vectorRow(op, cast(ra, to: Float.self), plan.innerStrideA, cast(rb, to: Float.self), plan.innerStrideB,
@@ -173,10 +173,10 @@ enum BinaryKernels {
                 typedRow(op, a, sa, b, sb, y, n)
                 return
             }
-            let pa = SendablePointer(a), pb = SendablePointer(b), py = SendablePointer(y)
+            let pa = UncheckedSendable(a), pb = UncheckedSendable(b), py = UncheckedSendable(y)
             parallelFor(chunks: (n + elementwiseChunk - 1) / elementwiseChunk, work: n) { c in
                 let start = c * elementwiseChunk
-                typedRow(op, pa.pointer + start * sa, sa, pb.pointer + start * sb, sb, py.pointer + start,
+                typedRow(op, pa.value + start * sa, sa, pb.value + start * sb, sb, py.value + start,
                          Swift.min(elementwiseChunk, n - start))
             }
         })

@@ -15,16 +15,10 @@ enum ConvolutionKernels {
                 for v in 0..<g.outWidth {
                     for c in 0..<g.filters {
                         var z: S = 0                                  // conv_single_step
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }   // zero padding
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                for k in 0..<g.channels {
-                                    z += x[((i * g.height + row) * g.width + column) * g.channels + k]
-                                        * w[((a * g.filterWidth + b) * g.channels + k) * g.filters + c]
-                                }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            for k in 0..<g.channels {
+                                z += x[((i * g.height + row) * g.width + column) * g.channels + k]
+                                    * w[((a * g.filterWidth + b) * g.channels + k) * g.filters + c]
                             }
                         }
                         y[((i * g.outHeight + h) * g.outWidth + v) * g.filters + c] = z
@@ -44,16 +38,10 @@ enum ConvolutionKernels {
                 for v in 0..<g.outWidth {
                     for c in 0..<g.filters {
                         let gradient = dy[((i * g.outHeight + h) * g.outWidth + v) * g.filters + c]
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                for k in 0..<g.channels {
-                                    dx[((i * g.height + row) * g.width + column) * g.channels + k]
-                                        += w[((a * g.filterWidth + b) * g.channels + k) * g.filters + c] * gradient
-                                }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            for k in 0..<g.channels {
+                                dx[((i * g.height + row) * g.width + column) * g.channels + k]
+                                    += w[((a * g.filterWidth + b) * g.channels + k) * g.filters + c] * gradient
                             }
                         }
                     }
@@ -72,16 +60,10 @@ enum ConvolutionKernels {
                 for v in 0..<g.outWidth {
                     for c in 0..<g.filters {
                         let gradient = dy[((i * g.outHeight + h) * g.outWidth + v) * g.filters + c]
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                for k in 0..<g.channels {
-                                    dw[((a * g.filterWidth + b) * g.channels + k) * g.filters + c]
-                                        += x[((i * g.height + row) * g.width + column) * g.channels + k] * gradient
-                                }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            for k in 0..<g.channels {
+                                dw[((a * g.filterWidth + b) * g.channels + k) * g.filters + c]
+                                    += x[((i * g.height + row) * g.width + column) * g.channels + k] * gradient
                             }
                         }
                     }
@@ -157,17 +139,17 @@ enum ConvolutionKernels {
     /// added back to the pixels it was gathered from.
     static func col2im<S: TensorScalar>(_ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         let pixels = g.outHeight * g.outWidth
-        let (pdy, pw, pdx) = (SendablePointer(dy), SendablePointer(w), SendablePointer(dx))
+        let (pdy, pw, pdx) = (UncheckedSendable(dy), UncheckedSendable(w), UncheckedSendable(dx))
         let kernel = GEMMConfiguration.kernel
         parallelFor(chunks: g.batch, work: g.multiplyAdds) { i in
             PackingBufferPool.shared.withBuffer(bytes: pixels * g.taps * MemoryLayout<S>.stride) { raw in
                 let patches = raw.assumingMemoryBound(to: S.self)
-                let problem = GEMMProblem(m: pixels, n: g.taps, k: g.filters, a: pdy.pointer + i * pixels * g.filters, lda: g.filters,
-                                          transA: false, b: pw.pointer, ldb: g.filters, transB: true, c: patches, ldc: g.taps,
+                let problem = GEMMProblem(m: pixels, n: g.taps, k: g.filters, a: pdy.value + i * pixels * g.filters, lda: g.filters,
+                                          transA: false, b: pw.value, ldb: g.filters, transB: true, c: patches, ldc: g.taps,
                                           alpha: 1, beta: 0)
                 gemm(problem, rung: pixels * g.taps * g.filters < GEMMConfiguration.blockingLimit ? .direct : .blockedSingleThread,
                      path: .vectorized, kernel: kernel)
-                let image = pdx.pointer + i * g.height * g.width * g.channels
+                let image = pdx.value + i * g.height * g.width * g.channels
                 for h in 0..<g.outHeight {
                     for v in 0..<g.outWidth {
                         var row = UnsafePointer(patches + (h * g.outWidth + v) * g.taps)

@@ -16,14 +16,14 @@ enum CopyKernels {
             }
         }, vectorized: {
             let runsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(length, 1))
-            let ps = SendablePointer(src), pd = SendablePointer(dst)
+            let ps = UncheckedSendable(src), pd = UncheckedSendable(dst)
             parallelFor(chunks: (runs + runsPerChunk - 1) / runsPerChunk, work: runs * length) { c in
                 for r in (c * runsPerChunk)..<Swift.min(runs, (c + 1) * runsPerChunk) {
                     let (s, d) = offsets(r)
                     if length < 16 {   // a memmove call per short run costs more than the copy
-                        for k in 0..<length { pd.pointer[d + k] = ps.pointer[s + k] }
+                        for k in 0..<length { pd.value[d + k] = ps.value[s + k] }
                     } else {
-                        (pd.pointer + d).update(from: ps.pointer + s, count: length)
+                        (pd.value + d).update(from: ps.value + s, count: length)
                     }
                 }
             }
@@ -45,12 +45,12 @@ enum CopyKernels {
                 for j in 0..<k { dst[o * k + j] = src[o * rowLength + indices[j]] }
             }
         }, vectorized: {
-            let (ps, pd, pi) = (SendablePointer(src), SendablePointer(dst), SendablePointer(indices))
+            let (ps, pd, pi) = (UncheckedSendable(src), UncheckedSendable(dst), UncheckedSendable(indices))
             let rowsPerChunk = Swift.max(1, elementwiseChunk / Swift.max(k, 1))
             parallelFor(chunks: (rows + rowsPerChunk - 1) / rowsPerChunk, work: rows * k) { c in
                 for o in (c * rowsPerChunk)..<Swift.min(rows, (c + 1) * rowsPerChunk) {
-                    let source = ps.pointer + o * rowLength, target = pd.pointer + o * k
-                    for j in 0..<k { target[j] = source[pi.pointer[j]] }
+                    let source = ps.value + o * rowLength, target = pd.value + o * k
+                    for j in 0..<k { target[j] = source[pi.value[j]] }
                 }
             }
         })
@@ -64,11 +64,11 @@ enum CopyKernels {
         _ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, batch: Int, batchStride: Int, rows: Int, columns: Int
     ) {
         let tile = 32
-        let ps = SendablePointer(src), pd = SendablePointer(dst)
+        let ps = UncheckedSendable(src), pd = UncheckedSendable(dst)
         let tileRows = (rows + tile - 1) / tile
         let body: (Int) -> Void = { c in
             let b = c / tileRows, i0 = (c % tileRows) * tile
-            let s = ps.pointer + b * batchStride, d = pd.pointer + b * rows * columns
+            let s = ps.value + b * batchStride, d = pd.value + b * rows * columns
             var j0 = 0
             while j0 < columns {
                 for i in i0..<Swift.min(rows, i0 + tile) {

@@ -19,14 +19,8 @@ enum DepthwiseConvolutionKernels {
                 for v in 0..<g.outWidth {
                     for c in 0..<g.channels {
                         var z: S = 0
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                z += x[((i * g.height + row) * g.width + column) * g.channels + c] * w[(a * g.filterWidth + b) * g.channels + c]
-                            }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            z += x[((i * g.height + row) * g.width + column) * g.channels + c] * w[(a * g.filterWidth + b) * g.channels + c]
                         }
                         y[((i * g.outHeight + h) * g.outWidth + v) * g.channels + c] = z
                     }
@@ -51,17 +45,11 @@ enum DepthwiseConvolutionKernels {
                 for v in 0..<g.outWidth {
                     for c in 0..<g.channels {
                         let gradient = dy[((i * g.outHeight + h) * g.outWidth + v) * g.channels + c]
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                let pixel = ((i * g.height + row) * g.width + column) * g.channels + c
-                                let tap = (a * g.filterWidth + b) * g.channels + c
-                                dx?[pixel] += w[tap] * gradient
-                                imageSums[tap] += x[pixel] * gradient
-                            }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            let pixel = ((i * g.height + row) * g.width + column) * g.channels + c
+                            let tap = (a * g.filterWidth + b) * g.channels + c
+                            dx?[pixel] += w[tap] * gradient
+                            imageSums[tap] += x[pixel] * gradient
                         }
                     }
                 }
@@ -73,14 +61,14 @@ enum DepthwiseConvolutionKernels {
     // MARK: Vectorized path
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
-        let (px, pw, py) = (SendablePointer(x), SendablePointer(w), SendablePointer(y))
+        let (px, pw, py) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
         parallelFor(chunks: g.batch * g.outHeight, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { job in
             let (i, h) = (job / g.outHeight, job % g.outHeight)
             switch S.scalarType {
             case .float32:
-                forwardRow(cast(px.pointer, to: Float.self), cast(pw.pointer, to: Float.self), cast(py.pointer, to: Float.self), g, i, h, FloatVector.self)
+                forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, FloatVector.self)
             case .float64:
-                forwardRow(cast(px.pointer, to: Double.self), cast(pw.pointer, to: Double.self), cast(py.pointer, to: Double.self), g, i, h, DoubleVector.self)
+                forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, DoubleVector.self)
             }
         }
     }
@@ -98,29 +86,17 @@ enum DepthwiseConvolutionKernels {
                 let lanes = Swift.min(width, g.channels - c)
                 if lanes == width {
                     var acc = V()
-                    for a in 0..<g.filterHeight {
-                        let row = h * g.strideH - g.padTop + a
-                        if row < 0 || row >= g.height { continue }
-                        for b in 0..<g.filterWidth {
-                            let column = v * g.strideW - g.padLeft + b
-                            if column < 0 || column >= g.width { continue }
-                            let pixel = UnsafeRawPointer(x + ((i * g.height + row) * g.width + column) * g.channels + c).loadUnaligned(as: V.self)
-                            let tap = UnsafeRawPointer(w + (a * g.filterWidth + b) * g.channels + c).loadUnaligned(as: V.self)
-                            acc += pixel * tap
-                        }
+                    g.forEachTap(h, v) { a, b, row, column in
+                        let pixel = UnsafeRawPointer(x + ((i * g.height + row) * g.width + column) * g.channels + c).loadUnaligned(as: V.self)
+                        let tap = UnsafeRawPointer(w + (a * g.filterWidth + b) * g.channels + c).loadUnaligned(as: V.self)
+                        acc += pixel * tap
                     }
                     UnsafeMutableRawPointer(out + c).storeBytes(of: acc, as: V.self)
                 } else {
                     for lane in c..<(c + lanes) {
                         var z: V.Scalar = 0
-                        for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
-                            if row < 0 || row >= g.height { continue }
-                            for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
-                                if column < 0 || column >= g.width { continue }
-                                z += x[((i * g.height + row) * g.width + column) * g.channels + lane] * w[(a * g.filterWidth + b) * g.channels + lane]
-                            }
+                        g.forEachTap(h, v) { a, b, row, column in
+                            z += x[((i * g.height + row) * g.width + column) * g.channels + lane] * w[(a * g.filterWidth + b) * g.channels + lane]
                         }
                         out[lane] = z
                     }
@@ -139,19 +115,19 @@ enum DepthwiseConvolutionKernels {
         let taps = g.filterHeight * g.filterWidth * g.channels
         let sums = UnsafeMutablePointer<S>.allocate(capacity: dw == nil ? 0 : g.batch * taps)
         defer { sums.deallocate() }
-        let (pdy, px, pw, psums) = (SendablePointer(dy), SendablePointer(x), SendablePointer(w), SendablePointer(sums))
-        let pdx = dx.map(SendablePointer.init)
+        let (pdy, px, pw, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(sums))
+        let pdx = dx.map(UncheckedSendable.init)
         let wantFilter = dw != nil
         parallelFor(chunks: g.batch, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { i in
-            let imageSums: UnsafeMutablePointer<S>? = wantFilter ? psums.pointer + i * taps : nil
+            let imageSums: UnsafeMutablePointer<S>? = wantFilter ? psums.value + i * taps : nil
             imageSums?.initialize(repeating: 0, count: taps)
             switch S.scalarType {
             case .float32:
-                backwardImage(cast(pdy.pointer, to: Float.self), cast(px.pointer, to: Float.self), cast(pw.pointer, to: Float.self),
-                              pdx.map { cast($0.pointer, to: Float.self) }, imageSums.map { cast($0, to: Float.self) }, g, i, FloatVector.self)
+                backwardImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(pw.value, to: Float.self),
+                              pdx.map { cast($0.value, to: Float.self) }, imageSums.map { cast($0, to: Float.self) }, g, i, FloatVector.self)
             case .float64:
-                backwardImage(cast(pdy.pointer, to: Double.self), cast(px.pointer, to: Double.self), cast(pw.pointer, to: Double.self),
-                              pdx.map { cast($0.pointer, to: Double.self) }, imageSums.map { cast($0, to: Double.self) }, g, i, DoubleVector.self)
+                backwardImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(pw.value, to: Double.self),
+                              pdx.map { cast($0.value, to: Double.self) }, imageSums.map { cast($0, to: Double.self) }, g, i, DoubleVector.self)
             }
         }
         if let dw {
@@ -175,26 +151,20 @@ enum DepthwiseConvolutionKernels {
         for h in 0..<g.outHeight {
             for v in 0..<g.outWidth {
                 let gradients = dy + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
-                for a in 0..<g.filterHeight {
-                    let row = h * g.strideH - g.padTop + a
-                    if row < 0 || row >= g.height { continue }
-                    for b in 0..<g.filterWidth {
-                        let column = v * g.strideW - g.padLeft + b
-                        if column < 0 || column >= g.width { continue }
-                        let pixel = ((i * g.height + row) * g.width + column) * g.channels
-                        let tap = (a * g.filterWidth + b) * g.channels
-                        var c = 0
-                        while c + width <= g.channels {
-                            let gradient = load(gradients + c)
-                            if let dx { add(dx + pixel + c, load(w + tap + c) * gradient) }
-                            if let sums { add(sums + tap + c, load(x + pixel + c) * gradient) }
-                            c += width
-                        }
-                        while c < g.channels {
-                            if let dx { dx[pixel + c] += w[tap + c] * gradients[c] }
-                            if let sums { sums[tap + c] += x[pixel + c] * gradients[c] }
-                            c += 1
-                        }
+                g.forEachTap(h, v) { a, b, row, column in
+                    let pixel = ((i * g.height + row) * g.width + column) * g.channels
+                    let tap = (a * g.filterWidth + b) * g.channels
+                    var c = 0
+                    while c + width <= g.channels {
+                        let gradient = load(gradients + c)
+                        if let dx { add(dx + pixel + c, load(w + tap + c) * gradient) }
+                        if let sums { add(sums + tap + c, load(x + pixel + c) * gradient) }
+                        c += width
+                    }
+                    while c < g.channels {
+                        if let dx { dx[pixel + c] += w[tap + c] * gradients[c] }
+                        if let sums { sums[tap + c] += x[pixel + c] * gradients[c] }
+                        c += 1
                     }
                 }
             }

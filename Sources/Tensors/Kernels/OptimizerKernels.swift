@@ -87,15 +87,15 @@ enum OptimizerKernels {
             for i in 0..<n { y[i] = y[i] + a * x[i] }
         }, vectorized: {
             let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
-            let (py, px) = (SendablePointer(y), SendablePointer(x))
+            let (py, px) = (UncheckedSendable(y), UncheckedSendable(x))
             parallelFor(chunks: chunks, work: n) { c in
                 let start = c * elementwiseChunk, count = Swift.min(elementwiseChunk, n - start)
                 switch S.scalarType {
                 case .float32:
-                    addScaledVectorized(cast(py.pointer + start, to: Float.self), cast(px.pointer + start, to: Float.self),
+                    addScaledVectorized(cast(py.value + start, to: Float.self), cast(px.value + start, to: Float.self),
                                         count, Float(a), FloatVector.self)
                 case .float64:
-                    addScaledVectorized(cast(py.pointer + start, to: Double.self), cast(px.pointer + start, to: Double.self),
+                    addScaledVectorized(cast(py.value + start, to: Double.self), cast(px.value + start, to: Double.self),
                                         count, Double(a), DoubleVector.self)
                 }
             }
@@ -132,17 +132,17 @@ enum OptimizerKernels {
         }, vectorized: {
             // Fixed chunks: the same element always gets the same operations, whatever the thread count.
             let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
-            let (pp, pg, pv, ps) = (SendablePointer(p), SendablePointer(g), SendablePointer(v), SendablePointer(s))
+            let (pp, pg, pv, ps) = (UncheckedSendable(p), UncheckedSendable(g), UncheckedSendable(v), UncheckedSendable(s))
             parallelFor(chunks: chunks, work: 4 * n) { c in
                 let start = c * elementwiseChunk, count = Swift.min(elementwiseChunk, n - start)
                 switch S.scalarType {
                 case .float32:
-                    adamVectorized(cast(pp.pointer + start, to: Float.self), cast(pg.pointer + start, to: Float.self),
-                                   cast(pv.pointer + start, to: Float.self), cast(ps.pointer + start, to: Float.self), count,
+                    adamVectorized(cast(pp.value + start, to: Float.self), cast(pg.value + start, to: Float.self),
+                                   cast(pv.value + start, to: Float.self), cast(ps.value + start, to: Float.self), count,
                                    Float(beta1), Float(beta2), Float(rate), Float(c1), Float(c2), Float(epsilon), FloatVector.self)
                 case .float64:
-                    adamVectorized(cast(pp.pointer + start, to: Double.self), cast(pg.pointer + start, to: Double.self),
-                                   cast(pv.pointer + start, to: Double.self), cast(ps.pointer + start, to: Double.self), count,
+                    adamVectorized(cast(pp.value + start, to: Double.self), cast(pg.value + start, to: Double.self),
+                                   cast(pv.value + start, to: Double.self), cast(ps.value + start, to: Double.self), count,
                                    Double(beta1), Double(beta2), Double(rate), Double(c1), Double(c2), Double(epsilon), DoubleVector.self)
                 }
             }

@@ -118,16 +118,16 @@ enum PoolingKernels {
     // MARK: Vectorized path
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry, maximum: Bool) {
-        let (px, py) = (SendablePointer(x), SendablePointer(y))
+        let (px, py) = (UncheckedSendable(x), UncheckedSendable(y))
         parallelFor(chunks: g.batch * g.outHeight, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { job in
             let (i, h) = (job / g.outHeight, job % g.outHeight)
             for v in 0..<g.outWidth {
-                let out = py.pointer + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
+                let out = py.value + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
                 switch S.scalarType {
                 case .float32:
-                    windowForward(cast(px.pointer, to: Float.self), cast(out, to: Float.self), g, i, h, v, maximum, FloatVector.self)
+                    windowForward(cast(px.value, to: Float.self), cast(out, to: Float.self), g, i, h, v, maximum, FloatVector.self)
                 case .float64:
-                    windowForward(cast(px.pointer, to: Double.self), cast(out, to: Double.self), g, i, h, v, maximum, DoubleVector.self)
+                    windowForward(cast(px.value, to: Double.self), cast(out, to: Double.self), g, i, h, v, maximum, DoubleVector.self)
                 }
             }
         }
@@ -177,20 +177,20 @@ enum PoolingKernels {
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>?, _ y: UnsafePointer<S>?, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry,
         maximum: Bool, firstOnly: Bool
     ) {
-        let (pdy, pdx) = (SendablePointer(dy), SendablePointer(dx))
-        let px = x.map(SendablePointer.init), py = y.map(SendablePointer.init)
+        let (pdy, pdx) = (UncheckedSendable(dy), UncheckedSendable(dx))
+        let px = x.map(UncheckedSendable.init), py = y.map(UncheckedSendable.init)
         parallelFor(chunks: g.batch, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { i in
             for h in 0..<g.outHeight {
                 for v in 0..<g.outWidth {
                     let o = ((i * g.outHeight + h) * g.outWidth + v) * g.channels
                     switch S.scalarType {
                     case .float32:
-                        windowBackward(cast(pdy.pointer + o, to: Float.self), px.map { cast($0.pointer, to: Float.self) },
-                                       py.map { cast($0.pointer + o, to: Float.self) }, cast(pdx.pointer, to: Float.self),
+                        windowBackward(cast(pdy.value + o, to: Float.self), px.map { cast($0.value, to: Float.self) },
+                                       py.map { cast($0.value + o, to: Float.self) }, cast(pdx.value, to: Float.self),
                                        g, i, h, v, maximum, firstOnly, FloatVector.self)
                     case .float64:
-                        windowBackward(cast(pdy.pointer + o, to: Double.self), px.map { cast($0.pointer, to: Double.self) },
-                                       py.map { cast($0.pointer + o, to: Double.self) }, cast(pdx.pointer, to: Double.self),
+                        windowBackward(cast(pdy.value + o, to: Double.self), px.map { cast($0.value, to: Double.self) },
+                                       py.map { cast($0.value + o, to: Double.self) }, cast(pdx.value, to: Double.self),
                                        g, i, h, v, maximum, firstOnly, DoubleVector.self)
                     }
                 }

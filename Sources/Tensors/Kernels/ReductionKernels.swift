@@ -96,16 +96,16 @@ enum ReductionKernels {
         _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
         _ outer: Int, _ length: Int, _ inner: Int, _: V.Type
     ) {
-        let px = SendablePointer(x), py = SendablePointer(y)
+        let px = UncheckedSendable(x), py = UncheckedSendable(y)
         if inner == 1 && outer == 1 && length > 2 * block {
             // One long run: fixed blocks in parallel, then their partials in order.
             let blocks = (length + block - 1) / block
             var partials = [V.Scalar](repeating: 0, count: blocks)
             partials.withUnsafeMutableBufferPointer { p in
-                let pp = SendablePointer(p.baseAddress!)
+                let pp = UncheckedSendable(p.baseAddress!)
                 parallelFor(chunks: blocks, work: length) { c in
                     let start = c * block
-                    pp.pointer[c] = contiguous(op, px.pointer + start, Swift.min(block, length - start), V.self)
+                    pp.value[c] = contiguous(op, px.value + start, Swift.min(block, length - start), V.self)
                 }
             }
             y[0] = contiguous(op.partialCombiner, partials, partials.count, V.self)
@@ -113,7 +113,7 @@ enum ReductionKernels {
             let rowsPerChunk = Swift.max(1, block / Swift.max(length, 1))
             parallelFor(chunks: (outer + rowsPerChunk - 1) / rowsPerChunk, work: outer * length) { c in
                 for o in (c * rowsPerChunk)..<Swift.min(outer, (c + 1) * rowsPerChunk) {
-                    py.pointer[o] = contiguous(op, px.pointer + o * length, length, V.self)
+                    py.value[o] = contiguous(op, px.value + o * length, length, V.self)
                 }
             }
         } else {
@@ -123,8 +123,8 @@ enum ReductionKernels {
             parallelFor(chunks: outer * piecesPerOuter, work: outer * length * inner) { c in
                 let o = c / piecesPerOuter, start = (c % piecesPerOuter) * columns
                 let n = Swift.min(columns, inner - start)
-                let out = py.pointer + o * inner + start
-                let base = px.pointer + o * length * inner + start
+                let out = py.value + o * inner + start
+                let base = px.value + o * length * inner + start
                 let identity = op.identity(V.Scalar.self)
                 for j in 0..<n { out[j] = identity }
                 for k in 0..<length {
@@ -308,12 +308,12 @@ enum ReductionKernels {
         let blocks = (n + block - 1) / block
         if blocks <= 1 { return dotContiguous(a, b, n, V.self) }
         var partials = [V.Scalar](repeating: 0, count: blocks)
-        let pa = SendablePointer(a), pb = SendablePointer(b)
+        let pa = UncheckedSendable(a), pb = UncheckedSendable(b)
         partials.withUnsafeMutableBufferPointer { p in
-            let pp = SendablePointer(p.baseAddress!)
+            let pp = UncheckedSendable(p.baseAddress!)
             parallelFor(chunks: blocks, work: 2 * n) { c in
                 let start = c * block
-                pp.pointer[c] = dotContiguous(pa.pointer + start, pb.pointer + start, Swift.min(block, n - start), V.self)
+                pp.value[c] = dotContiguous(pa.value + start, pb.value + start, Swift.min(block, n - start), V.self)
             }
         }
         return contiguous(.sum, partials, blocks, V.self)

@@ -68,13 +68,13 @@ enum ScanKernels {
         _ outer: Int, _ length: Int, _ inner: Int, _ reverse: Bool, _: V.Type
     ) {
         if length == 0 { return }
-        let px = SendablePointer(x), py = SendablePointer(y)
+        let px = UncheckedSendable(x), py = UncheckedSendable(y)
         if inner == 1 {
             // Contiguous rows: each a sequential scan, rows grouped into fixed pieces.
             let rowsPerChunk = Swift.max(1, block / length)
             parallelFor(chunks: (outer + rowsPerChunk - 1) / rowsPerChunk, work: outer * length) { c in
                 for o in (c * rowsPerChunk)..<Swift.min(outer, (c + 1) * rowsPerChunk) {
-                    let row = px.pointer + o * length, out = py.pointer + o * length
+                    let row = px.value + o * length, out = py.value + o * length
                     switch op {
                     case .sum: scanRow(row, out, length, reverse) { $0 + $1 }
                     case .product: scanRow(row, out, length, reverse) { $0 * $1 }
@@ -88,7 +88,7 @@ enum ScanKernels {
         parallelFor(chunks: outer * pieces, work: outer * length * inner) { c in
             let o = c / pieces, start = (c % pieces) * columns
             let n = Swift.min(columns, inner - start)
-            let base = px.pointer + o * length * inner + start, out = py.pointer + o * length * inner + start
+            let base = px.value + o * length * inner + start, out = py.value + o * length * inner + start
             let first = reverse ? length - 1 : 0
             (out + first * inner).update(from: base + first * inner, count: n)
             for step in 1..<length {

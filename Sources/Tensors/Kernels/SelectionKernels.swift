@@ -10,16 +10,16 @@ enum SelectionKernels {
         ComputePath.current.run(loop: {
             for i in 0..<n { y[i] = c[i] != 0 ? a[i] : b[i] }
         }, vectorized: {
-            let (pc, pa, pb, py) = (SendablePointer(c), SendablePointer(a), SendablePointer(b), SendablePointer(y))
+            let (pc, pa, pb, py) = (UncheckedSendable(c), UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(y))
             parallelFor(chunks: (n + elementwiseChunk - 1) / elementwiseChunk, work: n) { chunk in
                 let start = chunk * elementwiseChunk, length = Swift.min(elementwiseChunk, n - start)
                 switch S.scalarType {
                 case .float32:
-                    rows(cast(pc.pointer + start, to: Float.self), cast(pa.pointer + start, to: Float.self),
-                         cast(pb.pointer + start, to: Float.self), cast(py.pointer + start, to: Float.self), length, FloatVector.self)
+                    rows(cast(pc.value + start, to: Float.self), cast(pa.value + start, to: Float.self),
+                         cast(pb.value + start, to: Float.self), cast(py.value + start, to: Float.self), length, FloatVector.self)
                 case .float64:
-                    rows(cast(pc.pointer + start, to: Double.self), cast(pa.pointer + start, to: Double.self),
-                         cast(pb.pointer + start, to: Double.self), cast(py.pointer + start, to: Double.self), length, DoubleVector.self)
+                    rows(cast(pc.value + start, to: Double.self), cast(pa.value + start, to: Double.self),
+                         cast(pb.value + start, to: Double.self), cast(py.value + start, to: Double.self), length, DoubleVector.self)
                 }
             }
         })

@@ -40,13 +40,13 @@ enum SoftmaxKernels {
         _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ outer: Int, _ length: Int, _ inner: Int,
         _ log: Bool, _: V.Type
     ) {
-        let px = SendablePointer(x), py = SendablePointer(y)
+        let px = UncheckedSendable(x), py = UncheckedSendable(y)
         let columns = inner == 1 ? 1 : 256
         let pieces = (inner + columns - 1) / columns
         parallelFor(chunks: outer * pieces, work: 4 * outer * length * inner) { c in
             let o = c / pieces, start = (c % pieces) * columns
             let n = Swift.min(columns, inner - start)
-            let xs = px.pointer + o * length * inner + start, ys = py.pointer + o * length * inner + start
+            let xs = px.value + o * length * inner + start, ys = py.value + o * length * inner + start
             if inner == 1 {
                 row(xs, ys, length, log, V.self)
             } else {

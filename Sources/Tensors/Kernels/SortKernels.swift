@@ -138,22 +138,22 @@ enum SortKernels {
     ) {
         let slices = outer * inner
         let perChunk = Swift.max(1, block / Swift.max(length, 1))
-        let px = SendablePointer(x), pv = SendablePointer(values), pi = SendablePointer(indices)
+        let px = UncheckedSendable(x), pv = UncheckedSendable(values), pi = UncheckedSendable(indices)
         let work = slices * length * Swift.max(1, Int.bitWidth - length.leadingZeroBitCount)
         parallelFor(chunks: (slices + perChunk - 1) / perChunk, work: work) { c in
             withUnsafeTemporaryAllocation(of: Entry.self, capacity: length) { entries in
                 for s in (c * perChunk)..<Swift.min(slices, (c + 1) * perChunk) {
                     let base = (s / inner) * length * inner + s % inner
                     for k in 0..<length {
-                        let kx = key(px.pointer[base + k * inner])
+                        let kx = key(px.value[base + k * inner])
                         (entries.baseAddress! + k).initialize(to: Entry(key: descending ? ~kx : kx, index: k))
                     }
                     var slice = entries   // the same memory; `sort` needs a variable
                     slice.sort()
                     for k in 0..<length {
                         let p = entries[k].index
-                        pv.pointer?[base + k * inner] = px.pointer[base + p * inner]
-                        pi.pointer?[base + k * inner] = p
+                        pv.value?[base + k * inner] = px.value[base + p * inner]
+                        pi.value?[base + k * inner] = p
                     }
                 }
             }
@@ -181,7 +181,7 @@ enum SortKernels {
     ) {
         let slices = outer * inner
         let perChunk = Swift.max(1, block / length)
-        let px = SendablePointer(x), pv = SendablePointer(values), pi = SendablePointer(indices)
+        let px = UncheckedSendable(x), pv = UncheckedSendable(values), pi = UncheckedSendable(indices)
         let work = slices * length * (k <= runningListLimit ? 1 : Swift.max(1, Int.bitWidth - length.leadingZeroBitCount))
         parallelFor(chunks: (slices + perChunk - 1) / perChunk, work: work) { c in
             // Per chunk: a contiguous copy of a strided slice, and the running list (or sort entries).
@@ -189,7 +189,7 @@ enum SortKernels {
                 withUnsafeTemporaryAllocation(of: Entry.self, capacity: k <= runningListLimit ? k : length) { entries in
                     for s in (c * perChunk)..<Swift.min(slices, (c + 1) * perChunk) {
                         let o = s / inner, j = s % inner
-                        var row = px.pointer + o * length * inner + j
+                        var row = px.value + o * length * inner + j
                         if inner > 1 {
                             for p in 0..<length { gathered[p] = row[p * inner] }
                             row = UnsafePointer(gathered.baseAddress!)
@@ -204,8 +204,8 @@ enum SortKernels {
                         }
                         for r in 0..<k {
                             let p = best[r].index
-                            pv.pointer[(o * k + r) * inner + j] = row[p]
-                            pi.pointer[(o * k + r) * inner + j] = p
+                            pv.value[(o * k + r) * inner + j] = row[p]
+                            pi.value[(o * k + r) * inner + j] = p
                         }
                     }
                 }

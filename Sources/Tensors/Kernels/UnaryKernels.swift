@@ -68,13 +68,13 @@ enum UnaryKernels {
 
     static func vectorized<S: TensorScalar>(_ op: UnaryOperation, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
         let chunks = (n + elementwiseChunk - 1) / elementwiseChunk
-        let px = SendablePointer(x), py = SendablePointer(y)
+        let px = UncheckedSendable(x), py = UncheckedSendable(y)
         parallelFor(chunks: chunks, work: n * op.cost) { c in
             let start = c * elementwiseChunk
             let length = Swift.min(elementwiseChunk, n - start)
             switch S.scalarType {
-            case .float32: vectors(op, cast(px.pointer + start, to: Float.self), cast(py.pointer + start, to: Float.self), length, FloatVector.self)
-            case .float64: vectors(op, cast(px.pointer + start, to: Double.self), cast(py.pointer + start, to: Double.self), length, DoubleVector.self)
+            case .float32: vectors(op, cast(px.value + start, to: Float.self), cast(py.value + start, to: Float.self), length, FloatVector.self)
+            case .float64: vectors(op, cast(px.value + start, to: Double.self), cast(py.value + start, to: Double.self), length, DoubleVector.self)
             }
         }
     }

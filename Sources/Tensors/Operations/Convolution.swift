@@ -109,6 +109,23 @@ struct Convolution2DGeometry: Sendable, Equatable {
         filterHeight == 1 && filterWidth == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
     }
 
+    /// Calls `body(a, b, row, column)` for every tap `(a, b)` of output pixel
+    /// `(h, v)`'s window whose input pixel `(row, column)` lies inside the
+    /// image (taps on the zero padding contribute nothing and are skipped),
+    /// rows then columns — the order every kernel sums in.
+    @inline(__always)
+    func forEachTap(_ h: Int, _ v: Int, _ body: (_ a: Int, _ b: Int, _ row: Int, _ column: Int) -> Void) {
+        for a in 0..<filterHeight {
+            let row = h * strideH - padTop + a
+            if row < 0 || row >= height { continue }
+            for b in 0..<filterWidth {
+                let column = v * strideW - padLeft + b
+                if column < 0 || column >= width { continue }
+                body(a, b, row, column)
+            }
+        }
+    }
+
     /// Multiply-adds of the direct algorithm.
     var multiplyAdds: Int { outputPixels * filters * taps }
 }

@@ -56,7 +56,7 @@ enum BlockedGEMM {
         // im2col copy): each work unit gathers its own mc × kc block right before use.
         let packAPerUnit = g.patches != nil && !packAPerBlock
         pool.withBuffer(bytes: (packAPerBlock ? mc * kcMax : packAPerUnit ? 0 : packedRows * g.k) * scalarSize) { rawA in
-            let packedA = SendablePointer(rawA.assumingMemoryBound(to: V.Scalar.self))
+            let packedA = UncheckedSendable(rawA.assumingMemoryBound(to: V.Scalar.self))
             var jc = 0
             while jc < g.n {
                 let nc = Swift.min(ncMax, g.n - jc)
@@ -68,19 +68,19 @@ enum BlockedGEMM {
                 let bJobsPerK = (panels + 7) / 8
                 let aJobs = jc == 0 && !packAPerBlock && !packAPerUnit ? kBlocks * icBlocks : 0
                 pool.withBuffer(bytes: panels * nr * g.k * scalarSize) { rawB in
-                    let packedB = SendablePointer(rawB.assumingMemoryBound(to: V.Scalar.self))
+                    let packedB = UncheckedSendable(rawB.assumingMemoryBound(to: V.Scalar.self))
                     // Phase 1: pack B̃ (and, once, Ã) — every job writes a disjoint region.
                     parallelFor(chunks: kBlocks * bJobsPerK + aJobs, work: work) { job in
                         if job < kBlocks * bJobsPerK {
                             let pc = (job / bJobsPerK) * kcMax, kc = Swift.min(kcMax, g.k - pc)
                             let first = (job % bJobsPerK) * 8, count = Swift.min(panels, first + 8) - first
                             packB(g, pc, kc, jc + first * nr, Swift.min(count * nr, nc - first * nr), nr,
-                                  packedB.pointer + panels * nr * pc + first * nr * kc)
+                                  packedB.value + panels * nr * pc + first * nr * kc)
                         } else {
                             let a = job - kBlocks * bJobsPerK
                             let pc = (a / icBlocks) * kcMax, kc = Swift.min(kcMax, g.k - pc)
                             let ic = (a % icBlocks) * mc
-                            packA(g, ic, Swift.min(mc, g.m - ic), pc, kc, mr, packedA.pointer + packedRows * pc + ic * kc)
+                            packA(g, ic, Swift.min(mc, g.m - ic), pc, kc, mr, packedA.value + packedRows * pc + ic * kc)
                         }
                     }
                     // Phase 2: each unit owns a tile of C and walks k in order.
@@ -94,12 +94,12 @@ enum BlockedGEMM {
                             let kc = Swift.min(kcMax, g.k - pc)
                             let aBlock: UnsafeMutablePointer<V.Scalar>
                             if packAPerBlock || packAPerUnit {
-                                aBlock = packAPerUnit ? unitBuffer.assumingMemoryBound(to: V.Scalar.self) : packedA.pointer
+                                aBlock = packAPerUnit ? unitBuffer.assumingMemoryBound(to: V.Scalar.self) : packedA.value
                                 packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                             } else {
-                                aBlock = packedA.pointer + packedRows * pc + ic * kc
+                                aBlock = packedA.value + packedRows * pc + ic * kc
                             }
-                            let bBlock = packedB.pointer + panels * nr * pc
+                            let bBlock = packedB.value + panels * nr * pc
                             var ir = 0
                             while ir < rowsInBlock {
                                 let rows = Swift.min(mr, rowsInBlock - ir)
@@ -183,11 +183,11 @@ enum DirectGEMM {
         let tiles = (extent + tile - 1) / tile
         let pieces = Swift.min(threadCount, tiles)
         let tilesPerPiece = (tiles + pieces - 1) / pieces
-        let problem = SendablePointer(g)
+        let problem = UncheckedSendable(g)
         parallelFor(chunks: pieces, work: Int.max) { piece in
             let start = piece * tilesPerPiece * tile, end = Swift.min(extent, start + tilesPerPiece * tile)
             if start >= end { return }
-            single(alongRows ? problem.pointer.rows(start..<end) : problem.pointer.columns(start..<end), kernel: kernel)
+            single(alongRows ? problem.value.rows(start..<end) : problem.value.columns(start..<end), kernel: kernel)
         }
     }
 

@@ -208,7 +208,7 @@ final class PackingBufferPool: @unchecked Sendable {
     static let shared = PackingBufferPool()
 
     private struct Idle {
-        var buffers: [Int: [SendablePointer<UnsafeMutableRawPointer>]] = [:]
+        var buffers: [Int: [UncheckedSendable<UnsafeMutableRawPointer>]] = [:]
         var bytes = 0
     }
     private var state = Idle()
@@ -234,12 +234,12 @@ final class PackingBufferPool: @unchecked Sendable {
             return withUnsafeTemporaryAllocation(byteCount: Self.stackLimit, alignment: 64) { body($0.baseAddress!) }
         }
         let size = Self.sizeClass(bytes)
-        let reused = withIdle { state -> SendablePointer<UnsafeMutableRawPointer>? in
+        let reused = withIdle { state -> UncheckedSendable<UnsafeMutableRawPointer>? in
             guard let buffer = state.buffers[size]?.popLast() else { return nil }
             state.bytes -= size
             return buffer
         }
-        let buffer = reused ?? SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
+        let buffer = reused ?? UncheckedSendable(UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64))
         defer {
             let kept = withIdle { state -> Bool in
                 guard state.bytes + size <= Self.idleLimit else { return false }
@@ -247,9 +247,9 @@ final class PackingBufferPool: @unchecked Sendable {
                 state.bytes += size
                 return true
             }
-            if !kept { buffer.pointer.deallocate() }
+            if !kept { buffer.value.deallocate() }
         }
-        return body(buffer.pointer)
+        return body(buffer.value)
     }
 
     /// Bytes held by idle buffers (for tests).

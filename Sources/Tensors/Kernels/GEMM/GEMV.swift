@@ -42,11 +42,11 @@ enum GEMV {
         _ y: UnsafeMutablePointer<V.Scalar>, _ alpha: V.Scalar, _ beta: V.Scalar, _: V.Type
     ) where V.Scalar: TensorScalar {
         let rowsPerChunk = Swift.max(1, 16_384 / Swift.max(columns, 1))
-        let pm = SendablePointer(matrix), px = SendablePointer(x), py = SendablePointer(y)
+        let pm = UncheckedSendable(matrix), px = UncheckedSendable(x), py = UncheckedSendable(y)
         parallelFor(chunks: (rows + rowsPerChunk - 1) / rowsPerChunk, work: rows * columns) { c in
             for i in (c * rowsPerChunk)..<Swift.min(rows, (c + 1) * rowsPerChunk) {
-                let d = ReductionKernels.dotContiguous(pm.pointer + i * ld, px.pointer, columns, V.self)
-                py.pointer[i] = alpha * d + (beta == 0 ? 0 : beta * py.pointer[i])
+                let d = ReductionKernels.dotContiguous(pm.value + i * ld, px.value, columns, V.self)
+                py.value[i] = alpha * d + (beta == 0 ? 0 : beta * py.value[i])
             }
         }
     }
@@ -57,15 +57,15 @@ enum GEMV {
         _ y: UnsafeMutablePointer<V.Scalar>, _ alpha: V.Scalar, _ beta: V.Scalar, _: V.Type
     ) where V.Scalar: TensorScalar {
         let width = 512
-        let pm = SendablePointer(matrix), px = SendablePointer(x), py = SendablePointer(y)
+        let pm = UncheckedSendable(matrix), px = UncheckedSendable(x), py = UncheckedSendable(y)
         parallelFor(chunks: (columns + width - 1) / width, work: rows * columns) { c in
             let j0 = c * width, n = Swift.min(width, columns - j0)
             withUnsafeTemporaryAllocation(of: V.Scalar.self, capacity: width) { buffer in
                 let acc = buffer.baseAddress!
                 acc.update(repeating: 0, count: n)
                 for p in 0..<rows {
-                    let xp = V(repeating: px.pointer[p])
-                    let row = pm.pointer + p * ld + j0
+                    let xp = V(repeating: px.value[p])
+                    let row = pm.value + p * ld + j0
                     var j = 0
                     while j + V.scalarCount <= n {
                         let a = UnsafeRawPointer(acc + j).loadUnaligned(as: V.self)
@@ -73,9 +73,9 @@ enum GEMV {
                         UnsafeMutableRawPointer(acc + j).storeBytes(of: a + xp * m, as: V.self)
                         j += V.scalarCount
                     }
-                    while j < n { acc[j] += px.pointer[p] * row[j]; j += 1 }
+                    while j < n { acc[j] += px.value[p] * row[j]; j += 1 }
                 }
-                let out = py.pointer + j0
+                let out = py.value + j0
                 for j in 0..<n { out[j] = alpha * acc[j] + (beta == 0 ? 0 : beta * out[j]) }
             }
         }
