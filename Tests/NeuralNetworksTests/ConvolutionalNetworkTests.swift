@@ -135,3 +135,34 @@ extension ConvolutionalNetworkTests {
         XCTAssertEqual(loaded.layers[1].summary, "BatchNorm(channels: 3)")
     }
 }
+
+extension ConvolutionalNetworkTests {
+    /// The other convolution layers inside models: gradient checks and a file round trip.
+    func testDepthwiseTransposedOneAndThreeDimensionalLayers() throws {
+        var g = RandomGenerator(seed: 10)
+        let imageModel = Sequential<Double>([
+            DepthwiseConv2D(filterSize: 3, channels: 2, padding: .same, generator: &g), Activation(.tanh),
+            Conv2DTranspose(filterSize: 3, inputChannels: 2, filters: 3, stride: 2, padding: .explicit(1), outputPadding: 1, generator: &g),
+            Activation(.tanh), GlobalAveragePool2D(), Dense(inputs: 3, outputs: 2, generator: &g),
+        ], outputActivation: .softmax)
+        let X = Tensor<Double>(randomNormal: [3, 3, 3, 2], generator: &g), Y = Tensor<Double>.oneHot([0, 1, 1], classes: 2)
+        assertGreat(gradientCheck(imageModel, X, Y, loss: SoftmaxCrossEntropy()), "depthwise → transposed")
+        XCTAssertEqual(imageModel.layerTable(exampleShape: [3, 3, 2])[2].outputShape, [6, 6, 3], "f = 3, p = 1, s = 2 doubles the grid")
+        let volumeModel = Sequential<Double>([
+            Conv3D(filterSize: 2, inputChannels: 1, filters: 2, generator: &g), Activation(.tanh), Flatten(),
+            Dense(inputs: 2 * 2 * 2 * 2, outputs: 1, generator: &g),
+        ], outputActivation: .sigmoid)
+        let V = Tensor<Double>(randomNormal: [2, 3, 3, 3, 1], generator: &g), Yv = Tensor<Double>([[0, 1]])
+        assertGreat(gradientCheck(volumeModel, V, Yv, loss: BinaryCrossEntropyWithLogits()), "Conv3D")
+        let signalModel = Sequential<Double>([Conv1D(filterSize: 3, inputChannels: 2, filters: 2, padding: .same, generator: &g), Flatten(),
+                                              Dense(inputs: 10, outputs: 1, generator: &g)], outputActivation: .sigmoid)
+        let S = Tensor<Double>(randomNormal: [2, 5, 2], generator: &g)
+        assertGreat(gradientCheck(signalModel, S, Yv, loss: BinaryCrossEntropyWithLogits()), "Conv1D")
+        for model in [imageModel, volumeModel, signalModel] {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("layers-\(UUID().uuidString).safetensors")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try model.save(to: url)
+            XCTAssertEqual(try Sequential<Double>.load(from: url).layers.map(\.summary), model.layers.map(\.summary))
+        }
+    }
+}

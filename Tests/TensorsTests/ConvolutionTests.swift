@@ -29,7 +29,7 @@ final class ConvolutionTests: XCTestCase {
     }
     struct File: Decodable {
         let convolutions: [ConvolutionCase], pools: [PoolCase]
-        let depthwise: [VariantCase], transposed: [VariantCase], one_d: [VariantCase]
+        let depthwise: [VariantCase], transposed: [VariantCase], one_d: [VariantCase], three_d: [VariantCase]
     }
 
     static let reference: File = {
@@ -214,9 +214,9 @@ extension ConvolutionTests {
     /// Depthwise, transposed and 1-D convolutions against PyTorch (groups = C,
     /// conv_transpose2d with output_padding, conv1d), values and all gradients through the tape.
     func testConvolutionVariantsAgainstPyTorch() {
-        enum Kind { case depthwise, transposed, oneD }
+        enum Kind { case depthwise, transposed, oneD, threeD }
         let all: [(Kind, [VariantCase])] = [(.depthwise, Self.reference.depthwise), (.transposed, Self.reference.transposed),
-                                            (.oneD, Self.reference.one_d)]
+                                            (.oneD, Self.reference.one_d), (.threeD, Self.reference.three_d)]
         for path in [ComputePath.loop, .vectorized] {
             withComputePath(path) {
                 for (kind, cases) in all {
@@ -231,6 +231,7 @@ extension ConvolutionTests {
                         case .transposed: y = convTranspose2D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding),
                                                               outputPadding: c.output_padding ?? 0)
                         case .oneD: y = conv1D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding))
+                        case .threeD: y = conv3D(x, filter: w, bias: b, stride: c.stride, padding: .explicit(c.padding))
                         }
                         assertClose(y.value, c.y, shape: c.y_shape, relative: 1e-10, absolute: 1e-10, tag)
                         y.backward(seed: Tensor(shape: c.y_shape, scalars: c.dy))
@@ -252,6 +253,12 @@ extension ConvolutionTests {
         let grid = Tensor<Float>(shape: [1, 2, 2, 1], repeating: 1), up = Tensor<Float>(shape: [3, 3, 1, 1], repeating: 1)
         XCTAssertEqual(convTranspose2D(grid, filter: up, stride: 2, padding: .explicit(1), outputPadding: 1).shape, [1, 4, 4, 1])
         XCTAssertEqual(convTranspose2D(grid, filter: Tensor<Float>(shape: [2, 2, 1, 1], repeating: 1), stride: 2, padding: .same).shape, [1, 4, 4, 1])
+        // The 14×14×14×1 volume (printed "4×4×4" in the notes) with 16 filters of 5×5×5 → 10×10×10×16.
+        var g = RandomGenerator(seed: 9)
+        let volume = Tensor<Float>(randomNormal: [1, 14, 14, 14, 1], generator: &g)
+        let y = conv3D(volume, filter: Tensor<Float>(randomNormal: [5, 5, 5, 1, 16], generator: &g))
+        XCTAssertEqual(y.shape, [1, 10, 10, 10, 16])
+        XCTAssertEqual(conv3D(y, filter: Tensor<Float>(shape: [5, 5, 5, 16, 32], repeating: 0.01)).shape, [1, 6, 6, 6, 32])
     }
 
     /// Depthwise kernels with vector tails and several images: paths bitwise equal, threads too.
@@ -280,6 +287,9 @@ extension DifferentiationTests {
         }
         checkGradient("conv1D", [random([2, 9, 3]), random([3, 3, 2]), random([2])]) { v in
             conv1D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
+        }
+        checkGradient("conv3D", [random([1, 4, 4, 3, 2]), random([2, 2, 2, 2, 2]), random([2])]) { v in
+            conv3D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
         }
     }
 }

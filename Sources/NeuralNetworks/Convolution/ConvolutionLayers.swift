@@ -326,3 +326,50 @@ public final class Conv1D<Scalar: TensorScalar>: Layer {
         self.init(filter: .zeros(shape), bias: .zeros([1, 1, shape[2]]), stride: stride, padding: try Padding(stored: configuration, key: "padding"))
     }
 }
+
+/// A 3-D convolution over volumes `(m, n_D, n_H, n_W, n_C)` (C4W4-10):
+/// `W` `(f, f, f, n_C, n_C')`, `b` `(1, 1, 1, 1, n_C')`.
+public final class Conv3D<Scalar: TensorScalar>: Layer {
+    public let W: Parameter<Scalar>
+    public let b: Parameter<Scalar>
+    public let stride: Int, padding: Padding
+
+    public init(filterSize: Int, inputChannels: Int, filters: Int, stride: Int = 1, padding: Padding = .valid,
+                initializer: Initializer = .he, generator: inout RandomGenerator) {
+        let taps = filterSize * filterSize * filterSize * inputChannels
+        let drawn: Tensor<Scalar> = initializer.weights(rows: filters, columns: taps, generator: &generator)
+        W = Parameter(key: "W", value: drawn.transposed().reshaped(to: [filterSize, filterSize, filterSize, inputChannels, filters]), isRegularized: true)
+        b = Parameter(key: "b", value: .zeros([1, 1, 1, 1, filters]), isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>, stride: Int = 1, padding: Padding = .valid) {
+        require(filter.rank == 5 && bias.shape == [1, 1, 1, 1, filter.shape[4]],
+                "Conv3D: filter must be (f, f, f, n_C, n_C') and bias (1, 1, 1, 1, n_C'); got \(filter.shape) and \(bias.shape)")
+        require(stride >= 1, "Conv3D: stride \(stride) must be at least 1")
+        W = Parameter(key: "W", value: filter, isRegularized: true)
+        b = Parameter(key: "b", value: bias, isRegularized: false)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
+        conv3D(input, filter: W.variable, bias: b.variable, stride: stride, padding: padding)
+    }
+
+    public var parameters: [Parameter<Scalar>] { [W, b] }
+    public var summary: String {
+        let s = W.value.shape
+        return "Conv3D(\(s[0])×\(s[1])×\(s[2]), \(s[3]) → \(s[4]), s=\(stride), \(padding.summary))"
+    }
+    public static var typeName: String { "Conv3D" }
+    public var configuration: LayerConfiguration {
+        LayerConfiguration(["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored])
+    }
+    public convenience init(configuration: LayerConfiguration) throws {
+        let shape = try configuration.ints("filterShape"), stride = try configuration.int("stride")
+        guard shape.count == 5, shape.allSatisfy({ $0 >= 0 }), stride >= 1 else {
+            throw ModelFileError.corrupt("Conv3D with filter shape \(shape) and stride \(stride)")
+        }
+        self.init(filter: .zeros(shape), bias: .zeros([1, 1, 1, 1, shape[4]]), stride: stride, padding: try Padding(stored: configuration, key: "padding"))
+    }
+}

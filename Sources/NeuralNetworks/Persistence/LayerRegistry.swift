@@ -58,6 +58,7 @@ public enum LayerRegistry {
             entry(DepthwiseConv2D<Float>.self), entry(DepthwiseConv2D<Double>.self),
             entry(Conv2DTranspose<Float>.self), entry(Conv2DTranspose<Double>.self),
             entry(Conv1D<Float>.self), entry(Conv1D<Double>.self),
+            entry(Conv3D<Float>.self), entry(Conv3D<Double>.self),
         ])
     }
 
@@ -155,4 +156,8 @@ extension Conv2DTranspose: ConfigurationSized {
 
 extension Conv1D: ConfigurationSized {
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 3, biasAxis: 2) }
+}
+
+extension Conv3D: ConfigurationSized {
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 5, biasAxis: 4) }
 }

@@ -114,3 +114,23 @@ public func conv1D<S>(_ input: Variable<S>, filter: Variable<S>, bias: Variable<
         return gradients
     }
 }
+
+/// ``conv3D(_:filter:bias:stride:padding:)-(Tensor<S>,_,_,_,_)`` recorded on the tape.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func conv3D<S>(_ input: Variable<S>, filter: Variable<S>, bias: Variable<S>? = nil, stride: Int = 1, padding: Padding = .valid) -> Variable<S> {
+    let x = input.value, w = filter.value
+    let y = conv3D(x, filter: w, bias: bias?.value, stride: stride, padding: padding)
+    let biasShape = bias?.value.shape
+    return Variable(y, derivedFrom: bias.map { [input, filter, $0] } ?? [input, filter]) { dy, needs in
+        var gradients: [Tensor<S>?] = [nil, nil]
+        if needs[0] || needs[1] {
+            let (dx, dw) = conv3DBackward(dy, input: x, filter: w, stride: stride, padding: padding)
+            gradients = [needs[0] ? dx : nil, needs[1] ? dw : nil]
+        }
+        if let biasShape {
+            gradients.append(needs[2] ? dy.reshaped(to: [-1, dy.shape[4]]).sum(axis: 0).reshaped(to: biasShape) : nil)
+        }
+        return gradients
+    }
+}

@@ -129,5 +129,23 @@ transposed_cases = [transposed(2, 2, 2, 3, 3, 4, 2, 1, 1),   # the notes' f = 3,
 one_d_cases = [one_d(1, 14, 1, 5, 1, 1, 0),                   # the notes' 14-long signal and 5-long filter → 10
                one_d(2, 11, 3, 3, 4, 2, 1), one_d(2, 9, 2, 4, 3, 1, 2)]
 
+def three_d(m, d, h, w, c, f, k, stride, pad):
+    x = torch.randn(m, d, h, w, c)
+    W = torch.randn(f, f, f, c, k)
+    b = torch.randn(k)
+    xt = x.permute(0, 4, 1, 2, 3).clone().requires_grad_()
+    Wt = W.permute(4, 3, 0, 1, 2).clone().requires_grad_()                   # torch: (C', C, f, f, f)
+    bt = b.clone().requires_grad_()
+    y = torch.nn.functional.conv3d(xt, Wt, bt, stride=stride, padding=pad)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    return {"x_shape": list(x.shape), "x": x.flatten().tolist(), "w_shape": list(W.shape), "w": W.flatten().tolist(),
+            "b": b.tolist(), "stride": stride, "padding": pad,
+            "y_shape": [m, y.shape[2], y.shape[3], y.shape[4], k], "y": y.detach().permute(0, 2, 3, 4, 1).flatten().tolist(),
+            "dy": dy.permute(0, 2, 3, 4, 1).flatten().tolist(), "dx": xt.grad.permute(0, 2, 3, 4, 1).flatten().tolist(),
+            "dw": Wt.grad.permute(2, 3, 4, 1, 0).flatten().tolist(), "db": bt.grad.tolist()}
+
+three_d_cases = [three_d(2, 4, 5, 4, 2, 3, 3, 1, 0), three_d(1, 5, 5, 6, 3, 3, 2, 2, 1)]
+
 print(json.dumps({"convolutions": convolutions, "pools": pools, "depthwise": depthwise_cases,
-                  "transposed": transposed_cases, "one_d": one_d_cases}))
+                  "transposed": transposed_cases, "one_d": one_d_cases, "three_d": three_d_cases}))
