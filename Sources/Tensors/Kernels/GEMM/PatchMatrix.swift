@@ -39,16 +39,72 @@ struct PatchMatrix: Sendable {
         var ir = 0
         while ir < mc {
             let rows = Swift.min(mr, mc - ir)
-            let panel = out + ir * kc
-            for r in 0..<rows {
-                gatherTaps(x, pixel: firstRow + ic + ir + r, firstTap: pc, count: kc, into: panel + r, stride: mr)
-            }
-            if rows < mr {
-                for q in 0..<kc { for r in rows..<mr { panel[q * mr + r] = 0 } }
-            }
+            packPanel(from: x, firstPixel: firstRow + ic + ir, rows: rows, pc, kc, mr, out + ir * kc)
             ir += mr
         }
     }
+
+    /// One `mr`-row panel: the rows' pixels are located once; then, run by
+    /// run of taps (a filter row's `f_w·C` values when every window of the
+    /// panel lies inside the image horizontally, else one pixel's channels),
+    /// the rows' values are interleaved step by step — contiguous stores of
+    /// `mr` values instead of `mr` strided passes over the panel.
+    @inline(__always)
+    func packPanel<S: TensorScalar>(
+        from x: UnsafePointer<S>, firstPixel: Int, rows: Int, _ pc: Int, _ kc: Int, _ mr: Int, _ panel: UnsafeMutablePointer<S>
+    ) {
+        withUnsafeTemporaryAllocation(of: (top: Int, left: Int, image: UnsafePointer<S>).self, capacity: mr) { located in
+            let perImage = outHeight * outWidth
+            var allInside = true
+            for r in 0..<rows {
+                let pixel = firstPixel + r
+                let n = pixel / perImage, rest = pixel - n * perImage
+                let ho = rest / outWidth, wo = rest - ho * outWidth
+                let left = wo * strideW - padLeft
+                located[r] = (ho * strideH - padTop, left, x + n * height * width * channels)
+                allInside = allInside && left >= 0 && left + filterWidth <= width
+            }
+            withUnsafeTemporaryAllocation(of: UnsafePointer<S>?.self, capacity: mr) { sources in
+                let rowLength = filterWidth * channels
+                var tap = pc, q = 0
+                while q < kc {
+                    let i = tap / rowLength, within = tap - i * rowLength
+                    let j = within / channels, c = within - j * channels
+                    let run = Swift.min(allInside ? rowLength - within : channels - c, kc - q)
+                    var complete = rows == mr
+                    for r in 0..<rows {
+                        let (top, left, image) = located[r]
+                        let h = top + i, w = left + j
+                        if h >= 0 && h < height && w >= 0 && w < width {
+                            sources[r] = image + (h * width + w) * channels + c
+                        } else {
+                            sources[r] = nil
+                            complete = false
+                        }
+                    }
+                    let base = panel + q * mr
+                    if complete && mr == 6 {
+                        let (s0, s1, s2, s3, s4, s5) = (sources[0]!, sources[1]!, sources[2]!, sources[3]!, sources[4]!, sources[5]!)
+                        for t in 0..<run {
+                            let d = base + t &* 6
+                            d[0] = s0[t]; d[1] = s1[t]; d[2] = s2[t]; d[3] = s3[t]; d[4] = s4[t]; d[5] = s5[t]
+                        }
+                    } else {
+                        for r in 0..<mr {
+                            if r < rows, let source = sources[r] {
+                                for t in 0..<run { base[t &* mr + r] = source[t] }
+                            } else {
+                                for t in 0..<run { base[t &* mr + r] = 0 }
+                            }
+                        }
+                    }
+                    tap += run
+                    q += run
+                }
+            }
+        }
+    }
+
 
     /// `op(A) = Pᵀ` (the filter gradient): panel rows are taps, steps are
     /// output pixels. Each pixel is located once, then the block's taps are
@@ -90,43 +146,6 @@ struct PatchMatrix: Sendable {
                 remaining -= run
             }
             if lane > 0 { for r in lane..<mr { panel[r] = 0 } }
-        }
-    }
-
-    /// Writes `P[pixel, firstTap ..< firstTap + count]` to `dst[0], dst[stride], …`,
-    /// one contiguous run of input channels at a time.
-    @inline(__always)
-    func gatherTaps<S: TensorScalar>(
-        _ x: UnsafePointer<S>, pixel: Int, firstTap: Int, count: Int, into dst: UnsafeMutablePointer<S>, stride: Int
-    ) {
-        let perImage = outHeight * outWidth
-        let n = pixel / perImage, rest = pixel - n * perImage
-        let ho = rest / outWidth, wo = rest - ho * outWidth
-        let top = ho * strideH - padTop, left = wo * strideW - padLeft
-        let image = x + n * height * width * channels
-        var tap = firstTap, written = 0
-        while written < count {
-            let i = tap / (filterWidth * channels)
-            let within = tap - i * filterWidth * channels
-            let j = within / channels, c = within - j * channels
-            // A filter row whose window lies inside the image is one contiguous run
-            // (fw·C values: adjacent pixels, channels fastest); otherwise pixel by pixel.
-            let rowInside = left >= 0 && left + filterWidth <= width
-            let run = Swift.min(rowInside ? filterWidth * channels - within : channels - c, count - written)
-            let h = top + i, w = left + j
-            let target = dst + written * stride
-            if h >= 0 && h < height && w >= 0 && w < width {
-                let source = image + (h * width + w) * channels + c
-                if stride == 1 {
-                    target.update(from: source, count: run)
-                } else {
-                    for t in 0..<run { target[t &* stride] = source[t] }
-                }
-            } else {
-                for t in 0..<run { target[t &* stride] = 0 }
-            }
-            tap += run
-            written += run
         }
     }
 }
