@@ -23,6 +23,18 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertGreaterThan(report.count, 0)
     }
 
+    /// ReLU6 (MobileNet v2) with pre-activations spread over both kinks (below 0 and above 6).
+    func testReLU6AfterDense() {
+        let (X, Y) = data(3, 6)
+        let model = Sequential<Double>([
+            Dense(inputs: 3, outputs: 4, initializer: .scaledNormal(1), generator: &generator), Activation(.relu6),
+            Dense(inputs: 4, outputs: 1, initializer: .scaledNormal(1), generator: &generator), Activation(.sigmoid),
+        ])
+        let Z = model.layers[0](X * 8)
+        XCTAssertTrue(Z.scalars.contains { $0 > 6 } && Z.scalars.contains { $0 < 0 }, "both kinks are reached")
+        assertGreat(gradientCheck(model, X * 8, Y, loss: BinaryCrossEntropy()), "relu6")
+    }
+
     func testEachActivationAfterDense() {
         for function in [ActivationFunction.sigmoid, .tanh, .relu, .leakyRelu(slope: 0.01), .identity] {
             let (X, Y) = data(3, 5)

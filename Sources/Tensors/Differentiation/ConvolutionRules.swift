@@ -21,7 +21,7 @@ public func conv2D<S>(_ input: Variable<S>, filter: Variable<S>, bias: Variable<
             needs[1] ? conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: stride, padding: padding) : nil,
         ]
         if let biasShape {
-            gradients.append(needs[2] ? dy.reshaped(to: [-1, dy.shape[3]]).sum(axis: 0).reshaped(to: biasShape) : nil)
+            gradients.append(needs[2] ? channelSums(dy, shape: biasShape) : nil)
         }
         return gradients
     }
@@ -62,7 +62,7 @@ public func depthwiseConv2D<S>(_ input: Variable<S>, filter: Variable<S>, bias: 
         let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: stride, padding: padding, wantInput: needs[0], wantFilter: needs[1])
         var gradients: [Tensor<S>?] = [dx, dw]
         if let biasShape {
-            gradients.append(needs[2] ? dy.reshaped(to: [-1, dy.shape[3]]).sum(axis: 0).reshaped(to: biasShape) : nil)
+            gradients.append(needs[2] ? channelSums(dy, shape: biasShape) : nil)
         }
         return gradients
     }
@@ -87,7 +87,7 @@ public func convTranspose2D<S>(
             needs[1] ? conv2DBackwardFilter(x, input: dy, geometry: g) : nil,
         ]
         if let biasShape {
-            gradients.append(needs[2] ? dy.reshaped(to: [-1, dy.shape[3]]).sum(axis: 0).reshaped(to: biasShape) : nil)
+            gradients.append(needs[2] ? channelSums(dy, shape: biasShape) : nil)
         }
         return gradients
     }
@@ -109,7 +109,7 @@ public func conv1D<S>(_ input: Variable<S>, filter: Variable<S>, bias: Variable<
             needs[1] ? conv2DBackwardFilter(dz, input: x, geometry: g).reshaped(to: filterShape) : nil,
         ]
         if let biasShape {
-            gradients.append(needs[2] ? dy.reshaped(to: [-1, g.filters]).sum(axis: 0).reshaped(to: biasShape) : nil)
+            gradients.append(needs[2] ? channelSums(dy, shape: biasShape) : nil)
         }
         return gradients
     }
@@ -129,8 +129,14 @@ public func conv3D<S>(_ input: Variable<S>, filter: Variable<S>, bias: Variable<
             gradients = [needs[0] ? dx : nil, needs[1] ? dw : nil]
         }
         if let biasShape {
-            gradients.append(needs[2] ? dy.reshaped(to: [-1, dy.shape[4]]).sum(axis: 0).reshaped(to: biasShape) : nil)
+            gradients.append(needs[2] ? channelSums(dy, shape: biasShape) : nil)
         }
         return gradients
     }
+}
+
+/// `db`: the output gradient summed over every axis but the last (the
+/// channels, in every channels-last layout), in the bias's shape.
+func channelSums<S>(_ dy: Tensor<S>, shape: [Int]) -> Tensor<S> {
+    dy.reshaped(to: [-1, dy.shape[dy.rank - 1]]).sum(axis: 0).reshaped(to: shape)
 }

@@ -175,12 +175,7 @@ func conv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>?, geometry
             }
         }
     }
-    if let bias {
-        if bias.count != geometry.filters {
-            shapeFailure(ShapeError(operation: "conv2D", message: "bias \(format(bias.shape)) must hold one value per filter (\(geometry.filters))"))
-        }
-        output += bias.reshaped(to: [geometry.filters])
-    }
+    addChannelBias(bias, to: &output, operation: "conv2D")
     return output
 }
 
@@ -246,4 +241,15 @@ func conv2DBackwardFilter<S>(_ gradient: Tensor<S>, input: Tensor<S>, geometry: 
             }
         }
     }
+}
+
+/// Adds one bias value per channel (the last axis) to `output`, after
+/// checking that `bias` holds exactly that many values.
+func addChannelBias<S>(_ bias: Tensor<S>?, to output: inout Tensor<S>, operation: String) {
+    guard let bias else { return }
+    let channels = output.shape[output.rank - 1]
+    if bias.count != channels {
+        shapeFailure(ShapeError(operation: operation, message: "bias \(format(bias.shape)) must hold one value per output channel (\(channels))"))
+    }
+    output += bias.reshaped(to: [channels])
 }

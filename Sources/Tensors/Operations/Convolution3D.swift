@@ -66,12 +66,7 @@ public func conv3D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>? = 
         }
         return y
     })
-    if let bias {
-        if bias.count != g.filters {
-            shapeFailure(ShapeError(operation: "conv3D", message: "bias \(format(bias.shape)) must hold one value per filter (\(g.filters))"))
-        }
-        output += bias.reshaped(to: [g.filters])
-    }
+    addChannelBias(bias, to: &output, operation: "conv3D")
     return output
 }
 

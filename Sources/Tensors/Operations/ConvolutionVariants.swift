@@ -48,12 +48,7 @@ public func convTranspose2D<S>(
     let g = transposedGeometry(input: input.shape, filter: filter.shape, stride: stride, padding: padding, outputPadding: outputPadding,
                                operation: "convTranspose2D")
     var output = conv2DBackwardInput(input, filter: filter, geometry: g)
-    if let bias {
-        if bias.count != g.channels {
-            shapeFailure(ShapeError(operation: "convTranspose2D", message: "bias \(format(bias.shape)) must hold one value per output channel (\(g.channels))"))
-        }
-        output += bias.reshaped(to: [g.channels])
-    }
+    addChannelBias(bias, to: &output, operation: "convTranspose2D")
     return output
 }
 

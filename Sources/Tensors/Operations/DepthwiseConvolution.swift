@@ -38,12 +38,7 @@ public func depthwiseConv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tens
             }
         }
     }
-    if let bias {
-        if bias.count != g.channels {
-            shapeFailure(ShapeError(operation: "depthwiseConv2D", message: "bias \(format(bias.shape)) must hold one value per channel (\(g.channels))"))
-        }
-        output += bias.reshaped(to: [g.channels])
-    }
+    addChannelBias(bias, to: &output, operation: "depthwiseConv2D")
     return output
 }
 
