@@ -33,6 +33,8 @@ struct Measurement {
 struct Harness {
     var quick: Bool
     var json: Bool
+    /// Only cases whose name contains this text run (`--only TEXT`); nil runs all.
+    var only: String? = nil
     private(set) var results: [Measurement] = []
 
     var samples: Int { quick ? 3 : 7 }
@@ -45,6 +47,10 @@ struct Harness {
         _ suite: String, _ name: String, variant: String, shape: String, metric: Metric, work: Double,
         maxSeconds: Double = 20, _ body: () -> Void
     ) -> Measurement {
+        guard selects(name) else {
+            return Measurement(suite: suite, name: name, variant: variant, shape: shape, median: .nan, min: .nan, max: .nan,
+                               metric: metric, work: work)
+        }
         body()   // warm-up (also triggers one-time calibration and buffer allocation)
         let t0 = Self.now()
         body()
@@ -75,8 +81,12 @@ struct Harness {
 
     func note(_ text: String) { if !json { print(text) } }
 
+    /// Whether a case of this name runs under `--only`.
+    func selects(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+
     /// Prints `faster / slower` for two measurements of the same case.
     func speedup(_ slow: Measurement, _ fast: Measurement) {
+        guard !slow.median.isNaN && !fast.median.isNaN else { return }
         note("  \(pad("→ \(fast.variant) vs \(slow.variant)", 32)) speed-up " + String(format: "%.1f×", slow.median / fast.median))
     }
 }

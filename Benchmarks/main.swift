@@ -1,28 +1,45 @@
 import Foundation
 import Tensors
 
-// Benchmarks [suite…] [--json] [--quick]
+// Benchmarks [suite…] [--json] [--quick] [--only TEXT] [--retain-freed]
+//   --only TEXT: run only the cases whose name contains TEXT.
+//   --retain-freed: TensorMemory.retainsFreedBlocks = true (glibc keeps freed large blocks;
+//     compare with the peers' `--malloc no-mmap` rows).
 // Suites: vectorization, elementwise, gemm, training, conv, overhead (default: all). Build in release with
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
 
 let arguments = CommandLine.arguments.dropFirst()
 let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "overhead"]
-let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json]"
+let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--retain-freed]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
 }
-var suites = arguments.filter { !$0.hasPrefix("-") }
+var options = Array(arguments)
+var only: String?
+if let i = options.firstIndex(of: "--only") {
+    guard i + 1 < options.count else {
+        FileHandle.standardError.write("--only needs a text\n\(usage)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    only = options[i + 1]
+    options.removeSubrange(i...(i + 1))
+}
+var suites = options.filter { !$0.hasPrefix("-") }
 if let unknown = suites.first(where: { !allSuites.contains($0) }) {
     FileHandle.standardError.write("unknown suite '\(unknown)'; choose from \(allSuites.joined(separator: ", "))\n".data(using: .utf8)!)
     exit(2)
 }
-if let unknown = arguments.first(where: { $0.hasPrefix("-") && $0 != "--quick" && $0 != "--json" }) {
+if let unknown = options.first(where: { $0.hasPrefix("-") && !["--quick", "--json", "--retain-freed"].contains($0) }) {
     FileHandle.standardError.write("unknown option '\(unknown)'\n\(usage)\n".data(using: .utf8)!)
     exit(2)
 }
 if suites.isEmpty { suites = allSuites }
-var harness = Harness(quick: arguments.contains("--quick"), json: arguments.contains("--json"))
+var harness = Harness(quick: options.contains("--quick"), json: options.contains("--json"), only: only)
+if options.contains("--retain-freed") {
+    TensorMemory.retainsFreedBlocks = true
+    harness.note("allocator: freed large blocks retained for reuse (TensorMemory.retainsFreedBlocks)")
+}
 
 #if DEBUG
 harness.note("warning: debug build — numbers are meaningless; use swift run -c release …")
