@@ -261,19 +261,35 @@ extension ConvolutionTests {
         XCTAssertEqual(conv3D(y, filter: Tensor<Float>(shape: [5, 5, 5, 16, 32], repeating: 0.01)).shape, [1, 6, 6, 6, 32])
     }
 
-    /// Depthwise kernels with vector tails and several images: paths bitwise equal, threads too.
+    /// Depthwise kernels on shapes that reach every branch: 3×3 filters at
+    /// stride 1 and 2 with interior runs (the register kernels) and borders,
+    /// other filter sizes, channel counts with and without vector tails, and
+    /// several images. The output and the input gradient are bitwise equal to
+    /// the loop path (same sum order); the filter gradient sums per row first,
+    /// so it agrees within rounding. All three are bitwise independent of the
+    /// thread count.
     func testDepthwisePathsAgree() {
         var g = RandomGenerator(seed: 31)
-        let x = Tensor<Float>(randomNormal: [3, 9, 7, 21], generator: &g), w = Tensor<Float>(randomNormal: [3, 3, 21, 1], generator: &g)
-        func run() -> [Tensor<Float>] {
-            let y = depthwiseConv2D(x, filter: w, stride: 2, padding: .same)
-            let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 5) - 2 })
-            let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: 2, padding: .same)
-            return [y, dx!, dw!]
+        let cases: [(x: [Int], f: (Int, Int), stride: Int, padding: Padding)] = [
+            ([3, 9, 7, 21], (3, 3), 2, .same), ([2, 12, 11, 24], (3, 3), 1, .same), ([2, 10, 13, 19], (3, 3), 1, .valid),
+            ([2, 9, 9, 16], (3, 3), 1, .explicit(2)), ([2, 11, 12, 8], (3, 3), 2, .explicit(1)), ([2, 8, 9, 5], (2, 3), 1, .same),
+            ([1, 7, 6, 9], (5, 5), 1, .same), ([2, 6, 6, 4], (3, 3), 1, .valid),
+        ]
+        for c in cases {
+            let x = Tensor<Float>(randomNormal: c.x, generator: &g)
+            let w = Tensor<Float>(randomNormal: [c.f.0, c.f.1, c.x[3], 1], generator: &g)
+            func run() -> [Tensor<Float>] {
+                let y = depthwiseConv2D(x, filter: w, stride: c.stride, padding: c.padding)
+                let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 5) - 2 })
+                let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: c.stride, padding: c.padding)
+                return [y, dx!, dw!]
+            }
+            let vector = run(), loop = withComputePath(.loop, run)
+            XCTAssertEqual(loop[0], vector[0], "forward \(c)")
+            XCTAssertEqual(loop[1], vector[1], "input gradient \(c)")
+            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c)")
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
         }
-        let vector = run()
-        XCTAssertEqual(withComputePath(.loop, run), vector)
-        XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector)
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Depthwise 2-D convolution (MobileNet's first half, C4W2-05): every channel
 /// convolved with its own `f × f` filter, `W` of shape `(f, f, n_C, 1)`:
 ///
@@ -8,6 +10,10 @@
 /// (forward) or images (backward) in parallel. The filter gradient is summed
 /// per image, then over images in order, so the bits do not depend on the
 /// thread count. The geometry is ``Convolution2DGeometry`` with `filters = n_C`.
+/// Where ``DepthwiseConvolutionKernels/touchLines(_:bytes:)`` leaves its
+/// folded words, so the loads cannot be optimized away.
+private let touchSink = Atomic<UInt32>(0)
+
 enum DepthwiseConvolutionKernels {
     // MARK: Loop path
 
@@ -29,8 +35,8 @@ enum DepthwiseConvolutionKernels {
         }
     }
 
-    /// `dX` (zero on entry) and `dW` (written) by the same loops: each output
-    /// gradient flows back to the pixels and taps that made it.
+    /// `dX` and `dW` (both written) by the same loops: each output gradient
+    /// flows back to the pixels and taps that made it.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backwardLoop<S: TensorScalar>(
@@ -38,6 +44,7 @@ enum DepthwiseConvolutionKernels {
         _ g: Convolution2DGeometry
     ) {
         dw?.initialize(repeating: 0, count: g.filterHeight * g.filterWidth * g.channels)
+        dx?.initialize(repeating: 0, count: g.batch * g.height * g.width * g.channels)
         for i in 0..<g.batch {
             // Per-image filter sums, added to dW in image order as the vectorized path does.
             var imageSums = [S](repeating: 0, count: g.filterHeight * g.filterWidth * g.channels)
@@ -59,115 +66,413 @@ enum DepthwiseConvolutionKernels {
     }
 
     // MARK: Vectorized path
+    //
+    // SIMD across the contiguous channels of a pixel, one register-width block
+    // of channels at a time (SIMD8<Float>, SIMD4<Double>: one AVX2 register).
+    // A 3×3 filter's nine taps of a channel block stay in registers while the
+    // block sweeps an output row's interior pixels; borders, other filter
+    // sizes and channel tails take the general loops, which skip the taps that
+    // fall on the padding exactly as ``Convolution2DGeometry/forEachTap(_:_:_:)``.
+    //
+    // Sum orders: the forward pass sums taps rows then columns, the input
+    // gradient gathers each pixel's contributions in the order the loop twin
+    // scatters them (output pixels row-major, so taps last to first), both
+    // from zero — bitwise equal to the loop path. The filter gradient sums
+    // each output row's terms in a register, then adds the rows in order (the
+    // loop twin adds term by term: equal within rounding, and independent of
+    // the thread count, as images are summed in order).
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         let (px, pw, py) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
-        parallelFor(chunks: g.batch * g.outHeight, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { job in
-            let (i, h) = (job / g.outHeight, job % g.outHeight)
-            switch S.scalarType {
-            case .float32:
-                forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, FloatVector.self)
-            case .float64:
-                forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, DoubleVector.self)
+        // Bands of rows per chunk: a thread reuses the input rows its previous
+        // output row loaded (the conv suite's depthwise forward: 8.4 ms with one-row chunks, 7.4 with bands of 8).
+        let band = rowBand(g.outHeight), bands = (g.outHeight + band - 1) / band
+        parallelFor(chunks: g.batch * bands, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { job in
+            let (i, first) = (job / bands, job % bands * band)
+            for h in first..<Swift.min(first + band, g.outHeight) {
+                switch S.scalarType {
+                case .float32:
+                    forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, SIMD8<Float>.self)
+                case .float64:
+                    forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, SIMD4<Double>.self)
+                }
             }
         }
     }
 
+    /// Reads one word of every 64-byte line in `bytes` bytes from `p`, so the
+    /// lines are in cache before a strided sweep (Swift has no prefetch).
     @inline(__always)
-    static func forwardRow<V: KernelVector>(
+    static func touchLines(_ p: UnsafeRawPointer, bytes: Int) {
+        var folded: UInt32 = 0
+        for offset in stride(from: 0, to: bytes, by: 64) { folded ^= p.load(fromByteOffset: offset, as: UInt32.self) }
+        touchSink.store(folded, ordering: .relaxed)   // keeps the loads
+    }
+
+    /// Zeroes the first word of every 64-byte line of a row the caller is
+    /// about to overwrite whole: the lines arrive owned, in one sequential
+    /// stream, and a fresh page faults once (reading it first would map the
+    /// zero page, and the first store would fault again).
+    @inline(__always)
+    static func clearLines(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        for offset in stride(from: 0, to: bytes, by: 64) { p.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self) }
+    }
+
+    /// Rows per parallel chunk (a function of the size only, never of the thread count).
+    @inline(__always)
+    static func rowBand(_ rows: Int) -> Int { Swift.max(1, Swift.min(rows, 8)) }
+
+    /// The range of output columns whose whole window lies inside the image.
+    @inline(__always)
+    static func interiorColumns(_ g: Convolution2DGeometry) -> Range<Int> {
+        let first = (g.padLeft + g.strideW - 1) / g.strideW
+        let lastStart = g.width - g.filterWidth + g.padLeft   // v·s ≤ W − f + pad
+        let end = lastStart < 0 ? 0 : Swift.min(g.outWidth, lastStart / g.strideW + 1)
+        return first < end ? first..<end : 0..<0
+    }
+
+    /// Output row `h` of image `i`.
+    @inline(__always)
+    static func forwardRow<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
         _ i: Int, _ h: Int, _: V.Type
-    ) {
-        let width = V.scalarCount
-        for v in 0..<g.outWidth {
-            let out = y + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
-            var c = 0
-            while c < g.channels {
-                let lanes = Swift.min(width, g.channels - c)
-                if lanes == width {
+    ) where V.Scalar: FloatingPoint {
+        let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
+        let top = h * g.strideH - g.padTop
+        let aLo = Swift.max(0, -top), aHi = Swift.min(g.filterHeight, g.height - top)
+        let image = x + i * g.height * g.width * channels
+        let out = y + (i * g.outHeight + h) * g.outWidth * channels
+        let vectorEnd = channels - channels % lanes
+        /// Pixels `columns` of the row, general loops: any filter, any channel.
+        func general(_ columns: Range<Int>, _ channelRange: Range<Int>) {
+            for v in columns {
+                let left = v * g.strideW - g.padLeft
+                let bLo = Swift.max(0, -left), bHi = Swift.min(fW, g.width - left)
+                var c = channelRange.lowerBound
+                while c + lanes <= channelRange.upperBound {
                     var acc = V()
-                    g.forEachTap(h, v) { a, b, row, column in
-                        let pixel = UnsafeRawPointer(x + ((i * g.height + row) * g.width + column) * g.channels + c).loadUnaligned(as: V.self)
-                        let tap = UnsafeRawPointer(w + (a * g.filterWidth + b) * g.channels + c).loadUnaligned(as: V.self)
-                        acc += pixel * tap
+                    for a in aLo..<aHi {
+                        let row = ((top + a) * g.width + left) * channels + c, tap = a * fW * channels + c
+                        for b in bLo..<bHi { acc += load(image + row + b * channels, V.self) * load(w + tap + b * channels, V.self) }
                     }
-                    UnsafeMutableRawPointer(out + c).storeBytes(of: acc, as: V.self)
-                } else {
-                    for lane in c..<(c + lanes) {
-                        var z: V.Scalar = 0
-                        g.forEachTap(h, v) { a, b, row, column in
-                            z += x[((i * g.height + row) * g.width + column) * g.channels + lane] * w[(a * g.filterWidth + b) * g.channels + lane]
-                        }
-                        out[lane] = z
-                    }
+                    store(acc, out + v * channels + c)
+                    c += lanes
                 }
-                c += width
+                while c < channelRange.upperBound {
+                    var z: V.Scalar = 0
+                    for a in aLo..<aHi {
+                        for b in bLo..<bHi { z += image[((top + a) * g.width + left + b) * channels + c] * w[(a * fW + b) * channels + c] }
+                    }
+                    out[v * channels + c] = z
+                    c += 1
+                }
+            }
+        }
+        let interior = interiorColumns(g)
+        guard g.filterHeight == 3 && fW == 3 && aLo == 0 && aHi == 3 && !interior.isEmpty && vectorEnd > 0 else {
+            general(0..<g.outWidth, 0..<channels)
+            return
+        }
+        general(0..<interior.lowerBound, 0..<channels)
+        general(interior.upperBound..<g.outWidth, 0..<channels)
+        if vectorEnd < channels { general(interior, vectorEnd..<channels) }
+        let rowStride = g.width * channels, columnStride = g.strideW * channels
+        // The channel blocks sweep the rows one block of every pixel at a time;
+        // fetching the newest input row and the output row line by line first
+        // turns those strided misses into one sequential stream.
+        touchLines(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
+        clearLines(UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * MemoryLayout<V.Scalar>.stride)
+        for c in stride(from: 0, to: vectorEnd, by: lanes) {
+            let t = Taps3x3(w + c, channels, V.self)
+            // Three row pointers and two fixed offsets: few enough registers that
+            // the loop keeps its pointers out of memory.
+            let bytes = MemoryLayout<V.Scalar>.stride
+            var r0 = UnsafeRawPointer(image + (top * g.width + interior.lowerBound * g.strideW - g.padLeft) * channels + c)
+            var r1 = r0 + rowStride * bytes, r2 = r1 + rowStride * bytes
+            var o = UnsafeMutableRawPointer(out + interior.lowerBound * channels + c)
+            let step = channels * bytes, next = columnStride * bytes
+            for _ in interior {
+                o.storeBytes(of: t.dot(r0, r1, r2, step), as: V.self)
+                r0 += next; r1 += next; r2 += next
+                o += step
             }
         }
     }
 
-    /// `dX` (zero on entry) and/or `dW`: images in parallel, each with its own
-    /// filter sums, which are then added over images in order.
+    /// `dX` and/or `dW`: the input gradient by rows, the filter gradient by
+    /// images (each with its own sums, then added over images in order).
     static func backward<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>?, _ dw: UnsafeMutablePointer<S>?,
         _ g: Convolution2DGeometry
     ) {
         let taps = g.filterHeight * g.filterWidth * g.channels
-        let sums = UnsafeMutablePointer<S>.allocate(capacity: dw == nil ? 0 : g.batch * taps)
-        defer { sums.deallocate() }
-        let (pdy, px, pw, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(sums))
-        let pdx = dx.map(UncheckedSendable.init)
-        let wantFilter = dw != nil
-        parallelFor(chunks: g.batch, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { i in
-            let imageSums: UnsafeMutablePointer<S>? = wantFilter ? psums.value + i * taps : nil
-            imageSums?.initialize(repeating: 0, count: taps)
-            switch S.scalarType {
-            case .float32:
-                backwardImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(pw.value, to: Float.self),
-                              pdx.map { cast($0.value, to: Float.self) }, imageSums.map { cast($0, to: Float.self) }, g, i, FloatVector.self)
-            case .float64:
-                backwardImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(pw.value, to: Double.self),
-                              pdx.map { cast($0.value, to: Double.self) }, imageSums.map { cast($0, to: Double.self) }, g, i, DoubleVector.self)
+        let work = g.outputPixels * g.channels * g.filterHeight * g.filterWidth
+        let (pdy, px, pw) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(w))
+        if let dx {
+            let pdx = UncheckedSendable(dx)
+            let band = rowBand(g.height), bands = (g.height + band - 1) / band
+            parallelFor(chunks: g.batch * bands, work: work) { job in
+                let (i, first) = (job / bands, job % bands * band)
+                for r in first..<Swift.min(first + band, g.height) {
+                    switch S.scalarType {
+                    case .float32:
+                        inputGradientRow(cast(pdy.value, to: Float.self), cast(pw.value, to: Float.self), cast(pdx.value, to: Float.self), g, i, r, SIMD8<Float>.self)
+                    case .float64:
+                        inputGradientRow(cast(pdy.value, to: Double.self), cast(pw.value, to: Double.self), cast(pdx.value, to: Double.self), g, i, r, SIMD4<Double>.self)
+                    }
+                }
             }
         }
-        if let dw {
-            dw.initialize(repeating: 0, count: taps)
-            for i in 0..<g.batch {
-                for t in 0..<taps { dw[t] += sums[i * taps + t] }
+        guard let dw else { return }
+        let sums = UnsafeMutablePointer<S>.allocate(capacity: g.batch * taps)
+        defer { sums.deallocate() }
+        let psums = UncheckedSendable(sums)
+        parallelFor(chunks: g.batch, work: work) { i in
+            let imageSums = psums.value + i * taps
+            imageSums.initialize(repeating: 0, count: taps)
+            switch S.scalarType {
+            case .float32:
+                filterGradientImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(imageSums, to: Float.self), g, i, SIMD8<Float>.self)
+            case .float64:
+                filterGradientImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(imageSums, to: Double.self), g, i, SIMD4<Double>.self)
+            }
+        }
+        dw.initialize(repeating: 0, count: taps)
+        for i in 0..<g.batch {
+            for t in 0..<taps { dw[t] += sums[i * taps + t] }
+        }
+    }
+
+    /// Input row `r` of image `i`'s gradient, gathered: pixel `(r, col)`
+    /// receives `dZ[h, v] · W[a, b]` from every output `(h, v) = ((r + pad − a)/s,
+    /// (col + pad − b)/s)` that is whole and inside the output, taps last to first.
+    @inline(__always)
+    static func inputGradientRow<V: SIMD>(
+        _ dy: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ dx: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _ i: Int, _ r: Int, _: V.Type
+    ) where V.Scalar: FloatingPoint {
+        let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
+        let gradients = dy + i * g.outHeight * g.outWidth * channels
+        let out = dx + (i * g.height + r) * g.width * channels
+        let vectorEnd = channels - channels % lanes
+        /// The output index reached by tap `k` from input index `n`, or nil.
+        @inline(__always) func source(_ n: Int, _ k: Int, _ pad: Int, _ s: Int, _ size: Int) -> Int? {
+            let t = n + pad - k
+            guard t >= 0, t % s == 0, t / s < size else { return nil }
+            return t / s
+        }
+        func general(_ columns: Range<Int>, _ channelRange: Range<Int>) {
+            for col in columns {
+                var c = channelRange.lowerBound
+                while c + lanes <= channelRange.upperBound {
+                    var acc = V()
+                    for a in stride(from: g.filterHeight - 1, through: 0, by: -1) {
+                        guard let h = source(r, a, g.padTop, g.strideH, g.outHeight) else { continue }
+                        for b in stride(from: fW - 1, through: 0, by: -1) {
+                            guard let v = source(col, b, g.padLeft, g.strideW, g.outWidth) else { continue }
+                            let tap: Int = (a * fW + b) * channels + c, source: Int = (h * g.outWidth + v) * channels + c
+                            acc += load(w + tap, V.self) * load(gradients + source, V.self)
+                        }
+                    }
+                    store(acc, out + col * channels + c)
+                    c += lanes
+                }
+                while c < channelRange.upperBound {
+                    var z: V.Scalar = 0
+                    for a in stride(from: g.filterHeight - 1, through: 0, by: -1) {
+                        guard let h = source(r, a, g.padTop, g.strideH, g.outHeight) else { continue }
+                        for b in stride(from: fW - 1, through: 0, by: -1) {
+                            guard let v = source(col, b, g.padLeft, g.strideW, g.outWidth) else { continue }
+                            z += w[(a * fW + b) * channels + c] * gradients[(h * g.outWidth + v) * channels + c]
+                        }
+                    }
+                    out[col * channels + c] = z
+                    c += 1
+                }
+            }
+        }
+        // Stride 1, 3×3: columns whose three sources all exist, rows likewise.
+        let top = r + g.padTop - 2   // the output row of tap a = 2
+        let first = Swift.max(0, 2 - g.padLeft), end = Swift.min(g.width, g.outWidth - g.padLeft)
+        guard g.filterHeight == 3 && fW == 3 && g.strideH == 1 && g.strideW == 1 && top >= 0 && top + 2 < g.outHeight
+                && first < end && vectorEnd > 0 else {
+            general(0..<g.width, 0..<channels)
+            return
+        }
+        general(0..<first, 0..<channels)
+        general(end..<g.width, 0..<channels)
+        if vectorEnd < channels { general(first..<end, vectorEnd..<channels) }
+        let rowStride = g.outWidth * channels
+        touchLines(UnsafeRawPointer(gradients + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
+        clearLines(UnsafeMutableRawPointer(out), bytes: g.width * channels * MemoryLayout<V.Scalar>.stride)
+        for c in stride(from: 0, to: vectorEnd, by: lanes) {
+            let t = Taps3x3(w + c, channels, V.self)
+            // Tap (a, b) reads output (r + pad − a, col + pad − b): rows top+2, top+1, top for a = 0, 1, 2.
+            let bytes = MemoryLayout<V.Scalar>.stride
+            var r0 = UnsafeRawPointer(gradients + (top * g.outWidth + first + g.padLeft - 2) * channels + c)
+            var r1 = r0 + rowStride * bytes, r2 = r1 + rowStride * bytes
+            var o = UnsafeMutableRawPointer(out + first * channels + c)
+            let step = channels * bytes
+            for _ in first..<end {
+                o.storeBytes(of: t.reversedDot(r0, r1, r2, step), as: V.self)
+                r0 += step; r1 += step; r2 += step
+                o += step
+            }
+        }
+    }
+
+    /// Image `i`'s filter gradient into `sums` (zero on entry): per output
+    /// row, each tap's terms summed in a register, then added to `sums`.
+    @inline(__always)
+    static func filterGradientImage<V: SIMD>(
+        _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ sums: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _ i: Int, _: V.Type
+    ) where V.Scalar: FloatingPoint {
+        let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
+        let image = x + i * g.height * g.width * channels
+        let vectorEnd = channels - channels % lanes
+        let interior = interiorColumns(g)
+        for h in 0..<g.outHeight {
+            let gradients = dy + (i * g.outHeight + h) * g.outWidth * channels
+            let top = h * g.strideH - g.padTop
+            let aLo = Swift.max(0, -top), aHi = Swift.min(g.filterHeight, g.height - top)
+            /// Row h's terms of every tap, general loops over `columns`.
+            func general(_ columns: Range<Int>, _ channelRange: Range<Int>) {
+                for a in aLo..<aHi {
+                    for b in 0..<fW {
+                        let tap = sums + (a * fW + b) * channels
+                        var c = channelRange.lowerBound
+                        while c + lanes <= channelRange.upperBound {
+                            var acc = V()
+                            for v in columns {
+                                let column = v * g.strideW - g.padLeft + b
+                                if column < 0 || column >= g.width { continue }
+                                let pixel: Int = ((top + a) * g.width + column) * channels + c
+                                acc += load(image + pixel, V.self) * load(gradients + v * channels + c, V.self)
+                            }
+                            store(load(tap + c, V.self) + acc, tap + c)
+                            c += lanes
+                        }
+                        while c < channelRange.upperBound {
+                            var z: V.Scalar = 0
+                            for v in columns {
+                                let column = v * g.strideW - g.padLeft + b
+                                if column < 0 || column >= g.width { continue }
+                                z += image[((top + a) * g.width + column) * channels + c] * gradients[v * channels + c]
+                            }
+                            tap[c] += z
+                            c += 1
+                        }
+                    }
+                }
+            }
+            guard g.filterHeight == 3 && fW == 3 && aLo == 0 && aHi == 3 && !interior.isEmpty && vectorEnd > 0 else {
+                general(0..<g.outWidth, 0..<channels)
+                continue
+            }
+            general(0..<interior.lowerBound, 0..<channels)
+            general(interior.upperBound..<g.outWidth, 0..<channels)
+            if vectorEnd < channels { general(interior, vectorEnd..<channels) }
+            let bytes = MemoryLayout<V.Scalar>.stride
+            let rowBytes = g.width * channels * bytes, next = g.strideW * channels * bytes, step = channels * bytes
+            touchLines(UnsafeRawPointer(image + (top + 2) * g.width * channels), bytes: rowBytes)
+            touchLines(UnsafeRawPointer(gradients), bytes: g.outWidth * channels * bytes)
+            for c in stride(from: 0, to: vectorEnd, by: lanes) {
+                var t = Taps3x3<V>()
+                var r0 = UnsafeRawPointer(image + (top * g.width + interior.lowerBound * g.strideW - g.padLeft) * channels + c)
+                var r1 = r0 + rowBytes, r2 = r1 + rowBytes
+                var d = UnsafeRawPointer(gradients + interior.lowerBound * channels + c)
+                for _ in interior {
+                    t.accumulate(r0, r1, r2, step, d.loadUnaligned(as: V.self))
+                    r0 += next; r1 += next; r2 += next
+                    d += step
+                }
+                t.add(to: sums + c, channels)
             }
         }
     }
 
     @inline(__always)
-    static func backwardImage<V: KernelVector>(
-        _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ dx: UnsafeMutablePointer<V.Scalar>?,
-        _ sums: UnsafeMutablePointer<V.Scalar>?, _ g: Convolution2DGeometry, _ i: Int, _: V.Type
-    ) {
-        let width = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        @inline(__always) func add(_ p: UnsafeMutablePointer<V.Scalar>, _ v: V) {
-            UnsafeMutableRawPointer(p).storeBytes(of: load(UnsafePointer(p)) + v, as: V.self)
+    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _: V.Type) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always)
+    static func load<V: SIMD>(_ p: UnsafeMutablePointer<V.Scalar>, _: V.Type) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always)
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+}
+
+/// The nine taps of a 3×3 filter for one block of channels, held in
+/// registers: filter values (forward, input gradient) or running sums
+/// (filter gradient). Tap `(a, b)` is `tAB`.
+struct Taps3x3<V: SIMD> where V.Scalar: FloatingPoint {
+    var t00 = V(), t01 = V(), t02 = V(), t10 = V(), t11 = V(), t12 = V(), t20 = V(), t21 = V(), t22 = V()
+
+    init() {}
+
+    /// The taps of channels `c..<c + lanes` from `w` = `&W[0, 0, c, 0]`, taps `channels` apart.
+    @inline(__always)
+    init(_ w: UnsafePointer<V.Scalar>, _ channels: Int, _: V.Type) {
+        func at(_ k: Int) -> V { UnsafeRawPointer(w + k * channels).loadUnaligned(as: V.self) }
+        (t00, t01, t02, t10, t11, t12, t20, t21, t22) = (at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8))
+    }
+
+    /// `Σ_a Σ_b x_a[b]·W[a, b]` from zero, rows then columns (the loop twin's
+    /// order), for the three input rows `x_a` whose pixels are `step` bytes apart.
+    @inline(__always)
+    func dot(_ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer, _ x2: UnsafeRawPointer, _ step: Int) -> V {
+        var acc = V()
+        acc += x0.loadUnaligned(as: V.self) * t00
+        acc += x0.loadUnaligned(fromByteOffset: step, as: V.self) * t01
+        acc += x0.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * t02
+        acc += x1.loadUnaligned(as: V.self) * t10
+        acc += x1.loadUnaligned(fromByteOffset: step, as: V.self) * t11
+        acc += x1.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * t12
+        acc += x2.loadUnaligned(as: V.self) * t20
+        acc += x2.loadUnaligned(fromByteOffset: step, as: V.self) * t21
+        acc += x2.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * t22
+        return acc
+    }
+
+    /// The input gradient's gather for stride 1: `Σ W[a, b]·d[r + 2 − a][2 − b]`
+    /// from zero over taps last to first (`(2, 2)`, `(2, 1)`, … `(0, 0)`: the
+    /// order in which the loop twin's scatter reaches the pixel), for the three
+    /// gradient rows `d_r` whose pixels are `step` bytes apart.
+    @inline(__always)
+    func reversedDot(_ d0: UnsafeRawPointer, _ d1: UnsafeRawPointer, _ d2: UnsafeRawPointer, _ step: Int) -> V {
+        var acc = V()
+        acc += t22 * d0.loadUnaligned(as: V.self)
+        acc += t21 * d0.loadUnaligned(fromByteOffset: step, as: V.self)
+        acc += t20 * d0.loadUnaligned(fromByteOffset: 2 * step, as: V.self)
+        acc += t12 * d1.loadUnaligned(as: V.self)
+        acc += t11 * d1.loadUnaligned(fromByteOffset: step, as: V.self)
+        acc += t10 * d1.loadUnaligned(fromByteOffset: 2 * step, as: V.self)
+        acc += t02 * d2.loadUnaligned(as: V.self)
+        acc += t01 * d2.loadUnaligned(fromByteOffset: step, as: V.self)
+        acc += t00 * d2.loadUnaligned(fromByteOffset: 2 * step, as: V.self)
+        return acc
+    }
+
+    /// Every tap's sum += `x_a[b]·gradient`, for the three input rows `x_a`
+    /// whose pixels are `step` bytes apart.
+    @inline(__always)
+    mutating func accumulate(_ x0: UnsafeRawPointer, _ x1: UnsafeRawPointer, _ x2: UnsafeRawPointer, _ step: Int, _ gradient: V) {
+        t00 += x0.loadUnaligned(as: V.self) * gradient
+        t01 += x0.loadUnaligned(fromByteOffset: step, as: V.self) * gradient
+        t02 += x0.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * gradient
+        t10 += x1.loadUnaligned(as: V.self) * gradient
+        t11 += x1.loadUnaligned(fromByteOffset: step, as: V.self) * gradient
+        t12 += x1.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * gradient
+        t20 += x2.loadUnaligned(as: V.self) * gradient
+        t21 += x2.loadUnaligned(fromByteOffset: step, as: V.self) * gradient
+        t22 += x2.loadUnaligned(fromByteOffset: 2 * step, as: V.self) * gradient
+    }
+
+    /// `sums[k·channels ..< k·channels + lanes] += t_k` for the nine taps.
+    @inline(__always)
+    func add(to sums: UnsafeMutablePointer<V.Scalar>, _ channels: Int) {
+        @inline(__always) func add(_ k: Int, _ t: V) {
+            let p = UnsafeMutableRawPointer(sums + k * channels)
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + t, as: V.self)
         }
-        for h in 0..<g.outHeight {
-            for v in 0..<g.outWidth {
-                let gradients = dy + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
-                g.forEachTap(h, v) { a, b, row, column in
-                    let pixel = ((i * g.height + row) * g.width + column) * g.channels
-                    let tap = (a * g.filterWidth + b) * g.channels
-                    var c = 0
-                    while c + width <= g.channels {
-                        let gradient = load(gradients + c)
-                        if let dx { add(dx + pixel + c, load(w + tap + c) * gradient) }
-                        if let sums { add(sums + tap + c, load(x + pixel + c) * gradient) }
-                        c += width
-                    }
-                    while c < g.channels {
-                        if let dx { dx[pixel + c] += w[tap + c] * gradients[c] }
-                        if let sums { sums[tap + c] += x[pixel + c] * gradients[c] }
-                        c += 1
-                    }
-                }
-            }
-        }
+        add(0, t00); add(1, t01); add(2, t02); add(3, t10); add(4, t11); add(5, t12); add(6, t20); add(7, t21); add(8, t22)
     }
 }

@@ -54,7 +54,10 @@ public func depthwiseConv2DBackward<S>(
     if gradient.shape != g.outputShape {
         shapeFailure(ShapeError(operation: "depthwiseConv2DBackward", message: "gradient \(format(gradient.shape)) differs from the output shape \(format(g.outputShape))"))
     }
-    var dx = wantInput ? Tensor<S>.zeros(input.shape) : nil
+    // Both paths write every element (no zero-filling pass over dX); with no
+    // output pixels nothing flows back and the gradients are zero.
+    let empty = gradient.count == 0
+    var dx = wantInput ? (empty ? Tensor<S>.zeros(input.shape) : Tensor<S>(shape: input.shape, unsafeUninitialized: { _ in })) : nil
     var dw = wantFilter ? Tensor<S>.zeros(filter.shape) : nil
     gradient.scalars.withUnsafeBufferPointer { dy in
         input.scalars.withUnsafeBufferPointer { x in
