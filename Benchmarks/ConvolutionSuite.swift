@@ -70,6 +70,7 @@ func convolutionSuite(_ h: inout Harness) {
     }
 
     convolutionalNetworkSteps(&h)
+    leNetLayerBreakdown(&h)
 
     let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
     for maximum in [true, false] {
@@ -209,5 +210,31 @@ func convolutionalNetworkSteps(_ h: inout Harness) {
     h.measure("conv", "ResNet basic block fwd (eval) N\(n) C64 56x56 channels_last", variant: "vectorized, \(threads)", shape: "[\(n), 56, 56, 64]",
               metric: .gflops, work: blockForward) {
         consume(block.logits(blockX))
+    }
+}
+
+/// LeNet-5's two convolutions one pass at a time (forward, filter gradient,
+/// input gradient; batch 64): where its training step spends its time.
+func leNetLayerBreakdown(_ h: inout Harness) {
+    var g = RandomGenerator(seed: 14)
+    let threads = "\(Parallelism.maxThreads) threads"
+    let batch = h.quick ? 16 : 64
+    for (name, size, channels, filters) in [("conv1", 32, 3, 8), ("conv2", 14, 8, 16)] {
+        let label = "LeNet-5 \(name) N\(batch) C\(channels) \(size)x\(size) K\(filters) 5x5"
+        guard h.selects(label) else { continue }
+        let x = Tensor<Float>(randomNormal: [batch, size, size, channels], generator: &g)
+        let w = Tensor<Float>(randomNormal: [5, 5, channels, filters], standardDeviation: 0.1, generator: &g)
+        let y = conv2D(x, filter: w)
+        let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
+        let flops = 2 * Double(y.count) * Double(25 * channels)
+        h.measure("conv", "\(label) fwd", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
+            consume(conv2D(x, filter: w))
+        }
+        h.measure("conv", "\(label) dW", variant: "vectorized, \(threads)", shape: "\(w.shape)", metric: .gflops, work: flops) {
+            consume(conv2DBackwardFilter(dy, input: x, filterShape: w.shape))
+        }
+        h.measure("conv", "\(label) dX", variant: "vectorized, \(threads)", shape: "\(x.shape)", metric: .gflops, work: flops) {
+            consume(conv2DBackwardInput(dy, filter: w, inputShape: x.shape))
+        }
     }
 }

@@ -261,6 +261,38 @@ extension ConvolutionTests {
         XCTAssertEqual(conv3D(y, filter: Tensor<Float>(shape: [5, 5, 5, 16, 32], repeating: 0.01)).shape, [1, 6, 6, 6, 32])
     }
 
+    /// The direct kernels for few filters (n_C ≤ 16: LeNet's layers, and the
+    /// stride-1 input gradient of layers with few input channels): groups of
+    /// four interior pixels, borders, strides, padding, filter counts below,
+    /// at and between the vector widths. The forward pass is bitwise equal to
+    /// the loop path (same sum order, separate multiply and add); the filter
+    /// gradient (8 or 16 filters) sums per image, the input gradient is a GEMM
+    /// or direct full convolution: both agree within rounding. Thread counts
+    /// never change the bits.
+    func testDirectConvolutionPathsAgree() {
+        var g = RandomGenerator(seed: 37)
+        let cases: [(x: [Int], f: (Int, Int), filters: Int, stride: Int, padding: Padding)] = [
+            ([3, 12, 13, 3], (5, 5), 8, 1, .valid), ([2, 10, 11, 8], (5, 5), 16, 1, .valid), ([2, 9, 12, 1], (3, 3), 16, 1, .same),
+            ([2, 11, 10, 5], (3, 3), 6, 2, .explicit(1)), ([1, 13, 14, 4], (3, 2), 8, 2, .same), ([2, 7, 9, 7], (3, 3), 13, 1, .explicit(2)),
+            ([1, 6, 5, 2], (1, 3), 3, 1, .same),
+        ]
+        for c in cases {
+            let x = Tensor<Float>(randomNormal: c.x, generator: &g)
+            let w = Tensor<Float>(randomNormal: [c.f.0, c.f.1, c.x[3], c.filters], generator: &g)
+            func run() -> [Tensor<Float>] {
+                let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
+                let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
+                return [y, conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding),
+                        conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding)]
+            }
+            let vector = run(), loop = withComputePath(.loop, run)
+            XCTAssertEqual(loop[0], vector[0], "forward \(c)")
+            assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "filter gradient \(c)")
+            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
+        }
+    }
+
     /// Depthwise kernels on shapes that reach every branch: 3×3 filters at
     /// stride 1 and 2 with interior runs (the register kernels) and borders,
     /// other filter sizes, channel counts with and without vector tails, and

@@ -74,8 +74,13 @@ enum ConvolutionKernels {
 
     // MARK: Vectorized path
 
-    /// `Y = P·W` (`P` the implicit patch matrix; for a 1×1 stride-1 filter the input itself).
+    /// `Y = P·W` (`P` the implicit patch matrix; for a 1×1 stride-1 filter the
+    /// input itself); with at most 16 filters, the direct kernel instead.
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
+        if DirectConvolutionKernels.servesForward(g) {
+            DirectConvolutionKernels.forward(x, w, y, g)
+            return
+        }
         var problem = GEMMProblem(m: g.outputPixels, n: g.filters, k: g.taps, a: x, lda: g.channels, transA: false,
                                   b: w, ldb: g.filters, transB: false, c: y, ldc: g.filters, alpha: 1, beta: 0)
         if g.isPointwise {
@@ -86,8 +91,12 @@ enum ConvolutionKernels {
         }
     }
 
-    /// `dW = Pᵀ·dY`.
+    /// `dW = Pᵀ·dY`; with 8 or 16 filters (Float; 4 or 8 for Double), the direct kernel instead.
     static func backwardFilter<S: TensorScalar>(_ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
+        if DirectConvolutionKernels.servesFilterGradient(g, S.self) {
+            DirectConvolutionKernels.filterGradient(dy, x, dw, g)
+            return
+        }
         var problem = GEMMProblem(m: g.taps, n: g.filters, k: g.outputPixels, a: x, lda: g.channels, transA: true,
                                   b: dy, ldb: g.filters, transB: false, c: dw, ldc: g.filters, alpha: 1, beta: 0)
         if g.isPointwise {
@@ -125,10 +134,7 @@ enum ConvolutionKernels {
             (full.height, full.width, full.channels) = (g.outHeight, g.outWidth, g.filters)
             (full.outHeight, full.outWidth, full.filters) = (g.height, g.width, g.channels)
             (full.padTop, full.padLeft) = (g.filterHeight - 1 - g.padTop, g.filterWidth - 1 - g.padLeft)
-            var problem = GEMMProblem(m: full.outputPixels, n: g.channels, k: full.taps, a: dy, lda: g.filters, transA: false,
-                                      b: UnsafePointer(rotated), ldb: g.channels, transB: false, c: dx, ldc: g.channels, alpha: 1, beta: 0)
-            problem.patches = full.patches
-            convolutionGEMM(problem)
+            forward(dy, UnsafePointer(rotated), dx, full)
             return
         }
         col2im(dy, w, dx, g)

@@ -173,15 +173,16 @@ enum DepthwiseConvolutionKernels {
             general(0..<g.outWidth, 0..<channels)
             return
         }
-        general(0..<interior.lowerBound, 0..<channels)
-        general(interior.upperBound..<g.outWidth, 0..<channels)
-        if vectorEnd < channels { general(interior, vectorEnd..<channels) }
         let rowStride = g.width * channels, columnStride = g.strideW * channels
         // The channel blocks sweep the rows one block of every pixel at a time;
         // fetching the newest input row and the output row line by line first
-        // turns those strided misses into one sequential stream.
+        // turns those strided misses into one sequential stream. (Before any
+        // output is written: clearing stores zeros.)
         touchLines(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
         clearLines(UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * MemoryLayout<V.Scalar>.stride)
+        general(0..<interior.lowerBound, 0..<channels)
+        general(interior.upperBound..<g.outWidth, 0..<channels)
+        if vectorEnd < channels { general(interior, vectorEnd..<channels) }
         for c in stride(from: 0, to: vectorEnd, by: lanes) {
             let t = Taps3x3(w + c, channels, V.self)
             // Three row pointers and two fixed offsets: few enough registers that
@@ -299,12 +300,12 @@ enum DepthwiseConvolutionKernels {
             general(0..<g.width, 0..<channels)
             return
         }
+        let rowStride = g.outWidth * channels
+        touchLines(UnsafeRawPointer(gradients + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
+        clearLines(UnsafeMutableRawPointer(out), bytes: g.width * channels * MemoryLayout<V.Scalar>.stride)   // before any write
         general(0..<first, 0..<channels)
         general(end..<g.width, 0..<channels)
         if vectorEnd < channels { general(first..<end, vectorEnd..<channels) }
-        let rowStride = g.outWidth * channels
-        touchLines(UnsafeRawPointer(gradients + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
-        clearLines(UnsafeMutableRawPointer(out), bytes: g.width * channels * MemoryLayout<V.Scalar>.stride)
         for c in stride(from: 0, to: vectorEnd, by: lanes) {
             let t = Taps3x3(w + c, channels, V.self)
             // Tap (a, b) reads output (r + pad − a, col + pad − b): rows top+2, top+1, top for a = 0, 1, 2.
