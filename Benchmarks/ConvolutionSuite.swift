@@ -19,7 +19,7 @@ func convolutionSuite(_ h: inout Harness) {
         ConvCase(name: "N\(n) C64 56x56 K256 1x1", channels: 64, size: 56, filters: 256, filter: 1, stride: 1, padding: .valid),
         ConvCase(name: "N\(n) C64 56x56 K128 3x3 s2", channels: 64, size: 56, filters: 128, filter: 3, stride: 2, padding: .explicit(1)),
     ]
-    for c in cases {
+    for c in cases where h.selects("conv2d fwd \(c.name)") || h.selects("conv2d fwd+bwd \(c.name)") {
         let x = Tensor<Float>(randomNormal: [n, c.size, c.size, c.channels], generator: &g)
         let w = Tensor<Float>(randomNormal: [c.filter, c.filter, c.channels, c.filters], standardDeviation: 0.05, generator: &g)
         let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
@@ -36,7 +36,7 @@ func convolutionSuite(_ h: inout Harness) {
     }
 
     // Depthwise 3×3 (MobileNet) and transposed 2×2 s2 (U-Net) as conv.py's "dw" and "T" ops.
-    do {
+    if h.selects("conv2d fwd N\(n) C128 56x56 K128 3x3 depthwise") || h.selects("conv2d fwd+bwd N\(n) C128 56x56 K128 3x3 depthwise") {
         let x = Tensor<Float>(randomNormal: [n, 56, 56, 128], generator: &g)
         let w = Tensor<Float>(randomNormal: [3, 3, 128, 1], standardDeviation: 0.1, generator: &g)
         let y = depthwiseConv2D(x, filter: w, padding: .explicit(1))
@@ -51,7 +51,7 @@ func convolutionSuite(_ h: inout Harness) {
             consume(depthwiseConv2DBackward(dy, input: x, filter: w, padding: .explicit(1)))
         }
     }
-    do {
+    if h.selects("conv_transpose2d fwd N\(n) C64 28x28 K32 2x2 s2") || h.selects("conv_transpose2d fwd+bwd N\(n) C64 28x28 K32 2x2 s2") {
         let x = Tensor<Float>(randomNormal: [n, 28, 28, 64], generator: &g)
         let w = Tensor<Float>(randomNormal: [2, 2, 32, 64], standardDeviation: 0.1, generator: &g)
         let y = convTranspose2D(x, filter: w, stride: 2)
@@ -72,8 +72,8 @@ func convolutionSuite(_ h: inout Harness) {
     convolutionalNetworkSteps(&h)
     leNetLayerBreakdown(&h)
 
-    let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
-    for maximum in [true, false] {
+    for maximum in [true, false] where h.selects(maximum ? "max_pool2d" : "avg_pool2d") {
+        let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
         let name = (maximum ? "max_pool2d" : "avg_pool2d")
         let y = maximum ? maxPool2D(x, size: 2) : averagePool2D(x, size: 2)
         let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
@@ -197,6 +197,7 @@ func convolutionalNetworkSteps(_ h: inout Harness) {
     }
 
     let n = h.quick ? 4 : 32
+    guard h.selects("ResNet basic block") else { return }
     let input = GraphNode<Float>.input()
     let block = GraphModel(inputs: [input], outputs: [ResNet.basicBlock(input, inputChannels: 64, channels: 64, generator: &g)])
     let blockX = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g), target = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)

@@ -77,4 +77,25 @@ final class ReductionTests: XCTestCase {
         XCTAssertEqual(columns.argmax(axis: 0), [1, 0, 1])
         XCTAssertEqual(columns.argmin(axis: 1), [0, 1])
     }
+
+    /// Tall matrices with few columns (a bias gradient's (pixels, channels))
+    /// take the lane-folding kernel: sums within rounding of the loop path
+    /// (the order differs), maxima and minima exactly, with NaN propagated,
+    /// and the same bits for any thread count. 40,000 rows, so several blocks.
+    func testColumnReductionsOfTallNarrowMatrices() {
+        var g = RandomGenerator(seed: 41)
+        for columns in [2, 4, 8, 16] {
+            var x = Tensor<Float>(randomNormal: [40_000, columns], generator: &g)
+            let sum = x.sum(axis: 0), loopSum = withComputePath(.loop) { x.sum(axis: 0) }
+            assertClose(sum, loopSum.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, "sum, \(columns) columns")
+            XCTAssertEqual(Parallelism.withMaxThreads(1) { x.sum(axis: 0) }, sum, "threads, \(columns) columns")
+            XCTAssertEqual(x.max(axis: 0), withComputePath(.loop) { x.max(axis: 0) }, "max, \(columns) columns")
+            XCTAssertEqual(x.min(axis: 0), withComputePath(.loop) { x.min(axis: 0) }, "min, \(columns) columns")
+            x[30_001, columns - 1] = Float.nan
+            let withNaN = x.max(axis: 0)
+            let last: Float = withNaN[columns - 1], first: Float = withNaN[0]
+            XCTAssertTrue(last.isNaN, "NaN reaches the maximum of its column")
+            XCTAssertFalse(first.isNaN, "other columns unaffected")
+        }
+    }
 }

@@ -116,6 +116,8 @@ enum ReductionKernels {
                     py.value[o] = contiguous(op, px.value + o * length, length, V.self)
                 }
             }
+        } else if outer == 1 && V.scalarCount % inner == 0 && length * inner >= 2 * block {
+            narrowColumns(op, x, y, rows: length, columns: inner, V.self)
         } else {
             // Reduce across rows with the output slice as accumulator, vectorized along `inner`.
             let columns = 1024
@@ -131,6 +133,48 @@ enum ReductionKernels {
                     accumulate(op, base + k * inner, out, n, V.self)
                 }
             }
+        }
+    }
+
+    /// Columns of a tall matrix with few columns (`columns` divides the
+    /// vector width: a bias gradient's `(pixels, channels)`): the rows read as
+    /// one stream of vectors whose lane `l` always holds column `l % columns`,
+    /// in fixed blocks of rows reduced in parallel; each block's lanes are
+    /// folded into its columns, and the blocks combined in order — bits
+    /// independent of the thread count.
+    static func narrowColumns<V: KernelVector>(
+        _ op: ReductionOperation, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, rows: Int, columns: Int, _: V.Type
+    ) {
+        let w = V.scalarCount, rowsPerBlock = block / columns
+        let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
+        var partials = [V.Scalar](repeating: 0, count: blocks * columns)
+        let identity = op.identity(V.Scalar.self), combiner = op.partialCombiner
+        partials.withUnsafeMutableBufferPointer { p in
+            let (pp, px) = (UncheckedSendable(p.baseAddress!), UncheckedSendable(x))
+            parallelFor(chunks: blocks, work: rows * columns) { b in
+                let first = b * rowsPerBlock, count = Swift.min(rowsPerBlock, rows - first) * columns
+                let stream = px.value + first * columns
+                let lanes: V
+                switch op {
+                case .sum: lanes = foldLanes(stream, count, identity, V.self) { $0 + $1 } merge: { $0 + $1 }
+                case .sumOfSquares: lanes = foldLanes(stream, count, identity, V.self) { $0 + $1 * $1 } merge: { $0 + $1 }
+                case .sumOfMagnitudes: lanes = foldLanes(stream, count, identity, V.self) { $0 + V.magnitude($1) } merge: { $0 + $1 }
+                case .maximum: lanes = foldLanes(stream, count, identity, V.self) { V.maximum($0, $1) } merge: { V.maximum($0, $1) }
+                case .minimum: lanes = foldLanes(stream, count, identity, V.self) { V.minimum($0, $1) } merge: { V.minimum($0, $1) }
+                case .maxMagnitude:
+                    lanes = foldLanes(stream, count, identity, V.self) { V.maximum($0, V.magnitude($1)) } merge: { V.maximum($0, $1) }
+                }
+                for c in 0..<columns {
+                    var value = lanes[c]
+                    for l in stride(from: c + columns, to: w, by: columns) { value = combiner.combine(value, lanes[l]) }
+                    pp.value[b * columns + c] = value
+                }
+            }
+        }
+        for c in 0..<columns {
+            var value = partials[c]
+            for b in 1..<blocks { value = combiner.combine(value, partials[b * columns + c]) }
+            y[c] = value
         }
     }
 
@@ -159,6 +203,17 @@ enum ReductionKernels {
         _ x: UnsafePointer<V.Scalar>, _ n: Int, _ identity: V.Scalar, _: V.Type,
         _ combine: (V, V) -> V, merge: (V, V) -> V, finish: (V) -> V.Scalar
     ) -> V.Scalar where V.Scalar: TensorScalar {
+        finish(foldLanes(x, n, identity, V.self, combine, merge: merge))
+    }
+
+    /// `x[0..<n]` folded lane-wise: lane `l` of the result combines the
+    /// elements whose index is `l` modulo the vector width (the tail is
+    /// padded with `identity`).
+    @inline(__always)
+    static func foldLanes<V: SIMD>(
+        _ x: UnsafePointer<V.Scalar>, _ n: Int, _ identity: V.Scalar, _: V.Type,
+        _ combine: (V, V) -> V, merge: (V, V) -> V
+    ) -> V where V.Scalar: TensorScalar {
         let w = V.scalarCount
         let start = V(repeating: identity)
         var a0 = start, a1 = start, a2 = start, a3 = start
@@ -180,7 +235,7 @@ enum ReductionKernels {
             for j in 0..<(n - i) { v[j] = x[i + j] }
             a1 = combine(a1, v)
         }
-        return finish(merge(merge(a0, a1), merge(a2, a3)))
+        return merge(merge(a0, a1), merge(a2, a3))
     }
 
     /// `out[j] = out[j] ⊕ x[j]` for `j < n`.
