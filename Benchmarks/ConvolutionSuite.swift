@@ -72,7 +72,7 @@ func convolutionSuite(_ h: inout Harness) {
     convolutionalNetworkSteps(&h)
     leNetLayerBreakdown(&h)
 
-    for maximum in [true, false] where h.selects(maximum ? "max_pool2d" : "avg_pool2d") {
+    for maximum in [true, false] where ["fwd", "fwd+bwd"].contains(where: { h.selects("\(maximum ? "max_pool2d" : "avg_pool2d") \($0) N\(n) C64 56x56 2x2 s2") }) {
         let x = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
         let name = (maximum ? "max_pool2d" : "avg_pool2d")
         let y = maximum ? maxPool2D(x, size: 2) : averagePool2D(x, size: 2)
@@ -197,7 +197,8 @@ func convolutionalNetworkSteps(_ h: inout Harness) {
     }
 
     let n = h.quick ? 4 : 32
-    guard h.selects("ResNet basic block") else { return }
+    guard h.selects("ResNet basic block train step (SGD momentum) N\(n) C64 56x56 channels_last")
+            || h.selects("ResNet basic block fwd (eval) N\(n) C64 56x56 channels_last") else { return }
     let input = GraphNode<Float>.input()
     let block = GraphModel(inputs: [input], outputs: [ResNet.basicBlock(input, inputChannels: 64, channels: 64, generator: &g)])
     let blockX = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g), target = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
@@ -222,7 +223,7 @@ func leNetLayerBreakdown(_ h: inout Harness) {
     let batch = h.quick ? 16 : 64
     for (name, size, channels, filters) in [("conv1", 32, 3, 8), ("conv2", 14, 8, 16)] {
         let label = "LeNet-5 \(name) N\(batch) C\(channels) \(size)x\(size) K\(filters) 5x5"
-        guard h.selects(label) else { continue }
+        guard ["fwd", "dW", "dX"].contains(where: { h.selects("\(label) \($0)") }) else { continue }
         let x = Tensor<Float>(randomNormal: [batch, size, size, channels], generator: &g)
         let w = Tensor<Float>(randomNormal: [5, 5, channels, filters], standardDeviation: 0.1, generator: &g)
         let y = conv2D(x, filter: w)

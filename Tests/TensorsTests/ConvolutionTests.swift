@@ -293,6 +293,34 @@ extension ConvolutionTests {
         }
     }
 
+    /// The indirect kernel (more than 16 filters, 6-row micro-kernel): tiles
+    /// of six pixels with partial last tiles (widths 3, 7, 13), padding taps
+    /// through the zero row, strides 1 and 2, filter counts with a partial
+    /// last panel (20, 33) and whole ones (32); the stride-1 input gradient of
+    /// a layer with more than 16 input channels runs through it too. Within
+    /// rounding of the loop path (the micro-kernel may fuse multiply-adds),
+    /// bitwise equal across thread counts.
+    func testIndirectConvolutionPathsAgree() {
+        var g = RandomGenerator(seed: 43)
+        let cases: [(x: [Int], f: Int, filters: Int, stride: Int, padding: Padding)] = [
+            ([2, 9, 13, 5], 3, 20, 1, .same), ([1, 8, 7, 18], 3, 33, 2, .explicit(1)), ([2, 5, 3, 17], 3, 32, 1, .explicit(2)),
+            ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid),
+        ]
+        for c in cases {
+            let x = Tensor<Float>(randomNormal: c.x, generator: &g)
+            let w = Tensor<Float>(randomNormal: [c.f, c.f, c.x[3], c.filters], generator: &g)
+            func run() -> [Tensor<Float>] {
+                let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
+                let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
+                return [y, conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding)]
+            }
+            let vector = run(), loop = withComputePath(.loop, run)
+            assertClose(vector[0], loop[0].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c)")
+            assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
+        }
+    }
+
     /// Depthwise kernels on shapes that reach every branch: 3×3 filters at
     /// stride 1 and 2 with interior runs (the register kernels) and borders,
     /// other filter sizes, channel counts with and without vector tails, and

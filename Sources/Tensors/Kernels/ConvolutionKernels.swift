@@ -75,10 +75,16 @@ enum ConvolutionKernels {
     // MARK: Vectorized path
 
     /// `Y = P·W` (`P` the implicit patch matrix; for a 1×1 stride-1 filter the
-    /// input itself); with at most 16 filters, the direct kernel instead.
+    /// input itself); with at most 16 filters the direct kernel, and with the
+    /// 6-row micro-kernel the indirect one (no patch packing).
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesForward(g) {
             DirectConvolutionKernels.forward(x, w, y, g)
+            return
+        }
+        let kernel = GEMMConfiguration.kernel
+        if IndirectConvolutionKernels.serves(g, kernel: kernel) {
+            IndirectConvolutionKernels.forward(x, w, y, g, kernel: kernel)
             return
         }
         var problem = GEMMProblem(m: g.outputPixels, n: g.filters, k: g.taps, a: x, lda: g.channels, transA: false,

@@ -1,0 +1,152 @@
+/// The indirect convolution algorithm (M. Dukhan, "The Indirect Convolution
+/// Algorithm", 2019 — XNNPACK's indirection buffer): the forward pass as a
+/// GEMM whose A operand is never packed. For a tile of six neighbouring
+/// output pixels, a small table holds, per filter tap, a pointer to each
+/// pixel's input — in channels-last layout the `n_C_prev` values a tap
+/// multiplies are contiguous there — or to a row of zeros where the tap falls
+/// on the padding. The register micro-kernel then broadcasts straight from
+/// those six pointers against the packed filter panel (16 filters wide), over
+/// all `f_h · f_w · n_C_prev` terms in registers: no patch packing, no
+/// partial sums written back between depth blocks.
+///
+/// Each output value sums its terms taps first, then channels, from zero,
+/// with the multiply-add form the GEMM calibration chose; padding taps add
+/// `0 · w` (as in frameworks that pad with zeros: a non-finite weight then
+/// reaches the border outputs, which the loop twin's skipped taps would not
+/// show). Groups of tiles in parallel; the bits do not depend on the thread
+/// count. Serves the 6-row (AVX2-class) micro-kernel; with the
+/// 12-row AVX-512 tile the implicit GEMM runs instead.
+enum IndirectConvolutionKernels {
+    /// Whether the indirect kernel serves this geometry with this micro-kernel.
+    static func serves(_ g: Convolution2DGeometry, kernel: GEMMKernel) -> Bool {
+        !kernel.isWide && !g.isPointwise && g.filters > 16 && g.channels > 0
+    }
+
+    static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
+                                         kernel: GEMMKernel) {
+        switch (S.scalarType, kernel.isFused) {
+        case (.float32, true):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
+        }
+    }
+
+    /// Pixels per tile: the 6-row micro-kernel's rows.
+    static let tile = 6
+
+    static func run<V: SIMD, F: MultiplyAdd>(
+        _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let width = 2 * V.scalarCount, filters = g.filters, depth = g.taps
+        let blocks = (filters + width - 1) / width
+        // The filter as `blocks` panels of `depth` rows × `width` filters (zero beyond n_C).
+        let packed = UnsafeMutablePointer<S>.allocate(capacity: blocks * depth * width)
+        defer { packed.deallocate() }
+        for j in 0..<blocks {
+            for t in 0..<depth {
+                let row = packed + (j * depth + t) * width
+                for l in 0..<width {
+                    let k = j * width + l
+                    row[l] = k < filters ? w[t * filters + k] : 0
+                }
+            }
+        }
+        let zeros = UnsafeMutablePointer<S>.allocate(capacity: g.channels)
+        zeros.initialize(repeating: 0, count: g.channels)
+        defer { zeros.deallocate() }
+        let taps = g.filterHeight * g.filterWidth
+        let (px, ppacked, pzeros, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(packed)),
+                                         UncheckedSendable(UnsafePointer(zeros)), UncheckedSendable(y))
+        // Tiles run along an image's pixels in row-major order, across row ends
+        // (a 56-wide row is 9⅓ tiles), in groups of `tilesPerJob` per parallel job.
+        let pixels = g.outHeight * g.outWidth
+        let tiles = (pixels + tile - 1) / tile, tilesPerJob = 16
+        let jobsPerImage = (tiles + tilesPerJob - 1) / tilesPerJob
+        parallelFor(chunks: g.batch * jobsPerImage, work: g.multiplyAdds) { job in
+            let (i, firstTile) = (job / jobsPerImage, job % jobsPerImage * tilesPerJob)
+            let image = px.value + i * g.height * g.width * g.channels
+            withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: taps * tile) { table in
+                let table = table.baseAddress!
+                for t in firstTile..<Swift.min(firstTile + tilesPerJob, tiles) {
+                    let first = t * tile, rows = Swift.min(tile, pixels - first)
+                    for r in 0..<tile {
+                        let pixel = first + r, (h, v) = (pixel / g.outWidth, pixel % g.outWidth)
+                        for a in 0..<g.filterHeight {
+                            let row = h * g.strideH - g.padTop + a
+                            let rowInside = r < rows && row >= 0 && row < g.height
+                            for b in 0..<g.filterWidth {
+                                let column = v * g.strideW - g.padLeft + b
+                                table[(a * g.filterWidth + b) * tile + r] = rowInside && column >= 0 && column < g.width
+                                    ? image + (row * g.width + column) * g.channels : pzeros.value
+                            }
+                        }
+                    }
+                    let out = py.value + (i * pixels + first) * filters
+                    for j in 0..<blocks {
+                        MicroKernels.indirect6x2(taps, g.channels, UnsafePointer(table), ppacked.value + j * depth * width, out + j * width, filters,
+                                                 rows: rows, columns: Swift.min(width, filters - j * width), V.self, F.self)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension MicroKernels {
+    /// C[0..<6, 0..<2w] = Σ over `taps` table entries and `channels`: the
+    /// indirect form of ``microKernel6x2(_:_:_:bStride:_:_:_:rows:columns:cTransposed:accumulate:_:_:)``.
+    /// For tap `t`, row `r` reads its `channels` A values contiguously from
+    /// `table[6t + r]`; B is one packed `(taps · channels) × 2w` panel.
+    @inline(never)
+    static func indirect6x2<V: SIMD, F: MultiplyAdd>(
+        _ taps: Int, _ channels: Int, _ table: UnsafePointer<UnsafePointer<V.Scalar>>, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
+        var pb = UnsafeRawPointer(b)
+        let half = w * MemoryLayout<V.Scalar>.stride, bBytes = 2 * half
+        for t in 0..<taps {
+            let p0 = table[6 * t], p1 = table[6 * t + 1], p2 = table[6 * t + 2]
+            let p3 = table[6 * t + 3], p4 = table[6 * t + 4], p5 = table[6 * t + 5]
+            for k in 0..<channels {
+                let b0 = pb.loadUnaligned(as: V.self)
+                let b1 = pb.loadUnaligned(fromByteOffset: half, as: V.self)
+                let a0 = V(repeating: p0[k])
+                c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+                let a1 = V(repeating: p1[k])
+                c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+                let a2 = V(repeating: p2[k])
+                c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+                let a3 = V(repeating: p3[k])
+                c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+                let a4 = V(repeating: p4[k])
+                c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+                let a5 = V(repeating: p5[k])
+                c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+                pb += bBytes
+            }
+        }
+        if rows == 6 && columns == 2 * w {
+            update(c + 0 * ldc, c0_0, c0_1, w, false)
+            update(c + 1 * ldc, c1_0, c1_1, w, false)
+            update(c + 2 * ldc, c2_0, c2_1, w, false)
+            update(c + 3 * ldc, c3_0, c3_1, w, false)
+            update(c + 4 * ldc, c4_0, c4_1, w, false)
+            update(c + 5 * ldc, c5_0, c5_1, w, false)
+        } else {
+            withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+                tile[0] = c0_0; tile[1] = c0_1; tile[2] = c1_0; tile[3] = c1_1; tile[4] = c2_0; tile[5] = c2_1
+                tile[6] = c3_0; tile[7] = c3_1; tile[8] = c4_0; tile[9] = c4_1; tile[10] = c5_0; tile[11] = c5_1
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: false, accumulate: false)
+            }
+        }
+    }
+}
