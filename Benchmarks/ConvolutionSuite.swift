@@ -215,28 +215,31 @@ func convolutionalNetworkSteps(_ h: inout Harness) {
     }
 }
 
-/// LeNet-5's two convolutions one pass at a time (forward, filter gradient,
-/// input gradient; batch 64): where its training step spends its time.
+/// LeNet-5's two convolutions and the ResNet block's 3×3 one pass at a time
+/// (forward, filter gradient, input gradient): where the steps spend their time.
 func leNetLayerBreakdown(_ h: inout Harness) {
     var g = RandomGenerator(seed: 14)
     let threads = "\(Parallelism.maxThreads) threads"
-    let batch = h.quick ? 16 : 64
-    for (name, size, channels, filters) in [("conv1", 32, 3, 8), ("conv2", 14, 8, 16)] {
-        let label = "LeNet-5 \(name) N\(batch) C\(channels) \(size)x\(size) K\(filters) 5x5"
+    let batch = h.quick ? 16 : 64, n = h.quick ? 4 : 32
+    for (name, size, channels, filters, f, images) in [("LeNet-5 conv1", 32, 3, 8, 5, batch), ("LeNet-5 conv2", 14, 8, 16, 5, batch),
+                                                        ("ResNet block conv", 56, 64, 64, 3, n)] {
+        let label = "\(name) N\(images) C\(channels) \(size)x\(size) K\(filters) \(f)x\(f)"
+        let padding: Padding = f == 3 ? .same : .valid
+        let batch = images
         guard ["fwd", "dW", "dX"].contains(where: { h.selects("\(label) \($0)") }) else { continue }
         let x = Tensor<Float>(randomNormal: [batch, size, size, channels], generator: &g)
-        let w = Tensor<Float>(randomNormal: [5, 5, channels, filters], standardDeviation: 0.1, generator: &g)
-        let y = conv2D(x, filter: w)
+        let w = Tensor<Float>(randomNormal: [f, f, channels, filters], standardDeviation: 0.1, generator: &g)
+        let y = conv2D(x, filter: w, padding: padding)
         let dy = Tensor<Float>(randomNormal: y.shape, generator: &g)
-        let flops = 2 * Double(y.count) * Double(25 * channels)
+        let flops = 2 * Double(y.count) * Double(f * f * channels)
         h.measure("conv", "\(label) fwd", variant: "vectorized, \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
-            consume(conv2D(x, filter: w))
+            consume(conv2D(x, filter: w, padding: padding))
         }
         h.measure("conv", "\(label) dW", variant: "vectorized, \(threads)", shape: "\(w.shape)", metric: .gflops, work: flops) {
-            consume(conv2DBackwardFilter(dy, input: x, filterShape: w.shape))
+            consume(conv2DBackwardFilter(dy, input: x, filterShape: w.shape, padding: padding))
         }
         h.measure("conv", "\(label) dX", variant: "vectorized, \(threads)", shape: "\(x.shape)", metric: .gflops, work: flops) {
-            consume(conv2DBackwardInput(dy, filter: w, inputShape: x.shape))
+            consume(conv2DBackwardInput(dy, filter: w, inputShape: x.shape, padding: padding))
         }
     }
 }

@@ -293,18 +293,22 @@ extension ConvolutionTests {
         }
     }
 
-    /// The indirect kernel (more than 16 filters, 6-row micro-kernel): tiles
+    /// The indirect kernels (more than 16 filters, 6-row micro-kernel): tiles
     /// of six pixels with partial last tiles (widths 3, 7, 13), padding taps
     /// through the zero row, strides 1 and 2, filter counts with a partial
     /// last panel (20, 33) and whole ones (32); the stride-1 input gradient of
-    /// a layer with more than 16 input channels runs through it too. Within
-    /// rounding of the loop path (the micro-kernel may fuse multiply-adds),
-    /// bitwise equal across thread counts.
+    /// a layer with more than 16 input channels runs through it too. The
+    /// filter gradient's unpacked kernel: channel counts with a shifted last
+    /// tile (5 → GEMM, 17, 18, 24), bands of rows, padding larger than the
+    /// image border (the 3×5 image with padding 2). Within rounding of the
+    /// loop path (the micro-kernel may fuse multiply-adds), bitwise equal
+    /// across thread counts.
     func testIndirectConvolutionPathsAgree() {
         var g = RandomGenerator(seed: 43)
         let cases: [(x: [Int], f: Int, filters: Int, stride: Int, padding: Padding)] = [
             ([2, 9, 13, 5], 3, 20, 1, .same), ([1, 8, 7, 18], 3, 33, 2, .explicit(1)), ([2, 5, 3, 17], 3, 32, 1, .explicit(2)),
-            ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid),
+            ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid), ([3, 19, 11, 18], 3, 17, 1, .same),
+            ([2, 3, 5, 6], 3, 16, 2, .explicit(2)),
         ]
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)
@@ -312,11 +316,13 @@ extension ConvolutionTests {
             func run() -> [Tensor<Float>] {
                 let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
                 let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
-                return [y, conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding)]
+                return [y, conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding),
+                        conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding)]
             }
             let vector = run(), loop = withComputePath(.loop, run)
             assertClose(vector[0], loop[0].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c)")
             assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
+            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c)")
             XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
         }
     }

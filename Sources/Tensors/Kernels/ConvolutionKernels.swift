@@ -97,10 +97,16 @@ enum ConvolutionKernels {
         }
     }
 
-    /// `dW = Pᵀ·dY`; with 8 or 16 filters (Float; 4 or 8 for Double), the direct kernel instead.
+    /// `dW = Pᵀ·dY`; with 8 or 16 filters (Float; 4 or 8 for Double) the
+    /// direct kernel, otherwise on the 6-row micro-kernel the unpacked one.
     static func backwardFilter<S: TensorScalar>(_ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesFilterGradient(g, S.self) {
             DirectConvolutionKernels.filterGradient(dy, x, dw, g)
+            return
+        }
+        let kernel = GEMMConfiguration.kernel
+        if IndirectConvolutionKernels.servesFilterGradient(g, kernel: kernel, S.self) {
+            IndirectConvolutionKernels.filterGradient(dy, x, dw, g, kernel: kernel)
             return
         }
         var problem = GEMMProblem(m: g.taps, n: g.filters, k: g.outputPixels, a: x, lda: g.channels, transA: true,

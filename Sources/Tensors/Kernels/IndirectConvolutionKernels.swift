@@ -150,3 +150,157 @@ extension MicroKernels {
         }
     }
 }
+
+// MARK: Filter gradient
+
+extension IndirectConvolutionKernels {
+    /// Whether ``filterGradient(_:_:_:_:kernel:)`` serves this geometry: the
+    /// 6-row micro-kernel, at least six input channels and one panel of filters.
+    static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
+        !kernel.isWide && !g.isPointwise && g.channels >= tile && g.filters >= (S.scalarType == .float32 ? 16 : 8)
+    }
+
+    /// `dW = Pᵀ·dY` without packing either operand. Pᵀ's rows are (tap,
+    /// channel) pairs; six consecutive channels of one tap are six contiguous
+    /// values of each input pixel, so a micro-tile of dW (six channels of one
+    /// tap × 16 filters) reads A as six broadcasts from one pointer that steps
+    /// a pixel (`s · n_C_prev`) per output pixel, and B as the output
+    /// gradient's 16 contiguous filters, stepping `n_C` per pixel. Each image
+    /// sums into its own copy in bands of eight output rows (the band's input
+    /// and gradient rows stay in L2 while every tile passes over them); the
+    /// copies are added in image order, so the bits do not depend on the
+    /// thread count. Partial tiles (channels or filters not a multiple of the
+    /// tile) are computed shifted back inside the tensor into a local tile,
+    /// of which only the new rows or columns are added.
+    static func filterGradient<S: TensorScalar>(
+        _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
+    ) {
+        switch (S.scalarType, kernel.isFused) {
+        case (.float32, true):
+            filterGradient(cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false):
+            filterGradient(cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true):
+            filterGradient(cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false):
+            filterGradient(cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self), g, SIMD4<Double>.self,
+                           SeparateMultiplyAdd.self)
+        }
+    }
+
+    static func filterGradient<V: SIMD, F: MultiplyAdd>(
+        _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ dw: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let width = 2 * V.scalarCount, channels = g.channels, filters = g.filters
+        let size = g.taps * filters
+        let sums = UnsafeMutablePointer<S>.allocate(capacity: g.batch * size)
+        defer { sums.deallocate() }
+        let (pdy, px, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(sums))
+        let band = 8
+        parallelFor(chunks: g.batch, work: g.multiplyAdds) { i in
+            let image = px.value + i * g.height * g.width * channels
+            let gradients = pdy.value + i * g.outHeight * g.outWidth * filters
+            let imageSums = psums.value + i * size
+            imageSums.initialize(repeating: 0, count: size)
+            withUnsafeTemporaryAllocation(of: S.self, capacity: tile * width) { local in
+                let local = local.baseAddress!
+                for h0 in stride(from: 0, to: g.outHeight, by: band) {
+                    let h1 = Swift.min(h0 + band, g.outHeight)
+                    for a in 0..<g.filterHeight {
+                        // Output rows of the band whose input row for tap row a is inside the image.
+                        let hLo = Swift.max(h0, ceilingDivision(g.padTop - a, g.strideH))
+                        let hHi = Swift.min(h1, floorDivision(g.height - 1 + g.padTop - a, g.strideH) + 1)
+                        if hLo >= hHi { continue }
+                        for b in 0..<g.filterWidth {
+                            let vLo = Swift.max(0, ceilingDivision(g.padLeft - b, g.strideW))
+                            let vHi = Swift.min(g.outWidth, floorDivision(g.width - 1 + g.padLeft - b, g.strideW) + 1)
+                            if vLo >= vHi { continue }
+                            let firstPixel = image + ((hLo * g.strideH - g.padTop + a) * g.width + vLo * g.strideW - g.padLeft + b) * channels
+                            let firstGradient = gradients + (hLo * g.outWidth + vLo) * filters
+                            let tapRow = (a * g.filterWidth + b) * channels
+                            var c0 = 0
+                            while c0 < channels {
+                                let c = Swift.min(c0, channels - tile)   // shifted back for a partial last tile
+                                var j0 = 0
+                                while j0 < filters {
+                                    let j = Swift.min(j0, filters - width)
+                                    let whole = c == c0 && j == j0
+                                    let target = whole ? imageSums + (tapRow + c) * filters + j : local
+                                    if !whole { local.initialize(repeating: 0, count: tile * width) }
+                                    MicroKernels.stridedA6x2(
+                                        rows: hHi - hLo, length: vHi - vLo, firstPixel + c, pixelStep: g.strideW * channels,
+                                        rowStep: g.strideH * g.width * channels, firstGradient + j, gradientStep: filters,
+                                        gradientRowStep: g.outWidth * filters, target, whole ? filters : width, V.self, F.self)
+                                    if !whole {   // add the tile's rows and columns not covered before
+                                        for r in (c0 - c)..<tile {
+                                            for l in (j0 - j)..<width { imageSums[(tapRow + c + r) * filters + j + l] += local[r * width + l] }
+                                        }
+                                    }
+                                    j0 += width
+                                }
+                                c0 += tile
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dw.initialize(repeating: 0, count: size)
+        for i in 0..<g.batch {
+            for t in 0..<size { dw[t] += sums[i * size + t] }
+        }
+    }
+}
+
+/// ⌊n / d⌋ and ⌈n / d⌉ for d > 0 and any sign of n (`/` truncates toward zero).
+@inline(__always) func floorDivision(_ n: Int, _ d: Int) -> Int { n >= 0 ? n / d : -((-n + d - 1) / d) }
+@inline(__always) func ceilingDivision(_ n: Int, _ d: Int) -> Int { -floorDivision(-n, d) }
+
+extension MicroKernels {
+    /// C[0..<6, 0..<2w] += Σ_k A[·, k]ᵀ·B[k, ·] where step k walks `rows`
+    /// runs of `length`: A's six values at `a` (contiguous), advancing
+    /// `pixelStep` per step and `rowStep` per run; B's 2w values at `b`,
+    /// advancing `gradientStep` per step and `gradientRowStep` per run. The
+    /// filter gradient's tile: six channels of one tap × 2w filters.
+    @inline(never)
+    static func stridedA6x2<V: SIMD, F: MultiplyAdd>(
+        rows: Int, length: Int, _ a: UnsafePointer<V.Scalar>, pixelStep: Int, rowStep: Int,
+        _ b: UnsafePointer<V.Scalar>, gradientStep: Int, gradientRowStep: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
+        let half = w * MemoryLayout<V.Scalar>.stride
+        for run in 0..<rows {
+            var pa = a + run * rowStep
+            var pb = UnsafeRawPointer(b + run * gradientRowStep)
+            let bBytes = gradientStep * MemoryLayout<V.Scalar>.stride
+            for _ in 0..<length {
+                let b0 = pb.loadUnaligned(as: V.self)
+                let b1 = pb.loadUnaligned(fromByteOffset: half, as: V.self)
+                let a0 = V(repeating: pa[0])
+                c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+                let a1 = V(repeating: pa[1])
+                c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+                let a2 = V(repeating: pa[2])
+                c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+                let a3 = V(repeating: pa[3])
+                c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+                let a4 = V(repeating: pa[4])
+                c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+                let a5 = V(repeating: pa[5])
+                c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+                pa += pixelStep
+                pb += bBytes
+            }
+        }
+        update(c + 0 * ldc, c0_0, c0_1, w, true)
+        update(c + 1 * ldc, c1_0, c1_1, w, true)
+        update(c + 2 * ldc, c2_0, c2_1, w, true)
+        update(c + 3 * ldc, c3_0, c3_1, w, true)
+        update(c + 4 * ldc, c4_0, c4_1, w, true)
+        update(c + 5 * ldc, c5_0, c5_1, w, true)
+    }
+}
