@@ -222,7 +222,7 @@ func leNetLayerBreakdown(_ h: inout Harness) {
     let threads = "\(Parallelism.maxThreads) threads"
     let batch = h.quick ? 16 : 64, n = h.quick ? 4 : 32
     for (name, size, channels, filters, f, images) in [("LeNet-5 conv1", 32, 3, 8, 5, batch), ("LeNet-5 conv2", 14, 8, 16, 5, batch),
-                                                        ("ResNet block conv", 56, 64, 64, 3, n)] {
+                                                        ("ResNet block conv", 56, 64, 64, 3, n), ("pointwise conv", 56, 64, 256, 1, n)] {
         let label = "\(name) N\(images) C\(channels) \(size)x\(size) K\(filters) \(f)x\(f)"
         let padding: Padding = f == 3 ? .same : .valid
         let batch = images

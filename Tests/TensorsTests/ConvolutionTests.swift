@@ -300,7 +300,8 @@ extension ConvolutionTests {
     /// a layer with more than 16 input channels runs through it too. The
     /// filter gradient's unpacked kernel: channel counts with a shifted last
     /// tile (5 → GEMM, 17, 18, 24), bands of rows, padding larger than the
-    /// image border (the 3×5 image with padding 2). Within rounding of the
+    /// image border (the 3×5 image with padding 2), a single image split into
+    /// groups of row bands, and 1×1 filters. Within rounding of the
     /// loop path (the micro-kernel may fuse multiply-adds), bitwise equal
     /// across thread counts.
     func testIndirectConvolutionPathsAgree() {
@@ -308,7 +309,7 @@ extension ConvolutionTests {
         let cases: [(x: [Int], f: Int, filters: Int, stride: Int, padding: Padding)] = [
             ([2, 9, 13, 5], 3, 20, 1, .same), ([1, 8, 7, 18], 3, 33, 2, .explicit(1)), ([2, 5, 3, 17], 3, 32, 1, .explicit(2)),
             ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid), ([3, 19, 11, 18], 3, 17, 1, .same),
-            ([2, 3, 5, 6], 3, 16, 2, .explicit(2)),
+            ([2, 3, 5, 6], 3, 16, 2, .explicit(2)), ([1, 40, 9, 8], 3, 24, 1, .same), ([2, 6, 7, 12], 1, 48, 1, .valid),
         ]
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)

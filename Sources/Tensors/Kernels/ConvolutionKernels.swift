@@ -123,7 +123,7 @@ enum ConvolutionKernels {
     /// input gradient is itself a convolution of `dY` with the rotated filter
     /// (when the padding is at most `f − 1`); otherwise col2im per image.
     static func backwardInput<S: TensorScalar>(_ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
-        if g.isPointwise {
+        if g.isPointwise && !IndirectConvolutionKernels.serves(g.inputGradientGeometry, kernel: GEMMConfiguration.kernel) {
             // dX = dY·Wᵀ with W read as (C, K).
             gemm(GEMMProblem(m: g.outputPixels, n: g.channels, k: g.filters, a: dy, lda: g.filters, transA: false,
                              b: w, ldb: g.filters, transB: true, c: dx, ldc: g.channels, alpha: 1, beta: 0))
@@ -142,11 +142,7 @@ enum ConvolutionKernels {
                     }
                 }
             }
-            var full = g
-            (full.height, full.width, full.channels) = (g.outHeight, g.outWidth, g.filters)
-            (full.outHeight, full.outWidth, full.filters) = (g.height, g.width, g.channels)
-            (full.padTop, full.padLeft) = (g.filterHeight - 1 - g.padTop, g.filterWidth - 1 - g.padLeft)
-            forward(dy, UnsafePointer(rotated), dx, full)
+            forward(dy, UnsafePointer(rotated), dx, g.inputGradientGeometry)
             return
         }
         col2im(dy, w, dx, g)
@@ -186,5 +182,18 @@ enum ConvolutionKernels {
                 }
             }
         }
+    }
+}
+
+extension Convolution2DGeometry {
+    /// A stride-1 convolution's input gradient as a convolution: `dY` (padded
+    /// by `f − 1 − p`) with the rotated filter, `n_C` input channels and
+    /// `n_C_prev` filters.
+    var inputGradientGeometry: Convolution2DGeometry {
+        var full = self
+        (full.height, full.width, full.channels) = (outHeight, outWidth, filters)
+        (full.outHeight, full.outWidth, full.filters) = (height, width, channels)
+        (full.padTop, full.padLeft) = (filterHeight - 1 - padTop, filterWidth - 1 - padLeft)
+        return full
     }
 }

@@ -17,9 +17,10 @@
 /// count. Serves the 6-row (AVX2-class) micro-kernel; with the
 /// 12-row AVX-512 tile the implicit GEMM runs instead.
 enum IndirectConvolutionKernels {
-    /// Whether the indirect kernel serves this geometry with this micro-kernel.
+    /// Whether the indirect kernel serves this geometry with this micro-kernel
+    /// (1×1 filters too: reading the pixels in place beats packing them).
     static func serves(_ g: Convolution2DGeometry, kernel: GEMMKernel) -> Bool {
-        !kernel.isWide && !g.isPointwise && g.filters > 16 && g.channels > 0
+        !kernel.isWide && g.filters > 16 && g.channels > 0
     }
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
@@ -155,9 +156,10 @@ extension MicroKernels {
 
 extension IndirectConvolutionKernels {
     /// Whether ``filterGradient(_:_:_:_:kernel:)`` serves this geometry: the
-    /// 6-row micro-kernel, at least six input channels and one panel of filters.
+    /// 6-row micro-kernel, at least six input channels and one panel of
+    /// filters (1×1 filters too: `Xᵀ·dY` read in place beats packing `Xᵀ`).
     static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        !kernel.isWide && !g.isPointwise && g.channels >= tile && g.filters >= (S.scalarType == .float32 ? 16 : 8)
+        !kernel.isWide && g.channels >= tile && g.filters >= (S.scalarType == .float32 ? 16 : 8)
     }
 
     /// `dW = Pᵀ·dY` without packing either operand. Pᵀ's rows are (tap,
@@ -166,10 +168,10 @@ extension IndirectConvolutionKernels {
     /// tap × 16 filters) reads A as six broadcasts from one pointer that steps
     /// a pixel (`s · n_C_prev`) per output pixel, and B as the output
     /// gradient's 16 contiguous filters, stepping `n_C` per pixel. Each image
-    /// sums into its own copy in bands of eight output rows (the band's input
-    /// and gradient rows stay in L2 while every tile passes over them); the
-    /// copies are added in image order, so the bits do not depend on the
-    /// thread count. Partial tiles (channels or filters not a multiple of the
+    /// (or group of rows, for small batches) sums into its own copy in bands of
+    /// eight output rows (the band's input and gradient rows stay in L2 while
+    /// every tile passes over them); the copies are added in order, so the
+    /// bits do not depend on the thread count. Partial tiles (channels or filters not a multiple of the
     /// tile) are computed shifted back inside the tensor into a local tile,
     /// of which only the new rows or columns are added.
     static func filterGradient<S: TensorScalar>(
@@ -195,18 +197,25 @@ extension IndirectConvolutionKernels {
         typealias S = V.Scalar
         let width = 2 * V.scalarCount, channels = g.channels, filters = g.filters
         let size = g.taps * filters
-        let sums = UnsafeMutablePointer<S>.allocate(capacity: g.batch * size)
+        // Chunks: each image, or for small batches each group of bands of an
+        // image (at least 16 chunks when the rows allow) — a function of the
+        // shape alone, so the sums' order never follows the thread count.
+        let band = 8, bands = (g.outHeight + band - 1) / band
+        let groups = Swift.min(bands, (16 + g.batch - 1) / g.batch), bandsPerGroup = (bands + groups - 1) / groups
+        let chunks = g.batch * groups
+        let sums = UnsafeMutablePointer<S>.allocate(capacity: chunks * size)
         defer { sums.deallocate() }
         let (pdy, px, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(sums))
-        let band = 8
-        parallelFor(chunks: g.batch, work: g.multiplyAdds) { i in
+        parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
+            let (i, group) = (chunk / groups, chunk % groups)
             let image = px.value + i * g.height * g.width * channels
             let gradients = pdy.value + i * g.outHeight * g.outWidth * filters
-            let imageSums = psums.value + i * size
+            let imageSums = psums.value + chunk * size
             imageSums.initialize(repeating: 0, count: size)
             withUnsafeTemporaryAllocation(of: S.self, capacity: tile * width) { local in
                 let local = local.baseAddress!
-                for h0 in stride(from: 0, to: g.outHeight, by: band) {
+                let firstRow = group * bandsPerGroup * band, endRow = Swift.min(g.outHeight, (group + 1) * bandsPerGroup * band)
+                for h0 in stride(from: firstRow, to: endRow, by: band) {
                     let h1 = Swift.min(h0 + band, g.outHeight)
                     for a in 0..<g.filterHeight {
                         // Output rows of the band whose input row for tap row a is inside the image.
@@ -248,8 +257,8 @@ extension IndirectConvolutionKernels {
             }
         }
         dw.initialize(repeating: 0, count: size)
-        for i in 0..<g.batch {
-            for t in 0..<size { dw[t] += sums[i * size + t] }
+        for chunk in 0..<chunks {
+            for t in 0..<size { dw[t] += sums[chunk * size + t] }
         }
     }
 }
