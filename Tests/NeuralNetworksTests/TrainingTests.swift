@@ -24,6 +24,20 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(R.rows(0..<1).scalars, R.rows(1..<2).scalars)
     }
 
+    /// `fit` turns on the allocator's block retention by default and leaves
+    /// it alone when the configuration says so.
+    func testFitRetainsFreedMemoryUnlessTold() throws {
+        let (X, Y): (Tensor<Float>, Tensor<Float>) = Datasets.flower(count: 40, seed: 5)
+        var g = RandomGenerator(seed: 6)
+        let model = Sequential<Float>.shallowNetwork(inputs: 2, hidden: 3, generator: &g)
+        defer { TensorMemory.retainsFreedBlocks = false }
+        TensorMemory.retainsFreedBlocks = false
+        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 1, retainsFreedMemory: false))
+        XCTAssertFalse(TensorMemory.retainsFreedBlocks)
+        try model.fit(X, Y, optimizer: Adam(), configuration: TrainingConfiguration(epochs: 1))
+        XCTAssertTrue(TensorMemory.retainsFreedBlocks)
+    }
+
     /// The notes' C1W3 result: a tanh hidden layer separates the flower data,
     /// logistic regression cannot (≈ 50 % in the assignment).
     func testShallowNetworkBeatsLogisticRegressionOnTheFlower() throws {

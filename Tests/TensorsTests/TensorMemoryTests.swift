@@ -28,6 +28,7 @@ final class TensorMemoryTests: XCTestCase {
             let last: Float = y[4095, 4095]
             return (faults, last)
         }
+        TensorMemory.retainsFreedBlocks = false   // (a training test may have turned it on)
         defer { TensorMemory.retainsFreedBlocks = false }
         XCTAssertFalse(TensorMemory.retainsFreedBlocks)
         _ = faultsOfOneResult()

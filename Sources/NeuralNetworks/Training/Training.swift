@@ -50,10 +50,16 @@ public struct TrainingConfiguration: Sendable {
     public var earlyStoppingPatience: Int?
     /// Print one progress line per epoch.
     public var verbose: Bool
+    /// Whether `fit` turns on ``TensorMemory/retainsFreedBlocks`` (process-wide)
+    /// so each step reuses the previous step's pages instead of faulting in
+    /// fresh ones: a ResNet basic block step (N32 C64 56²) measured 488 ms
+    /// without, 341 ms with. Set `false` to leave the allocator alone.
+    public var retainsFreedMemory: Bool
 
     public init(epochs: Int, batchSize: Int? = nil, schedule: LearningRateSchedule = .constant,
                 l2: Double = 0, clipping: GradientClipping = .none, seed: UInt64 = 0, shuffles: Bool = true,
-                earlyStoppingPatience: Int? = nil, verbose: Bool = false) {
+                earlyStoppingPatience: Int? = nil, verbose: Bool = false, retainsFreedMemory: Bool = true) {
+        self.retainsFreedMemory = retainsFreedMemory
         self.epochs = epochs
         self.batchSize = batchSize
         self.schedule = schedule
@@ -149,6 +155,7 @@ extension Model {
             throw TrainingError.invalidInput("learning rate \(optimizer.learningRate) must be positive and finite")
         }
         if let validation { try Self.validate(validation.X, validation.Y, configuration) }
+        if configuration.retainsFreedMemory && !TensorMemory.retainsFreedBlocks { TensorMemory.retainsFreedBlocks = true }
         var history = History()
         let parameters = self.parameters   // fixed for the run; built once, not per batch
         let context = ForwardContext(training: true, generator: RandomGenerator(seed: configuration.seed))
