@@ -76,6 +76,7 @@ enum PoolingKernels {
     static func maxBackwardLoop<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ y: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry, firstOnly: Bool
     ) {
+        dx.initialize(repeating: 0, count: g.batch * g.height * g.width * g.channels)
         for i in 0..<g.batch {
             for h in 0..<g.outHeight {
                 for v in 0..<g.outWidth {
@@ -101,6 +102,7 @@ enum PoolingKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func averageBackwardLoop<S: TensorScalar>(_ dy: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Pooling2DGeometry) {
+        dx.initialize(repeating: 0, count: g.batch * g.height * g.width * g.channels)
         for i in 0..<g.batch {
             for h in 0..<g.outHeight {
                 for v in 0..<g.outWidth {
@@ -190,7 +192,26 @@ enum PoolingKernels {
         let (pdy, pdx) = (UncheckedSendable(dy), UncheckedSendable(dx))
         let px = x.map(UncheckedSendable.init), py = y.map(UncheckedSendable.init)
         let wide = isWide(g, S.self)
+        // Windows that never overlap (stride ≥ size: the usual 2×2, stride 2)
+        // write each pixel's gradient once — no zero-filling pass, no
+        // read-modify-write; only pixels no window covers are zeroed.
+        let disjoint = g.stride >= g.size
+        var coveredRows = [Bool](repeating: false, count: g.height), coveredColumns = [Bool](repeating: false, count: g.width)
+        for h in 0..<g.outHeight { for r in g.rows(h) { coveredRows[r] = true } }
+        for v in 0..<g.outWidth { for c in g.columns(v) { coveredColumns[c] = true } }
+        let covered = UncheckedSendable((coveredRows, coveredColumns))
         parallelFor(chunks: g.batch, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { i in
+            let imageGradient = pdx.value + i * g.height * g.width * g.channels
+            if !disjoint {
+                imageGradient.initialize(repeating: 0, count: g.height * g.width * g.channels)
+            } else {
+                let (rows, columns) = covered.value
+                for r in 0..<g.height {
+                    for c in 0..<g.width where !rows[r] || !columns[c] {
+                        (imageGradient + (r * g.width + c) * g.channels).initialize(repeating: 0, count: g.channels)
+                    }
+                }
+            }
             for h in 0..<g.outHeight {
                 for v in 0..<g.outWidth {
                     let o = ((i * g.outHeight + h) * g.outWidth + v) * g.channels
@@ -199,14 +220,14 @@ enum PoolingKernels {
                         let (dy, x, y, dx) = (cast(pdy.value + o, to: Float.self), px.map { cast($0.value, to: Float.self) },
                                               py.map { cast($0.value + o, to: Float.self) }, cast(pdx.value, to: Float.self))
                         if wide {
-                            windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, SIMD16<Float>.self)
+                            windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, disjoint, SIMD16<Float>.self)
                         } else {
-                            windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, SIMD8<Float>.self)
+                            windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, disjoint, SIMD8<Float>.self)
                         }
                     case .float64:
                         let (dy, x, y, dx) = (cast(pdy.value + o, to: Double.self), px.map { cast($0.value, to: Double.self) },
                                               py.map { cast($0.value + o, to: Double.self) }, cast(pdx.value, to: Double.self))
-                        windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, SIMD4<Double>.self)
+                        windowBackward(dy, x, y, dx, g, i, h, v, maximum, firstOnly, disjoint, SIMD4<Double>.self)
                     }
                 }
             }
@@ -216,7 +237,7 @@ enum PoolingKernels {
     @inline(__always)
     static func windowBackward<V: PoolingVector>(
         _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>?, _ y: UnsafePointer<V.Scalar>?, _ dx: UnsafeMutablePointer<V.Scalar>,
-        _ g: Pooling2DGeometry, _ i: Int, _ h: Int, _ v: Int, _ maximum: Bool, _ firstOnly: Bool, _: V.Type
+        _ g: Pooling2DGeometry, _ i: Int, _ h: Int, _ v: Int, _ maximum: Bool, _ firstOnly: Bool, _ store: Bool, _: V.Type
     ) {
         typealias S = V.Scalar
         let rows = g.rows(h), columns = g.columns(v)
@@ -238,7 +259,7 @@ enum PoolingKernels {
                             let value = UnsafeRawPointer(x! + index).loadUnaligned(as: V.self)
                             add = V.routed(gradient, value: value, maximum: best, open: &open, firstOnly: firstOnly)
                         }
-                        target.storeBytes(of: target.loadUnaligned(as: V.self) + add, as: V.self)
+                        target.storeBytes(of: store ? add : target.loadUnaligned(as: V.self) + add, as: V.self)
                     }
                 }
             } else {
@@ -247,6 +268,7 @@ enum PoolingKernels {
                     for row in rows {
                         for column in columns {
                             let index = ((i * g.height + row) * g.width + column) * g.channels + lane
+                            if store { dx[index] = 0 }
                             if maximum {
                                 let value = x![index], target = y![lane]
                                 if (value == target || (value.isNaN && target.isNaN)) && !(firstOnly && taken) {

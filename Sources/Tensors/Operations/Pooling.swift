@@ -56,11 +56,14 @@ public func maxPool2DBackward<S>(
         shapeFailure(ShapeError(operation: "maxPool2DBackward", message: "gradient \(format(gradient.shape)) and output \(format(output.shape)) must both be \(format(g.outputShape))"))
     }
     return Tensor<S>(shape: input.shape) { dx in
-        dx.initialize(repeating: 0)
+        // Every path writes every element (the kernels zero what no window reaches).
         gradient.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 output.scalars.withUnsafeBufferPointer { y in
-                    guard let pdy = dy.baseAddress, let px = x.baseAddress, let py = y.baseAddress, let pdx = dx.baseAddress else { return }
+                    guard let pdy = dy.baseAddress, let px = x.baseAddress, let py = y.baseAddress, let pdx = dx.baseAddress else {
+                        dx.initialize(repeating: 0)   // no windows: nothing flows back
+                        return
+                    }
                     ComputePath.current.run(loop: {
                         PoolingKernels.maxBackwardLoop(pdy, px, py, pdx, g, firstOnly: ties == .firstMaximum)
                     }, vectorized: {
@@ -82,9 +85,12 @@ public func averagePool2DBackward<S>(_ gradient: Tensor<S>, inputShape: [Int], s
         shapeFailure(ShapeError(operation: "averagePool2DBackward", message: "gradient \(format(gradient.shape)) must be \(format(g.outputShape))"))
     }
     return Tensor<S>(shape: inputShape) { dx in
-        dx.initialize(repeating: 0)
+        // Every path writes every element (the kernels zero what no window reaches).
         gradient.scalars.withUnsafeBufferPointer { dy in
-            guard let pdy = dy.baseAddress, let pdx = dx.baseAddress else { return }
+            guard let pdy = dy.baseAddress, let pdx = dx.baseAddress else {
+                dx.initialize(repeating: 0)   // no windows: nothing flows back
+                return
+            }
             ComputePath.current.run(loop: {
                 PoolingKernels.averageBackwardLoop(pdy, pdx, g)
             }, vectorized: {
