@@ -276,7 +276,7 @@ extension ConvolutionTests {
         let cases: [(x: [Int], f: (Int, Int), filters: Int, stride: Int, padding: Padding)] = [
             ([3, 12, 13, 3], (5, 5), 8, 1, .valid), ([2, 10, 11, 8], (5, 5), 16, 1, .valid), ([2, 9, 12, 1], (3, 3), 16, 1, .same),
             ([2, 11, 10, 5], (3, 3), 6, 2, .explicit(1)), ([1, 13, 14, 4], (3, 2), 8, 2, .same), ([2, 7, 9, 7], (3, 3), 13, 1, .explicit(2)),
-            ([1, 6, 5, 2], (1, 3), 3, 1, .same),
+            ([1, 6, 5, 2], (1, 3), 3, 1, .same), ([2, 8, 6, 5], (2, 2), 6, 2, .valid),   // windows tiling the input: dX in place
         ]
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)
@@ -312,6 +312,7 @@ extension ConvolutionTests {
             ([2, 9, 13, 5], 3, 20, 1, .same), ([1, 8, 7, 18], 3, 33, 2, .explicit(1)), ([2, 5, 3, 17], 3, 32, 1, .explicit(2)),
             ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid), ([3, 19, 11, 18], 3, 17, 1, .same),
             ([2, 3, 5, 6], 3, 16, 2, .explicit(2)), ([1, 40, 9, 8], 3, 24, 1, .same), ([2, 6, 7, 12], 1, 48, 1, .valid),
+            ([1, 9, 6, 20], 3, 24, 3, .valid),   // 3×3 windows at stride 3 tile 9×6 (the in-place input gradient), 6 wide
         ]
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)

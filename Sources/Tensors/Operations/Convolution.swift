@@ -196,10 +196,13 @@ func conv2DBackwardInput<S>(_ gradient: Tensor<S>, filter: Tensor<S>, geometry: 
         shapeFailure(ShapeError(operation: "conv2DBackwardInput", message: "gradient \(format(gradient.shape)) differs from the output shape \(format(geometry.outputShape))"))
     }
     return Tensor<S>(shape: inputShape) { dx in
-        dx.initialize(repeating: 0)
+        // Every path writes every element (no separate zero-filling pass).
         gradient.scalars.withUnsafeBufferPointer { dy in
             filter.scalars.withUnsafeBufferPointer { w in
-                guard let pdy = dy.baseAddress, let pw = w.baseAddress, let pdx = dx.baseAddress else { return }
+                guard let pdy = dy.baseAddress, let pw = w.baseAddress, let pdx = dx.baseAddress else {
+                    dx.initialize(repeating: 0)   // nothing flows back
+                    return
+                }
                 ComputePath.current.run(loop: {
                     ConvolutionKernels.backwardInputLoop(pdy, pw, pdx, geometry)
                 }, vectorized: {
