@@ -331,6 +331,55 @@ extension ConvolutionTests {
         }
     }
 
+    /// Shapes at the kernels' edges (found in review): padding wider than the
+    /// filter (windows of border pixels that miss the image entirely) on the
+    /// direct, depthwise and 1-D paths; empty batches; batches large enough
+    /// that the filter gradients group images into shared sums (70 images:
+    /// more than the 64 chunks allowed). Both paths agree, thread counts
+    /// give the same bits, and an empty batch has a zero filter gradient.
+    func testConvolutionEdgeShapes() {
+        var g = RandomGenerator(seed: 47)
+        func noise(_ shape: [Int], _ seed: UInt64) -> Tensor<Float> {
+            var r = RandomGenerator(seed: seed)
+            return Tensor<Float>(randomNormal: shape, generator: &r)
+        }
+        func agree(_ label: String, _ run: () -> [Tensor<Float>]) {
+            let vector = run(), loop = withComputePath(.loop, run)
+            for (v, l) in zip(vector, loop) {
+                assertClose(v, l.scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, label)
+            }
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(label)")
+        }
+        let x = Tensor<Float>(randomNormal: [2, 5, 5, 3], generator: &g)
+        let w = Tensor<Float>(randomNormal: [3, 3, 3, 8], generator: &g)
+        agree("direct, padding 4") {
+            let y = conv2D(x, filter: w, padding: .explicit(4))
+            let dy = noise(y.shape, 1)
+            return [y, conv2DBackwardFilter(dy, input: x, filterShape: w.shape, padding: .explicit(4)),
+                    conv2DBackwardInput(dy, filter: w, inputShape: x.shape, padding: .explicit(4))]
+        }
+        let signal = Tensor<Float>(randomNormal: [1, 4, 3], generator: &g), taps = Tensor<Float>(randomNormal: [3, 3, 8], generator: &g)
+        agree("conv1D, padding 4") { [conv1D(signal, filter: taps, padding: .explicit(4))] }
+        let dx = Tensor<Float>(randomNormal: [1, 5, 5, 8], generator: &g), dwf = Tensor<Float>(randomNormal: [3, 3, 8, 1], generator: &g)
+        agree("depthwise, padding 4") {
+            let y = depthwiseConv2D(dx, filter: dwf, padding: .explicit(4))
+            let (gx, gw) = depthwiseConv2DBackward(noise(y.shape, 2), input: dx, filter: dwf, padding: .explicit(4))
+            return [y, gx!, gw!]
+        }
+        for filters in [8, 17] {
+            let many = Tensor<Float>(randomNormal: [70, 6, 6, 6], generator: &g)
+            let f = Tensor<Float>(randomNormal: [3, 3, 6, filters], generator: &g)
+            agree("70 images, \(filters) filters") {
+                let y = conv2D(many, filter: f, padding: .same)
+                return [conv2DBackwardFilter(noise(y.shape, 3), input: many, filterShape: f.shape, padding: .same)]
+            }
+            let empty = Tensor<Float>(shape: [0, 8, 8, 16], repeating: 0)
+            let dwEmpty = conv2DBackwardFilter(Tensor<Float>(shape: [0, 8, 8, filters], repeating: 0), input: empty,
+                                               filterShape: [3, 3, 16, filters], padding: .same)
+            XCTAssertEqual(dwEmpty, Tensor<Float>.zeros([3, 3, 16, filters]), "empty batch, \(filters) filters")
+        }
+    }
+
     /// Depthwise kernels on shapes that reach every branch: 3×3 filters at
     /// stride 1 and 2 with interior runs (the register kernels) and borders,
     /// other filter sizes, channel counts with and without vector tails, and

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Synchronization
 
 /// How the process's allocator treats the large buffers tensors free.
@@ -31,12 +32,16 @@ import Synchronization
 /// ```
 public enum TensorMemory {
     private static let retaining = Atomic<Bool>(false)
+    /// Serializes setters, so the allocator's settings and the flag change together.
+    private static let settingLock = NSLock()
 
     /// Whether freed large blocks stay in the heap for reuse (see the type's
     /// documentation); `false` by default.
     public static var retainsFreedBlocks: Bool {
         get { retaining.load(ordering: .acquiring) }
         set {
+            settingLock.lock()
+            defer { settingLock.unlock() }
             #if canImport(Glibc)
             if let glibc = GlibcMalloc() {
                 if newValue {

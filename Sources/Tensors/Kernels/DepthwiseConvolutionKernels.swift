@@ -139,7 +139,7 @@ enum DepthwiseConvolutionKernels {
     ) where V.Scalar: FloatingPoint {
         let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
         let top = h * g.strideH - g.padTop
-        let aLo = Swift.max(0, -top), aHi = Swift.min(g.filterHeight, g.height - top)
+        let aLo = Swift.max(0, -top), aHi = Swift.max(aLo, Swift.min(g.filterHeight, g.height - top))   // empty, never inverted, when the padding exceeds the filter
         let image = x + i * g.height * g.width * channels
         let out = y + (i * g.outHeight + h) * g.outWidth * channels
         let vectorEnd = channels - channels % lanes
@@ -147,7 +147,7 @@ enum DepthwiseConvolutionKernels {
         func general(_ columns: Range<Int>, _ channelRange: Range<Int>) {
             for v in columns {
                 let left = v * g.strideW - g.padLeft
-                let bLo = Swift.max(0, -left), bHi = Swift.min(fW, g.width - left)
+                let bLo = Swift.max(0, -left), bHi = Swift.max(bLo, Swift.min(fW, g.width - left))
                 var c = channelRange.lowerBound
                 while c + lanes <= channelRange.upperBound {
                     var acc = V()
@@ -336,7 +336,7 @@ enum DepthwiseConvolutionKernels {
         for h in 0..<g.outHeight {
             let gradients = dy + (i * g.outHeight + h) * g.outWidth * channels
             let top = h * g.strideH - g.padTop
-            let aLo = Swift.max(0, -top), aHi = Swift.min(g.filterHeight, g.height - top)
+            let aLo = Swift.max(0, -top), aHi = Swift.max(aLo, Swift.min(g.filterHeight, g.height - top))   // empty, never inverted, when the padding exceeds the filter
             /// Row h's terms of every tap, general loops over `columns`.
             func general(_ columns: Range<Int>, _ channelRange: Range<Int>) {
                 for a in aLo..<aHi {

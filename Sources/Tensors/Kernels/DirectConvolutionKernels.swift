@@ -19,9 +19,9 @@
 ///   parallel.
 /// - Filter gradient (`n_C` equal to the vector width): eight taps' sums per
 ///   pass held in registers over an image's output pixels (a window row of
-///   fewer than eight taps goes one tap at a time); images in
-///   parallel, each with its own sums, added over images in order — bits
-///   independent of the thread count, equal to the loop twin's within rounding.
+///   fewer than eight taps goes one tap at a time); chunks of images in
+///   parallel, each with its own sums, added in order — bits independent of
+///   the thread count, equal to the loop twin's within rounding.
 enum DirectConvolutionKernels {
     /// Whether ``forward(_:_:_:_:)`` serves this geometry (and scalar type).
     static func servesForward(_ g: Convolution2DGeometry) -> Bool {
@@ -86,7 +86,7 @@ enum DirectConvolutionKernels {
             withUnsafeTemporaryAllocation(of: V.self, capacity: 4) { sums in
                 for h in first..<Swift.min(first + band, g.outHeight) {
                     let top = h * g.strideH - g.padTop
-                    let aLo = Swift.max(0, -top), aHi = Swift.min(g.filterHeight, g.height - top)
+                    let aLo = Swift.max(0, -top), aHi = Swift.max(aLo, Swift.min(g.filterHeight, g.height - top))   // empty, never inverted, when the padding exceeds the filter
                     let out = py.value + (i * g.outHeight + h) * g.outWidth * filters
                     func store(_ sum: V, _ v: Int) {
                         if filters == lanes {
@@ -117,7 +117,7 @@ enum DirectConvolutionKernels {
         _ image: UnsafePointer<V.Scalar>, _ rows: UnsafePointer<V>, _ g: Convolution2DGeometry, _ top: Int, _ aLo: Int, _ aHi: Int, _ v: Int
     ) -> V where V.Scalar: FloatingPoint {
         let left = v * g.strideW - g.padLeft
-        let bLo = Swift.max(0, -left), bHi = Swift.min(g.filterWidth, g.width - left)
+        let bLo = Swift.max(0, -left), bHi = Swift.max(bLo, Swift.min(g.filterWidth, g.width - left))
         let run = g.filterWidth * g.channels
         var sum = V()
         for a in aLo..<aHi {
@@ -169,36 +169,47 @@ enum DirectConvolutionKernels {
     ) where V.Scalar: TensorScalar {
         precondition(g.filters == V.scalarCount)
         let taps = g.taps
-        let sums = UnsafeMutablePointer<V>.allocate(capacity: g.batch * taps)
+        // Chunks of consecutive images, each summing into its own copy of dW
+        // (at most 64 copies and 2²⁴ scalars in all), added in chunk order:
+        // a function of the shape alone, never of the thread count.
+        let chunkLimit = Swift.max(1, Swift.min(64, (1 << 24) / Swift.max(1, taps * V.scalarCount)))
+        let imagesPerChunk = Swift.max(1, (g.batch + chunkLimit - 1) / chunkLimit)
+        let chunks = (g.batch + imagesPerChunk - 1) / imagesPerChunk
+        let sums = UnsafeMutablePointer<V>.allocate(capacity: chunks * taps)
         defer { sums.deallocate() }
         let (pdy, px, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(sums))
         let interior = interiorColumns(g)
-        parallelFor(chunks: g.batch, work: g.multiplyAdds) { i in
-            let image = px.value + i * g.height * g.width * g.channels
-            let gradients = pdy.value + i * g.outHeight * g.outWidth * g.filters
-            let imageSums = psums.value + i * taps
-            imageSums.initialize(repeating: V(), count: taps)
-            let run = g.filterWidth * g.channels
-            for a in 0..<g.filterHeight {
-                if run < 8 {
-                    for j in 0..<run { oneTap(image, gradients, g, a, j, imageSums + a * run + j) }
-                    continue
+        parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
+            let chunkSums = psums.value + chunk * taps
+            chunkSums.initialize(repeating: V(), count: taps)
+            let imageSums = UnsafeMutablePointer<V>.allocate(capacity: taps)
+            defer { imageSums.deallocate() }
+            for i in (chunk * imagesPerChunk)..<Swift.min(g.batch, (chunk + 1) * imagesPerChunk) {
+                let image = px.value + i * g.height * g.width * g.channels
+                let gradients = pdy.value + i * g.outHeight * g.outWidth * g.filters
+                let run = g.filterWidth * g.channels
+                for a in 0..<g.filterHeight {
+                    if run < 8 {
+                        for j in 0..<run { oneTap(image, gradients, g, a, j, imageSums + a * run + j) }
+                        continue
+                    }
+                    // Blocks of eight, the last one moved back to end at the run's end:
+                    // taps it repeats get the same sums again (stored, not added).
+                    var j = 0
+                    while true {
+                        let start = Swift.min(j, run - 8)
+                        eightTaps(image, gradients, g, a, start, interior, imageSums + a * run + start)
+                        if start + 8 >= run { break }
+                        j += 8
+                    }
                 }
-                // Blocks of eight, the last one moved back to end at the run's end:
-                // taps it repeats get the same sums again (stored, not added).
-                var j = 0
-                while true {
-                    let start = Swift.min(j, run - 8)
-                    eightTaps(image, gradients, g, a, start, interior, imageSums + a * run + start)
-                    if start + 8 >= run { break }
-                    j += 8
-                }
+                for t in 0..<taps { chunkSums[t] += imageSums[t] }
             }
         }
         let out = UnsafeMutableRawPointer(dw)
         for t in 0..<taps {
             var total = V()
-            for i in 0..<g.batch { total += sums[i * taps + t] }
+            for chunk in 0..<chunks { total += sums[chunk * taps + t] }
             out.storeBytes(of: total, toByteOffset: t * MemoryLayout<V>.stride, as: V.self)
         }
     }

@@ -197,66 +197,77 @@ extension IndirectConvolutionKernels {
         typealias S = V.Scalar
         let width = 2 * V.scalarCount, channels = g.channels, filters = g.filters
         let size = g.taps * filters
-        // Chunks: each image, or for small batches each group of bands of an
-        // image (at least 16 chunks when the rows allow) — a function of the
-        // shape alone, so the sums' order never follows the thread count.
+        guard g.batch > 0 && g.outHeight > 0 && g.outWidth > 0 else {
+            dw.initialize(repeating: 0, count: size)
+            return
+        }
+        // Work units: each image, or for small batches each group of bands of
+        // an image (at least 16 units when the rows allow). Chunks of
+        // consecutive units each sum into their own copy of dW — at most 64
+        // copies and 2²⁴ scalars in all (a 3×3 512 → 512 layer: six). All of
+        // it is a function of the shape alone, so the sums' order never
+        // follows the thread count.
         let band = 4, bands = (g.outHeight + band - 1) / band
         let filterPanels = (filters + width - 1) / width, channelTiles = (channels + tile - 1) / tile
         let groups = Swift.min(bands, (16 + g.batch - 1) / g.batch), bandsPerGroup = (bands + groups - 1) / groups
-        let chunks = g.batch * groups
+        let units = g.batch * groups
+        let chunkLimit = Swift.max(1, Swift.min(64, (1 << 24) / size))
+        let unitsPerChunk = (units + chunkLimit - 1) / chunkLimit, chunks = (units + unitsPerChunk - 1) / unitsPerChunk
         let sums = UnsafeMutablePointer<S>.allocate(capacity: chunks * size)
         defer { sums.deallocate() }
         let (pdy, px, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(sums))
         parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
-            let (i, group) = (chunk / groups, chunk % groups)
-            let image = px.value + i * g.height * g.width * channels
-            let gradients = pdy.value + i * g.outHeight * g.outWidth * filters
             let imageSums = psums.value + chunk * size
             imageSums.initialize(repeating: 0, count: size)
-            withUnsafeTemporaryAllocation(of: S.self, capacity: tile * width) { local in
-                let local = local.baseAddress!
-                let firstRow = group * bandsPerGroup * band, endRow = Swift.min(g.outHeight, (group + 1) * bandsPerGroup * band)
-                for h0 in stride(from: firstRow, to: endRow, by: band) {
-                    let h1 = Swift.min(h0 + band, g.outHeight)
-                    for a in 0..<g.filterHeight {
-                        // Output rows of the band whose input row for tap row a is inside the image.
-                        let hLo = Swift.max(h0, ceilingDivision(g.padTop - a, g.strideH))
-                        let hHi = Swift.min(h1, floorDivision(g.height - 1 + g.padTop - a, g.strideH) + 1)
-                        if hLo >= hHi { continue }
-                        for b in 0..<g.filterWidth {
-                            let vLo = Swift.max(0, ceilingDivision(g.padLeft - b, g.strideW))
-                            let vHi = Swift.min(g.outWidth, floorDivision(g.width - 1 + g.padLeft - b, g.strideW) + 1)
-                            if vLo >= vHi { continue }
-                            let firstPixel = image + ((hLo * g.strideH - g.padTop + a) * g.width + vLo * g.strideW - g.padLeft + b) * channels
-                            let firstGradient = gradients + (hLo * g.outWidth + vLo) * filters
-                            let tapRow = (a * g.filterWidth + b) * channels
-                            /// The tile of channels `c0..<c0 + 6` × filters `j0..<j0 + 2w`.
-                            func tile(_ c0: Int, _ j0: Int) {
-                                let c = Swift.min(c0, channels - Self.tile)   // shifted back for a partial last tile
-                                let j = Swift.min(j0, filters - width)        // and panel
-                                let whole = c == c0 && j == j0
-                                let target = whole ? imageSums + (tapRow + c) * filters + j : local
-                                if !whole { local.initialize(repeating: 0, count: Self.tile * width) }
-                                MicroKernels.stridedA6x2(
-                                    rows: hHi - hLo, length: vHi - vLo, firstPixel + c, pixelStep: g.strideW * channels,
-                                    rowStep: g.strideH * g.width * channels, firstGradient + j, gradientStep: filters,
-                                    gradientRowStep: g.outWidth * filters, target, whole ? filters : width, V.self, F.self)
-                                if !whole {   // add the tile's rows and columns not covered before
-                                    for r in (c0 - c)..<Self.tile {
-                                        for l in (j0 - j)..<width { imageSums[(tapRow + c + r) * filters + j + l] += local[r * width + l] }
+            for unit in (chunk * unitsPerChunk)..<Swift.min(units, (chunk + 1) * unitsPerChunk) {
+                let (i, group) = (unit / groups, unit % groups)
+                let image = px.value + i * g.height * g.width * channels
+                let gradients = pdy.value + i * g.outHeight * g.outWidth * filters
+                withUnsafeTemporaryAllocation(of: S.self, capacity: tile * width) { local in
+                    let local = local.baseAddress!
+                    let firstRow = group * bandsPerGroup * band, endRow = Swift.min(g.outHeight, (group + 1) * bandsPerGroup * band)
+                    for h0 in stride(from: firstRow, to: endRow, by: band) {
+                        let h1 = Swift.min(h0 + band, g.outHeight)
+                        for a in 0..<g.filterHeight {
+                            // Output rows of the band whose input row for tap row a is inside the image.
+                            let hLo = Swift.max(h0, ceilingDivision(g.padTop - a, g.strideH))
+                            let hHi = Swift.min(h1, floorDivision(g.height - 1 + g.padTop - a, g.strideH) + 1)
+                            if hLo >= hHi { continue }
+                            for b in 0..<g.filterWidth {
+                                let vLo = Swift.max(0, ceilingDivision(g.padLeft - b, g.strideW))
+                                let vHi = Swift.min(g.outWidth, floorDivision(g.width - 1 + g.padLeft - b, g.strideW) + 1)
+                                if vLo >= vHi { continue }
+                                let firstPixel = image + ((hLo * g.strideH - g.padTop + a) * g.width + vLo * g.strideW - g.padLeft + b) * channels
+                                let firstGradient = gradients + (hLo * g.outWidth + vLo) * filters
+                                let tapRow = (a * g.filterWidth + b) * channels
+                                /// The tile of channels `c0..<c0 + 6` × filters `j0..<j0 + 2w`.
+                                func tile(_ c0: Int, _ j0: Int) {
+                                    let c = Swift.min(c0, channels - Self.tile)   // shifted back for a partial last tile
+                                    let j = Swift.min(j0, filters - width)        // and panel
+                                    let whole = c == c0 && j == j0
+                                    let target = whole ? imageSums + (tapRow + c) * filters + j : local
+                                    if !whole { local.initialize(repeating: 0, count: Self.tile * width) }
+                                    MicroKernels.stridedA6x2(
+                                        rows: hHi - hLo, length: vHi - vLo, firstPixel + c, pixelStep: g.strideW * channels,
+                                        rowStep: g.strideH * g.width * channels, firstGradient + j, gradientStep: filters,
+                                        gradientRowStep: g.outWidth * filters, target, whole ? filters : width, V.self, F.self)
+                                    if !whole {   // add the tile's rows and columns not covered before
+                                        for r in (c0 - c)..<Self.tile {
+                                            for l in (j0 - j)..<width { imageSums[(tapRow + c + r) * filters + j + l] += local[r * width + l] }
+                                        }
                                     }
                                 }
-                            }
-                            // The operand passed over more often stays in L1: with more filter
-                            // panels than channel tiles (1×1, 64 → 256: 16 vs 11) the panels
-                            // go outside (dW 36 → 29 ms), else the tiles (3×3, 64 → 64: 53 vs 61 ms).
-                            if filterPanels >= channelTiles {
-                                for j0 in stride(from: 0, to: filters, by: width) {
-                                    for c0 in stride(from: 0, to: channels, by: Self.tile) { tile(c0, j0) }
-                                }
-                            } else {
-                                for c0 in stride(from: 0, to: channels, by: Self.tile) {
-                                    for j0 in stride(from: 0, to: filters, by: width) { tile(c0, j0) }
+                                // The operand passed over more often stays in L1: with more filter
+                                // panels than channel tiles (1×1, 64 → 256: 16 vs 11) the panels
+                                // go outside (dW 36 → 29 ms), else the tiles (3×3, 64 → 64: 53 vs 61 ms).
+                                if filterPanels >= channelTiles {
+                                    for j0 in stride(from: 0, to: filters, by: width) {
+                                        for c0 in stride(from: 0, to: channels, by: Self.tile) { tile(c0, j0) }
+                                    }
+                                } else {
+                                    for c0 in stride(from: 0, to: channels, by: Self.tile) {
+                                        for j0 in stride(from: 0, to: filters, by: width) { tile(c0, j0) }
+                                    }
                                 }
                             }
                         }

@@ -259,7 +259,8 @@ enum PoolingKernels {
                             let value = UnsafeRawPointer(x! + index).loadUnaligned(as: V.self)
                             add = V.routed(gradient, value: value, maximum: best, open: &open, firstOnly: firstOnly)
                         }
-                        target.storeBytes(of: store ? add : target.loadUnaligned(as: V.self) + add, as: V.self)
+                        // (stored as 0 + add, as the loop twin's zero-filled sum: −0 becomes +0)
+                        target.storeBytes(of: store ? V() + add : target.loadUnaligned(as: V.self) + add, as: V.self)
                     }
                 }
             } else {
