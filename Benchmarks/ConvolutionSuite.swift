@@ -110,7 +110,7 @@ func convolutionSuite(_ h: inout Harness) {
 /// out), optimizer and schedule: a small CNN against the course's 64-64-10 MLP
 /// (the training suite's "digits over seeds" line).
 func digitsConvolutionalRuns(_ h: inout Harness) {
-    guard h.selects("digits CNN") else { return }
+    guard h.selects("digits CNN 8x8x1 conv16-pool-conv32-pool-64-10, 60 epochs") else { return }
     let (digits, labels): (Tensor<Float>, [Int]) = trained { try Datasets.digits() }
     let images = digits.transposed().reshaped(to: [labels.count, 8, 8, 1])   // (64, m) → (m, 8, 8, 1)
     let test = (0..<labels.count).filter { $0 % 5 == 4 }, train = (0..<labels.count).filter { $0 % 5 != 4 }

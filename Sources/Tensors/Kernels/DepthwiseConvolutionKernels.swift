@@ -122,14 +122,6 @@ enum DepthwiseConvolutionKernels {
     @inline(__always)
     static func rowBand(_ rows: Int) -> Int { Swift.max(1, Swift.min(rows, 8)) }
 
-    /// The range of output columns whose whole window lies inside the image.
-    @inline(__always)
-    static func interiorColumns(_ g: Convolution2DGeometry) -> Range<Int> {
-        let first = (g.padLeft + g.strideW - 1) / g.strideW
-        let lastStart = g.width - g.filterWidth + g.padLeft   // v·s ≤ W − f + pad
-        let end = lastStart < 0 ? 0 : Swift.min(g.outWidth, lastStart / g.strideW + 1)
-        return first < end ? first..<end : 0..<0
-    }
 
     /// Output row `h` of image `i`.
     @inline(__always)
@@ -168,7 +160,7 @@ enum DepthwiseConvolutionKernels {
                 }
             }
         }
-        let interior = interiorColumns(g)
+        let interior = g.interiorColumns
         guard g.filterHeight == 3 && fW == 3 && aLo == 0 && aHi == 3 && !interior.isEmpty && vectorEnd > 0 else {
             general(0..<g.outWidth, 0..<channels)
             return
@@ -332,7 +324,7 @@ enum DepthwiseConvolutionKernels {
         let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
         let image = x + i * g.height * g.width * channels
         let vectorEnd = channels - channels % lanes
-        let interior = interiorColumns(g)
+        let interior = g.interiorColumns
         for h in 0..<g.outHeight {
             let gradients = dy + (i * g.outHeight + h) * g.outWidth * channels
             let top = h * g.strideH - g.padTop

@@ -57,13 +57,6 @@ enum DirectConvolutionKernels {
         }
     }
 
-    /// The output columns whose whole window lies inside the image.
-    static func interiorColumns(_ g: Convolution2DGeometry) -> Range<Int> {
-        let first = (g.padLeft + g.strideW - 1) / g.strideW
-        let lastStart = g.width - g.filterWidth + g.padLeft   // v·s ≤ W − f + pad
-        let end = lastStart < 0 ? 0 : Swift.min(g.outWidth, lastStart / g.strideW + 1)
-        return first < end ? first..<end : 0..<0
-    }
 
     static func forward<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry, _: V.Type
@@ -77,7 +70,7 @@ enum DirectConvolutionKernels {
             for k in 0..<filters { row[k] = w[t * filters + k] }
             rows[t] = row
         }
-        let interior = interiorColumns(g)
+        let interior = g.interiorColumns
         let band = 4, bands = (g.outHeight + band - 1) / band
         let (px, prows, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(rows)), UncheckedSendable(y))
         parallelFor(chunks: g.batch * bands, work: g.multiplyAdds * (lanes / Swift.max(1, filters))) { job in
@@ -178,7 +171,7 @@ enum DirectConvolutionKernels {
         let sums = UnsafeMutablePointer<V>.allocate(capacity: chunks * taps)
         defer { sums.deallocate() }
         let (pdy, px, psums) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(sums))
-        let interior = interiorColumns(g)
+        let interior = g.interiorColumns
         parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
             let chunkSums = psums.value + chunk * taps
             chunkSums.initialize(repeating: V(), count: taps)

@@ -126,6 +126,15 @@ struct Convolution2DGeometry: Sendable, Equatable {
         }
     }
 
+    /// The output columns whose whole window lies inside the image (no tap
+    /// on the padding): `⌈p/s⌉ ≤ v ≤ ⌊(W − f + p)/s⌋`, empty if there are none.
+    var interiorColumns: Range<Int> {
+        let first = (padLeft + strideW - 1) / strideW
+        let lastStart = width - filterWidth + padLeft   // v·s ≤ W − f + p
+        let end = lastStart < 0 ? 0 : Swift.min(outWidth, lastStart / strideW + 1)
+        return first < end ? first..<end : 0..<0
+    }
+
     /// Multiply-adds of the direct algorithm.
     var multiplyAdds: Int { outputPixels * filters * taps }
 }
