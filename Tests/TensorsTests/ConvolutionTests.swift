@@ -204,6 +204,12 @@ extension DifferentiationTests {
             }
         }
         checkGradient("conv2D 1x1", [random([2, 3, 3, 5]), random([1, 1, 5, 2])]) { v in conv2D(v[0], filter: v[1]) }
+        // In Double the 6-row kernel serves these too: the indirect forward (17 > 16 filters), its
+        // unpacked filter gradient (17 ≥ 6 channels, a shifted channel tile and filter panel, 2×2
+        // windows with asymmetric same padding) and the
+        // indirect stride-1 input gradient (17 > 16 input channels); then a 1×1 of the same widths.
+        checkGradient("conv2D indirect", [random([1, 3, 4, 17]), random([2, 2, 17, 17])]) { v in conv2D(v[0], filter: v[1], padding: .same) }
+        checkGradient("conv2D indirect 1x1", [random([1, 3, 2, 17]), random([1, 1, 17, 17])]) { v in conv2D(v[0], filter: v[1]) }
         // Distinct values (no ties) so that the maximum is differentiable.
         let distinct = Tensor<Double>(shape: [2, 5, 6, 3], scalars: (0..<180).map { Double(($0 * 37) % 180) / 30 - 3 })
         checkGradient("maxPool2D", [distinct]) { v in maxPool2D(v[0], size: 2, stride: 2) }
@@ -416,6 +422,11 @@ extension DifferentiationTests {
     func testConvolutionVariantRules() {
         checkGradient("depthwiseConv2D", [random([2, 5, 6, 3]), random([3, 3, 3, 1]), random([3])]) { v in
             depthwiseConv2D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
+        }
+        // Five channels (one SIMD4<Double> block and a tail) at stride 1: the 3×3 register kernels of
+        // the forward pass, the gathered input gradient and the filter gradient.
+        checkGradient("depthwiseConv2D 3x3 registers", [random([1, 5, 6, 5]), random([3, 3, 5, 1])]) { v in
+            depthwiseConv2D(v[0], filter: v[1], padding: .same)
         }
         checkGradient("convTranspose2D", [random([2, 3, 2, 3]), random([3, 3, 2, 3]), random([2])]) { v in
             convTranspose2D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .explicit(1), outputPadding: 1)
