@@ -210,6 +210,9 @@ extension DifferentiationTests {
         // indirect stride-1 input gradient (17 > 16 input channels); then a 1×1 of the same widths.
         checkGradient("conv2D indirect", [random([1, 3, 4, 17]), random([2, 2, 17, 17])]) { v in conv2D(v[0], filter: v[1], padding: .same) }
         checkGradient("conv2D indirect 1x1", [random([1, 3, 2, 17]), random([1, 1, 17, 17])]) { v in conv2D(v[0], filter: v[1]) }
+        // Disjoint 2×2 windows at stride 2 (a window row of 2·4 = 8 values, one Double panel): the
+        // input gradient written in place, with an uncovered last row and column.
+        checkGradient("conv2D disjoint", [random([1, 5, 7, 4]), random([2, 2, 4, 3])]) { v in conv2D(v[0], filter: v[1], stride: 2) }
         // Distinct values (no ties) so that the maximum is differentiable.
         let distinct = Tensor<Double>(shape: [2, 5, 6, 3], scalars: (0..<180).map { Double(($0 * 37) % 180) / 30 - 3 })
         checkGradient("maxPool2D", [distinct]) { v in maxPool2D(v[0], size: 2, stride: 2) }
@@ -319,6 +322,10 @@ extension ConvolutionTests {
             ([1, 10, 12, 24], 5, 21, 1, .valid), ([1, 7, 9, 3], 1, 40, 2, .valid), ([3, 19, 11, 18], 3, 17, 1, .same),
             ([2, 3, 5, 6], 3, 16, 2, .explicit(2)), ([1, 40, 9, 8], 3, 24, 1, .same), ([2, 6, 7, 12], 1, 48, 1, .valid),
             ([1, 9, 6, 20], 3, 24, 3, .valid),   // 3×3 windows at stride 3 tile 9×6 (the in-place input gradient), 6 wide
+            // Disjoint windows (stride = filter, no padding): dX written in place, with
+            // uncovered rows and columns, row tiles shifted back, rows narrower than a tile.
+            ([2, 8, 12, 8], 2, 24, 2, .valid), ([1, 9, 15, 8], 2, 20, 2, .valid), ([2, 5, 8, 16], 2, 18, 2, .valid),
+            ([1, 7, 10, 16], 3, 17, 3, .valid),
         ]
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)

@@ -10,9 +10,6 @@ import Synchronization
 /// (forward) or images (backward) in parallel. The filter gradient is summed
 /// per image, then over images in order, so the bits do not depend on the
 /// thread count. The geometry is ``Convolution2DGeometry`` with `filters = n_C`.
-/// Where ``DepthwiseConvolutionKernels/touchLines(_:bytes:)`` leaves its
-/// folded words, so the loads cannot be optimized away.
-private let touchSink = Atomic<UInt32>(0)
 
 enum DepthwiseConvolutionKernels {
     // MARK: Loop path
@@ -100,24 +97,6 @@ enum DepthwiseConvolutionKernels {
         }
     }
 
-    /// Reads one word of every 64-byte line in `bytes` bytes from `p`, so the
-    /// lines are in cache before a strided sweep (Swift has no prefetch).
-    @inline(__always)
-    static func touchLines(_ p: UnsafeRawPointer, bytes: Int) {
-        var folded: UInt32 = 0
-        for offset in stride(from: 0, to: bytes, by: 64) { folded ^= p.load(fromByteOffset: offset, as: UInt32.self) }
-        touchSink.store(folded, ordering: .relaxed)   // keeps the loads
-    }
-
-    /// Zeroes the first word of every 64-byte line of a row the caller is
-    /// about to overwrite whole: the lines arrive owned, in one sequential
-    /// stream, and a fresh page faults once (reading it first would map the
-    /// zero page, and the first store would fault again).
-    @inline(__always)
-    static func clearLines(_ p: UnsafeMutableRawPointer, bytes: Int) {
-        for offset in stride(from: 0, to: bytes, by: 64) { p.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self) }
-    }
-
     /// Rows per parallel chunk (a function of the size only, never of the thread count).
     @inline(__always)
     static func rowBand(_ rows: Int) -> Int { Swift.max(1, Swift.min(rows, 8)) }
@@ -170,8 +149,8 @@ enum DepthwiseConvolutionKernels {
         // fetching the newest input row and the output row line by line first
         // turns those strided misses into one sequential stream. (Before any
         // output is written: clearing stores zeros.)
-        touchLines(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
-        clearLines(UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * MemoryLayout<V.Scalar>.stride)
+        CacheLines.touch(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
+        CacheLines.clear(UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * MemoryLayout<V.Scalar>.stride)
         general(0..<interior.lowerBound, 0..<channels)
         general(interior.upperBound..<g.outWidth, 0..<channels)
         if vectorEnd < channels { general(interior, vectorEnd..<channels) }
@@ -293,8 +272,8 @@ enum DepthwiseConvolutionKernels {
             return
         }
         let rowStride = g.outWidth * channels
-        touchLines(UnsafeRawPointer(gradients + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
-        clearLines(UnsafeMutableRawPointer(out), bytes: g.width * channels * MemoryLayout<V.Scalar>.stride)   // before any write
+        CacheLines.touch(UnsafeRawPointer(gradients + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride)
+        CacheLines.clear(UnsafeMutableRawPointer(out), bytes: g.width * channels * MemoryLayout<V.Scalar>.stride)   // before any write
         general(0..<first, 0..<channels)
         general(end..<g.width, 0..<channels)
         if vectorEnd < channels { general(first..<end, vectorEnd..<channels) }
@@ -368,8 +347,8 @@ enum DepthwiseConvolutionKernels {
             if vectorEnd < channels { general(interior, vectorEnd..<channels) }
             let bytes = MemoryLayout<V.Scalar>.stride
             let rowBytes = g.width * channels * bytes, next = g.strideW * channels * bytes, step = channels * bytes
-            touchLines(UnsafeRawPointer(image + (top + 2) * g.width * channels), bytes: rowBytes)
-            touchLines(UnsafeRawPointer(gradients), bytes: g.outWidth * channels * bytes)
+            CacheLines.touch(UnsafeRawPointer(image + (top + 2) * g.width * channels), bytes: rowBytes)
+            CacheLines.touch(UnsafeRawPointer(gradients), bytes: g.outWidth * channels * bytes)
             for c in stride(from: 0, to: vectorEnd, by: lanes) {
                 var t = Taps3x3<V>()
                 var r0 = UnsafeRawPointer(image + (top * g.width + interior.lowerBound * g.strideW - g.padLeft) * channels + c)

@@ -65,23 +65,28 @@ enum IndirectConvolutionKernels {
         let taps = g.filterHeight * g.filterWidth
         let (px, ppacked, pzeros, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(packed)),
                                          UncheckedSendable(UnsafePointer(zeros)), UncheckedSendable(y))
-        // Tiles run along an image's pixels in row-major order, across row ends
-        // (a 56-wide row is 9⅓ tiles), in groups of `tilesPerJob` per parallel job.
-        let pixels = g.outHeight * g.outWidth
-        let tiles = (pixels + tile - 1) / tile, tilesPerJob = 16
-        let jobsPerImage = (tiles + tilesPerJob - 1) / tilesPerJob
+        // Each parallel job takes a run of up to `6·spacing` pixels of one image
+        // (row-major, across row ends) as six equal runs; tile t takes pixel t
+        // of each, so the tile's six rows of input (and output) are `spacing`
+        // pixels apart and each advances one pixel per tile: six long
+        // sequential streams the hardware prefetcher follows, where six
+        // neighbouring pixels per tile made short streams that restarted at
+        // every tile.
+        let pixels = g.outHeight * g.outWidth, spacing = 32, span = tile * spacing
+        let jobsPerImage = (pixels + span - 1) / span
         parallelFor(chunks: g.batch * jobsPerImage, work: g.multiplyAdds) { job in
-            let (i, firstTile) = (job / jobsPerImage, job % jobsPerImage * tilesPerJob)
+            let (i, first) = (job / jobsPerImage, job % jobsPerImage * span)
+            let count = Swift.min(span, pixels - first), step = (count + tile - 1) / tile
             let image = px.value + i * g.height * g.width * g.channels
             withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: taps * tile) { table in
                 let table = table.baseAddress!
-                for t in firstTile..<Swift.min(firstTile + tilesPerJob, tiles) {
-                    let first = t * tile, rows = Swift.min(tile, pixels - first)
+                for t in 0..<step {
+                    let rows = Swift.min(tile, (count - t + step - 1) / step)
                     for r in 0..<tile {
-                        let pixel = first + r, (h, v) = (pixel / g.outWidth, pixel % g.outWidth)
+                        let pixel = first + t + Swift.min(r, rows - 1) * step, (h, v) = (pixel / g.outWidth, pixel % g.outWidth)
                         for a in 0..<g.filterHeight {
                             let row = h * g.strideH - g.padTop + a
-                            let rowInside = r < rows && row >= 0 && row < g.height
+                            let rowInside = row >= 0 && row < g.height
                             for b in 0..<g.filterWidth {
                                 let column = v * g.strideW - g.padLeft + b
                                 table[(a * g.filterWidth + b) * tile + r] = rowInside && column >= 0 && column < g.width
@@ -89,9 +94,9 @@ enum IndirectConvolutionKernels {
                             }
                         }
                     }
-                    let out = py.value + (i * pixels + first) * filters
+                    let out = py.value + (i * pixels + first + t) * filters
                     for j in 0..<blocks {
-                        MicroKernels.indirect6x2(taps, g.channels, UnsafePointer(table), ppacked.value + j * depth * width, out + j * width, filters,
+                        MicroKernels.indirect6x2(taps, g.channels, UnsafePointer(table), ppacked.value + j * depth * width, out + j * width, step * filters,
                                                  rows: rows, columns: Swift.min(width, filters - j * width), V.self, F.self)
                     }
                 }
@@ -330,5 +335,105 @@ extension MicroKernels {
         update(c + 3 * ldc, c3_0, c3_1, w, true)
         update(c + 4 * ldc, c4_0, c4_1, w, true)
         update(c + 5 * ldc, c5_0, c5_1, w, true)
+    }
+}
+
+// MARK: Input gradient of disjoint windows
+
+extension IndirectConvolutionKernels {
+    /// Whether ``disjointInputGradient(_:_:_:_:kernel:)`` serves this
+    /// geometry: windows that neither overlap nor leave gaps between them
+    /// (stride equal to the filter size, no padding: the 2×2 stride-2
+    /// transposed convolution of U-Net, patch embeddings), on the 6-row
+    /// micro-kernel, with a window row's `f_w · n_C_prev` values a whole
+    /// number of micro-tile columns. (1×1 filters keep the indirect product
+    /// over tiles that run across row ends.)
+    static func servesDisjointInputGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
+        let width = S.scalarType == .float32 ? 16 : 8
+        return !kernel.isWide && !g.isPointwise && g.strideH == g.filterHeight && g.strideW == g.filterWidth && g.padTop == 0 && g.padLeft == 0
+            && g.filters > 0 && (g.filterWidth * g.channels) % width == 0
+    }
+
+    /// `dX` when every input pixel lies in at most one window: the patch
+    /// gradient `dP = dY·Wᵀ` written straight into place, nothing added.
+    /// For output pixel `(h, v)` the columns of tap row `a` of its patch row,
+    /// `(b, c)` for `b < f_w`, are the `f_w · n_C_prev` contiguous values of
+    /// `dX` from pixel `(h·f_h + a, v·f_w)`; six neighbouring output pixels
+    /// of one row put them `f_w · n_C_prev` apart. So each micro-tile of six
+    /// pixels × 2w patch columns is one 1×1 indirect product over the
+    /// `n_C` gradient values of the six pixels, stored with that row stride.
+    /// Pixels outside every window get zeros. Each value is the sum over
+    /// the filters from zero, in order, so the bits do not depend on the
+    /// thread count.
+    static func disjointInputGradient<S: TensorScalar>(
+        _ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
+    ) {
+        switch (S.scalarType, kernel.isFused) {
+        case (.float32, true):
+            disjointInputGradient(cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self), g, SIMD8<Float>.self,
+                                  FusedMultiplyAdd.self)
+        case (.float32, false):
+            disjointInputGradient(cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self), g, SIMD8<Float>.self,
+                                  SeparateMultiplyAdd.self)
+        case (.float64, true):
+            disjointInputGradient(cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self), g, SIMD4<Double>.self,
+                                  FusedMultiplyAdd.self)
+        case (.float64, false):
+            disjointInputGradient(cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self), g, SIMD4<Double>.self,
+                                  SeparateMultiplyAdd.self)
+        }
+    }
+
+    static func disjointInputGradient<V: SIMD, F: MultiplyAdd>(
+        _ dy: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ dx: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let width = 2 * V.scalarCount, depth = g.filters, columns = g.taps
+        let rowValues = g.filterWidth * g.channels       // one window row of one pixel: contiguous in dX
+        let panels = columns / width
+        // Wᵀ as `panels` panels of `n_C` rows × 2w patch columns: B[k, col] = W[col, k].
+        let packed = UnsafeMutablePointer<S>.allocate(capacity: panels * depth * width)
+        defer { packed.deallocate() }
+        for j in 0..<panels {
+            for k in 0..<depth {
+                for l in 0..<width { packed[(j * depth + k) * width + l] = w[(j * width + l) * depth + k] }
+            }
+        }
+        let imageSize = g.height * g.width * g.channels
+        let coveredRows = g.outHeight * g.filterHeight, coveredColumns = g.outWidth * g.filterWidth
+        let (pdy, ppacked, pdx) = (UncheckedSendable(dy), UncheckedSendable(UnsafePointer(packed)), UncheckedSendable(dx))
+        // One job per output row (its f_h input rows); the rows below the last
+        // window with the image's first job.
+        let jobsPerImage = Swift.max(1, g.outHeight)
+        parallelFor(chunks: g.batch * jobsPerImage, work: g.multiplyAdds) { job in
+            let (i, h) = (job / jobsPerImage, job % jobsPerImage)
+            let image = pdx.value + i * imageSize
+            if h == 0 && coveredRows < g.height {
+                (image + coveredRows * g.width * g.channels).initialize(repeating: 0, count: (g.height - coveredRows) * g.width * g.channels)
+            }
+            guard h < g.outHeight else { return }   // no windows at all: all zeros above
+            if coveredColumns < g.width {   // the columns right of the last window in this job's rows (all, if none)
+                for a in 0..<g.filterHeight {
+                    (image + ((h * g.filterHeight + a) * g.width + coveredColumns) * g.channels)
+                        .initialize(repeating: 0, count: (g.width - coveredColumns) * g.channels)
+                }
+            }
+            let gradients = pdy.value + (i * g.outHeight + h) * g.outWidth * depth
+            withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: tile) { table in
+                let table = table.baseAddress!
+                for v0 in stride(from: 0, to: g.outWidth, by: tile) {
+                    // A last partial tile is shifted back over pixels already written (same bits).
+                    let v = Swift.max(0, Swift.min(v0, g.outWidth - tile)), rows = Swift.min(tile, g.outWidth - v)
+                    for r in 0..<tile { table[r] = gradients + (v + Swift.min(r, rows - 1)) * depth }
+                    for j in 0..<panels {
+                        let column = j * width, (a, offset) = (column / rowValues, column % rowValues)
+                        let target = image + ((h * g.filterHeight + a) * g.width + v * g.filterWidth) * g.channels + offset
+                        MicroKernels.indirect6x2(1, depth, UnsafePointer(table), ppacked.value + j * depth * width, target, rowValues,
+                                                 rows: rows, columns: width, V.self, F.self)
+                    }
+                }
+            }
+        }
     }
 }
