@@ -25,4 +25,19 @@ enum CacheLines {
     static func clear(_ p: UnsafeMutableRawPointer, bytes: Int) {
         for offset in stride(from: 0, to: bytes, by: 64) { p.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self) }
     }
+
+    /// ``touch(_:bytes:)`` and ``clear(_:bytes:)`` in one loop: the read and
+    /// the write streams in flight together.
+    @inline(__always)
+    static func touchAndClear(_ p: UnsafeRawPointer, bytes: Int, _ q: UnsafeMutableRawPointer, bytes clearBytes: Int) {
+        var folded: UInt32 = 0
+        let both = Swift.min(bytes, clearBytes)
+        for offset in stride(from: 0, to: both, by: 64) {
+            folded ^= p.load(fromByteOffset: offset, as: UInt32.self)
+            q.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self)
+        }
+        for offset in stride(from: both, to: bytes, by: 64) { folded ^= p.load(fromByteOffset: offset, as: UInt32.self) }
+        for offset in stride(from: both, to: clearBytes, by: 64) { q.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self) }
+        sink.store(folded, ordering: .relaxed)
+    }
 }
