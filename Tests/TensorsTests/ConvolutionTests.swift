@@ -430,9 +430,10 @@ extension DifferentiationTests {
         checkGradient("depthwiseConv2D", [random([2, 5, 6, 3]), random([3, 3, 3, 1]), random([3])]) { v in
             depthwiseConv2D(v[0], filter: v[1], bias: v[2], stride: 2, padding: .same)
         }
-        // Five channels (one SIMD4<Double> block and a tail) at stride 1: the 3×3 register kernels of
-        // the forward pass, the gathered input gradient and the filter gradient.
-        checkGradient("depthwiseConv2D 3x3 registers", [random([1, 5, 6, 5]), random([3, 3, 5, 1])]) { v in
+        // Five channels (one SIMD4<Double> block and a tail) at stride 1: the 3×3 pixel-major sweep
+        // of the forward pass and the input gradient (seven columns: a group of four and a single
+        // pixel), and the filter gradient's register kernel.
+        checkGradient("depthwiseConv2D 3x3 registers", [random([1, 5, 7, 5]), random([3, 3, 5, 1])]) { v in
             depthwiseConv2D(v[0], filter: v[1], padding: .same)
         }
         checkGradient("convTranspose2D", [random([2, 3, 2, 3]), random([3, 3, 2, 3]), random([2])]) { v in

@@ -17,17 +17,12 @@ enum CacheLines {
         sink.store(folded, ordering: .relaxed)   // keeps the loads
     }
 
-    /// Zeroes the first word of every 64-byte line of a region the caller is
-    /// about to overwrite whole: the lines arrive owned, in one sequential
-    /// stream, and a fresh page faults once (reading it first would map the
-    /// zero page, and the first store would fault again).
-    @inline(__always)
-    static func clear(_ p: UnsafeMutableRawPointer, bytes: Int) {
-        for offset in stride(from: 0, to: bytes, by: 64) { p.storeBytes(of: 0, toByteOffset: offset, as: UInt32.self) }
-    }
-
-    /// ``touch(_:bytes:)`` and ``clear(_:bytes:)`` in one loop: the read and
-    /// the write streams in flight together.
+    /// ``touch(_:bytes:)`` of `bytes` bytes from `p`, and in the same loop
+    /// zeroes the first word of every 64-byte line of the `clearBytes` bytes
+    /// at `q`, a region the caller is about to overwrite whole: its lines
+    /// arrive owned, in one sequential stream beside the read one, and a
+    /// fresh page faults once (reading it first would map the zero page, and
+    /// the first store would fault again).
     @inline(__always)
     static func touchAndClear(_ p: UnsafeRawPointer, bytes: Int, _ q: UnsafeMutableRawPointer, bytes clearBytes: Int) {
         var folded: UInt32 = 0

@@ -129,13 +129,13 @@ enum ConvolutionKernels {
     /// tap row 6.2 ms — 3,584 calls of 28 rows, each packing Wᵀ again — in
     /// place by the indirect kernel, Wᵀ packed once, 2.6 ms.)
     static func backwardInput<S: TensorScalar>(_ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
-        if g.isPointwise && !IndirectConvolutionKernels.serves(g.inputGradientGeometry, kernel: GEMMConfiguration.kernel) {
+        let kernel = GEMMConfiguration.kernel
+        if g.isPointwise && !IndirectConvolutionKernels.serves(g.inputGradientGeometry, kernel: kernel) {
             // dX = dY·Wᵀ with W read as (C, K).
             gemm(GEMMProblem(m: g.outputPixels, n: g.channels, k: g.filters, a: dy, lda: g.filters, transA: false,
                              b: w, ldb: g.filters, transB: true, c: dx, ldc: g.channels, alpha: 1, beta: 0))
             return
         }
-        let kernel = GEMMConfiguration.kernel
         if IndirectConvolutionKernels.servesDisjointInputGradient(g, kernel: kernel, S.self) {
             IndirectConvolutionKernels.disjointInputGradient(dy, w, dx, g, kernel: kernel)
             return

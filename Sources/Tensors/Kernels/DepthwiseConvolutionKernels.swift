@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Depthwise 2-D convolution (MobileNet's first half, C4W2-05): every channel
 /// convolved with its own `f × f` filter, `W` of shape `(f, f, n_C, 1)`:
 ///
@@ -158,7 +156,6 @@ enum DepthwiseConvolutionKernels {
     /// Rows per parallel chunk (a function of the size only, never of the thread count).
     @inline(__always)
     static func rowBand(_ rows: Int) -> Int { Swift.max(1, Swift.min(rows, 8)) }
-
 
     /// Output row `h` of image `i`.
     @inline(__always)

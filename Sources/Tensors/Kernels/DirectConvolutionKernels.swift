@@ -57,7 +57,6 @@ enum DirectConvolutionKernels {
         }
     }
 
-
     static func forward<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry, _: V.Type
     ) where V.Scalar: TensorScalar {
