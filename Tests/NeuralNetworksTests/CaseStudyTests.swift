@@ -16,11 +16,6 @@ final class CaseStudyTests: XCTestCase {
         XCTAssertEqual(Double(separable.total) / 2160, 1.0 / 5 + 1.0 / 9, accuracy: 1e-12, "1/n_C' + 1/f²")
     }
 
-    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
-        XCTAssertGreaterThan(report.count, 0)
-    }
-
     /// Residual blocks pass the gradient check through both the main path and the shortcut.
     func testResidualBlocksPassGradientChecks() {
         var g = RandomGenerator(seed: 1)

@@ -38,11 +38,6 @@ final class ConvolutionalNetworkTests: XCTestCase {
         XCTAssertEqual(model.parameters.map(\.name), ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4", "W5", "b5"])
     }
 
-    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
-        XCTAssertGreaterThan(report.count, 0)
-    }
-
     /// Every convolutional layer inside a small network passes the notes' gradient check in Double.
     func testGradientCheckOfASmallConvolutionalNetwork() {
         var g = RandomGenerator(seed: 3)

@@ -17,12 +17,6 @@ final class GradientCheckTests: XCTestCase {
         return (X, Tensor.oneHot(labels, classes: classes))
     }
 
-    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
-        XCTAssertEqual(report.verdict, .great, message, file: file, line: line)
-        XCTAssertGreaterThan(report.count, 0)
-    }
-
     /// ReLU6 (MobileNet v2) with pre-activations spread over both kinks (below 0 and above 6).
     func testReLU6AfterDense() {
         let (X, Y) = data(3, 6)

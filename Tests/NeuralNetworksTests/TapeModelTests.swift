@@ -20,11 +20,6 @@ final class TapeModelTests: XCTestCase {
         return layer
     }
 
-    func assertGreat(_ report: GradientCheckReport, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThan(report.relativeDifference, 1e-7, "\(message): \(report)", file: file, line: line)
-        XCTAssertGreaterThan(report.count, 0, file: file, line: line)
-    }
-
     /// a[l+2] = relu(z[l+2] + a[l]) (C4W2's residual block, on dense layers).
     func residualMLP() -> GraphModel<Double> {
         let x = GraphNode<Double>.input()

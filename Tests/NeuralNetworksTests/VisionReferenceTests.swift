@@ -1,0 +1,246 @@
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// Course 4 weeks 3–4 against `Reference/vision.py` (numpy and PyTorch
+/// autograd in float64, printed into VisionReferenceValues.swift), plus the
+/// notes' worked examples and finite-difference checks of every new backward rule.
+final class VisionReferenceTests: XCTestCase {
+    typealias R = VisionReference
+
+    func box(_ v: [Double], _ i: Int) -> BoundingBox {
+        BoundingBox(xMin: v[4 * i], yMin: v[4 * i + 1], xMax: v[4 * i + 2], yMax: v[4 * i + 3])
+    }
+
+    func assertClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12, _ message: String = "",
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "\(message): counts", file: file, line: line)
+        for (i, (x, y)) in zip(a, b).enumerated() where Swift.abs(x - y) > tolerance * Swift.max(1, Swift.abs(y)) {
+            XCTFail("\(message)[\(i)]: \(x) vs reference \(y)", file: file, line: line)
+            return
+        }
+    }
+
+    // MARK: Boxes
+
+    func testIntersectionOverUnionMatchesReferenceIncludingEdgeCases() {
+        for i in R.iou.indices {
+            let a = box(R.iouPairs, 2 * i), b = box(R.iouPairs, 2 * i + 1)
+            XCTAssertEqual(intersectionOverUnion(a, b), R.iou[i], accuracy: 1e-15, "pair \(i)")
+            XCTAssertEqual(intersectionOverUnion(b, a), R.iou[i], accuracy: 1e-15, "pair \(i) swapped")
+        }
+        // The cases the reference includes on purpose: touching boxes share no area, and 0.5 is exact.
+        XCTAssertEqual(R.iou[2], 0); XCTAssertEqual(R.iou[3], 0); XCTAssertEqual(R.iou[6], 0.5)
+    }
+
+    func testCenterSizeAndCornerFormsConvert() {
+        // C4W3-04's cell-relative box, b_x = 0.4, b_y = 0.3, b_h = 0.9, b_w = 0.5.
+        let b = BoundingBox(centerX: 0.4, centerY: 0.3, width: 0.5, height: 0.9)
+        XCTAssertEqual(b.xMin, 0.15, accuracy: 1e-15); XCTAssertEqual(b.xMax, 0.65, accuracy: 1e-15)
+        XCTAssertEqual(b.yMin, -0.15, accuracy: 1e-15); XCTAssertEqual(b.yMax, 0.75, accuracy: 1e-15)
+        XCTAssertEqual(b.center.x, 0.4, accuracy: 1e-15); XCTAssertEqual(b.center.y, 0.3, accuracy: 1e-15)
+        XCTAssertEqual(b.width, 0.5, accuracy: 1e-15); XCTAssertEqual(b.height, 0.9, accuracy: 1e-15)
+        XCTAssertEqual(BoundingBox(xMin: 3, yMin: 0, xMax: 1, yMax: 2).area, 0, "corners the wrong way round: empty")
+    }
+
+    // MARK: Non-max suppression
+
+    func testNonMaxSuppressionMatchesReferenceInBothConventions() {
+        let detections = R.nmsScores.indices.map {
+            Detection(box: box(R.nmsBoxes, $0), score: R.nmsScores[$0], classIndex: R.nmsClasses[$0])
+        }
+        func indices(_ kept: [Detection]) -> [Int] {
+            // Boxes 0 and 5 are equal but of different classes; the class tells them apart.
+            kept.map { d in detections.indices.first { detections[$0] == d }! }
+        }
+        XCTAssertEqual(indices(nonMaxSuppression(detections)), R.nmsNotesPerClass, "notes, per class")
+        XCTAssertEqual(indices(nonMaxSuppression(detections, perClass: false)), R.nmsNotesAgnostic, "notes, class-agnostic")
+        XCTAssertEqual(indices(nonMaxSuppression(detections, convention: .assignment)), R.nmsAssignmentPerClass, "assignment, per class")
+        XCTAssertEqual(indices(nonMaxSuppression(detections, perClass: false, maxDetections: 3, convention: .assignment)),
+                       R.nmsAssignmentAgnosticMax3, "assignment, class-agnostic, at most 3")
+        // Score exactly at the threshold: dropped by the notes' p_c ≤ 0.6 rule, kept by the assignment's ≥.
+        XCTAssertFalse(ThresholdConvention.notes.keeps(score: 0.6, threshold: 0.6))
+        XCTAssertTrue(ThresholdConvention.assignment.keeps(score: 0.6, threshold: 0.6))
+        // Equal scores: the earlier box wins (3 before 4, and 4 is suppressed).
+        XCTAssertTrue(R.nmsNotesPerClass.contains(3) && !R.nmsNotesPerClass.contains(4))
+        XCTAssertEqual(nonMaxSuppression([], scoreThreshold: 0), [])
+    }
+
+    // MARK: Losses
+
+    func testLocalizationLossMatchesReferenceAndIgnoresDontCareTerms() {
+        let prediction = Tensor(shape: [8, 5], scalars: R.localizationPrediction)
+        var target = Tensor(shape: [8, 5], scalars: R.localizationTarget)
+        let (cost, gradient) = LocalizationLoss<Double>()(prediction, target)
+        XCTAssertEqual(cost, R.localizationCost[0], accuracy: 1e-12)
+        assertClose(gradient.scalars, R.localizationGradient, "∂J/∂ŷ")
+        // Column 1 has p_c = 0: its "?" entries may hold anything, NaN included.
+        target.withUnsafeMutableBufferPointer { for k in 1..<8 { $0[k * 5 + 1] = .nan } }
+        let (again, gradientAgain) = LocalizationLoss<Double>()(prediction, target)
+        XCTAssertEqual(again, cost)
+        XCTAssertEqual(gradientAgain.scalars, gradient.scalars)
+    }
+
+    func testYOLOLossMatchesAutogradReference() {
+        let anchors = (0..<2).map { AnchorBox(width: R.yoloAnchors[2 * $0], height: R.yoloAnchors[2 * $0 + 1]) }
+        let grid = YOLOGrid(rows: 2, columns: 3, anchors: anchors, classes: 3)
+        let logits = Tensor(shape: [2, 2, 3, 16], scalars: R.yoloLogits)
+        let target = Tensor(shape: [2, 2, 3, 16], scalars: R.yoloTarget)
+        let (cost, gradient) = YOLOLoss<Double>(grid: grid)(logits, target)
+        XCTAssertEqual(cost, R.yoloCost[0], accuracy: 1e-11)
+        assertClose(gradient.scalars, R.yoloGradient, tolerance: 1e-11, "∂J/∂t")
+        let t = Variable(logits, requiresGradient: true)
+        assertGreat(gradientCheck([("logits", t)], epsilon: 1e-6) { YOLOLoss<Double>(grid: grid)(t, target) }, "YOLOLoss")
+    }
+
+    func testTripletLossAndGradientMatchReference() {
+        let a = Variable(Tensor(shape: [4, 5], scalars: R.tripletAnchor), requiresGradient: true)
+        let p = Variable(Tensor(shape: [4, 5], scalars: R.tripletPositive), requiresGradient: true)
+        let n = Variable(Tensor(shape: [4, 5], scalars: R.tripletNegative), requiresGradient: true)
+        XCTAssertEqual(R.tripletActive, [1, 0, 1, 0, 1], "the inputs exercise both sides of the hinge")
+        let J = GradientTape.$isRecording.withValue(true) { tripletLoss(anchor: a, positive: p, negative: n, margin: 0.2) }
+        J.backward()
+        XCTAssertEqual(J.value.scalar, R.tripletCost[0], accuracy: 1e-12)
+        assertClose(a.gradient!.scalars, R.tripletGradientAnchor, "∂J/∂f(A)")
+        assertClose(p.gradient!.scalars, R.tripletGradientPositive, "∂J/∂f(P)")
+        assertClose(n.gradient!.scalars, R.tripletGradientNegative, "∂J/∂f(N)")
+        assertGreat(gradientCheck([("A", a), ("P", p), ("N", n)]) {
+            tripletLoss(anchor: a, positive: p, negative: n, margin: 0.2)
+        }, "tripletLoss")
+        // The notes' margin example: d(A,P) = 0.5 with α = 0.2 needs d(A,N) ≥ 0.7.
+        let zero = Variable(Tensor<Double>(shape: [1, 2], scalars: [0, 0]))
+        let positive = Variable(Tensor<Double>(shape: [1, 2], scalars: [(0.5).squareRoot(), (0.5).squareRoot()]))
+        let negative = Variable(Tensor<Double>(shape: [1, 2], scalars: [(0.7).squareRoot(), (0.69).squareRoot()]))
+        let hinge = tripletLoss(anchor: zero, positive: positive, negative: negative, margin: 0.2).value.scalars
+        XCTAssertEqual(hinge[0], 0.01, accuracy: 1e-12, "0.5 + 0.2 − 0.7 = 0 for the first; 0.5 + 0.2 − 0.69 = 0.01 for the second")
+    }
+
+    func testGramContentAndStyleCostsMatchReference() {
+        let shape = [1, 3, 4, 5]
+        let generated = Variable(Tensor(shape: shape, scalars: R.styleGenerated), requiresGradient: true)
+        let content = Tensor(shape: shape, scalars: R.styleContent)
+        let style = Tensor(shape: shape, scalars: R.styleStyle)
+        let gram = gramMatrix(Variable(style)).value
+        XCTAssertEqual(gram.shape, [5, 5])
+        assertClose(gram.scalars, R.styleGram, "Gram matrix")
+        XCTAssertEqual(contentCost(generated: generated, content: content).value.scalar, R.contentCostNotes[0], accuracy: 1e-11)
+        XCTAssertEqual(contentCost(generated: generated, content: content, normalization: .assignment).value.scalar,
+                       R.contentCostAssignment[0], accuracy: 1e-13)
+        let J = GradientTape.$isRecording.withValue(true) { styleLayerCost(generated: generated, styleGram: gram) }
+        XCTAssertEqual(J.value.scalar, R.styleLayerCost[0], accuracy: 1e-13)
+        J.backward()
+        assertClose(generated.gradient!.scalars, R.styleLayerGradient, tolerance: 1e-11, "∂J_style/∂a(G)")
+        generated.gradient = nil
+        GradientTape.$isRecording.withValue(true) { contentCost(generated: generated, content: content) }.backward()
+        assertClose(generated.gradient!.scalars, R.contentNotesGradient, "∂J_content/∂a(G)")
+        assertGreat(gradientCheck([("a(G)", generated)]) {
+            contentCost(generated: generated, content: content) * 0.1
+                + styleCost(generated: [generated, generated], styleGrams: [gram, gram * 0.5], weights: [0.3, 0.7])
+        }, "J = α J_content + β J_style")
+    }
+
+    // MARK: YOLO grid
+
+    func testYOLOEncodingFollowsTheNotesAndDecodesBack() {
+        // C4W3-04: a 3×3 grid and a car (class 2 of 3, index 1) whose midpoint lies in the middle-right cell.
+        let grid = YOLOGrid(rows: 3, columns: 3, classes: 3)
+        XCTAssertEqual(grid.channels, 8)
+        let car = LabeledBox(box: BoundingBox(centerX: (2 + 0.4) / 3, centerY: (1 + 0.3) / 3, width: 0.5 / 3, height: 0.9 / 3), classIndex: 1)
+        let (target, unassigned) = grid.encode([[car]], as: Double.self)
+        XCTAssertEqual(target.shape, [1, 3, 3, 8])
+        XCTAssertTrue(unassigned.isEmpty)
+        let cell = Array(target.scalars[((1 * 3) + 2) * 8..<((1 * 3) + 2) * 8 + 8])
+        assertClose(cell, [1, 0.4, 0.3, 0.9, 0.5, 0, 1, 0], "y for the car's cell [p_c, b_x, b_y, b_h, b_w, c1, c2, c3]")
+        XCTAssertEqual(target.scalars.filter { $0 != 0 }.count, 6, "every other cell is [0, ?, …] stored as zeros")
+        let decoded = grid.decodeTargets(target)
+        XCTAssertEqual(decoded[0].count, 1)
+        XCTAssertEqual(decoded[0][0].classIndex, 1)
+        XCTAssertEqual(intersectionOverUnion(decoded[0][0].box, car.box), 1, accuracy: 1e-12)
+    }
+
+    func testAnchorBoxesTakeObjectsSharingACell() {
+        // C4W3-07: a pedestrian (tall) and a car (wide) with midpoints in one cell go to different anchors.
+        let grid = YOLOGrid(rows: 3, columns: 3, anchors: [AnchorBox(width: 0.5, height: 1.5), AnchorBox(width: 1.5, height: 0.5)], classes: 3)
+        XCTAssertEqual(grid.channels, 16, "3×3×16 = 3×3×2×8")
+        let pedestrian = LabeledBox(box: BoundingBox(centerX: 0.5, centerY: 0.5, width: 0.15, height: 0.45), classIndex: 0)
+        let car = LabeledBox(box: BoundingBox(centerX: 0.52, centerY: 0.48, width: 0.45, height: 0.15), classIndex: 1)
+        XCTAssertEqual(grid.bestAnchor(for: pedestrian.box), 0)
+        XCTAssertEqual(grid.bestAnchor(for: car.box), 1)
+        let secondCar = LabeledBox(box: BoundingBox(centerX: 0.45, centerY: 0.55, width: 0.4, height: 0.12), classIndex: 1)
+        let (target, unassigned) = grid.encode([[pedestrian, car, secondCar]], as: Float.self)
+        XCTAssertEqual(unassigned.map(\.object), [2], "the second car claims the car's (cell, anchor) pair")
+        let middle = Array(target.scalars[4 * 16..<5 * 16])
+        XCTAssertEqual(middle[0], 1); XCTAssertEqual(middle[5], 1)      // anchor 1: a pedestrian
+        XCTAssertEqual(middle[8], 1); XCTAssertEqual(middle[8 + 6], 1)  // anchor 2: a car
+    }
+
+    func testYOLODecodingOfLogitsMatchesReference() {
+        let anchors = (0..<2).map { AnchorBox(width: R.yoloAnchors[2 * $0], height: R.yoloAnchors[2 * $0 + 1]) }
+        let grid = YOLOGrid(rows: 2, columns: 3, anchors: anchors, classes: 3)
+        let boxes = grid.allBoxes(fromLogits: Tensor(shape: [2, 2, 3, 16], scalars: R.yoloLogits)).flatMap { $0 }
+        XCTAssertEqual(boxes.count, 24)
+        assertClose(boxes.flatMap { [$0.box.xMin, $0.box.yMin, $0.box.xMax, $0.box.yMax] }, R.yoloDecodedCorners, "corners")
+        assertClose(boxes.map(\.score), R.yoloDecodedScores, "p_c · max P(c)")
+        XCTAssertEqual(boxes.map(\.classIndex), R.yoloDecodedClasses)
+        let kept = grid.detections(fromLogits: Tensor(shape: [2, 2, 3, 16], scalars: R.yoloLogits), scoreThreshold: 0.3)
+        for (image, detections) in kept.enumerated() {
+            XCTAssertEqual(detections, nonMaxSuppression(Array(boxes[image * 12..<(image + 1) * 12]), scoreThreshold: 0.3))
+        }
+    }
+
+    // MARK: Sliding windows
+
+    func testConvolutionalSlidingWindowsEqualTheClassifierOnEveryCrop() {
+        // C4W3-03: a 14×14×3 classifier (conv 5×5×8 → max pool 2 → FC 200→20 → FC 4) run on a 16×16
+        // image as convolutions gives a 2×2 map, one output per 14×14 crop at stride 2.
+        var g = RandomGenerator(seed: 3)
+        let conv = Conv2D<Double>(filterSize: 5, inputChannels: 3, filters: 8, generator: &g)
+        let fc1 = Dense<Double>(inputs: 5 * 5 * 8, outputs: 20, generator: &g)
+        let fc2 = Dense<Double>(inputs: 20, outputs: 4, generator: &g)
+        conv.b.value = Tensor(randomNormal: [1, 1, 1, 8], generator: &g)     // biases too must carry over
+        fc1.b.value = Tensor(randomNormal: [20, 1], generator: &g)
+        fc2.b.value = Tensor(randomNormal: [4, 1], generator: &g)
+        let classifier = Sequential<Double>([conv, MaxPool2D(size: 2), Flatten(), fc1, Activation<Double>(.relu), fc2])
+        let convolutional = Sequential<Double>([conv, MaxPool2D(size: 2),
+                                                Conv2D(converting: fc1, height: 5, width: 5, channels: 8), Activation<Double>(.relu),
+                                                Conv2D(converting: fc2, height: 1, width: 1, channels: 20)])
+        let images = Tensor<Double>(randomNormal: [2, 16, 16, 3], generator: &g)
+        let map = convolutional.logits(images)                                    // (2, 2, 2, 4)
+        XCTAssertEqual(map.shape, [2, 2, 2, 4])
+        let (crops, rows, columns) = slidingWindowCrops(images, size: 14, stride: 2)
+        XCTAssertEqual([rows, columns], [2, 2])
+        let perCrop = classifier.logits(crops)                                    // (4, 8): one column per crop
+        assertClose(map.scalars, perCrop.transposed().scalars, tolerance: 1e-12, "one pass equals every crop")
+    }
+
+    // MARK: Faces
+
+    func testTripletSelectionPicksSemiHardThenHardestNegatives() {
+        // One-dimensional encodings: identity 0 at 0 and 1; identity 1 at 1.1 and 3.
+        let encodings = Tensor<Double>(shape: [1, 4], scalars: [0, 1, 1.1, 3])
+        let labels = [0, 0, 1, 1]
+        let semi = selectTriplets(encodings: encodings, labels: labels, margin: 0.5)
+        // Anchor 0, positive 1: d(A,P) = 1; negatives at 1.21 (inside the margin band, semi-hard) and 9.
+        XCTAssertEqual(semi.first { $0.anchor == 0 }.map { [$0.positive, $0.negative] }, [1, 2])
+        // Anchor 1, positive 0: d(A,P) = 1; negatives at 0.01 (closer: hard, not semi-hard) and 4; none in (1, 1.5) → hardest.
+        XCTAssertEqual(semi.first { $0.anchor == 1 }.map { [$0.positive, $0.negative] }, [0, 2])
+        XCTAssertEqual(semi.count, 4)
+        let hardest = selectTriplets(encodings: encodings, labels: labels, strategy: .hardest)
+        XCTAssertEqual(hardest.map(\.negative), [2, 2, 1, 1])
+    }
+
+    func testFaceDatabaseVerifiesAndRecognizesByDistanceThreshold() {
+        let database = FaceDatabase(encodings: Tensor<Double>(shape: [2, 3], scalars: [0, 1, 0, 0, 0, 1]),
+                                    identities: ["ann", "bob", "cy"], threshold: 0.25)
+        let probe = Tensor<Double>(shape: [2], scalars: [0.9, 0.1])
+        XCTAssertEqual(database.identify(probe).identity, "bob")
+        XCTAssertEqual(database.identify(probe).distance, 0.02, accuracy: 1e-12)
+        XCTAssertEqual(database.verify(probe, as: "bob")?.same, true)
+        XCTAssertEqual(database.verify(probe, as: "ann")?.same, false)
+        XCTAssertNil(database.verify(probe, as: "dee"))
+        XCTAssertNil(database.identify(Tensor<Double>(shape: [2], scalars: [5, 5])).identity, "not recognized")
+        let features = PairFeature.chiSquared(Tensor<Double>(shape: [2, 1], scalars: [1, 0]), Tensor<Double>(shape: [2, 1], scalars: [3, 0]))
+        XCTAssertEqual(features.scalars, [1, 0], "(1 − 3)²/(1 + 3) = 1, and 0 where both are 0")
+        XCTAssertEqual(PairFeature.absoluteDifference(Tensor<Double>([1, -2]), Tensor<Double>([3, 1])).scalars, [2, 3])
+    }
+}
