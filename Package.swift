@@ -34,6 +34,11 @@ let package = Package(
             path: "Sources/DigitsExample"
         ),
         .executableTarget(
+            name: "vision",
+            dependencies: ["Tensors", "NeuralNetworks"],
+            path: "Sources/VisionExamples"
+        ),
+        .executableTarget(
             name: "porting",
             dependencies: ["Tensors", "NeuralNetworks"],
             path: "Sources/PortingExample"

@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetworks
 import Tensors
 import XCTest
@@ -188,6 +189,47 @@ final class VisionReferenceTests: XCTestCase {
         }
     }
 
+    // MARK: Mean average precision and the generated data
+
+    func testMeanAveragePrecisionMatchesVOCStyleReference() {
+        let truths = R.mapTruths.map { $0.map { LabeledBox(box: BoundingBox(xMin: $0.1, yMin: $0.2, xMax: $0.3, yMax: $0.4), classIndex: $0.0) } }
+        let detections = R.mapDetections.map {
+            $0.map { Detection(box: BoundingBox(xMin: $0.2, yMin: $0.3, xMax: $0.4, yMax: $0.5), score: $0.1, classIndex: $0.0) }
+        }
+        let result = meanAveragePrecision(detections: detections, truths: truths, classes: 3)
+        XCTAssertEqual(result.perClass.compactMap { $0 }, R.mapPerClass)
+        XCTAssertNil(result.perClass[2], "a class without ground truth is left out of the mean")
+        XCTAssertEqual(result.mean, R.mapMean[0], accuracy: 1e-15)
+        let perfect = meanAveragePrecision(detections: truths.map { $0.map { Detection(box: $0.box, score: 1, classIndex: $0.classIndex) } },
+                                           truths: truths, classes: 3)
+        XCTAssertEqual(perfect.mean, 1)
+    }
+
+    func testShapesDatasetBoxesAreTightAroundTheirMasksAndReproducible() {
+        let data = ShapesDataset<Float>(count: 20, seed: 11)
+        XCTAssertEqual(data.images.shape, [20, 32, 32, 3])
+        XCTAssertEqual(ShapesDataset<Float>(count: 20, seed: 11).images, data.images, "one seed, one data set")
+        XCTAssertNotEqual(ShapesDataset<Float>(count: 20, seed: 12).images, data.images)
+        for (i, objects) in data.labels.enumerated() {
+            XCTAssertFalse(objects.isEmpty)
+            var covered = 0
+            for object in objects {
+                let box = object.box.scaled(x: 32, y: 32)
+                var (rows, columns) = (Set<Int>(), Set<Int>())
+                for r in Int(box.yMin)..<Int(box.yMax) {
+                    for c in Int(box.xMin)..<Int(box.xMax) where data.masks[i][r * 32 + c] == 1 + object.classIndex {
+                        rows.insert(r); columns.insert(c); covered += 1
+                    }
+                }
+                // Tight: the box's first and last rows and columns all hold pixels of the shape.
+                XCTAssertEqual([rows.min(), rows.max(), columns.min(), columns.max()],
+                               [Int(box.yMin), Int(box.yMax) - 1, Int(box.xMin), Int(box.xMax) - 1], "image \(i)")
+            }
+            XCTAssertEqual(covered, data.masks[i].filter { $0 != 0 }.count, "every shape pixel lies in its own box, boxes apart")
+        }
+        XCTAssertEqual(data.oneHotMasks.shape, [20, 32, 32, 4])
+    }
+
     // MARK: Sliding windows
 
     func testConvolutionalSlidingWindowsEqualTheClassifierOnEveryCrop() {
@@ -242,5 +284,39 @@ final class VisionReferenceTests: XCTestCase {
         let features = PairFeature.chiSquared(Tensor<Double>(shape: [2, 1], scalars: [1, 0]), Tensor<Double>(shape: [2, 1], scalars: [3, 0]))
         XCTAssertEqual(features.scalars, [1, 0], "(1 − 3)²/(1 + 3) = 1, and 0 where both are 0")
         XCTAssertEqual(PairFeature.absoluteDifference(Tensor<Double>([1, -2]), Tensor<Double>([3, 1])).scalars, [2, 3])
+    }
+}
+
+/// U-Net's shapes, its per-pixel loss and the segmentation score.
+final class SegmentationTests: XCTestCase {
+    func testUNetKeepsTheImageSizeAndItsGradientChecks() {
+        var g = RandomGenerator(seed: 4)
+        let model: GraphModel<Double> = UNet.make(inputChannels: 2, classes: 3, widths: [2], generator: &g)
+        let X = Tensor<Double>(randomNormal: [2, 4, 4, 2], generator: &g)
+        let labels = (0..<32).map { _ in g.nextIndex(below: 3) }
+        var Y = Tensor<Double>.zeros([2, 4, 4, 3])
+        Y.withUnsafeMutableBufferPointer { for (p, k) in labels.enumerated() { $0[p * 3 + k] = 1 } }
+        XCTAssertEqual(model.logits(X).shape, [2, 4, 4, 3])
+        assertGreat(gradientCheck(model, X, Y, loss: PixelwiseSoftmaxCrossEntropy()), "U-Net with per-pixel softmax")
+    }
+
+    func testPixelwiseSoftmaxCrossEntropyAveragesOverPixels() {
+        // Two pixels, two classes: logits (0, 0) and (ln 3, 0) against classes 0 and 1:
+        // J = −(ln ½ + ln ¼)/2 = (ln 2 + ln 4)/2 = 1.5 ln 2.
+        let Z = Tensor<Double>(shape: [1, 1, 2, 2], scalars: [0, 0, Foundation.log(3), 0])
+        let Y = Tensor<Double>(shape: [1, 1, 2, 2], scalars: [1, 0, 0, 1])
+        let (cost, gradient) = PixelwiseSoftmaxCrossEntropy<Double>()(Z, Y)
+        XCTAssertEqual(cost, 1.5 * Foundation.log(2), accuracy: 1e-15)
+        XCTAssertEqual(gradient.scalars, [-0.25, 0.25, 0.375, -0.375], "(softmax − y)/2")
+    }
+
+    func testSegmentationIoUPerClass() {
+        // Class 0: predicted {0, 1}, true {0, 2} → 1/3; class 1: predicted {2, 3}, true {1, 3} → 1/3; class 2 absent.
+        let (mean, perClass) = segmentationIoU(predicted: [0, 0, 1, 1], truth: [0, 1, 0, 1], classes: 3)
+        XCTAssertEqual(perClass[0]!, 1.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(perClass[1]!, 1.0 / 3, accuracy: 1e-15)
+        XCTAssertNil(perClass[2])
+        XCTAssertEqual(mean, 1.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(argmaxLastAxis(Tensor<Float>(shape: [2, 3], scalars: [0, 2, 2, 5, 1, 0])), [1, 0])
     }
 }

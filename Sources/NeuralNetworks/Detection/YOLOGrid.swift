@@ -192,3 +192,29 @@ func argmax(_ values: [Double]) -> Int {
 
 /// `1 / (1 + e^{−x})` on a Double.
 func logistic(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+
+extension Sequential {
+    /// A small YOLO-style detector for `size × size × channels` images: a
+    /// `3×3 conv (same) → batch norm → ReLU → 2×2 max pool` stage per entry of
+    /// `widths` (each halving the resolution), one more 3×3 convolution, and a
+    /// 1×1 convolution to `grid.channels` logits per cell. `size` must be
+    /// `grid.rows · 2^widths.count` (and the grid square). Output
+    /// `(m, rows, columns, anchors·(5 + C))`, to train with ``YOLOLoss`` and
+    /// read with ``YOLOGrid/detections(fromLogits:scoreThreshold:iouThreshold:perClass:maxDetections:convention:)``.
+    public static func tinyYOLO(grid: YOLOGrid, size: Int, channels: Int = 3, widths: [Int] = [16, 32, 64],
+                                generator: inout RandomGenerator) -> Sequential {
+        require(grid.rows == grid.columns && size == grid.rows << widths.count,
+                "tinyYOLO: a \(size)² image with \(widths.count) poolings gives \(size >> widths.count)² cells, not \(grid.rows)×\(grid.columns)")
+        var layers: [any Layer<Scalar>] = []
+        var input = channels
+        for width in widths {
+            layers += [Conv2D<Scalar>(filterSize: 3, inputChannels: input, filters: width, padding: .same, generator: &generator),
+                       BatchNorm<Scalar>(channels: width), Activation<Scalar>(.relu), MaxPool2D<Scalar>(size: 2)]
+            input = width
+        }
+        layers += [Conv2D<Scalar>(filterSize: 3, inputChannels: input, filters: input, padding: .same, generator: &generator),
+                   Activation<Scalar>(.relu),
+                   Conv2D<Scalar>(filterSize: 1, inputChannels: input, filters: grid.channels, initializer: .xavier, generator: &generator)]
+        return Sequential(layers)
+    }
+}

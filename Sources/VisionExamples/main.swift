@@ -1,0 +1,144 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+// swift run -c release -Xswiftc -target-cpu -Xswiftc native vision <application> [--seed N] [--output DIR]
+//
+// Course 4's applications trained here on data the project generates, each
+// printing its figure and writing a picture to the output directory:
+//   detection     a small YOLO-style detector on generated shapes: mAP@0.5 on held-out images
+//   segmentation  a U-Net on the same shapes' per-pixel masks: mean IoU per class
+
+struct Options {
+    var application = ""
+    var seed: UInt64 = 0
+    var output = URL(fileURLWithPath: ".", isDirectory: true)
+    var quick = false
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        guard let first = rest.popFirst() else { throw UsageError() }
+        application = first
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--seed":
+                guard let text = rest.popFirst(), let value = UInt64(text) else { throw UsageError() }
+                seed = value
+            case "--output":
+                guard let text = rest.popFirst() else { throw UsageError() }
+                output = URL(fileURLWithPath: text, isDirectory: true)
+            case "--quick": quick = true
+            default: throw UsageError()
+            }
+        }
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    var description: String { "usage: vision detection|segmentation [--seed N] [--output DIR] [--quick]" }
+}
+
+/// Writes a line straight to standard output, so progress shows as it
+/// comes also when the output is piped (print's buffer would hold it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!)
+}
+
+/// One colour per class for drawn boxes.
+let classColors: [[UInt8]] = [[230, 40, 40], [40, 200, 40], [40, 90, 255]]
+
+func detection(_ options: Options) throws {
+    let (trainCount, testCount, epochs) = options.quick ? (400, 100, 4) : (3000, 500, 40)
+    let train = ShapesDataset<Float>(count: trainCount, seed: 2 * options.seed + 1)
+    let test = ShapesDataset<Float>(count: testCount, seed: 2 * options.seed + 2)
+    let grid = YOLOGrid(rows: 4, columns: 4, anchors: [AnchorBox(width: 1.1, height: 1.1), AnchorBox(width: 1.6, height: 1.6)],
+                        classes: ShapesDataset<Float>.classNames.count)
+    let (target, unassigned) = grid.encode(train.labels, as: Float.self)
+    var generator = RandomGenerator(seed: options.seed)
+    let model = Sequential<Float>.tinyYOLO(grid: grid, size: 32, generator: &generator)
+    say(model.summary(exampleShape: [32, 32, 3]))
+    say("\(trainCount) training images (\(train.labels.map(\.count).reduce(0, +)) objects, \(unassigned.count) sharing a cell and anchor), \(testCount) test images")
+    let start = Date()
+    try model.fit(train.images, target, loss: YOLOLoss(grid: grid), optimizer: Adam(learningRate: 0.002),
+                  configuration: TrainingConfiguration(epochs: epochs, batchSize: 32, seed: options.seed)) { record in
+        if record.epoch % 5 == 0 || record.epoch == epochs { say(String(format: "epoch %3d  cost %.4f", record.epoch, record.cost)) }
+        return true
+    }
+    let seconds = Date().timeIntervalSince(start)
+    let logits = model.logits(test.images)
+    let detections = grid.detections(fromLogits: logits, scoreThreshold: 0.05, iouThreshold: 0.5)
+    let (mAP, perClass) = meanAveragePrecision(detections: detections, truths: test.labels, classes: grid.classes)
+    let names = zip(ShapesDataset<Float>.classNames, perClass).map { "\($0) \(String(format: "%.3f", $1 ?? .nan))" }
+    say(String(format: "mAP@0.5 on %d held-out images: %.3f (%@); training %.1f s", testCount, mAP, names.joined(separator: ", "), seconds))
+
+    // Eight test images, 4× enlarged: the truth in thin white, detections with score ≥ 0.5 in their class colour.
+    let confident = grid.detections(fromLogits: logits, scoreThreshold: 0.5, iouThreshold: 0.5)
+    let panels = (0..<8).map { i -> Image in
+        var picture = test.image(i).scaled(by: 4)
+        for truth in test.labels[i] {
+            let b = truth.box.scaled(x: 128, y: 128)
+            picture.drawRectangle(x0: Int(b.xMin) - 1, y0: Int(b.yMin) - 1, x1: Int(b.xMax), y1: Int(b.yMax), color: [255, 255, 255])
+        }
+        for d in confident[i] {
+            let b = d.box.scaled(x: 128, y: 128)
+            picture.drawRectangle(x0: Int(b.xMin.rounded()), y0: Int(b.yMin.rounded()), x1: Int(b.xMax.rounded()) - 1,
+                                  y1: Int(b.yMax.rounded()) - 1, color: classColors[d.classIndex], thickness: 2)
+        }
+        return picture
+    }
+    let url = options.output.appendingPathComponent("detections.png")
+    try ImageFile.writePNG(Image.column([Image.row(Array(panels[0..<4]), gap: 4), Image.row(Array(panels[4..<8]), gap: 4)], gap: 4), to: url)
+    say("wrote \(url.path) (white: truth; red square, green disc, blue triangle: detections with score ≥ 0.5)")
+}
+
+/// Mask colours: background black, then the class colours.
+let maskColors: [[UInt8]] = [[0, 0, 0]] + classColors
+
+func maskImage(_ classes: [Int], size: Int) -> Image {
+    Image(height: size, width: size, channels: 3, pixels: classes.flatMap { maskColors[$0] })
+}
+
+func segmentation(_ options: Options) throws {
+    let (trainCount, testCount, epochs) = options.quick ? (200, 50, 2) : (1500, 300, 25)
+    let train = ShapesDataset<Float>(count: trainCount, seed: 2 * options.seed + 101)
+    let test = ShapesDataset<Float>(count: testCount, seed: 2 * options.seed + 102)
+    let classes = ShapesDataset<Float>.classNames.count + 1
+    var generator = RandomGenerator(seed: options.seed)
+    let model: GraphModel<Float> = UNet.make(inputChannels: 3, classes: classes, generator: &generator)
+    say("U-Net 32×32×3 → 32×32×\(classes): \(model.parameters.map(\.value.count).reduce(0, +)) parameters")
+    let start = Date()
+    try model.fit(train.images, train.oneHotMasks, loss: PixelwiseSoftmaxCrossEntropy(), optimizer: Adam(learningRate: 0.002),
+                  configuration: TrainingConfiguration(epochs: epochs, batchSize: 32, seed: options.seed)) { record in
+        if record.epoch % 5 == 0 || record.epoch == epochs { say(String(format: "epoch %3d  cost %.4f", record.epoch, record.cost)) }
+        return true
+    }
+    let seconds = Date().timeIntervalSince(start)
+    let predicted = argmaxLastAxis(model.logits(test.images))
+    let (meanIoU, perClass) = segmentationIoU(predicted: predicted, truth: test.masks.flatMap { $0 }, classes: classes)
+    let names = zip(["background"] + ShapesDataset<Float>.classNames, perClass).map { "\($0) \(String(format: "%.3f", $1 ?? .nan))" }
+    say(String(format: "mean IoU on %d held-out images: %.3f (%@); training %.1f s", testCount, meanIoU, names.joined(separator: ", "), seconds))
+    let pixels = 32 * 32
+    let rows = (0..<4).map { i in
+        Image.row([test.image(i), maskImage(test.masks[i], size: 32), maskImage(Array(predicted[i * pixels..<(i + 1) * pixels]), size: 32)]
+            .map { $0.scaled(by: 4) }, gap: 4)
+    }
+    let url = options.output.appendingPathComponent("segmentation.png")
+    try ImageFile.writePNG(Image.column(rows, gap: 4), to: url)
+    say("wrote \(url.path) (per row: image, truth, prediction; red square, green disc, blue triangle)")
+}
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: options.output.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: options.output.path])
+    }
+    switch options.application {
+    case "detection": try detection(options)
+    case "segmentation": try segmentation(options)
+    default: throw UsageError()
+    }
+} catch {
+    FileHandle.standardError.write("vision: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
