@@ -8,6 +8,8 @@ import Tensors
 // printing its figure and writing a picture to the output directory:
 //   detection     a small YOLO-style detector on generated shapes: mAP@0.5 on held-out images
 //   segmentation  a U-Net on the same shapes' per-pixel masks: mean IoU per class
+//   faces         a Siamese encoder trained with the triplet loss on the digits as ten "people":
+//                 verification and one-shot recognition accuracy on held-out images
 
 struct Options {
     var application = ""
@@ -35,7 +37,91 @@ struct Options {
 }
 
 struct UsageError: Error, CustomStringConvertible {
-    var description: String { "usage: vision detection|segmentation [--seed N] [--output DIR] [--quick]" }
+    var description: String { "usage: vision detection|segmentation|faces [--seed N] [--output DIR] [--quick]" }
+}
+
+/// Same/different pairs among `labels`' examples: every same pair, and as many
+/// different pairs drawn at random (balanced), as (i, j, same).
+func balancedPairs(_ labels: [Int], generator: inout RandomGenerator) -> [(Int, Int, Bool)] {
+    var same: [(Int, Int, Bool)] = [], different: [(Int, Int, Bool)] = []
+    for i in labels.indices { for j in (i + 1)..<labels.count where labels[i] == labels[j] { same.append((i, j, true)) } }
+    while different.count < same.count {
+        let i = generator.nextIndex(below: labels.count), j = generator.nextIndex(below: labels.count)
+        if labels[i] != labels[j] { different.append((i, j, false)) }
+    }
+    return same + different
+}
+
+func faces(_ options: Options) throws {
+    // The digits as ten "people": identities 0–6 train the encoder (on four fifths of their
+    // images); the held-out fifth is used for pairs of seen identities, and 7–9 are never seen.
+    let (X, labels): (Tensor<Float>, [Int]) = try Datasets.digits()
+    let images = (X.transposed() / 16).reshaped(to: [labels.count, 8, 8, 1])
+    let heldOut = labels.indices.filter { $0 % 5 == 4 }
+    let training = labels.indices.filter { $0 % 5 != 4 && labels[$0] < 7 }
+    var generator = RandomGenerator(seed: options.seed)
+    let encoder = Sequential<Float>([
+        Conv2D(filterSize: 3, inputChannels: 1, filters: 16, padding: .same, generator: &generator), Activation(.relu),
+        Conv2D(filterSize: 3, inputChannels: 16, filters: 32, padding: .same, generator: &generator), Activation(.relu),
+        MaxPool2D(size: 2), Flatten(),
+        Dense(inputs: 512, outputs: 64, generator: &generator), Activation(.relu),
+        Dense(inputs: 64, outputs: 32, initializer: .xavier, generator: &generator), L2Normalize(),
+    ])
+    say(encoder.summary(exampleShape: [8, 8, 1]))
+    let steps = options.quick ? 50 : 1500
+    let start = Date()
+    try encoder.fitTriplets(images.gathering(training, axis: 0), labels: training.map { labels[$0] },
+                            optimizer: Adam(learningRate: 0.001),
+                            configuration: TripletTrainingConfiguration(steps: steps, identitiesPerBatch: 7, examplesPerIdentity: 6,
+                                                                        margin: 0.2, seed: options.seed)) { step, loss in
+        if step % 250 == 0 || step == steps { say(String(format: "step %4d  mean triplet loss %.4f", step, loss)) }
+    }
+    let seconds = Date().timeIntervalSince(start)
+
+    func encode(_ indices: [Int]) -> Tensor<Float> { encoder.logits(images.gathering(indices, axis: 0)) }
+    func distances(_ e: Tensor<Float>, _ pairs: [(Int, Int, Bool)]) -> [Double] {
+        let d = squaredDistances(e, e), m = e.shape[1]
+        return pairs.map { Double(d.scalars[$0.0 * m + $0.1]) }
+    }
+    // τ from training pairs; then held-out pairs of seen and of unseen identities.
+    let trainPairs = balancedPairs(training.map { labels[$0] }, generator: &generator)
+    let trainEncodings = encode(training)
+    let (tau, trainAccuracy) = bestVerificationThreshold(distances: distances(trainEncodings, trainPairs), same: trainPairs.map(\.2))
+    var report: [String] = []
+    var classifierData: [(features: Tensor<Float>, same: [Bool])] = []
+    for (name, group) in [("seen identities 0–6", heldOut.filter { labels[$0] < 7 }), ("unseen identities 7–9", heldOut.filter { labels[$0] >= 7 })] {
+        let pairs = balancedPairs(group.map { labels[$0] }, generator: &generator)
+        let e = encode(group)
+        let accuracy = verificationAccuracy(distances: distances(e, pairs), same: pairs.map(\.2), threshold: tau)
+        report.append(String(format: "%@: %.3f on %d pairs", name, accuracy, pairs.count))
+        classifierData.append((PairFeature.absoluteDifference(e.gathering(pairs.map(\.0), axis: 1), e.gathering(pairs.map(\.1), axis: 1)), pairs.map(\.2)))
+    }
+    say(String(format: "verification by distance, τ = %.3f (training pairs %.3f): ", tau, trainAccuracy) + report.joined(separator: "; "))
+
+    // Verification as binary classification on |f(x_i) − f(x_j)| (C4W4-05), trained on training pairs.
+    let trainFeatures = PairFeature.absoluteDifference(trainEncodings.gathering(trainPairs.map(\.0), axis: 1),
+                                                       trainEncodings.gathering(trainPairs.map(\.1), axis: 1))
+    let classifier = Sequential<Float>.logisticRegression(features: 32)
+    try classifier.fit(trainFeatures, Tensor(shape: [1, trainPairs.count], scalars: trainPairs.map { $0.2 ? 1 : 0 }),
+                       optimizer: Adam(learningRate: 0.05), configuration: TrainingConfiguration(epochs: 30, batchSize: 256, seed: options.seed))
+    let binary = zip(["seen", "unseen"], classifierData).map { name, data in
+        let predicted = classifier.predict(data.features).scalars.map { $0 > 0.5 }
+        return String(format: "%@ %.3f", name, Double(zip(predicted, data.same).filter { $0 == $1 }.count) / Double(data.same.count))
+    }
+    say("verification as binary classification on |f(x_i) − f(x_j)|: " + binary.joined(separator: ", "))
+
+    // One-shot recognition: one held-out image per identity in the database, the others as queries.
+    let firstOfEach = (0..<10).map { k in heldOut.first { labels[$0] == k }! }
+    let database = FaceDatabase(encodings: encode(firstOfEach), identities: (0..<10).map { "person \($0)" }, threshold: tau)
+    let queries = heldOut.filter { !firstOfEach.contains($0) }
+    let queryEncodings = encode(queries)
+    var correct = 0, unrecognized = 0
+    for (q, index) in queries.enumerated() {
+        let (identity, _) = database.identify(queryEncodings.columns(q..<q + 1))
+        if identity == nil { unrecognized += 1 } else if identity == "person \(labels[index])" { correct += 1 }
+    }
+    say(String(format: "one-shot recognition from one image per identity: %.3f of %d queries correct (%d not recognized); training %.1f s",
+               Double(correct) / Double(queries.count), queries.count, unrecognized, seconds))
 }
 
 /// Writes a line straight to standard output, so progress shows as it
@@ -136,6 +222,7 @@ do {
     switch options.application {
     case "detection": try detection(options)
     case "segmentation": try segmentation(options)
+    case "faces": try faces(options)
     default: throw UsageError()
     }
 } catch {

@@ -320,3 +320,45 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(argmaxLastAxis(Tensor<Float>(shape: [2, 3], scalars: [0, 2, 2, 5, 1, 0])), [1, 0])
     }
 }
+
+/// Triplet training, L2 normalization and threshold choice.
+final class SiameseTests: XCTestCase {
+    func testL2NormalizeGivesUnitColumnsAndChecks() {
+        var g = RandomGenerator(seed: 8)
+        let x = Variable(Tensor<Double>(randomNormal: [4, 3], generator: &g), requiresGradient: true)
+        let y = L2Normalize<Double>()(x).value
+        for j in 0..<3 { XCTAssertEqual(y.columns(j..<j + 1).norm(), 1, accuracy: 1e-12) }
+        let w = Tensor<Double>(randomNormal: [4, 3], generator: &g)
+        assertGreat(gradientCheck([("x", x)]) { (L2Normalize<Double>()(x) * Variable(w)).sum() }, "L2Normalize")
+    }
+
+    func testTripletTrainingSeparatesIdentitiesAndIsReproducible() throws {
+        // Four identities, each a noisy copy of its own random 6-vector; a linear encoder to 3-d on the unit sphere.
+        var g = RandomGenerator(seed: 9)
+        let centers = Tensor<Float>(randomNormal: [6, 4], generator: &g)
+        let labels = (0..<40).map { $0 % 4 }
+        let X = centers.gathering(labels, axis: 1) + Tensor<Float>(randomNormal: [6, 40], standardDeviation: 0.3, generator: &g)
+        func train() throws -> (Sequential<Float>, [Double]) {
+            var weights = RandomGenerator(seed: 1)
+            let encoder = Sequential<Float>([Dense(inputs: 6, outputs: 3, initializer: .xavier, generator: &weights), L2Normalize()])
+            let losses = try encoder.fitTriplets(X, labels: labels, optimizer: Adam(learningRate: 0.05),
+                                                 configuration: TripletTrainingConfiguration(steps: 60, identitiesPerBatch: 4, examplesPerIdentity: 4, seed: 2))
+            return (encoder, losses)
+        }
+        let (encoder, losses) = try train()
+        XCTAssertEqual(try train().1, losses, "one seed, one run")
+        let e = encoder.logits(X), d = squaredDistances(e, e).scalars.map(Double.init)
+        let pairs = (0..<40).flatMap { i in (0..<40).filter { $0 > i }.map { (i, $0) } }
+        let (tau, accuracy) = bestVerificationThreshold(distances: pairs.map { d[$0.0 * 40 + $0.1] }, same: pairs.map { labels[$0.0] == labels[$0.1] })
+        XCTAssertGreaterThan(accuracy, 0.95, "τ = \(tau)")
+        XCTAssertThrowsError(try encoder.fitTriplets(X, labels: Array(labels.prefix(5)), optimizer: Adam(learningRate: 0.01),
+                                                     configuration: TripletTrainingConfiguration(steps: 1)))
+    }
+
+    func testBestVerificationThresholdSeparatesSortedDistances() {
+        let result = bestVerificationThreshold(distances: [0.1, 0.2, 0.9, 1.2, 0.3], same: [true, true, false, false, false])
+        XCTAssertEqual(result.threshold, 0.25, accuracy: 1e-15, "between the last same (0.2) and the first different (0.3)")
+        XCTAssertEqual(result.accuracy, 1)
+        XCTAssertEqual(verificationAccuracy(distances: [0.1, 0.5], same: [true, true], threshold: 0.3), 0.5)
+    }
+}

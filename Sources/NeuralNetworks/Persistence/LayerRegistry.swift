@@ -59,6 +59,7 @@ public enum LayerRegistry {
             entry(Conv2DTranspose<Float>.self), entry(Conv2DTranspose<Double>.self),
             entry(Conv1D<Float>.self), entry(Conv1D<Double>.self),
             entry(Conv3D<Float>.self), entry(Conv3D<Double>.self),
+            entry(L2Normalize<Float>.self), entry(L2Normalize<Double>.self),
         ])
     }
 
