@@ -362,3 +362,92 @@ final class SiameseTests: XCTestCase {
         XCTAssertEqual(verificationAccuracy(distances: [0.1, 0.5], same: [true, true], threshold: 0.3), 0.5)
     }
 }
+
+/// Style transfer through a frozen network, pretrained-weight loading, and unit visualization.
+final class StyleTransferTests: XCTestCase {
+    func testStyleTransferLowersTheCostMovingOnlyThePixels() throws {
+        var g = RandomGenerator(seed: 6)
+        let net: Sequential<Double> = VGG.make([8, nil, 16], channelDivisor: 1, generator: &g)
+        let before = net.parameters.map(\.value)
+        let content = Tensor<Double>(randomUniform: [1, 6, 6, 3], generator: &g)
+        let style = Tensor<Double>(randomUniform: [1, 6, 6, 3], generator: &g)
+        let noise = Tensor<Double>(randomUniform: [1, 6, 6, 3], generator: &g)   // the notes start from noise
+        var transfer = NeuralStyleTransfer(layers: net.layers, contentLayer: 3, styleLayers: [(1, 0.5), (4, 0.5)])
+        transfer.alpha = 1
+        let (image, costs) = try transfer.run(content: content, style: style, initial: noise, steps: 30, learningRate: 0.05)
+        XCTAssertLessThan(costs.last!, 0.5 * costs.first!, "\(costs.first!) → \(costs.last!)")
+        XCTAssertEqual(net.parameters.map(\.value), before, "the network is frozen")
+        XCTAssertTrue(net.parameters.allSatisfy(\.isTrainable), "and trainable again afterwards")
+        XCTAssertTrue(image.scalars.allSatisfy { (0...1).contains($0) }, "pixels clipped to [0, 1]")
+        // ∂J/∂G from the tape agrees with finite differences.
+        let G = Variable(content, requiresGradient: true)
+        let targets = transfer.targets(content: content, style: style)
+        assertGreat(gradientCheck([("G", G)]) { transfer.cost(G, targets: targets) }, "J(G) through the frozen network")
+    }
+
+    func testTorchvisionWeightsLoadWithTheDocumentedNameMapping() throws {
+        // A small VGG-shaped network; its weights written as torchvision names them, in PyTorch's OIHW layout.
+        var g = RandomGenerator(seed: 7)
+        let configuration: [Int?] = [64, 64, nil, 128]
+        let source: Sequential<Float> = VGG.make(configuration, channelDivisor: 16, generator: &g)
+        var tensors: [String: Tensor<Float>] = [:]
+        for (i, layer) in source.layers.enumerated() {
+            guard let conv = layer as? Conv2D<Float> else { continue }
+            conv.b.value = Tensor(randomNormal: conv.b.value.shape, generator: &g)
+            tensors[VGG.torchvisionName(layer: i, key: "W")] = conv.W.value.permuted([3, 2, 0, 1])
+            tensors[VGG.torchvisionName(layer: i, key: "b")] = conv.b.value.reshaped(to: [conv.b.value.count])
+        }
+        XCTAssertEqual(Set(tensors.keys), ["features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
+                                          "features.5.weight", "features.5.bias"], "features[i] is layer i")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-\(ProcessInfo.processInfo.processIdentifier).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.save(tensors, to: url)
+        let target: Sequential<Float> = VGG.make(configuration, channelDivisor: 16, generator: &g)
+        try VGG.loadTorchvisionWeights(into: target, from: url)
+        XCTAssertEqual(target.parameters.map(\.value), source.parameters.map(\.value))
+        // Independently of the permutation: the first convolution's output at pixel (1, 1), filter 2,
+        // summed straight from the OIHW tensor.
+        let x = Tensor<Float>(randomNormal: [1, 4, 4, 3], generator: &g)
+        let w = tensors["features.0.weight"]!.scalars, bias = tensors["features.0.bias"]!.scalars[2]
+        var z = bias
+        for ky in 0..<3 { for kx in 0..<3 { for c in 0..<3 {
+            z += w[((2 * 3 + c) * 3 + ky) * 3 + kx] * x.scalars[((ky) * 4 + kx) * 3 + c]
+        } } }
+        XCTAssertEqual(target.layers[0](x).scalars[(1 * 4 + 1) * 4 + 2], z, accuracy: 1e-5)
+        // A file lacking a tensor, or with a wrong shape, changes nothing and says which.
+        tensors["features.5.bias"] = nil
+        try ModelFile.save(tensors, to: url)
+        let untouched: Sequential<Float> = VGG.make(configuration, channelDivisor: 16, generator: &g)
+        let original = untouched.parameters.map(\.value)
+        XCTAssertThrowsError(try VGG.loadTorchvisionWeights(into: untouched, from: url)) {
+            XCTAssertEqual($0 as? ModelFileError, .missingTensor("features.5.bias"))
+        }
+        XCTAssertEqual(untouched.parameters.map(\.value), original)
+        tensors["features.5.bias"] = Tensor(shape: [3], repeating: 0)
+        try ModelFile.save(tensors, to: url)
+        XCTAssertThrowsError(try VGG.loadTorchvisionWeights(into: untouched, from: url)) {
+            XCTAssertEqual($0 as? ModelFileError, .shapeMismatch(tensor: "features.5.bias", expected: [8], found: [3]))
+        }
+    }
+
+    func testReceptiveFieldsAndTopActivatingPatches() {
+        var g = RandomGenerator(seed: 8)
+        // conv 3×3 same → pool 2 → conv 3×3 valid: size 1 + 2 + 1 + 2·2 = 8, jump 2, offset −1.
+        let layers: [any Layer<Double>] = [Conv2D(filterSize: 3, inputChannels: 1, filters: 2, padding: .same, generator: &g),
+                                           MaxPool2D(size: 2), Conv2D(filterSize: 3, inputChannels: 2, filters: 3, generator: &g)]
+        let field = ReceptiveField(layers: layers, inputSize: 12)
+        XCTAssertEqual([field.size, field.jump, field.offset], [8, 2, -1])
+        XCTAssertEqual(field.window(0, inputSize: 12), 0..<7)
+        XCTAssertEqual(field.window(3, inputSize: 12), 5..<12)
+        // A single bright pixel: the strongest response of a unit that sums its window sits where the
+        // window covers it, and the reported patch contains it.
+        let unitLayers: [any Layer<Double>] = [Conv2D(filter: Tensor(shape: [3, 3, 1, 1], repeating: 1), bias: Tensor(shape: [1, 1, 1, 1], repeating: 0))]
+        var images = Tensor<Double>.zeros([3, 6, 6, 1])
+        images.withUnsafeMutableBufferPointer { $0[1 * 36 + 2 * 6 + 4] = 5; $0[2 * 36 + 0] = 1 }
+        let patches = topActivatingPatches(layers: unitLayers, unit: 0, images: images, count: 2)
+        XCTAssertEqual(patches.map(\.image), [1, 1])
+        XCTAssertEqual(patches[0].activation, 5)
+        XCTAssertTrue(patches[0].rows.contains(2) && patches[0].columns.contains(4))
+        XCTAssertEqual(patches[0].rows.count, 3)
+    }
+}
