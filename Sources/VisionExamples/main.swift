@@ -10,6 +10,8 @@ import Tensors
 //   segmentation  a U-Net on the same shapes' per-pixel masks: mean IoU per class
 //   faces         a Siamese encoder trained with the triplet loss on the digits as ten "people":
 //                 verification and one-shot recognition accuracy on held-out images
+//   style         neural style transfer through a VGG-shaped network trained here on the shapes
+//   units         the nine image patches that activate chosen units of that network the most
 
 struct Options {
     var application = ""
@@ -37,7 +39,7 @@ struct Options {
 }
 
 struct UsageError: Error, CustomStringConvertible {
-    var description: String { "usage: vision detection|segmentation|faces [--seed N] [--output DIR] [--quick]" }
+    var description: String { "usage: vision detection|segmentation|faces|style|units [--seed N] [--output DIR] [--quick]" }
 }
 
 /// Same/different pairs among `labels`' examples: every same pair, and as many
@@ -122,6 +124,84 @@ func faces(_ options: Options) throws {
     }
     say(String(format: "one-shot recognition from one image per identity: %.3f of %d queries correct (%d not recognized); training %.1f s",
                Double(correct) / Double(queries.count), queries.count, unrecognized, seconds))
+}
+
+/// A VGG-shaped network trained here to tell which shapes an image holds
+/// (three sigmoid outputs): the frozen feature network for `style` and `units`.
+func shapesClassifier(_ options: Options) throws -> (features: Sequential<Float>, test: ShapesDataset<Float>) {
+    let train = ShapesDataset<Float>(count: options.quick ? 300 : 2000, seed: 2 * options.seed + 201)
+    let test = ShapesDataset<Float>(count: 300, seed: 2 * options.seed + 202)
+    func present(_ data: ShapesDataset<Float>) -> Tensor<Float> {
+        Tensor(shape: [3, data.labels.count], scalars: (0..<3).flatMap { k in data.labels.map { $0.contains { $0.classIndex == k } ? 1 : 0 } })
+    }
+    var generator = RandomGenerator(seed: options.seed)
+    let features: Sequential<Float> = VGG.make([16, 16, nil, 32, 32, nil, 64, 64, nil], generator: &generator)
+    let model = Sequential<Float>(features.layers + [GlobalAveragePool2D(), Dense(inputs: 64, outputs: 3, initializer: .xavier, generator: &generator)],
+                                  outputActivation: .sigmoid)
+    try model.fit(train.images, present(train), optimizer: Adam(learningRate: 0.002),
+                  configuration: TrainingConfiguration(epochs: options.quick ? 2 : 12, batchSize: 32, seed: options.seed))
+    let predicted = model.predict(test.images).scalars, truth = present(test).scalars
+    let accuracy = Double(zip(predicted, truth).filter { ($0 > 0.5) == ($1 > 0.5) }.count) / Double(truth.count)
+    say(String(format: "feature network (VGG-shaped, 16-16-pool-32-32-pool-64-64-pool) trained to name the shapes in an image: %.3f of held-out labels right", accuracy))
+    return (features, test)
+}
+
+func style(_ options: Options) throws {
+    let (features, test) = try shapesClassifier(options)
+    // Content: a held-out shapes image. Style: generated diagonal stripes in two colours with noise.
+    let content = test.images.slice(axis: 0, 0..<1)
+    var g = RandomGenerator(seed: options.seed &+ 7)
+    let stripes: [Float] = (0..<32 * 32).flatMap { p -> [Float] in
+        let (r, c) = (p / 32, p % 32)
+        let band = ((r + c) / 4) % 2 == 0
+        let base: [Float] = band ? [0.95, 0.75, 0.1] : [0.2, 0.1, 0.6]
+        return base.map { min(1, max(0, $0 + Float(0.1 * (2 * g.nextUniform() - 1)))) }
+    }
+    let styleImage = Tensor<Float>(shape: [1, 32, 32, 3], scalars: stripes)
+    // Layers: content at the second block's last ReLU (index 8); style at every block's first ReLU (1, 6, 11).
+    var transfer = NeuralStyleTransfer(layers: features.layers, contentLayer: 8, styleLayers: [(1, 1.0 / 3), (6, 1.0 / 3), (11, 1.0 / 3)])
+    transfer.alpha = 1
+    transfer.beta = 1000
+    transfer.totalVariationWeight = 10   // a network trained on flat shapes leaves pixel noise; see NeuralStyleTransfer
+    let initial = clip(content + Tensor<Float>(randomUniform: [1, 32, 32, 3], lower: -0.2, upper: 0.2, generator: &g), lower: 0, upper: 1)
+    let steps = options.quick ? 20 : 2000
+    let start = Date()
+    let (image, costs) = try transfer.run(content: content, style: styleImage, initial: initial, steps: steps, learningRate: 0.01)
+    say(String(format: "style transfer: J(G) %.4f → %.4f over %d Adam steps on the pixels, %.1f s", costs.first!, costs.last!, steps,
+               Date().timeIntervalSince(start)))
+    for (name, picture) in [("content image", content), ("generated image", image)] {
+        let t = transfer.targets(content: content, style: styleImage)
+        let a = withoutGradients { transfer.activations(Variable(picture)) }
+        let jc = contentCost(generated: a[8], content: t.content).value.scalar
+        let js = styleCost(generated: transfer.styleLayers.map { a[$0.layer] }, styleGrams: t.styleGrams, weights: transfer.styleLayers.map(\.weight)).value.scalar
+        say(String(format: "  %@: J_content %.4f, J_style %.6f", name, jc, js))
+    }
+    let url = options.output.appendingPathComponent("style-transfer.png")
+    try ImageFile.writePNG(Image.row([Image(content), Image(styleImage), Image(image)].map { $0.scaled(by: 4) }, gap: 4), to: url)
+    say("wrote \(url.path) (content, style, generated)")
+}
+
+func units(_ options: Options) throws {
+    let (features, test) = try shapesClassifier(options)
+    // Units of the second block's last ReLU (layer 8, receptive field 14 pixels): each row holds the
+    // nine held-out patches that activate one unit the most.
+    let layers = Array(features.layers.prefix(9))
+    let field = ReceptiveField(layers: layers, inputSize: 32)
+    var rows: [Image] = []
+    for unit in 0..<6 {
+        let patches = topActivatingPatches(layers: layers, unit: unit, images: test.images, count: 9)
+        let images = patches.map { patch -> Image in
+            let crop = test.images.slice(axis: 0, patch.image..<patch.image + 1).slice(axis: 1, patch.rows).slice(axis: 2, patch.columns)
+            var framed = Image(height: field.size, width: field.size, color: [255, 255, 255])
+            framed.paste(Image(crop), top: 0, left: 0)
+            return framed.scaled(by: 5)
+        }
+        rows.append(Image.row(images, gap: 3))
+        say(String(format: "unit %d: strongest activation %.2f (image %d)", unit, patches[0].activation, patches[0].image))
+    }
+    let url = options.output.appendingPathComponent("units.png")
+    try ImageFile.writePNG(Image.column(rows, gap: 6), to: url)
+    say("wrote \(url.path) (receptive field \(field.size)×\(field.size) pixels; one row per unit)")
 }
 
 /// Writes a line straight to standard output, so progress shows as it
@@ -223,6 +303,8 @@ do {
     case "detection": try detection(options)
     case "segmentation": try segmentation(options)
     case "faces": try faces(options)
+    case "style": try style(options)
+    case "units": try units(options)
     default: throw UsageError()
     }
 } catch {

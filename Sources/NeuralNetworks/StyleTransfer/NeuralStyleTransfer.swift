@@ -20,6 +20,11 @@ public struct NeuralStyleTransfer<Scalar: TensorScalar> {
     public var alpha: Scalar = 10
     public var beta: Scalar = 40
     public var contentNormalization: ContentCostNormalization = .notes
+    /// `γ` of an optional smoothness term `γ·Σ[(G_{i+1,j} − G_{i,j})² + (G_{i,j+1} − G_{i,j})²]`
+    /// over pixels and channels (squared total variation; not in the notes or
+    /// Gatys et al., common in implementations since Johnson et al. 2016 to
+    /// suppress the high-frequency noise a small feature network leaves). 0 by default.
+    public var totalVariationWeight: Scalar = 0
 
     public init(layers: [any Layer<Scalar>], contentLayer: Int, styleLayers: [(layer: Int, weight: Scalar)]) {
         require(!styleLayers.isEmpty, "NeuralStyleTransfer: at least one style layer")
@@ -56,7 +61,16 @@ public struct NeuralStyleTransfer<Scalar: TensorScalar> {
         let a = activations(generated)
         let content = contentCost(generated: a[contentLayer], content: targets.content, normalization: contentNormalization)
         let style = styleCost(generated: styleLayers.map { a[$0.layer] }, styleGrams: targets.styleGrams, weights: styleLayers.map(\.weight))
-        return content * alpha + style * beta
+        let J = content * alpha + style * beta
+        return totalVariationWeight == 0 ? J : J + totalVariation(generated) * totalVariationWeight
+    }
+
+    /// `Σ[(G_{i+1,j} − G_{i,j})² + (G_{i,j+1} − G_{i,j})²]` of an image batch `(m, n_H, n_W, n_C)`.
+    public func totalVariation(_ image: Variable<Scalar>) -> Variable<Scalar> {
+        let (h, w) = (image.shape[1], image.shape[2])
+        let vertical = image.slice(axis: 1, 1..<h) - image.slice(axis: 1, 0..<h - 1)
+        let horizontal = image.slice(axis: 2, 1..<w) - image.slice(axis: 2, 0..<w - 1)
+        return square(vertical).sum() + square(horizontal).sum()
     }
 
     /// Runs the optimization (C4W4-07): `G` starts from `initial` (the notes
