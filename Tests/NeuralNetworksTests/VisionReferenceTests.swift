@@ -451,3 +451,22 @@ final class StyleTransferTests: XCTestCase {
         XCTAssertEqual(patches[0].rows.count, 3)
     }
 }
+
+final class LocalizationTargetTests: XCTestCase {
+    func testTargetsFollowTheNotesWithLandmarks() {
+        // C4W3-01: a car (class 2 → index 1) centred at (0.5, 0.7), 0.3 high and 0.4 wide; no object in image 2.
+        let car = LabeledBox(box: BoundingBox(centerX: 0.5, centerY: 0.7, width: 0.4, height: 0.3), classIndex: 1)
+        let y = localizationTargets([car, nil], classes: 3, landmarks: [[(0.1, 0.2), (0.3, 0.4)], [(0, 0), (0, 0)]], as: Double.self)
+        XCTAssertEqual(y.shape, [12, 2])
+        let column = (0..<12).map { y.scalars[$0 * 2] }
+        XCTAssertEqual(column[0], 1)
+        XCTAssertEqual(column[1], 0.5, accuracy: 1e-15); XCTAssertEqual(column[2], 0.7, accuracy: 1e-15)
+        XCTAssertEqual(column[3], 0.3, accuracy: 1e-15); XCTAssertEqual(column[4], 0.4, accuracy: 1e-15)
+        XCTAssertEqual(Array(column[5...]), [0, 1, 0, 0.1, 0.2, 0.3, 0.4])
+        XCTAssertEqual((0..<12).map { y.scalars[$0 * 2 + 1] }, Array(repeating: 0, count: 12), "[0, ?, …]")
+        // The loss counts the landmarks of image 1 and only p_c of image 2.
+        var prediction = y
+        prediction.withUnsafeMutableBufferPointer { $0[11 * 2] += 0.5; $0[11 * 2 + 1] = 3 }
+        XCTAssertEqual(LocalizationLoss<Double>()(prediction, y).cost, 0.25 / 2, accuracy: 1e-15)
+    }
+}

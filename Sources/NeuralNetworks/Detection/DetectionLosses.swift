@@ -37,6 +37,33 @@ public struct LocalizationLoss<Scalar: TensorScalar>: Loss {
     }
 }
 
+/// Targets for classification with localization (C4W3-01) and landmark
+/// detection (C4W3-02), one column per image, `(5 + C + 2L, m)`:
+/// `[p_c, b_x, b_y, b_h, b_w, c_1…c_C, l_1x, l_1y, …, l_Lx, l_Ly]` with the box
+/// centre and size and the landmarks image-relative. An image without an
+/// object (`nil`) has `p_c = 0` and zeros in the "don't care" rows, which
+/// ``LocalizationLoss`` ignores — landmarks included, so a network with
+/// `5 + C + 2L` outputs trains box, class and landmarks with that one loss.
+public func localizationTargets<S: TensorScalar>(
+    _ objects: [LabeledBox?], classes: Int, landmarks: [[(x: Double, y: Double)]]? = nil, as: S.Type = S.self
+) -> Tensor<S> {
+    let m = objects.count, count = landmarks?.first?.count ?? 0
+    require(landmarks.map { $0.count == m && $0.allSatisfy { $0.count == count } } ?? true,
+            "localizationTargets: every image needs the same number of landmarks, one list per image")
+    let rows = 5 + classes + 2 * count
+    var y = [S](repeating: 0, count: rows * m)
+    for (i, object) in objects.enumerated() {
+        guard let object else { continue }
+        require((0..<classes).contains(object.classIndex), "localizationTargets: class \(object.classIndex) of \(classes)")
+        let c = object.box.center
+        var values: [Double] = [1, c.x, c.y, object.box.height, object.box.width]
+        values += (0..<classes).map { $0 == object.classIndex ? 1 : 0 }
+        for point in landmarks?[i] ?? [] { values += [point.x, point.y] }
+        for (k, v) in values.enumerated() { y[k * m + i] = S(v) }
+    }
+    return Tensor(shape: [rows, m], scalars: y)
+}
+
 /// A YOLO training loss on a network's raw output `(m, rows, columns,
 /// anchors·(5 + C))` against a ``YOLOGrid/encode(_:as:)`` target of the same
 /// shape, matching ``YOLOGrid``'s decoding. For each (cell, anchor) slot with
