@@ -58,7 +58,7 @@ func faces(_ options: Options) throws {
     // The digits as ten "people": identities 0–6 train the encoder (on four fifths of their
     // images); the held-out fifth is used for pairs of seen identities, and 7–9 are never seen.
     let (X, labels): (Tensor<Float>, [Int]) = try Datasets.digits()
-    let images = (X.transposed() / 16).reshaped(to: [labels.count, 8, 8, 1])
+    let images = X.transposed().reshaped(to: [labels.count, 8, 8, 1])   // pixels already in [0, 1]
     let heldOut = labels.indices.filter { $0 % 5 == 4 }
     let training = labels.indices.filter { $0 % 5 != 4 && labels[$0] < 7 }
     var generator = RandomGenerator(seed: options.seed)
@@ -118,10 +118,26 @@ func faces(_ options: Options) throws {
     let queries = heldOut.filter { !firstOfEach.contains($0) }
     let queryEncodings = encode(queries)
     var correct = 0, unrecognized = 0
+    var pictures: [Image] = []
+    func digit(_ index: Int) -> Image { Image(images.slice(axis: 0, index..<index + 1)).scaled(by: 8) }
     for (q, index) in queries.enumerated() {
         let (identity, _) = database.identify(queryEncodings.columns(q..<q + 1))
         if identity == nil { unrecognized += 1 } else if identity == "person \(labels[index])" { correct += 1 }
+        // The first 24 queries: the query beside the database image it was matched to (grey when
+        // not recognized), framed green when right and red when wrong.
+        if pictures.count < 24 {
+            let match = identity.flatMap { name in database.identities.firstIndex(of: name) }
+            var pair = Image.row([digit(index), match.map { digit(firstOfEach[$0]) } ?? Image(height: 64, width: 64, color: [128])], gap: 2)
+            let right = identity == "person \(labels[index])"
+            var framed = Image(height: pair.height + 8, width: pair.width + 8, color: right ? [40, 180, 40] : [220, 40, 40])
+            pair = pair.rgb
+            framed.paste(pair, top: 4, left: 4)
+            pictures.append(framed)
+        }
     }
+    let url = options.output.appendingPathComponent("faces.png")
+    try ImageFile.writePNG(Image.column((0..<4).map { Image.row(Array(pictures[$0 * 6..<$0 * 6 + 6]), gap: 6) }, gap: 6), to: url)
+    say("wrote \(url.path) (query, matched database image; green right, red wrong or not recognized)")
     say(String(format: "one-shot recognition from one image per identity: %.3f of %d queries correct (%d not recognized); training %.1f s",
                Double(correct) / Double(queries.count), queries.count, unrecognized, seconds))
 }
