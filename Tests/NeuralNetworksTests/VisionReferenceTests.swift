@@ -80,6 +80,8 @@ final class VisionReferenceTests: XCTestCase {
         let (again, gradientAgain) = LocalizationLoss<Double>()(prediction, target)
         XCTAssertEqual(again, cost)
         XCTAssertEqual(gradientAgain.scalars, gradient.scalars)
+        let p = Variable(prediction, requiresGradient: true)
+        assertGreat(gradientCheck([("ŷ", p)]) { LocalizationLoss<Double>()(p, target) }, "LocalizationLoss")
     }
 
     func testYOLOLossMatchesAutogradReference() {
@@ -379,7 +381,8 @@ final class StyleTransferTests: XCTestCase {
         XCTAssertEqual(net.parameters.map(\.value), before, "the network is frozen")
         XCTAssertTrue(net.parameters.allSatisfy(\.isTrainable), "and trainable again afterwards")
         XCTAssertTrue(image.scalars.allSatisfy { (0...1).contains($0) }, "pixels clipped to [0, 1]")
-        // ∂J/∂G from the tape agrees with finite differences.
+        // ∂J/∂G from the tape agrees with finite differences (with the total-variation term on).
+        transfer.totalVariationWeight = 0.1
         let G = Variable(content, requiresGradient: true)
         let targets = transfer.targets(content: content, style: style)
         assertGreat(gradientCheck([("G", G)]) { transfer.cost(G, targets: targets) }, "J(G) through the frozen network")
