@@ -57,6 +57,12 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
         return v
     }
 
+    /// The Boolean setting `key`.
+    public func bool(_ key: String) throws -> Bool {
+        guard case .bool(let v) = values[key] else { throw missing(key, "true or false") }
+        return v
+    }
+
     /// The integer-list setting `key`.
     public func ints(_ key: String) throws -> [Int] {
         if case .ints(let v) = values[key] { return v }

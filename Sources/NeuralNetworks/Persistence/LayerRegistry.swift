@@ -60,7 +60,17 @@ public enum LayerRegistry {
             entry(Conv1D<Float>.self), entry(Conv1D<Double>.self),
             entry(Conv3D<Float>.self), entry(Conv3D<Double>.self),
             entry(L2Normalize<Float>.self), entry(L2Normalize<Double>.self),
+            entry(Recurrent<Float>.self), entry(Recurrent<Double>.self),
+            entry(Bidirectional<Float>.self), entry(Bidirectional<Double>.self),
+            entry(TimeDistributed<Float>.self), entry(TimeDistributed<Double>.self),
         ])
+    }
+
+    /// The values a layer of type `typeName` configured as `configuration`
+    /// allocates (`nil` for an unknown type or an overflowing size): how a
+    /// wrapper layer (``TimeDistributed``) sizes the layer it wraps.
+    static func allocatedScalars<S: TensorScalar>(_ typeName: String, configuration: LayerConfiguration, scalar: S.Type) -> Int? {
+        factories.withLock { $0[key(typeName, S.self)] }.flatMap { $0.allocatedScalars(configuration) }
     }
 
     /// Makes `type` loadable from model files (replacing any type registered under the same name).
@@ -157,6 +167,31 @@ extension Conv2DTranspose: ConfigurationSized {
 
 extension Conv1D: ConfigurationSized {
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 3, biasAxis: 2) }
+}
+
+extension Recurrent: ConfigurationSized {
+    /// `W` `(G·units, units + inputs)` and `b` `(G·units, 1)`.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        guard let inputs = try? configuration.int("inputs"), let units = try? configuration.int("units"),
+              let cell = (try? configuration.string("cell")).flatMap(RecurrentCell.init(rawValue:)) else { return 0 }
+        return checkedSize(cell.gates, units).flatMap { rows in checkedSize(rows, units + Swift.max(inputs, 0), plus: rows) }
+    }
+}
+
+extension Bidirectional: ConfigurationSized {
+    /// Two recurrent layers.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        Recurrent<Scalar>.allocatedScalars(configuration).flatMap { checkedSize($0, 2) }
+    }
+}
+
+extension TimeDistributed: ConfigurationSized {
+    /// The wrapped layer's values.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        var values = configuration.values
+        guard case .string(let wrapped)? = values.removeValue(forKey: "wrappedType") else { return 0 }
+        return LayerRegistry.allocatedScalars(wrapped, configuration: LayerConfiguration(values), scalar: Scalar.self) ?? 0
+    }
 }
 
 extension Conv3D: ConfigurationSized {

@@ -1,0 +1,73 @@
+import Foundation
+import Tensors
+import XCTest
+
+/// Values from `Reference/make_recurrent.py` (PyTorch float64: nn.LSTM itself,
+/// the basic RNN and the notes' GRU as explicit loops, gradients by autograd).
+struct RecurrentReference: Decodable {
+    struct Case: Decodable {
+        let x: [Double], W: [Double], b: [Double], a0: [Double], R: [Double], a: [Double]
+        let dx: [Double], dW: [Double], db: [Double], da0: [Double]
+        let c0: [Double]?, dc0: [Double]?
+    }
+    let shape: [Int]
+    let rnn: Case, gru: Case, lstm: Case
+
+    static let shared: RecurrentReference = {
+        let url = Bundle.module.url(forResource: "recurrent", withExtension: "json", subdirectory: "Reference")!
+        return try! JSONDecoder().decode(RecurrentReference.self, from: Data(contentsOf: url))
+    }()
+}
+
+extension DifferentiationTests {
+    func testRecurrentCellsMatchPyTorchThroughTime() {
+        let reference = RecurrentReference.shared
+        let (nx, n, m, T) = (reference.shape[0], reference.shape[1], reference.shape[2], reference.shape[3])
+        for (cell, values) in [(RecurrentCell.rnn, reference.rnn), (.gru, reference.gru), (.lstm, reference.lstm)] {
+            let G = cell.gates
+            let x = Variable(Tensor(shape: [nx, m, T], scalars: values.x), requiresGradient: true)
+            let W = Variable(Tensor(shape: [G * n, n + nx], scalars: values.W), requiresGradient: true)
+            let b = Variable(Tensor(shape: [G * n, 1], scalars: values.b), requiresGradient: true)
+            let a0 = Variable(Tensor(shape: [n, m], scalars: values.a0), requiresGradient: true)
+            let c0 = values.c0.map { Variable(Tensor(shape: [n, m], scalars: $0), requiresGradient: true) }
+            let a = recurrentSequence(cell, x, weight: W, bias: b, initialState: a0, initialCell: c0)
+            assertClose(a.value, values.a, shape: [n, m, T], relative: 1e-12, absolute: 1e-13, "\(cell) a⟨t⟩")
+            a.backward(seed: Tensor(shape: [n, m, T], scalars: values.R))
+            assertClose(x.gradient!, values.dx, relative: 1e-11, absolute: 1e-12, "\(cell) ∂J/∂x")
+            assertClose(W.gradient!, values.dW, relative: 1e-11, absolute: 1e-12, "\(cell) ∂J/∂W")
+            assertClose(b.gradient!, values.db, relative: 1e-11, absolute: 1e-12, "\(cell) ∂J/∂b")
+            assertClose(a0.gradient!, values.da0, relative: 1e-11, absolute: 1e-12, "\(cell) ∂J/∂a⟨0⟩")
+            if let c0, let dc0 = values.dc0 { assertClose(c0.gradient!, dc0, relative: 1e-11, absolute: 1e-12, "\(cell) ∂J/∂c⟨0⟩") }
+        }
+    }
+
+    func testRecurrentCellGradientsByFiniteDifferences() {
+        let (nx, n, m, T) = (2, 3, 3, 4)
+        for cell in [RecurrentCell.rnn, .gru, .lstm] {
+            let G = cell.gates
+            let inputs = [random([nx, m, T]), random([G * n, n + nx], -0.8, 0.8), random([G * n, 1], -0.5, 0.5), random([n, m], -0.5, 0.5)]
+                + (cell == .lstm ? [random([n, m], -0.5, 0.5)] : [])
+            for reversed in [false, true] {
+                checkGradient("\(cell)\(reversed ? " reversed" : "") with lengths [4, 2, 0]", inputs) { v in
+                    recurrentSequence(cell, v[0], weight: v[1], bias: v[2], initialState: v[3], initialCell: v.count > 4 ? v[4] : nil,
+                                      lengths: [4, 2, 0], reversed: reversed, returnsCellStates: cell == .lstm)
+                }
+            }
+        }
+    }
+
+    func testPaddedStepsCarryTheStateAndMatchAShorterSequence() {
+        // An example of length 2 padded to 4 ends in the state a length-2 run reaches, forward and reversed.
+        let (nx, n, T) = (2, 3, 4)
+        for cell in [RecurrentCell.rnn, .gru, .lstm] {
+            let x = random([nx, 1, T]), W = random([cell.gates * n, n + nx], -0.8, 0.8), b = random([cell.gates * n, 1])
+            let padded = recurrentSequence(cell, Variable(x), weight: Variable(W), bias: Variable(b), lengths: [2]).value
+            let short = recurrentSequence(cell, Variable(x.slice(axis: 2, 0..<2)), weight: Variable(W), bias: Variable(b)).value
+            XCTAssertEqual(padded.slice(axis: 2, 0..<2), short, "\(cell): the valid steps")
+            XCTAssertEqual(padded.slice(axis: 2, 3..<4), short.slice(axis: 2, 1..<2), "\(cell): the last output is the last valid state")
+            let reversed = recurrentSequence(cell, Variable(x), weight: Variable(W), bias: Variable(b), lengths: [2], reversed: true).value
+            let shortReversed = recurrentSequence(cell, Variable(x.slice(axis: 2, 0..<2)), weight: Variable(W), bias: Variable(b), reversed: true).value
+            XCTAssertEqual(reversed.slice(axis: 2, 0..<2), shortReversed, "\(cell): a reversed run starts at the last valid step")
+        }
+    }
+}
