@@ -5,11 +5,11 @@ import Tensors
 //   --only TEXT: run only the cases whose name contains TEXT.
 //   --retain-freed: TensorMemory.retainsFreedBlocks = true (glibc keeps freed large blocks;
 //     compare with the peers' `--malloc no-mmap` rows).
-// Suites: vectorization, elementwise, gemm, training, conv, overhead (default: all). Build in release with
+// Suites: vectorization, elementwise, gemm, training, conv, sequence, overhead (default: all). Build in release with
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
 
 let arguments = CommandLine.arguments.dropFirst()
-let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "overhead"]
+let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "sequence", "overhead"]
 let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--retain-freed]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
@@ -55,6 +55,7 @@ for suite in suites {
     case "gemm": gemmSuite(&harness)
     case "training": trainingSuite(&harness)
     case "conv": convolutionSuite(&harness)
+    case "sequence": sequenceSuite(&harness)
     case "overhead": overheadSuite(&harness)
     default: break
     }

@@ -40,6 +40,20 @@ public final class Parameter<Scalar: TensorScalar> {
         _modify { yield &variable.gradient }
     }
 
+    /// The row-sparse part of the gradient, from row lookups (an ``Embedding``'s
+    /// table): optimizers update only those rows. `nil` before a backward pass
+    /// that looked rows up.
+    public var rowGradient: RowGradient<Scalar>? {
+        get { variable.rowGradient }
+        set { variable.rowGradient = newValue }
+    }
+
+    /// Whether a backward pass gave this parameter a gradient, dense or by rows.
+    public var hasGradient: Bool { variable.gradient != nil || variable.rowGradient != nil }
+
+    /// Whether the gradient (dense and row parts) is finite; true without one.
+    public var gradientIsFinite: Bool { (gradient?.isFinite ?? true) && (rowGradient?.isFinite ?? true) }
+
     /// Whether the tape differentiates it and optimizers update it; frozen
     /// layers (transfer learning) set this to false, so no gradient is computed.
     public var isTrainable: Bool {

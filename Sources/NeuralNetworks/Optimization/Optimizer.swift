@@ -30,6 +30,54 @@ extension Optimizer {
     }
 }
 
+extension Optimizer {
+    /// Updates the rows of the parameters that have a ``Parameter/rowGradient``
+    /// (embedding tables) and no dense gradient: the touched rows of the value
+    /// and of the optimizer's moments are gathered into a small parameter, the
+    /// optimizer's ordinary rule steps it, and the rows are written back. Rows
+    /// not looked up keep their value and their moments — PyTorch's
+    /// `SparseAdam` ("lazy" Adam); the step count `t` is the parameter's.
+    func stepRows(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        for p in parameters where p.isTrainable {
+            guard let rows = p.rowGradient else { continue }
+            if p.gradient != nil {   // also used densely: one dense update
+                p.gradient! += rows.dense(rows: p.value.shape[0])
+                p.rowGradient = nil
+                continue
+            }
+            let (indices, summed) = rows.coalesced()
+            guard !indices.isEmpty else { continue }
+            let rowsOf = { (t: Tensor<Scalar>) in t.gathering(indices, axis: 0) }
+            let small = Parameter(key: p.key, value: rowsOf(p.value), isRegularized: false)
+            small.gradient = summed
+            var state = p.optimizerState
+            state.firstMoment = state.firstMoment.map(rowsOf)
+            state.secondMoment = state.secondMoment.map(rowsOf)
+            small.optimizerState = state
+            step([small], learningRate: learningRate)
+            func scatter(_ source: Tensor<Scalar>, into target: inout Tensor<Scalar>) {
+                let d = source.shape[1]
+                target.withUnsafeMutableBufferPointer { t in
+                    for (k, r) in indices.enumerated() { for j in 0..<d { t[r * d + j] = source.scalars[k * d + j] } }
+                }
+            }
+            scatter(small.value, into: &p.value)
+            var updated = small.optimizerState
+            if let first = updated.firstMoment {
+                var full = p.optimizerState.owner === updated.owner ? (p.optimizerState.firstMoment ?? .zeros(p.value.shape)) : .zeros(p.value.shape)
+                scatter(first, into: &full)
+                updated.firstMoment = full
+            }
+            if let second = updated.secondMoment {
+                var full = p.optimizerState.owner === updated.owner ? (p.optimizerState.secondMoment ?? .zeros(p.value.shape)) : .zeros(p.value.shape)
+                scatter(second, into: &full)
+                updated.secondMoment = full
+            }
+            p.optimizerState = updated
+        }
+    }
+}
+
 /// The token an optimizer leaves in the states it owns.
 final class OptimizerIdentity {}
 
@@ -55,6 +103,7 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        stepRows(parameters, learningRate: learningRate)
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
             p.value.add(gradient, scaledBy: -learningRate)
@@ -80,6 +129,7 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        stepRows(parameters, learningRate: learningRate)
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
             var state = p.state(ownedBy: identity)
@@ -131,6 +181,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        stepRows(parameters, learningRate: learningRate)
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
             var state = p.state(ownedBy: identity)
@@ -178,6 +229,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+        stepRows(parameters, learningRate: learningRate)
         for p in parameters where p.isTrainable {
             guard let gradient = p.gradient else { continue }
             var state = p.state(ownedBy: identity)

@@ -61,6 +61,7 @@ public enum LayerRegistry {
             entry(Conv3D<Float>.self), entry(Conv3D<Double>.self),
             entry(L2Normalize<Float>.self), entry(L2Normalize<Double>.self),
             entry(Recurrent<Float>.self), entry(Recurrent<Double>.self),
+            entry(Embedding<Float>.self), entry(Embedding<Double>.self),
             entry(Bidirectional<Float>.self), entry(Bidirectional<Double>.self),
             entry(TimeDistributed<Float>.self), entry(TimeDistributed<Double>.self),
         ])
@@ -167,6 +168,14 @@ extension Conv2DTranspose: ConfigurationSized {
 
 extension Conv1D: ConfigurationSized {
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { filterSize(configuration, rank: 3, biasAxis: 2) }
+}
+
+extension Embedding: ConfigurationSized {
+    /// `E` `(vocabulary, dimensions)`.
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
+        guard let v = try? configuration.int("vocabulary"), let d = try? configuration.int("dimensions") else { return 0 }
+        return checkedSize(v, d)
+    }
 }
 
 extension Recurrent: ConfigurationSized {

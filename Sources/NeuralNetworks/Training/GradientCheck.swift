@@ -33,10 +33,14 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
 public func gradientCheck(
     _ variables: [(name: String, variable: Variable<Double>)], epsilon: Double = 1e-7, cost: () -> Variable<Double>
 ) -> GradientCheckReport {
-    for (_, v) in variables { v.gradient = nil }
+    for (_, v) in variables { v.gradient = nil; v.rowGradient = nil }
     let J = GradientTape.$isRecording.withValue(true) { cost() }
     J.backward()
-    let analytic = variables.map { $0.variable.gradient ?? .zeros($0.variable.value.shape) }
+    let analytic = variables.map { (_, v) -> Tensor<Double> in
+        var g = v.gradient ?? .zeros(v.value.shape)
+        if let rows = v.rowGradient { g += rows.dense(rows: v.value.shape[0]) }   // an embedding table's looked-up rows
+        return g
+    }
     var numerator = 0.0, analyticNorm = 0.0, numericNorm = 0.0, count = 0
     var worst = ("", -1.0)
     for ((name, v), g) in zip(variables, analytic) {

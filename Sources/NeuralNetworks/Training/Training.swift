@@ -113,7 +113,7 @@ func costAndGradients<M: Model, L: Loss>(
     parameters: [Parameter<M.Scalar>]
 ) -> M.Scalar where L.Scalar == M.Scalar {
     typealias S = M.Scalar
-    for p in parameters { p.gradient = nil }
+    for p in parameters { p.gradient = nil; p.rowGradient = nil }
     var cost = GradientTape.$isRecording.withValue(true) { () -> S in
         let J = loss(model.forward(Variable(X), context: context), Y)
         if J.requiresGradient { J.backward() }
@@ -172,7 +172,7 @@ extension Model {
                 context.discardUpdates()
                 let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, context: context,
                                             parameters: parameters)
-                let bad = parameters.first { $0.isTrainable && !($0.gradient?.isFinite ?? true) }
+                let bad = parameters.first { $0.isTrainable && !$0.gradientIsFinite }
                 if !cost.isFinite || bad != nil {
                     throw TrainingError.nonFinite(epoch: epoch, batch: index + 1, cost: Double(cost), parameter: bad?.name)
                 }
@@ -248,14 +248,30 @@ extension Model {
         case .none: return
         case .value(let limit):
             for p in parameters {
-                guard let g = p.gradient else { continue }
-                p.gradient = Tensors.clip(g, lower: Scalar(-limit), upper: Scalar(limit))
+                if let g = p.gradient { p.gradient = Tensors.clip(g, lower: Scalar(-limit), upper: Scalar(limit)) }
+                if let rows = p.rowGradient {
+                    // Clipping applies to the summed gradient of each row.
+                    let (indices, summed) = rows.coalesced()
+                    var clipped = RowGradient<Scalar>(width: rows.width)
+                    clipped.add(Tensors.clip(summed, lower: Scalar(-limit), upper: Scalar(limit)).scalars, at: indices)
+                    p.rowGradient = clipped
+                }
             }
         case .norm(let limit):
-            let norm = parameters.reduce(0.0) { total, p in let n = Double(p.gradient?.norm() ?? 0); return total + n * n }.squareRoot()
+            let norm = parameters.reduce(0.0) { total, p in
+                let dense = Double(p.gradient?.norm() ?? 0), rows = Double(p.rowGradient?.norm ?? 0)
+                return total + dense * dense + rows * rows
+            }.squareRoot()
             if norm > limit {
                 let scale = Scalar(limit / norm)
-                for p in parameters where p.gradient != nil { p.gradient! *= scale }
+                for p in parameters {
+                    if p.gradient != nil { p.gradient! *= scale }
+                    if let rows = p.rowGradient {
+                        var scaled = RowGradient<Scalar>(width: rows.width)
+                        scaled.add(rows.values.map { $0 * scale }, at: rows.indices)
+                        p.rowGradient = scaled
+                    }
+                }
             }
         }
     }

@@ -37,6 +37,11 @@ public final class Variable<Scalar: TensorScalar> {
     public var gradient: Tensor<Scalar>?
     /// Whether derivatives flow to this variable.
     public let requiresGradient: Bool
+    /// For a table read by ``rowLookup(_:indices:)`` (an embedding matrix):
+    /// the rows of `∂J/∂value` that the lookups produced, accumulated like
+    /// ``gradient`` but never made dense. The full gradient is ``gradient``
+    /// (other uses) plus this. Set it to `nil` before a new step.
+    public var rowGradient: RowGradient<Scalar>?
 
     /// The recorded inputs and backward rule; empty and `nil` for leaves.
     let inputs: [Variable<Scalar>]

@@ -1,0 +1,67 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// The embedding layer: lookups equal the notes' `E·o_j`, gradients go to the
+/// rows used (repeats add up), and optimizers update only those rows.
+final class EmbeddingTests: XCTestCase {
+    func testLookupEqualsTheOneHotProductAndItsGradient() {
+        var g = RandomGenerator(seed: 31)
+        let table = Tensor<Double>(randomNormal: [6, 3], generator: &g)
+        let indices = [4, 1, 4, 0, 4]                          // word 4 three times
+        let weights = Tensor<Double>(randomNormal: [3, 5], generator: &g)
+        // The notes' form: e_j = E·o_j with E (d, V) = tableᵀ and one-hot columns O (V, m).
+        let E = Variable(table, requiresGradient: true)
+        let oneHot = Tensor<Double>.oneHot(indices, classes: 6)
+        let dense = GradientTape.$isRecording.withValue(true) { (matmul(E, Variable(oneHot), transposingA: true) * Variable(weights)).sum() }
+        dense.backward()
+        let lookedUp = Variable(table, requiresGradient: true)
+        let sparse = GradientTape.$isRecording.withValue(true) { (rowLookup(lookedUp, indices: indices) * Variable(weights)).sum() }
+        sparse.backward()
+        XCTAssertEqual(sparse.value.scalar, dense.value.scalar, accuracy: 1e-14)
+        XCTAssertNil(lookedUp.gradient, "no dense (V, d) gradient")
+        let rows = lookedUp.rowGradient!.coalesced()
+        XCTAssertEqual(rows.indices, [0, 1, 4], "each used row once")
+        let expected = E.gradient!
+        for (k, r) in rows.indices.enumerated() {
+            for j in 0..<3 { XCTAssertEqual(rows.rows.scalars[k * 3 + j], expected.scalars[r * 3 + j], accuracy: 1e-14) }
+        }
+        // Row 4's gradient is the sum of its three uses.
+        XCTAssertEqual(rows.rows.scalars[2 * 3], weights.scalars[0] + weights.scalars[2] + weights.scalars[4], accuracy: 1e-14)
+    }
+
+    func testEmbeddingFeedsARecurrentModelAndGradientChecks() {
+        var g = RandomGenerator(seed: 32)
+        let model = Sequential<Double>([Embedding(vocabulary: 7, dimensions: 3, generator: &g),
+                                        Recurrent(.lstm, inputs: 3, units: 2, returnsSequences: false, generator: &g),
+                                        Dense(inputs: 2, outputs: 2, generator: &g)])
+        let X = Tensor<Double>(shape: [1, 3, 4], scalars: [1, 5, 5, 2, 0, 6, 1, 1, 3, 3, 3, 4])   // (1, m = 3, T = 4)
+        let Y = Tensor<Double>.oneHot([0, 1, 1], classes: 2)
+        XCTAssertEqual(model.logits(X).shape, [2, 3])
+        assertGreat(gradientCheck(model, X, Y, loss: SoftmaxCrossEntropy()), "embedding → LSTM → dense")
+    }
+
+    func testSparseUpdatesEqualDenseOnesOnTheRowsUsed() {
+        var g = RandomGenerator(seed: 33)
+        let start = Tensor<Double>(randomNormal: [5, 2], generator: &g)
+        for makeOptimizer in [{ Adam<Double>(learningRate: 0.1) as any Optimizer<Double> }, { GradientDescent<Double>(learningRate: 0.1) },
+                              { Momentum<Double>(learningRate: 0.1) }, { RMSprop<Double>(learningRate: 0.1) }] {
+            let sparse = Parameter(key: "E", value: start, isRegularized: false)
+            let dense = Parameter(key: "E", value: start, isRegularized: false)
+            let (sparseOptimizer, denseOptimizer) = (makeOptimizer(), makeOptimizer())
+            for step in 0..<3 {
+                let gradient = Tensor<Double>(randomNormal: [2, 2], generator: &g)
+                var rows = RowGradient<Double>(width: 2)
+                rows.add(gradient.scalars, at: [3, 1])
+                sparse.rowGradient = rows
+                dense.gradient = rows.dense(rows: 5)
+                sparseOptimizer.step([sparse])
+                denseOptimizer.step([dense])
+                sparse.rowGradient = nil
+                XCTAssertEqual(sparse.value.scalars, dense.value.scalars, "\(type(of: sparseOptimizer)) step \(step)")
+            }
+            XCTAssertEqual(sparse.value.rows(0..<1).scalars, start.rows(0..<1).scalars, "untouched rows keep their values")
+        }
+    }
+}
