@@ -39,6 +39,11 @@ let package = Package(
             path: "Sources/VisionExamples"
         ),
         .executableTarget(
+            name: "sequences",
+            dependencies: ["Tensors", "NeuralNetworks"],
+            path: "Sources/SequenceExamples"
+        ),
+        .executableTarget(
             name: "porting",
             dependencies: ["Tensors", "NeuralNetworks"],
             path: "Sources/PortingExample"

@@ -75,3 +75,36 @@ final class RecurrentNetworkTests: XCTestCase {
         if isReleaseBuild { XCTAssertGreaterThan(Metrics.accuracy(model.predict(X), Y), 0.9) }
     }
 }
+
+/// The character-level language model's data layout, training and sampling.
+final class CharacterLanguageModelTests: XCTestCase {
+    func testBatchesShiftTargetsIntoInputsAndPadWithZeroColumns() throws {
+        let vocabulary = CharacterVocabulary(["ab", "b"])
+        XCTAssertEqual(vocabulary.characters, ["\n", "a", "b"])
+        var g = RandomGenerator(seed: 41)
+        let model = CharacterLanguageModel<Double>(vocabulary: vocabulary, units: 3, generator: &g)
+        let (X, Y) = try model.batch(["ab", "b"])
+        XCTAssertEqual(X.shape, [3, 2, 3])
+        // "ab\n": y = a, b, \n; x = 0, a, b.  "b\n": y = b, \n, (padding); x = 0, b, \n.
+        func column(_ t: Tensor<Double>, _ i: Int, _ step: Int) -> [Double] { (0..<3).map { t.scalars[($0 * 2 + i) * 3 + step] } }
+        XCTAssertEqual((0..<3).map { column(Y, 0, $0) }, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+        XCTAssertEqual((0..<3).map { column(X, 0, $0) }, [[0, 0, 0], [0, 1, 0], [0, 0, 1]])
+        XCTAssertEqual((0..<3).map { column(Y, 1, $0) }, [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
+        XCTAssertThrowsError(try model.batch(["abc"]), "c is not in the vocabulary")
+    }
+
+    func testTrainingLowersPerplexityAndSamplingIsSeeded() throws {
+        let names = generatedDinosaurNames(count: 60, seed: 1)
+        let vocabulary = CharacterVocabulary(names)
+        var g = RandomGenerator(seed: 42)
+        let model = CharacterLanguageModel<Float>(vocabulary: vocabulary, cell: .gru, units: 16, generator: &g)
+        let before = try model.perplexity(names)
+        try model.fit(names, optimizer: Adam(learningRate: 0.02),
+                      configuration: TrainingConfiguration(epochs: isReleaseBuild ? 10 : 2, batchSize: 20, clipping: .value(5), seed: 3))
+        XCTAssertLessThan(try model.perplexity(names), before)
+        var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7)
+        let first = (0..<5).map { _ in model.sample(maxLength: 12, generator: &a) }
+        XCTAssertEqual(first, (0..<5).map { _ in model.sample(maxLength: 12, generator: &b) }, "one seed, one sample")
+        XCTAssertTrue(first.allSatisfy { $0.count <= 12 && vocabulary.encode($0) != nil })
+    }
+}
