@@ -64,3 +64,80 @@ final class WordVectorTests: XCTestCase {
         XCTAssertEqual(WordVectorFileError.malformedLine(line: 7, detail: "x").description, "line 7: x")
     }
 }
+
+/// word2vec and GloVe costs and gradients against `Reference/embeddings.py` (PyTorch autograd).
+final class Word2VecTests: XCTestCase {
+    typealias R = EmbeddingReference
+
+    func assertClose(_ a: Tensor<Double>, _ b: [Double], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+        for (x, y) in zip(a.scalars, b) { XCTAssertEqual(x, y, accuracy: 1e-12, message, file: file, line: line) }
+    }
+
+    func skipGram() -> SkipGram<Double> {
+        var g = RandomGenerator(seed: 1)
+        let model = SkipGram<Double>(vocabulary: 7, dimensions: 3, generator: &g)
+        model.centers.E.value = Tensor(shape: [7, 3], scalars: R.sgCenters)
+        model.contexts.E.value = Tensor(shape: [7, 3], scalars: R.sgContexts)
+        return model
+    }
+
+    func testNegativeSamplingCostAndRowGradientsMatchReference() {
+        let model = skipGram()
+        let J = GradientTape.$isRecording.withValue(true) {
+            model.negativeSamplingCost(centers: [1, 4, 1], contexts: [2, 2, 5], negatives: [0, 6, 2, 3, 3, 1])
+        }
+        XCTAssertEqual(J.value.scalar, R.sgCost[0], accuracy: 1e-13)
+        J.backward()
+        XCTAssertNil(model.centers.E.gradient, "row gradients only")
+        assertClose(model.centers.E.rowGradient!.dense(rows: 7), R.sgGradCenters, "∂J/∂E")
+        assertClose(model.contexts.E.rowGradient!.dense(rows: 7), R.sgGradContexts, "∂J/∂θ")
+        let parameters = model.parameters.map { ($0.key, $0.variable) }
+        assertGreat(gradientCheck(parameters) { model.negativeSamplingCost(centers: [1, 4, 1], contexts: [2, 2, 5], negatives: [0, 6, 2, 3, 3, 1]) },
+                    "negative sampling")
+    }
+
+    func testFullSoftmaxCostMatchesReference() {
+        let model = skipGram()
+        let J = GradientTape.$isRecording.withValue(true) { model.softmaxCost(centers: [1, 4, 1], contexts: [2, 2, 5]) }
+        XCTAssertEqual(J.value.scalar, R.sgSoftmaxCost[0], accuracy: 1e-13)
+        J.backward()
+        assertClose(model.centers.E.rowGradient!.dense(rows: 7), R.sgSoftmaxGradCenters, "∂J/∂E")
+        assertClose(model.contexts.E.gradient!, R.sgSoftmaxGradContexts, "∂J/∂θ (dense: every row is in the softmax)")
+    }
+
+    func testGloVeCostAndGradientsMatchReference() {
+        var g = RandomGenerator(seed: 2)
+        let glove = GloVe<Double>(vocabulary: 7, dimensions: 3, generator: &g)
+        glove.words.E.value = Tensor(shape: [7, 3], scalars: R.gloveWords)
+        glove.contexts.E.value = Tensor(shape: [7, 3], scalars: R.gloveContexts)
+        glove.wordBiases.E.value = Tensor(shape: [7, 1], scalars: R.gloveWordBiases)
+        glove.contextBiases.E.value = Tensor(shape: [7, 1], scalars: R.gloveContextBiases)
+        let entries: [(word: Int, context: Int, count: Double)] = [(0, 1, 3), (1, 0, 3), (2, 5, 150), (4, 4, 0.5), (2, 1, 100)]
+        let J = GradientTape.$isRecording.withValue(true) { glove.cost(entries) }
+        XCTAssertEqual(J.value.scalar, R.gloveCost[0], accuracy: 1e-12)
+        J.backward()
+        assertClose(glove.words.E.rowGradient!.dense(rows: 7), R.gloveGradWords, "∂J/∂e")
+        assertClose(glove.contexts.E.rowGradient!.dense(rows: 7), R.gloveGradContexts, "∂J/∂θ")
+        assertClose(glove.wordBiases.E.rowGradient!.dense(rows: 7), R.gloveGradWordBiases, "∂J/∂b")
+        assertClose(glove.contextBiases.E.rowGradient!.dense(rows: 7), R.gloveGradContextBiases, "∂J/∂b′")
+        XCTAssertEqual(glove.weight(0), 0, "f(0) = 0: 0 log 0 = 0")
+        XCTAssertEqual(glove.weight(100), 1)
+        XCTAssertEqual(glove.weight(50), Foundation.pow(0.5, 0.75), accuracy: 1e-15)
+    }
+
+    func testNegativeSamplerFollowsTheThreeQuarterPowerAndPairsAndCounts() {
+        let sampler = NegativeSampler(counts: [16, 1, 0, 81])
+        // 16^¾ = 8, 1^¾ = 1, 0, 81^¾ = 27: probabilities 8/36, 1/36, 0, 27/36.
+        XCTAssertEqual(sampler.probability(0), 8.0 / 36, accuracy: 1e-12)
+        XCTAssertEqual(sampler.probability(2), 0)
+        var g = RandomGenerator(seed: 3)
+        let draws = sampler.sample(36_000, generator: &g)
+        XCTAssertFalse(draws.contains(2), "a word never seen is never drawn")
+        XCTAssertEqual(Double(draws.filter { $0 == 3 }.count) / 36_000, 0.75, accuracy: 0.01)
+        XCTAssertEqual(skipGramPairs([5, 6, 7], window: 1).map { [$0.center, $0.context] }, [[5, 6], [6, 5], [6, 7], [7, 6]])
+        let counts = cooccurrences([[1, 2, 1]], window: 2)
+        XCTAssertEqual(counts.map { [$0.word, $0.context] }, [[1, 1], [1, 2], [2, 1]])
+        XCTAssertEqual(counts.map(\.count), [1, 2, 2], "1–1 at distance 2 counts ½ each way; 1–2 twice at distance 1")
+    }
+}
