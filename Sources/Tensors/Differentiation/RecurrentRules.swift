@@ -55,28 +55,36 @@ public enum RecurrentCell: String, Sendable, Hashable, Codable {
 /// `δΓ_u = δc ∗ c̃`, `δΓ_f = δc ∗ c⟨t−1⟩`, `δc⟨t−1⟩ = δc ∗ Γ_f`; `δz = δΓ ∗ σ′` or
 /// `δc̃ ∗ (1 − c̃²)`; `δ[a⟨t−1⟩; x⟨t⟩] = Wᵀ δz`; `δW = Σ_t δz⟨t⟩ [a⟨t−1⟩; x⟨t⟩]ᵀ`
 /// (one GEMM over all steps), `δb = Σ δz`.
+///
+/// Performance (LSTM, input 64, hidden 128, 50 steps, batch 32, 2 threads):
+/// forward 6.8 ms, forward + backward 19.4 ms; PyTorch 3.3 and 9.3 ms in the
+/// same session. Tried and measured slower, not kept: the input projection
+/// hoisted into one product over all steps with the gates and states in raw
+/// step-major buffers (13.1 and 30.6 ms) — the per-step product `W_a·a⟨t−1⟩`
+/// (repacked every step, split over two threads) dominates either way, so
+/// packing `W_a` once per sequence comes next.
 public func recurrentSequence<S: TensorScalar>(
     _ cell: RecurrentCell, _ x: Variable<S>, weight: Variable<S>, bias: Variable<S>,
     initialState: Variable<S>? = nil, initialCell: Variable<S>? = nil, lengths: [Int]? = nil,
     reversed: Bool = false, returnsCellStates: Bool = false
 ) -> Variable<S> {
     let xs = x.value.shape, ws = weight.value.shape
-    precondition(xs.count == 3, "recurrentSequence: input \(xs) must be (n_x, m, T_x)")
+    recurrentCheck(xs.count == 3, "input \(xs) must be (n_x, m, T_x)")
     let (nx, m, T) = (xs[0], xs[1], xs[2])
     let G = cell.gates
-    precondition(ws.count == 2 && ws[0] % G == 0 && ws[1] == ws[0] / G + nx,
-                 "recurrentSequence(\(cell)): weight \(ws) must be (\(G)·n_a, n_a + \(nx)) for input \(xs)")
+    recurrentCheck(ws.count == 2 && ws[0] % G == 0 && ws[1] == ws[0] / G + nx,
+                 "\(cell): weight \(ws) must be (\(G)·n_a, n_a + \(nx)) for input \(xs)")
     let n = ws[0] / G
-    precondition(bias.value.shape == [G * n, 1], "recurrentSequence(\(cell)): bias \(bias.value.shape) must be [\(G * n), 1]")
-    precondition(initialState.map { $0.value.shape == [n, m] } ?? true,
-                 "recurrentSequence(\(cell)): initial state \(initialState!.value.shape) must be [\(n), \(m)]")
-    precondition(initialCell == nil || cell == .lstm, "recurrentSequence: only the LSTM has an initial cell state")
-    precondition(initialCell.map { $0.value.shape == [n, m] } ?? true,
-                 "recurrentSequence(lstm): initial cell state \(initialCell!.value.shape) must be [\(n), \(m)]")
-    precondition(!returnsCellStates || cell == .lstm, "recurrentSequence: only the LSTM has cell states to return")
-    precondition(lengths.map { $0.count == m && $0.allSatisfy { (0...T).contains($0) } } ?? true,
-                 "recurrentSequence: lengths must be one per example, each in 0...\(T)")
-    precondition(T >= 1 && m >= 1, "recurrentSequence: empty input \(xs)")
+    recurrentCheck(bias.value.shape == [G * n, 1], "\(cell): bias \(bias.value.shape) must be [\(G * n), 1]")
+    recurrentCheck(initialState.map { $0.value.shape == [n, m] } ?? true,
+                 "\(cell): initial state \(initialState!.value.shape) must be [\(n), \(m)]")
+    recurrentCheck(initialCell == nil || cell == .lstm, "only the LSTM has an initial cell state")
+    recurrentCheck(initialCell.map { $0.value.shape == [n, m] } ?? true,
+                 "lstm: initial cell state \(initialCell!.value.shape) must be [\(n), \(m)]")
+    recurrentCheck(!returnsCellStates || cell == .lstm, "only the LSTM has cell states to return")
+    recurrentCheck(lengths.map { $0.count == m && $0.allSatisfy { (0...T).contains($0) } } ?? true,
+                 "lengths must be one per example, each in 0...\(T)")
+    recurrentCheck(T >= 1 && m >= 1, "empty input \(xs)")
 
     let W = weight.value, b = bias.value
     // Time-major copies of the input: steps[t] is x⟨t⟩, (n_x, m).
@@ -226,4 +234,9 @@ public func recurrentSequence<S: TensorScalar>(
         if hasInitialCell { results.append(dc) }
         return results
     }
+}
+
+/// Stops with a ``ShapeError`` naming `recurrentSequence` — its message survives optimized builds.
+func recurrentCheck(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { shapeFailure(ShapeError(operation: "recurrentSequence", message: message())) }
 }
