@@ -7,11 +7,13 @@ import Tensors
 // Course 5's sequence models on data the project generates:
 //   charlm      a character-level LSTM language model on generated dinosaur names: perplexity and samples
 //   vanishing   the gradient reaching early time steps, plain RNN vs LSTM over T = 100 (C5W1-10)
+//   embeddings  word2vec (negative sampling) and GloVe on a generated corpus: neighbours and analogies
+//   sentiment   averaged embeddings vs a many-to-one LSTM on generated reviews with negations
 
 func say(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
 
 struct UsageError: Error, CustomStringConvertible {
-    var description: String { "usage: sequences charlm|vanishing [--seed N] [--quick]" }
+    var description: String { "usage: sequences charlm|vanishing|embeddings|sentiment [--seed N] [--quick]" }
 }
 
 func characterModel(seed: UInt64, quick: Bool) throws {
@@ -65,6 +67,72 @@ func vanishing(seed: UInt64) {
     say("(untrained, the GRU's Γ_u ≈ ½ halves what it carries at every step; a negative update-gate bias, Γ_u ≈ 0, keeps it — the notes' example)")
 }
 
+func report(_ vectors: WordVectors<Float>, _ name: String) {
+    for word in ["king", "apple", "castle", "she"] {
+        let near = vectors.nearest(to: vectors[word]!, count: 4, excluding: [word]).map { String(format: "%@ %.2f", $0.word, $0.similarity) }
+        say("  \(name) nearest to \(word): " + near.joined(separator: ", "))
+    }
+    for (a, b, c) in [("man", "woman", "king"), ("boy", "girl", "prince"), ("king", "queen", "father"), ("he", "she", "his")] {
+        let answer = vectors.analogy(a, isTo: b, as: c, count: 1)!.first!
+        say(String(format: "  %@ analogy %@:%@ :: %@:%@ (%.2f)", name, a, b, c, answer.word, answer.similarity))
+    }
+}
+
+func embeddings(seed: UInt64, quick: Bool) throws {
+    let corpus = GeneratedText.corpus(sentences: quick ? 2000 : 20000, seed: 2 * seed + 1)
+    let vocabulary = WordVocabulary(corpus)
+    let sentences = corpus.map(vocabulary.encode)
+    say("\(corpus.count) generated sentences, \(corpus.map(\.count).reduce(0, +)) words, vocabulary \(vocabulary.count)")
+    var generator = RandomGenerator(seed: seed)
+    let skipGram = SkipGram<Float>(vocabulary: vocabulary.count, dimensions: 32, generator: &generator)
+    let pairs = sentences.flatMap { skipGramPairs($0, window: 2) }
+    var start = Date()
+    let costs = try skipGram.fit(pairs: pairs, sampler: NegativeSampler(counts: vocabulary.counts), negatives: 5, batchSize: 1024,
+                                 epochs: quick ? 1 : 5, optimizer: Adam(learningRate: 0.01), seed: seed)
+    say(String(format: "word2vec skip-gram, negative sampling (k = 5, window 2, d = 32): %d pairs, cost %.3f → %.3f, %.1f s",
+               pairs.count, costs.first!, costs.last!, Date().timeIntervalSince(start)))
+    report(try WordVectors(words: vocabulary.words, vectors: skipGram.centers.E.value), "word2vec")
+    let entries = cooccurrences(sentences, window: 4)
+    let glove = GloVe<Float>(vocabulary: vocabulary.count, dimensions: 8, generator: &generator)
+    start = Date()
+    let gloveCosts = try glove.fit(entries, batchSize: 256, epochs: quick ? 5 : 100, optimizer: Adam(learningRate: 0.02), seed: seed)
+    say(String(format: "GloVe (window 4, x_max 100, α 3/4, d = 8): %d non-zero counts, cost %.1f → %.2f, %.1f s",
+               entries.count, gloveCosts.first!, gloveCosts.last!, Date().timeIntervalSince(start)))
+    report(try WordVectors(words: vocabulary.words, vectors: glove.vectors), "GloVe")
+}
+
+func sentiment(seed: UInt64, quick: Bool) throws {
+    let train = GeneratedText.reviews(count: quick ? 500 : 4000, seed: 2 * seed + 1)
+    let test = GeneratedText.reviews(count: 1000, seed: 2 * seed + 2)
+    let vocabulary = WordVocabulary(train.map(\.words))
+    let T = (train + test).map(\.words.count).max()!
+    // Indices (1, m, T), padded at the front (index 0) so a forward LSTM ends on the last word.
+    func encode(_ reviews: [(words: [String], label: Int)]) -> (X: Tensor<Float>, Y: Tensor<Float>) {
+        let rows = reviews.map { Array(repeating: 0, count: T - $0.words.count) + vocabulary.encode($0.words) }
+        return (Tensor(shape: [1, reviews.count, T], scalars: rows.flatMap { $0.map(Float.init) }),
+                Tensor<Float>.oneHot(reviews.map(\.label), classes: 2))
+    }
+    let (Xtrain, Ytrain) = encode(train), Xtest = encode(test).X
+    let negated = test.indices.filter { test[$0].words.contains("not") }
+    say("\(train.count) training and \(test.count) test reviews (\(negated.count) with a negation), vocabulary \(vocabulary.count)")
+    var generator = RandomGenerator(seed: seed)
+    let averaged = Sequential<Float>([AverageEmbedding(Embedding(vocabulary: vocabulary.count, dimensions: 16, scale: 0.1, generator: &generator)),
+                                      Dense(inputs: 16, outputs: 2, generator: &generator)], outputActivation: .softmax)
+    let lstm = Sequential<Float>([Embedding(vocabulary: vocabulary.count, dimensions: 16, scale: 0.1, generator: &generator),
+                                  Recurrent(.lstm, inputs: 16, units: 32, returnsSequences: false, generator: &generator),
+                                  Dense(inputs: 32, outputs: 2, generator: &generator)], outputActivation: .softmax)
+    for (name, model) in [("averaged embeddings → softmax", averaged), ("embeddings → LSTM (many-to-one) → softmax", lstm)] {
+        let start = Date()
+        try model.fit(Xtrain, Ytrain, optimizer: Adam(learningRate: 0.01),
+                      configuration: TrainingConfiguration(epochs: quick ? 2 : 15, batchSize: 64, seed: seed))
+        let predicted = Metrics.labels(model.predict(Xtest)), truth = test.map(\.label)
+        let accuracy = Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(test.count)
+        let onNegated = Double(negated.filter { predicted[$0] == truth[$0] }.count) / Double(max(negated.count, 1))
+        say(String(format: "%@: test accuracy %.3f (%.3f on negated reviews); training %.1f s", name, accuracy, onNegated,
+                   Date().timeIntervalSince(start)))
+    }
+}
+
 do {
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let example = arguments.first else { throw UsageError() }
@@ -84,6 +152,8 @@ do {
     switch example {
     case "charlm": try characterModel(seed: seed, quick: quick)
     case "vanishing": vanishing(seed: seed)
+    case "embeddings": try embeddings(seed: seed, quick: quick)
+    case "sentiment": try sentiment(seed: seed, quick: quick)
     default: throw UsageError()
     }
 } catch {

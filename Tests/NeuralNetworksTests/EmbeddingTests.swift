@@ -65,3 +65,61 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 }
+
+/// Generated text, the vocabulary, the averaged-embedding layer and the word-model training loops.
+final class GeneratedTextTests: XCTestCase {
+    func testVocabularyAndGeneratedDataAreSeededAndLabelledByTheirNegation() {
+        let vocabulary = WordVocabulary([["a", "b", "a"], ["c", "a", "b"]])
+        XCTAssertEqual(vocabulary.words, ["<pad>", "<unk>", "a", "b", "c"])
+        XCTAssertEqual(vocabulary.counts, [0, 0, 3, 2, 1])
+        XCTAssertEqual(vocabulary.encode(["b", "zebra"]), [3, 1])
+        XCTAssertEqual(GeneratedText.corpus(sentences: 50, seed: 4), GeneratedText.corpus(sentences: 50, seed: 4))
+        for review in GeneratedText.reviews(count: 300, seed: 5) {
+            let positive = ["excellent", "good", "great", "delicious", "friendly", "lovely", "wonderful", "tasty"].contains { review.words.contains($0) }
+            XCTAssertEqual(review.label, positive != review.words.contains("not") ? 1 : 0, review.words.joined(separator: " "))
+        }
+    }
+
+    func testAverageEmbeddingLeavesOutPaddingAndGradientChecks() {
+        var g = RandomGenerator(seed: 51)
+        let layer = AverageEmbedding<Double>(Embedding(vocabulary: 5, dimensions: 2, generator: &g))
+        let X = Tensor<Double>(shape: [1, 2, 3], scalars: [0, 2, 4, 3, 3, 1])     // example 0 is padded once
+        let out = layer(X)
+        let E = layer.embedding.E.value.scalars
+        XCTAssertEqual(out.scalars[0], (E[4] + E[8]) / 2, accuracy: 1e-15, "the padding is not averaged in")
+        XCTAssertEqual(out.scalars[1], (2 * E[6] + E[2]) / 3, accuracy: 1e-15)
+        let model = Sequential<Double>([layer, Dense(inputs: 2, outputs: 2, generator: &g)])
+        assertGreat(gradientCheck(model, X, Tensor.oneHot([1, 0], classes: 2), loss: SoftmaxCrossEntropy()), "averaged embeddings → dense")
+    }
+
+    func testSkipGramAndGloVeTrainingLowerTheirCosts() throws {
+        let corpus = GeneratedText.corpus(sentences: 200, seed: 6)
+        let vocabulary = WordVocabulary(corpus)
+        let sentences = corpus.map(vocabulary.encode)
+        var g = RandomGenerator(seed: 52)
+        let skipGram = SkipGram<Float>(vocabulary: vocabulary.count, dimensions: 8, generator: &g)
+        let costs = try skipGram.fit(pairs: sentences.flatMap { skipGramPairs($0, window: 2) }, sampler: NegativeSampler(counts: vocabulary.counts),
+                                     batchSize: 128, epochs: 3, optimizer: Adam(learningRate: 0.02), seed: 1)
+        XCTAssertLessThan(costs.last!, costs.first!)
+        let glove = GloVe<Float>(vocabulary: vocabulary.count, dimensions: 8, generator: &g)
+        let gloveCosts = try glove.fit(cooccurrences(sentences, window: 3), epochs: 10, optimizer: Adam(learningRate: 0.05), seed: 1)
+        XCTAssertLessThan(gloveCosts.last!, 0.5 * gloveCosts.first!)
+        XCTAssertThrowsError(try skipGram.fit(pairs: [], sampler: NegativeSampler(counts: [1]), epochs: 1, optimizer: Adam(learningRate: 0.1)))
+    }
+
+    func testTruncatedBackpropagationThroughTimeStopsAtTheDetachedState() {
+        // Two chunks of a sequence: the second starts from the first's last state, detached, so the
+        // first chunk's input gets no gradient from the second chunk's cost.
+        var g = RandomGenerator(seed: 53)
+        let layer = Recurrent<Double>(.gru, inputs: 2, units: 3, returnsSequences: false, generator: &g)
+        let first = Variable(Tensor<Double>(randomNormal: [2, 1, 4], generator: &g), requiresGradient: true)
+        let second = Variable(Tensor<Double>(randomNormal: [2, 1, 4], generator: &g), requiresGradient: true)
+        let state = layer.forward(first, initialState: nil, lengths: nil)
+        for (carried, reaches) in [(state.detached(), false), (state, true)] {
+            first.gradient = nil
+            let J = GradientTape.$isRecording.withValue(true) { layer.forward(second, initialState: carried, lengths: nil).sum() }
+            J.backward()
+            XCTAssertEqual(first.gradient != nil, reaches)
+        }
+    }
+}

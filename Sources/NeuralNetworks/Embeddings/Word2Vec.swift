@@ -83,6 +83,77 @@ public final class SkipGram<Scalar: TensorScalar> {
     }
 }
 
+extension SkipGram {
+    /// Trains with negative sampling: each epoch shuffles `pairs` (seeded),
+    /// and each batch of `batchSize` pairs draws `negatives` words per pair from
+    /// `sampler` and takes one `optimizer` step on the rows used. Throws
+    /// ``TrainingError/nonFinite(epoch:batch:cost:parameter:)`` before an update
+    /// whose cost is not finite. Returns each epoch's mean cost per batch.
+    @discardableResult
+    public func fit<O: Optimizer>(pairs: [(center: Int, context: Int)], sampler: NegativeSampler, negatives: Int = 5,
+                                  batchSize: Int = 256, epochs: Int, optimizer: O, seed: UInt64 = 0) throws -> [Double] where O.Scalar == Scalar {
+        guard !pairs.isEmpty, batchSize >= 1, negatives >= 1 else {
+            throw TrainingError.invalidInput("SkipGram.fit: \(pairs.count) pairs, batch size \(batchSize), \(negatives) negatives")
+        }
+        var g = RandomGenerator(seed: seed)
+        var order = Array(pairs.indices)
+        var history: [Double] = []
+        for epoch in 1...Swift.max(epochs, 1) where epoch <= epochs {
+            g.shuffle(&order)
+            var total = 0.0, batches = 0
+            for start in stride(from: 0, to: order.count, by: batchSize) {
+                let batch = order[start..<Swift.min(start + batchSize, order.count)].map { pairs[$0] }
+                let drawn = sampler.sample(batch.count * negatives, generator: &g)
+                for p in parameters { p.gradient = nil; p.rowGradient = nil }
+                let J = GradientTape.$isRecording.withValue(true) {
+                    negativeSamplingCost(centers: batch.map(\.center), contexts: batch.map(\.context), negatives: drawn)
+                }
+                guard J.value.scalar.isFinite else {
+                    throw TrainingError.nonFinite(epoch: epoch, batch: batches + 1, cost: Double(J.value.scalar), parameter: nil)
+                }
+                J.backward()
+                optimizer.step(parameters)
+                total += Double(J.value.scalar)
+                batches += 1
+            }
+            history.append(total / Double(batches))
+        }
+        return history
+    }
+}
+
+extension GloVe {
+    /// Trains on the non-zero co-occurrence entries with mini-batches of
+    /// `batchSize` (shuffled each epoch, seeded); each step minimizes the
+    /// batch's share of the cost. Returns each epoch's total cost.
+    @discardableResult
+    public func fit<O: Optimizer>(_ entries: [(word: Int, context: Int, count: Double)], batchSize: Int = 256, epochs: Int,
+                                  optimizer: O, seed: UInt64 = 0) throws -> [Double] where O.Scalar == Scalar {
+        guard !entries.isEmpty, batchSize >= 1 else { throw TrainingError.invalidInput("GloVe.fit: \(entries.count) entries, batch size \(batchSize)") }
+        var g = RandomGenerator(seed: seed)
+        var order = Array(entries.indices)
+        var history: [Double] = []
+        for epoch in 1...Swift.max(epochs, 1) where epoch <= epochs {
+            g.shuffle(&order)
+            var total = 0.0, batches = 0
+            for start in stride(from: 0, to: order.count, by: batchSize) {
+                let batch = order[start..<Swift.min(start + batchSize, order.count)].map { entries[$0] }
+                for p in parameters { p.gradient = nil; p.rowGradient = nil }
+                let J = GradientTape.$isRecording.withValue(true) { cost(batch) }
+                guard J.value.scalar.isFinite else {
+                    throw TrainingError.nonFinite(epoch: epoch, batch: batches + 1, cost: Double(J.value.scalar), parameter: nil)
+                }
+                J.backward()
+                optimizer.step(parameters)
+                total += Double(J.value.scalar)
+                batches += 1
+            }
+            history.append(total)
+        }
+        return history
+    }
+}
+
 /// (centre, context) pairs of a skip-gram window (C5W2-06): for each position,
 /// every word up to `window` positions before or after it, in text order.
 public func skipGramPairs(_ sentence: [Int], window: Int) -> [(center: Int, context: Int)] {

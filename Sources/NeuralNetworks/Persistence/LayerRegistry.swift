@@ -62,6 +62,7 @@ public enum LayerRegistry {
             entry(L2Normalize<Float>.self), entry(L2Normalize<Double>.self),
             entry(Recurrent<Float>.self), entry(Recurrent<Double>.self),
             entry(Embedding<Float>.self), entry(Embedding<Double>.self),
+            entry(AverageEmbedding<Float>.self), entry(AverageEmbedding<Double>.self),
             entry(Bidirectional<Float>.self), entry(Bidirectional<Double>.self),
             entry(TimeDistributed<Float>.self), entry(TimeDistributed<Double>.self),
         ])
@@ -176,6 +177,10 @@ extension Embedding: ConfigurationSized {
         guard let v = try? configuration.int("vocabulary"), let d = try? configuration.int("dimensions") else { return 0 }
         return checkedSize(v, d)
     }
+}
+
+extension AverageEmbedding: ConfigurationSized {
+    static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? { Embedding<Scalar>.allocatedScalars(configuration) }
 }
 
 extension Recurrent: ConfigurationSized {
