@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetworks
 import Tensors
 
 /// Recurrent networks, named like `shared/bench/rnn.py`'s cases: one LSTM or
@@ -57,6 +58,25 @@ func sequenceSuite(_ h: inout Harness) {
                   metric: .gflops, work: gemmFlops) {
             consume(withoutGradients { run(Variable(x)) })
         }
+    }
+
+    // Skip-gram with negative sampling, as seq.py times it: one SGD step (α = 0.1) on 1,024 centres,
+    // each with its context and 5 negatives, vocabulary 10,000, 128 dimensions. Ours updates only the rows used.
+    let (V, D, SB, K) = (10_000, 128, 1024, 5)
+    let skipGram = SkipGram<Float>(vocabulary: V, dimensions: D, generator: &g)
+    skipGram.centers.E.value = Tensor(randomUniform: [V, D], lower: -0.5, upper: 0.5, generator: &g)
+    skipGram.contexts.E.value = Tensor(randomUniform: [V, D], lower: -0.5, upper: 0.5, generator: &g)
+    let centres = (0..<SB).map { _ in g.nextIndex(below: V) }, contexts = (0..<SB).map { _ in g.nextIndex(below: V) }
+    let negatives = (0..<SB * K).map { _ in g.nextIndex(below: V) }
+    let sgd = GradientDescent<Float>(learningRate: 0.1)
+    h.measure("sequence", "skip-gram NS step V\(V) E\(D) B\(SB) neg\(K)", variant: "vectorized, \(threads)", shape: "[\(SB), \(1 + K)]",
+              metric: .itemsPerSecond, work: Double(SB)) {
+        for p in skipGram.parameters { p.gradient = nil; p.rowGradient = nil }
+        let J = GradientTape.$isRecording.withValue(true) {
+            skipGram.negativeSamplingCost(centers: centres, contexts: contexts, negatives: negatives)
+        }
+        J.backward()
+        sgd.step(skipGram.parameters)
     }
 
     // The notes' lesson for sequences: the RNN forward pass on the loop path and vectorized.

@@ -55,12 +55,7 @@ extension Optimizer {
             state.secondMoment = state.secondMoment.map(rowsOf)
             small.optimizerState = state
             step([small], learningRate: learningRate)
-            func scatter(_ source: Tensor<Scalar>, into target: inout Tensor<Scalar>) {
-                let d = source.shape[1]
-                target.withUnsafeMutableBufferPointer { t in
-                    for (k, r) in indices.enumerated() { for j in 0..<d { t[r * d + j] = source.scalars[k * d + j] } }
-                }
-            }
+            func scatter(_ source: Tensor<Scalar>, into target: inout Tensor<Scalar>) { scatterRows(source, at: indices, into: &target) }
             scatter(small.value, into: &p.value)
             var updated = small.optimizerState
             if let first = updated.firstMoment {
@@ -74,6 +69,18 @@ extension Optimizer {
                 updated.secondMoment = full
             }
             p.optimizerState = updated
+        }
+    }
+}
+
+/// Writes row `k` of `source` `(k, d)` over row `indices[k]` of `target`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func scatterRows<S: TensorScalar>(_ source: Tensor<S>, at indices: [Int], into target: inout Tensor<S>) {
+    let d = source.shape[1]
+    source.withUnsafeBufferPointer { s in
+        target.withUnsafeMutableBufferPointer { t in
+            for (k, r) in indices.enumerated() { for j in 0..<d { t[r * d + j] = s[k * d + j] } }
         }
     }
 }

@@ -14,6 +14,8 @@ public struct RowGradient<Scalar: TensorScalar> {
     public init(width: Int) { self.width = width }
 
     /// Adds `rows` (`indices.count · d` values, row-major) at `indices`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func add(_ rows: [Scalar], at newIndices: [Int]) {
         precondition(rows.count == newIndices.count * width, "RowGradient.add: \(rows.count) values for \(newIndices.count) rows of \(width)")
         indices += newIndices
@@ -22,6 +24,8 @@ public struct RowGradient<Scalar: TensorScalar> {
 
     /// The same gradient with each index once, ascending, its rows summed
     /// (in arrival order, so the sum is the same in every run).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func coalesced() -> (indices: [Int], rows: Tensor<Scalar>) {
         let order = indices.indices.sorted { indices[$0] != indices[$1] ? indices[$0] < indices[$1] : $0 < $1 }
         var unique: [Int] = [], sums: [Scalar] = []
@@ -38,6 +42,8 @@ public struct RowGradient<Scalar: TensorScalar> {
     }
 
     /// The dense `(rows, d)` gradient (for checks and small tables).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func dense(rows: Int) -> Tensor<Scalar> {
         let (unique, summed) = coalesced()
         var out = [Scalar](repeating: 0, count: rows * width)
@@ -61,6 +67,8 @@ public struct RowGradient<Scalar: TensorScalar> {
 /// Backward: when `table` is a leaf, the rows of `∂J/∂output` are added to
 /// its ``Variable/rowGradient`` at `indices` (repeated indices add up) and no
 /// dense gradient is formed; for a computed table, the dense scatter-add.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func rowLookup<S: TensorScalar>(_ table: Variable<S>, indices: [Int]) -> Variable<S> {
     precondition(table.value.rank == 2, "rowLookup: table \(table.shape) must be (V, d)")
     let (V, d) = (table.value.shape[0], table.value.shape[1])

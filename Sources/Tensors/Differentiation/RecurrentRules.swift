@@ -63,6 +63,8 @@ public enum RecurrentCell: String, Sendable, Hashable, Codable {
 /// step-major buffers (13.1 and 30.6 ms) — the per-step product `W_a·a⟨t−1⟩`
 /// (repacked every step, split over two threads) dominates either way, so
 /// packing `W_a` once per sequence comes next.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func recurrentSequence<S: TensorScalar>(
     _ cell: RecurrentCell, _ x: Variable<S>, weight: Variable<S>, bias: Variable<S>,
     initialState: Variable<S>? = nil, initialCell: Variable<S>? = nil, lengths: [Int]? = nil,
