@@ -58,11 +58,12 @@ public enum RecurrentCell: String, Sendable, Hashable, Codable {
 ///
 /// Performance (LSTM, input 64, hidden 128, 50 steps, batch 32, 2 threads):
 /// forward 6.8 ms, forward + backward 19.4 ms; PyTorch 3.3 and 9.3 ms in the
-/// same session. Tried and measured slower, not kept: the input projection
-/// hoisted into one product over all steps with the gates and states in raw
-/// step-major buffers (13.1 and 30.6 ms) — the per-step product `W_a·a⟨t−1⟩`
-/// (repacked every step, split over two threads) dominates either way, so
-/// packing `W_a` once per sequence comes next.
+/// same session. Tried, not kept: the input projection hoisted into one
+/// product over all steps with the gates and states in raw step-major buffers
+/// — in an alternating A/B on a contended host, forward + backward 19 % faster
+/// but forward alone 15 % slower, for twice the code. The per-step product
+/// `W_a·a⟨t−1⟩` (the weight repacked every step, split over two threads)
+/// dominates either way: packing `W_a` once per sequence comes next.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func recurrentSequence<S: TensorScalar>(
