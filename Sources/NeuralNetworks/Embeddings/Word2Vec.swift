@@ -83,6 +83,38 @@ public final class SkipGram<Scalar: TensorScalar> {
     }
 }
 
+/// Shuffled mini-batch steps shared by the word-vector trainers: each epoch
+/// shuffles `0..<count` with a generator seeded by `seed`, and each batch's
+/// `cost` (given the batch's indices and that generator, for further draws)
+/// is backpropagated and stepped, after a NaN/Inf check. Returns each epoch's
+/// (total cost, batches).
+func wordVectorEpochs<S: TensorScalar, O: Optimizer>(
+    count: Int, batchSize: Int, epochs: Int, seed: UInt64, parameters: [Parameter<S>], optimizer: O,
+    cost: (_ batch: [Int], _ generator: inout RandomGenerator) -> Variable<S>
+) throws -> [(total: Double, batches: Int)] where O.Scalar == S {
+    var g = RandomGenerator(seed: seed)
+    var order = Array(0..<count)
+    var history: [(total: Double, batches: Int)] = []
+    for epoch in 1...Swift.max(epochs, 1) where epoch <= epochs {
+        g.shuffle(&order)
+        var total = 0.0, batches = 0
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let batch = Array(order[start..<Swift.min(start + batchSize, order.count)])
+            for p in parameters { p.gradient = nil; p.rowGradient = nil }
+            let J = GradientTape.$isRecording.withValue(true) { cost(batch, &g) }
+            guard J.value.scalar.isFinite else {
+                throw TrainingError.nonFinite(epoch: epoch, batch: batches + 1, cost: Double(J.value.scalar), parameter: nil)
+            }
+            J.backward()
+            optimizer.step(parameters)
+            total += Double(J.value.scalar)
+            batches += 1
+        }
+        history.append((total, batches))
+    }
+    return history
+}
+
 extension SkipGram {
     /// Trains with negative sampling: each epoch shuffles `pairs` (seeded),
     /// and each batch of `batchSize` pairs draws `negatives` words per pair from
@@ -95,30 +127,11 @@ extension SkipGram {
         guard !pairs.isEmpty, batchSize >= 1, negatives >= 1 else {
             throw TrainingError.invalidInput("SkipGram.fit: \(pairs.count) pairs, batch size \(batchSize), \(negatives) negatives")
         }
-        var g = RandomGenerator(seed: seed)
-        var order = Array(pairs.indices)
-        var history: [Double] = []
-        for epoch in 1...Swift.max(epochs, 1) where epoch <= epochs {
-            g.shuffle(&order)
-            var total = 0.0, batches = 0
-            for start in stride(from: 0, to: order.count, by: batchSize) {
-                let batch = order[start..<Swift.min(start + batchSize, order.count)].map { pairs[$0] }
-                let drawn = sampler.sample(batch.count * negatives, generator: &g)
-                for p in parameters { p.gradient = nil; p.rowGradient = nil }
-                let J = GradientTape.$isRecording.withValue(true) {
-                    negativeSamplingCost(centers: batch.map(\.center), contexts: batch.map(\.context), negatives: drawn)
-                }
-                guard J.value.scalar.isFinite else {
-                    throw TrainingError.nonFinite(epoch: epoch, batch: batches + 1, cost: Double(J.value.scalar), parameter: nil)
-                }
-                J.backward()
-                optimizer.step(parameters)
-                total += Double(J.value.scalar)
-                batches += 1
-            }
-            history.append(total / Double(batches))
-        }
-        return history
+        return try wordVectorEpochs(count: pairs.count, batchSize: batchSize, epochs: epochs, seed: seed, parameters: parameters,
+                                    optimizer: optimizer) { batch, g in
+            negativeSamplingCost(centers: batch.map { pairs[$0].center }, contexts: batch.map { pairs[$0].context },
+                                 negatives: sampler.sample(batch.count * negatives, generator: &g))
+        }.map { $0.total / Double($0.batches) }
     }
 }
 
@@ -130,27 +143,8 @@ extension GloVe {
     public func fit<O: Optimizer>(_ entries: [(word: Int, context: Int, count: Double)], batchSize: Int = 256, epochs: Int,
                                   optimizer: O, seed: UInt64 = 0) throws -> [Double] where O.Scalar == Scalar {
         guard !entries.isEmpty, batchSize >= 1 else { throw TrainingError.invalidInput("GloVe.fit: \(entries.count) entries, batch size \(batchSize)") }
-        var g = RandomGenerator(seed: seed)
-        var order = Array(entries.indices)
-        var history: [Double] = []
-        for epoch in 1...Swift.max(epochs, 1) where epoch <= epochs {
-            g.shuffle(&order)
-            var total = 0.0, batches = 0
-            for start in stride(from: 0, to: order.count, by: batchSize) {
-                let batch = order[start..<Swift.min(start + batchSize, order.count)].map { entries[$0] }
-                for p in parameters { p.gradient = nil; p.rowGradient = nil }
-                let J = GradientTape.$isRecording.withValue(true) { cost(batch) }
-                guard J.value.scalar.isFinite else {
-                    throw TrainingError.nonFinite(epoch: epoch, batch: batches + 1, cost: Double(J.value.scalar), parameter: nil)
-                }
-                J.backward()
-                optimizer.step(parameters)
-                total += Double(J.value.scalar)
-                batches += 1
-            }
-            history.append(total)
-        }
-        return history
+        return try wordVectorEpochs(count: entries.count, batchSize: batchSize, epochs: epochs, seed: seed, parameters: parameters,
+                                    optimizer: optimizer) { batch, _ in cost(batch.map { entries[$0] }) }.map(\.total)
     }
 }
 
