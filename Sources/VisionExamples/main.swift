@@ -253,7 +253,7 @@ func detection(_ options: Options) throws {
     let names = zip(ShapesDataset<Float>.classNames, perClass).map { "\($0) \(String(format: "%.3f", $1 ?? .nan))" }
     say(String(format: "mAP@0.5 on %d held-out images: %.3f (%@); training %.1f s", testCount, mAP, names.joined(separator: ", "), seconds))
 
-    // Eight test images, 4× enlarged: the truth in thin white, detections with score ≥ 0.5 in their class colour.
+    // Eight test images, 4× enlarged: the truth in thin white, detections with score > 0.5 in their class colour.
     let confident = grid.detections(fromLogits: logits, scoreThreshold: 0.5, iouThreshold: 0.5)
     let panels = (0..<8).map { i -> Image in
         var picture = test.image(i).scaled(by: 4)
@@ -270,7 +270,7 @@ func detection(_ options: Options) throws {
     }
     let url = options.output.appendingPathComponent("detections.png")
     try ImageFile.writePNG(Image.column([Image.row(Array(panels[0..<4]), gap: 4), Image.row(Array(panels[4..<8]), gap: 4)], gap: 4), to: url)
-    say("wrote \(url.path) (white: truth; red square, green disc, blue triangle: detections with score ≥ 0.5)")
+    say("wrote \(url.path) (white: truth; red square, green disc, blue triangle: detections with score > 0.5)")
 }
 
 /// Mask colours: background black, then the class colours.

@@ -283,6 +283,8 @@ final class VisionReferenceTests: XCTestCase {
         XCTAssertEqual(database.verify(probe, as: "ann")?.same, false)
         XCTAssertNil(database.verify(probe, as: "dee"))
         XCTAssertNil(database.identify(Tensor<Double>(shape: [2], scalars: [5, 5])).identity, "not recognized")
+        let empty = FaceDatabase(encodings: Tensor<Double>.zeros([2, 0]), identities: [], threshold: 1)
+        XCTAssertNil(empty.identify(probe).identity, "an empty database recognizes nobody")
         let features = PairFeature.chiSquared(Tensor<Double>(shape: [2, 1], scalars: [1, 0]), Tensor<Double>(shape: [2, 1], scalars: [3, 0]))
         XCTAssertEqual(features.scalars, [1, 0], "(1 − 3)²/(1 + 3) = 1, and 0 where both are 0")
         XCTAssertEqual(PairFeature.absoluteDifference(Tensor<Double>([1, -2]), Tensor<Double>([3, 1])).scalars, [2, 3])

@@ -6,8 +6,9 @@ import Tensors
 /// The table `E` is stored `(V, d)` — one row per word, as PyTorch and Keras
 /// store it; the notes' `E` is its transpose, `(d, V)`, with `e_j` its column
 /// `j`. Input: word indices as numbers (exact in `Float` up to 2²⁴) of shape
-/// `(m)`, `(1, m)`, `(m, T)` or `(1, m, T)`; output: `(d, m)` or `(d, m, T)`,
-/// the notes' layouts for dense and sequence layers. The backward pass adds
+/// `(m)` or `(1, m)` — one word per example — or `(1, m, T)` for sequences
+/// (the notes' `(n_x, m, T_x)` with one index as the feature, which is also
+/// the axis `fit` batches along); output: `(d, m)` or `(d, m, T)`. The backward pass adds
 /// into the rows it used (``RowGradient``; repeated words add up) and the
 /// optimizers update only those rows. Initialization: `N(0, 1)·scale`
 /// (PyTorch's `nn.Embedding` uses `N(0, 1)`).
@@ -31,8 +32,9 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
 
     public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
         var shape = input.shape
-        if shape.count >= 2 && shape[0] == 1 { shape.removeFirst() }
-        require(shape.count == 1 || shape.count == 2, "Embedding: indices \(input.shape) must be (m), (1, m), (m, T) or (1, m, T)")
+        require(shape.count == 1 || ((shape.count == 2 || shape.count == 3) && shape[0] == 1),
+                "Embedding: indices \(input.shape) must be (m), (1, m) or (1, m, T)")
+        if shape.count >= 2 { shape.removeFirst() }
         let indices = input.value.scalars.map { value -> Int in
             let i = Int(exactly: value.rounded()) ?? -1
             require(Scalar(i) == value && i >= 0 && i < vocabulary, "Embedding: index \(value) is not a word of the \(vocabulary)-word vocabulary")

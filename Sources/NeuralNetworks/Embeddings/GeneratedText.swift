@@ -82,17 +82,16 @@ public enum GeneratedText {
 
 /// The mean of a sequence's word embeddings, padding (index 0) left out:
 /// the notes' simple sentiment model (C5W2-10) feeds it to a softmax. Input
-/// indices `(1, m, T)` or `(m, T)`; output `(d, m)`.
+/// indices `(1, m, T)`; output `(d, m)`.
 public final class AverageEmbedding<Scalar: TensorScalar>: Layer {
     public let embedding: Embedding<Scalar>
 
     public init(_ embedding: Embedding<Scalar>) { self.embedding = embedding }
 
     public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
-        var shape = input.shape
-        if shape.count == 3 && shape[0] == 1 { shape.removeFirst() }
-        require(shape.count == 2, "AverageEmbedding: indices \(input.shape) must be (m, T) or (1, m, T)")
-        let (m, T) = (shape[0], shape[1])
+        let shape = input.shape
+        require(shape.count == 3 && shape[0] == 1, "AverageEmbedding: indices \(input.shape) must be (1, m, T)")
+        let (m, T) = (shape[1], shape[2])
         let e = embedding.forward(input, context: context)                        // (d, m, T)
         let mask = input.value.reshaped(to: [1, m, T]).scalars.map { $0 == 0 ? Scalar(0) : 1 }
         let counts = (0..<m).map { i in Swift.max(1, mask[i * T..<(i + 1) * T].reduce(0, +)) }

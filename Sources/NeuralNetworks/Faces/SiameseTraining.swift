@@ -87,7 +87,7 @@ extension Model {
                 for k in 0..<configuration.examplesPerIdentity { batch.append(pool[k % pool.count]) }
                 batchLabels += Array(repeating: identity, count: configuration.examplesPerIdentity)
             }
-            for p in parameters { p.gradient = nil }
+            for p in parameters { p.gradient = nil; p.rowGradient = nil }
             context.discardUpdates()
             let cost: Scalar = GradientTape.$isRecording.withValue(true) {
                 let encodings = forward(Variable(X.gathering(batch, axis: axis)), context: context)
@@ -101,7 +101,7 @@ extension Model {
                 if J.requiresGradient { J.backward() }
                 return J.value.scalar
             }
-            let bad = parameters.first { $0.isTrainable && !($0.gradient?.isFinite ?? true) }
+            let bad = parameters.first { $0.isTrainable && !$0.gradientIsFinite }
             if !cost.isFinite || bad != nil {
                 throw TrainingError.nonFinite(epoch: 1, batch: step, cost: Double(cost), parameter: bad?.name)
             }

@@ -126,6 +126,7 @@ public struct FaceDatabase<Scalar: TensorScalar> {
     /// Recognition (1:K): the nearest identity if it is within `τ`, else `nil`
     /// ("not recognized"), with the distance to the nearest.
     public func identify(_ encoding: Tensor<Scalar>) -> (identity: String?, distance: Double) {
+        guard !identities.isEmpty else { return (nil, .infinity) }
         let distances = squaredDistances(encoding.reshaped(to: [encoding.count, 1]), encodings).scalars.map(Double.init)
         let nearest = argmax(distances.map { -$0 })
         return (distances[nearest] <= threshold ? identities[nearest] : nil, distances[nearest])

@@ -37,7 +37,9 @@ extension Optimizer {
     /// optimizer's ordinary rule steps it, and the rows are written back. Rows
     /// not looked up keep their value and their moments — PyTorch's
     /// `SparseAdam` ("lazy" Adam); the step count `t` is the parameter's.
-    func stepRows(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
+    /// The library's optimizers call it first in ``step(_:learningRate:)``; an
+    /// optimizer of your own calls it too, or embedding tables are not updated.
+    public func stepRows(_ parameters: [Parameter<Scalar>], learningRate: Scalar) {
         for p in parameters where p.isTrainable {
             guard let rows = p.rowGradient else { continue }
             if p.gradient != nil {   // also used densely: one dense update

@@ -188,7 +188,8 @@ extension Recurrent: ConfigurationSized {
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
         guard let inputs = try? configuration.int("inputs"), let units = try? configuration.int("units"),
               let cell = (try? configuration.string("cell")).flatMap(RecurrentCell.init(rawValue:)) else { return 0 }
-        return checkedSize(cell.gates, units).flatMap { rows in checkedSize(rows, units + Swift.max(inputs, 0), plus: rows) }
+        guard let columns = checkedSize(units, 1, plus: inputs) else { return nil }
+        return checkedSize(cell.gates, units).flatMap { rows in checkedSize(rows, columns, plus: rows) }
     }
 }
 

@@ -67,8 +67,8 @@ public final class CharacterLanguageModel<Scalar: TensorScalar> {
         return (Tensor(shape: [V, m, T], scalars: x), Tensor(shape: [V, m, T], scalars: y))
     }
 
-    /// Trains on `texts` with mini-batches; gradients are clipped to [−5, 5]
-    /// elementwise, as the course's assignment does, unless `configuration` says otherwise.
+    /// Trains on `texts` with mini-batches, with `configuration` as given (the
+    /// course's assignment clips gradients to [−5, 5]: pass `clipping: .value(5)`).
     @discardableResult
     public func fit<O: Optimizer>(_ texts: [String], optimizer: O, configuration: TrainingConfiguration,
                                   onEpoch: ((EpochRecord) -> Bool)? = nil) throws -> History where O.Scalar == Scalar {

@@ -244,6 +244,13 @@ extension Model {
     }
 
     static func clip(_ parameters: [Parameter<Scalar>], _ clipping: GradientClipping) {
+        guard clipping != .none else { return }
+        // A table used both densely and by lookups: clip the one sum, not each part.
+        for p in parameters where p.gradient != nil {
+            guard let rows = p.rowGradient else { continue }
+            p.gradient! += rows.dense(rows: p.value.shape[0])
+            p.rowGradient = nil
+        }
         switch clipping {
         case .none: return
         case .value(let limit):
