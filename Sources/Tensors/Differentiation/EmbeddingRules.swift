@@ -17,7 +17,7 @@ public struct RowGradient<Scalar: TensorScalar> {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func add(_ rows: [Scalar], at newIndices: [Int]) {
-        precondition(rows.count == newIndices.count * width, "RowGradient.add: \(rows.count) values for \(newIndices.count) rows of \(width)")
+        if rows.count != newIndices.count * width { shapeFailure(ShapeError(operation: "RowGradient.add", message: "\(rows.count) values for \(newIndices.count) rows of \(width)")) }
         indices += newIndices
         values += rows
     }
@@ -48,7 +48,7 @@ public struct RowGradient<Scalar: TensorScalar> {
         let (unique, summed) = coalesced()
         var out = [Scalar](repeating: 0, count: rows * width)
         for (k, r) in unique.enumerated() {
-            precondition(r >= 0 && r < rows, "RowGradient.dense: row \(r) outside 0..<\(rows)")
+            if r < 0 || r >= rows { shapeFailure(ShapeError(operation: "RowGradient.dense", message: "row \(r) outside 0..<\(rows)")) }
             for j in 0..<width { out[r * width + j] = summed.scalars[k * width + j] }
         }
         return Tensor(shape: [rows, width], scalars: out)
@@ -70,9 +70,9 @@ public struct RowGradient<Scalar: TensorScalar> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func rowLookup<S: TensorScalar>(_ table: Variable<S>, indices: [Int]) -> Variable<S> {
-    precondition(table.value.rank == 2, "rowLookup: table \(table.shape) must be (V, d)")
+    if table.value.rank != 2 { shapeFailure(ShapeError(operation: "rowLookup", message: "table \(table.shape) must be (V, d)")) }
     let (V, d) = (table.value.shape[0], table.value.shape[1])
-    for i in indices where i < 0 || i >= V { preconditionFailure("rowLookup: index \(i) outside the table's 0..<\(V) rows") }
+    for i in indices where i < 0 || i >= V { shapeFailure(ShapeError(operation: "rowLookup", message: "index \(i) outside the table's 0..<\(V) rows")) }
     var out = [S](repeating: 0, count: d * indices.count)
     let n = indices.count
     table.value.withUnsafeBufferPointer { t in
