@@ -13,15 +13,6 @@ final class VisionReferenceTests: XCTestCase {
         BoundingBox(xMin: v[4 * i], yMin: v[4 * i + 1], xMax: v[4 * i + 2], yMax: v[4 * i + 3])
     }
 
-    func assertClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12, _ message: String = "",
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, "\(message): counts", file: file, line: line)
-        for (i, (x, y)) in zip(a, b).enumerated() where Swift.abs(x - y) > tolerance * Swift.max(1, Swift.abs(y)) {
-            XCTFail("\(message)[\(i)]: \(x) vs reference \(y)", file: file, line: line)
-            return
-        }
-    }
-
     // MARK: Boxes
 
     func testIntersectionOverUnionMatchesReferenceIncludingEdgeCases() {

@@ -9,11 +9,6 @@ final class WordVectorTests: XCTestCase {
     typealias R = EmbeddingReference
     let vectors = try! WordVectors(words: EmbeddingReference.words, vectors: Tensor(shape: [10, 6], scalars: EmbeddingReference.vectors))
 
-    func assertClose(_ a: [Double], _ b: [Double], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
-        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-12, message, file: file, line: line) }
-    }
-
     func testCosineSimilarityAndAnalogyMatchReference() {
         XCTAssertEqual(cosineSimilarity(vectors["man"]!, vectors["woman"]!), R.cosineManWoman[0], accuracy: 1e-14)
         let answer = vectors.analogy("man", isTo: "woman", as: "king")!
@@ -68,11 +63,6 @@ final class WordVectorTests: XCTestCase {
 /// word2vec and GloVe costs and gradients against `Reference/embeddings.py` (PyTorch autograd).
 final class Word2VecTests: XCTestCase {
     typealias R = EmbeddingReference
-
-    func assertClose(_ a: Tensor<Double>, _ b: [Double], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
-        for (x, y) in zip(a.scalars, b) { XCTAssertEqual(x, y, accuracy: 1e-12, message, file: file, line: line) }
-    }
 
     func skipGram() -> SkipGram<Double> {
         var g = RandomGenerator(seed: 1)
