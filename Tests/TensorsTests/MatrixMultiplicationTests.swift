@@ -53,6 +53,43 @@ final class MatrixMultiplicationTests: XCTestCase {
         checkGrid(Double.self, rungs: [.simdUnblocked, .direct, .directParallel, .narrow, .blockedSingleThread, .blockedParallel, nil])
     }
 
+    /// Segmented depth (`GEMMProblem.kSegment`): `C = Σ_q A_q·B_qᵀ` over `T` step
+    /// blocks stored one after another (A's row block `(m, L)` at `q·aStride`, B's
+    /// `(n, L)` at `q·bStride`), as a recurrent layer's weight gradient reads them —
+    /// the packed paths against a plain sum over the blocks, with segments that
+    /// straddle the depth blocks (`kc`) at odd offsets.
+    func testSegmentedDepthMatchesASumOverBlocks() {
+        var g = RandomGenerator(seed: 41)
+        for (m, n, L, T) in [(7, 5, 3, 4), (37, 19, 16, 9), (130, 70, 32, isReleaseBuild ? 40 : 12), (12, 33, 24, 23)] {
+            let (aRows, bRows) = (m + 3, n + 2)   // blocks hold extra rows the product does not read
+            let a = Tensor<Double>(randomUniform: [T, aRows, L], lower: -1, upper: 1, generator: &g)
+            let b = Tensor<Double>(randomUniform: [T, bRows, L], lower: -1, upper: 1, generator: &g)
+            var reference = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for q in 0..<T { for p in 0..<L { sum += a[q, i, p] * b[q, j, p] } }
+                    reference[i * n + j] = sum
+                }
+            }
+            for rung in [GEMMRung.naive, .direct, .blockedSingleThread, .blockedParallel] {
+                var c = [Double](repeating: .nan, count: m * n)
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            var problem = GEMMProblem(m: m, n: n, k: T * L, a: a.baseAddress!, lda: L, transA: false,
+                                                      b: b.baseAddress!, ldb: L, transB: true, c: c.baseAddress!, ldc: n, alpha: 1, beta: 0)
+                            (problem.kSegment, problem.aSegmentStride, problem.bSegmentStride) = (L, aRows * L, bRows * L)
+                            gemm(problem, rung: rung)
+                        }
+                    }
+                }
+                assertClose(Tensor(shape: [m, n], scalars: c), reference, relative: 1e-13, absolute: 1e-13,
+                            "\(rung) m\(m) n\(n) L\(L) T\(T)")
+            }
+        }
+    }
+
     func testEveryKernelVariantAgrees() {
         var g = RandomGenerator(seed: 5)
         let a: Tensor<Float> = Self.operand(77, 301, transposed: false, &g)

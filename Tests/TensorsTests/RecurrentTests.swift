@@ -70,4 +70,41 @@ extension DifferentiationTests {
             XCTAssertEqual(reversed.slice(axis: 2, 0..<2), shortReversed, "\(cell): a reversed run starts at the last valid step")
         }
     }
+
+    /// The fused kernel on sizes that split the units into several chunks run on
+    /// two threads (release: n = 260, four chunks, every cell in parallel; debug:
+    /// n = 150, two chunks, the GRU and LSTM in parallel; a batch of 9 padded to whole tiles):
+    /// it matches the loop path's per-step tensor operations, forward and
+    /// through time, with lengths, reversal, initial states and cell states;
+    /// and one thread gives the same bits as two.
+    func testFusedKernelMatchesTheLoopPathAcrossChunksAndThreads() {
+        let (nx, n, m, T) = (5, isReleaseBuild ? 260 : 150, 9, 3)
+        let lengths = [3, 0, 1, 2, 3, 3, 2, 1, 3]
+        for cell in [RecurrentCell.rnn, .gru, .lstm] {
+            let G = cell.gates, lstm = cell == .lstm
+            let x = random([nx, m, T]), W = random([G * n, n + nx], -0.1, 0.1), b = random([G * n, 1], -0.5, 0.5)
+            let a0 = random([n, m], -0.5, 0.5), c0 = random([n, m], -0.5, 0.5)
+            let R = random([lstm ? 2 * n : n, m, T])
+            for reversed in isReleaseBuild ? [false, true] : [true] {
+                func run() -> [Tensor<Double>] {
+                    let v = [x, W, b, a0] .map { Variable($0, requiresGradient: true) }
+                    let c = lstm ? Variable(c0, requiresGradient: true) : nil
+                    let y = recurrentSequence(cell, v[0], weight: v[1], bias: v[2], initialState: v[3], initialCell: c,
+                                              lengths: lengths, reversed: reversed, returnsCellStates: lstm)
+                    y.backward(seed: R)
+                    return [y.value] + v.map { $0.gradient! } + (c.map { [$0.gradient!] } ?? [])
+                }
+                let name = "\(cell)\(reversed ? " reversed" : "")"
+                let fused = run(), loop = withComputePath(.loop) { run() }
+                let single = Parallelism.withMaxThreads(1) { run() }
+                for (k, (f, l)) in zip(fused, loop).enumerated() {
+                    XCTAssertEqual(f.shape, l.shape, name)
+                    let worst = zip(f.scalars, l.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-12, "\(name): result \(k), fused vs loop")
+                    XCTAssertGreaterThan(f.scalars.map(abs).max() ?? 0, 0, "\(name): result \(k) is all zeros")
+                }
+                XCTAssertEqual(fused, single, "\(name): two threads vs one")
+            }
+        }
+    }
 }

@@ -56,14 +56,15 @@ public enum RecurrentCell: String, Sendable, Hashable, Codable {
 /// `δc̃ ∗ (1 − c̃²)`; `δ[a⟨t−1⟩; x⟨t⟩] = Wᵀ δz`; `δW = Σ_t δz⟨t⟩ [a⟨t−1⟩; x⟨t⟩]ᵀ`
 /// (one GEMM over all steps), `δb = Σ δz`.
 ///
-/// Performance (LSTM, input 64, hidden 128, 50 steps, batch 32, 2 threads):
-/// forward 6.8 ms, forward + backward 19.4 ms; PyTorch 3.3 and 9.3 ms in the
-/// same session. Tried, not kept: the input projection hoisted into one
-/// product over all steps with the gates and states in raw step-major buffers
-/// — in an alternating A/B on a contended host, forward + backward 19 % faster
-/// but forward alone 15 % slower, for twice the code. The per-step product
-/// `W_a·a⟨t−1⟩` (the weight repacked every step, split over two threads)
-/// dominates either way: packing `W_a` once per sequence comes next.
+/// Two implementations, as every operation has (``ComputePath``): the loop
+/// path composes the cell from per-step tensor operations and writes
+/// backpropagation through time over them — the readable reference; the
+/// vectorized path is one fused kernel (`RecurrentKernels`): step-major
+/// buffers, `W` packed once per sequence and applied to `[a⟨t−1⟩; x⟨t⟩]` by the
+/// GEMM's register micro-kernel, the gates computed while the step's block is
+/// in cache, hidden units split over threads with one barrier per step, and
+/// `δW = Σ_t δz⟨t⟩[a⟨t−1⟩; x⟨t⟩]ᵀ` as one product over all steps. Results are
+/// bitwise identical for any thread count.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func recurrentSequence<S: TensorScalar>(
@@ -89,6 +90,13 @@ public func recurrentSequence<S: TensorScalar>(
                  "lengths must be one per example, each in 0...\(T)")
     recurrentCheck(T >= 1 && m >= 1, "empty input \(xs)")
 
+    if ComputePath.current == .vectorized && n > 0 {
+        return fusedRecurrentSequence(cell, x, weight: weight, bias: bias, initialState: initialState, initialCell: initialCell,
+                                      lengths: lengths, reversed: reversed, returnsCellStates: returnsCellStates)
+    }
+
+    // The loop path: the cell composed of per-step tensor operations, with
+    // backpropagation through time written out over them.
     let W = weight.value, b = bias.value
     // Time-major copies of the input: steps[t] is x⟨t⟩, (n_x, m).
     let timeMajor = x.value.permuted([2, 0, 1])
@@ -235,6 +243,42 @@ public func recurrentSequence<S: TensorScalar>(
         }
         if hasInitialState { results.append(da) }
         if hasInitialCell { results.append(dc) }
+        return results
+    }
+}
+
+/// The vectorized path of ``recurrentSequence(_:_:weight:bias:initialState:initialCell:lengths:reversed:returnsCellStates:)``:
+/// the fused kernel of `RecurrentKernels` (arguments already checked).
+func fusedRecurrentSequence<S: TensorScalar>(
+    _ cell: RecurrentCell, _ x: Variable<S>, weight: Variable<S>, bias: Variable<S>,
+    initialState: Variable<S>?, initialCell: Variable<S>?, lengths: [Int]?, reversed: Bool, returnsCellStates: Bool
+) -> Variable<S> {
+    let xs = x.value.shape
+    let (nx, m, T) = (xs[0], xs[1], xs[2])
+    let n = weight.value.shape[0] / cell.gates
+    let plan = RecurrentPlan(cell: cell, nx: nx, n: n, m: m, T: T, reversed: reversed, scalarType: S.scalarType)
+    let trace = RecurrentKernels.forward(plan, x: x.value, weight: weight.value, bias: bias.value,
+                                         initialState: initialState?.value, initialCell: initialCell?.value, lengths: lengths)
+    // (rows, T, m̄) → (rows, m, T): a⟨t⟩, then c⟨t⟩ below it when asked.
+    let rows = returnsCellStates ? 2 * n : n
+    let output = Tensor<S>(shape: [rows, m, T], unsafeUninitialized: { out in
+        RecurrentKernels.gatherFromSteps(trace.stackedBlock(1), rows: n, plan, out.baseAddress!, stepStride: plan.K * plan.mPad, firstRow: 0)
+        if let cells = trace.cells, returnsCellStates {
+            RecurrentKernels.gatherFromSteps(cells + n * plan.mPad, rows: n, plan, out.baseAddress! + n * m * T,
+                                             stepStride: n * plan.mPad, firstRow: 0)
+        }
+    })
+    var inputsToNode = [x, weight, bias]
+    if let initialState { inputsToNode.append(initialState) }
+    if let initialCell { inputsToNode.append(initialCell) }
+    let hasInitialState = initialState != nil, hasInitialCell = initialCell != nil
+    let W = weight.value
+    return Variable(output, derivedFrom: inputsToNode) { g, needs in
+        let gradients = RecurrentKernels.backward(trace, gradient: g, weight: W, returnsCellStates: returnsCellStates,
+                                                  needsInput: needs[0], needsParameters: needs[1] || needs[2])
+        var results: [Tensor<S>?] = [gradients.dx, needs[1] ? gradients.dW : nil, needs[2] ? gradients.db : nil]
+        if hasInitialState { results.append(gradients.da0) }
+        if hasInitialCell { results.append(gradients.dc0) }
         return results
     }
 }

@@ -15,6 +15,15 @@ struct GEMMProblem<S: TensorScalar> {
     /// When set, A is not a stored matrix but the patch matrix of an image
     /// batch at `a` (implicit GEMM for convolution): only the packing reads it.
     var patches: PatchMatrix? = nil
+    /// Segmented depth (0: none). The `k` terms come in segments of `kSegment`
+    /// consecutive elements, segment `q` starting `aSegmentStride·q` after a row's
+    /// start in an untransposed A and `bSegmentStride·q` after a column's start in
+    /// a transposed B: `op(A)[i, p] = a[i·lda + (p / L)·aSegmentStride + p % L]`,
+    /// `op(B)[p, j] = b[j·ldb + (p / L)·bSegmentStride + p % L]`. A sum of
+    /// products over time steps stored step by step (`Σ_t δZ_t·H_tᵀ`) is then one
+    /// product, read in place by the packing. Only the packed (blocked) path and
+    /// the naive loop read such operands.
+    var kSegment = 0, aSegmentStride = 0, bSegmentStride = 0
 
     /// Address of C's element `(i, j)`.
     @inline(__always) func cTile(_ i: Int, _ j: Int) -> UnsafeMutablePointer<S> {
@@ -22,15 +31,33 @@ struct GEMMProblem<S: TensorScalar> {
     }
 
     /// `op(A)[i, p]`
-    @inline(__always) func opA(_ i: Int, _ p: Int) -> S { transA ? a[p * lda + i] : a[i * lda + p] }
+    @inline(__always) func opA(_ i: Int, _ p: Int) -> S { transA ? a[p * lda + i] : a[i * lda + depthOffset(p, aSegmentStride)] }
     /// `op(B)[p, j]`
-    @inline(__always) func opB(_ p: Int, _ j: Int) -> S { transB ? b[j * ldb + p] : b[p * ldb + j] }
+    @inline(__always) func opB(_ p: Int, _ j: Int) -> S { transB ? b[j * ldb + depthOffset(p, bSegmentStride)] : b[p * ldb + j] }
+
+    /// Where depth index `p` lies along a row of A (column of a transposed B): `p`,
+    /// or its place in the segment layout.
+    @inline(__always) func depthOffset(_ p: Int, _ segmentStride: Int) -> Int {
+        kSegment == 0 ? p : (p / kSegment) * segmentStride + p % kSegment
+    }
+
+    /// Calls `body(p, count)` for the runs of depth indices `pc..<pc+kc` that are
+    /// contiguous in memory (one run without segments).
+    @inline(__always) func forEachDepthRun(_ pc: Int, _ kc: Int, _ body: (_ p: Int, _ count: Int) -> Void) {
+        if kSegment == 0 { return body(pc, kc) }
+        var p = pc
+        while p < pc + kc {
+            let count = Swift.min(pc + kc - p, kSegment - p % kSegment)
+            body(p, count)
+            p += count
+        }
+    }
 
     /// For a narrow C (n below half a micro-tile, most tile columns wasted):
     /// the same product as `Cᵀ = op(B)ᵀ·op(A)ᵀ` with C stored transposed.
     func transposedIfNarrow(_ kernel: GEMMKernel) -> GEMMProblem? {
         let tileColumns = (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
-        guard n < tileColumns / 2 && m > n && !transposedC && patches == nil else { return nil }
+        guard n < tileColumns / 2 && m > n && !transposedC && patches == nil && kSegment == 0 else { return nil }
         var t = self
         (t.m, t.n) = (n, m)
         (t.a, t.lda, t.transA) = (b, ldb, !transB)
@@ -67,7 +94,8 @@ struct GEMMProblem<S: TensorScalar> {
     func retyped<T: TensorScalar>(_: T.Type) -> GEMMProblem<T> {
         GEMMProblem<T>(m: m, n: n, k: k, a: cast(a, to: T.self), lda: lda, transA: transA,
                        b: cast(b, to: T.self), ldb: ldb, transB: transB, c: cast(c, to: T.self), ldc: ldc,
-                       alpha: T(alpha), beta: T(beta), transposedC: transposedC, patches: patches)
+                       alpha: T(alpha), beta: T(beta), transposedC: transposedC, patches: patches,
+                       kSegment: kSegment, aSegmentStride: aSegmentStride, bSegmentStride: bSegmentStride)
     }
 
     /// Prepares C for kernels that can overwrite it on their first k-block:

@@ -32,18 +32,22 @@ extension BlockedGEMM {
                     for r in rows..<mr { dst[r] = 0 }
                 }
             } else {
-                // op(A)[i, p] = a[i·lda + p]: rows are contiguous, the panel wants columns.
-                let src = g.a + (ic + ir) * g.lda + pc
-                var r = 0
-                while r + 4 <= rows {
-                    transposeFourRows(src + r * g.lda, g.lda, kc, panel + r, mr)
-                    r += 4
-                }
-                if r < mr {   // rows left over from the groups of four, then zero padding
-                    for p in 0..<kc {
-                        let dst = panel + p * mr
-                        for rest in r..<rows { dst[rest] = src[rest * g.lda + p] }
-                        for zero in rows..<mr { dst[zero] = 0 }
+                // op(A)[i, p] = a[i·lda + p]: rows are contiguous, the panel wants columns
+                // (with segmented depth, contiguous run by run).
+                let rowStart = g.a + (ic + ir) * g.lda
+                g.forEachDepthRun(pc, kc) { p0, count in
+                    let src = rowStart + g.depthOffset(p0, g.aSegmentStride), out = panel + (p0 - pc) * mr
+                    var r = 0
+                    while r + 4 <= rows {
+                        transposeFourRows(src + r * g.lda, g.lda, count, out + r, mr)
+                        r += 4
+                    }
+                    if r < mr {   // rows left over from the groups of four, then zero padding
+                        for p in 0..<count {
+                            let dst = out + p * mr
+                            for rest in r..<rows { dst[rest] = src[rest * g.lda + p] }
+                            for zero in rows..<mr { dst[zero] = 0 }
+                        }
                     }
                 }
             }
@@ -62,16 +66,19 @@ extension BlockedGEMM {
         let full = columns / nr, rest = columns - full * nr
         if g.transB {
             // op(B)[p, j] = b[j·ldb + p]: columns of op(B) are contiguous, the panel wants rows.
-            var j = 0
-            while j < columns {
-                let src = g.b + (j0 + j) * g.ldb + pc
-                let dst = out + (j / nr) * nr * kc + j % nr
-                if j % nr + 4 <= nr && j + 4 <= columns {   // nr is a multiple of 4
-                    transposeFourRows(src, g.ldb, kc, dst, nr)
-                    j += 4
-                } else {
-                    for p in 0..<kc { dst[p &* nr] = src[p] }
-                    j += 1
+            g.forEachDepthRun(pc, kc) { p0, count in
+                let offset = g.depthOffset(p0, g.bSegmentStride), rowOffset = (p0 - pc) * nr
+                var j = 0
+                while j < columns {
+                    let src = g.b + (j0 + j) * g.ldb + offset
+                    let dst = out + (j / nr) * nr * kc + rowOffset + j % nr
+                    if j % nr + 4 <= nr && j + 4 <= columns {   // nr is a multiple of 4
+                        transposeFourRows(src, g.ldb, count, dst, nr)
+                        j += 4
+                    } else {
+                        for p in 0..<count { dst[p &* nr] = src[p] }
+                        j += 1
+                    }
                 }
             }
             if rest > 0 {

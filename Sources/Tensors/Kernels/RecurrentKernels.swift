@@ -1,0 +1,632 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+// The fused sequence kernel behind `recurrentSequence`'s vectorized path.
+//
+// Layout: step-major. Every saved buffer is a sequence of per-step blocks
+// `(rows, m̄)` in processing order (so a reversed run is stored back to front),
+// the batch padded to `m̄`, a whole number of micro-tile columns. Block `s` of
+// `H` is the notes' stacked `[a⟨s−1⟩; x⟨s⟩]`, exactly the right operand of the
+// step's product `z = W·H_s`: the cell writes `a⟨s⟩` straight into block
+// `s + 1`, so states are saved for free, and every per-step access is a
+// contiguous block. (A time-minor layout, one row of `T·m̄` per unit, made
+// each step touch ~1,000 scattered 128-byte pieces: saving five state buffers
+// that way cost as much as the step's arithmetic.)
+//
+// Forward, per step: `z = W·[a⟨t−1⟩; x⟨t⟩]` on `W` packed once per sequence by
+// the register micro-kernel, stored (not accumulated) into the step's gate
+// block, then the cell's nonlinearities on it while it is in L1. Backward, per
+// step: `δz` from the saved gates, then `[δa⟨t−1⟩; δx⟨t⟩] = Wᵀ·δz` on `Wᵀ`
+// packed once; `δW = Σ_t δz⟨t⟩·H_tᵀ` is one GEMM over the step blocks in place
+// (segmented depth, see `GEMMProblem.kSegment`), `δb` a sum.
+//
+// Threads split the hidden units into chunks fixed by the problem size; a
+// chunk computes all gate rows of its units, so a step needs one barrier (two
+// for the GRU, whose candidate reads `Γ_r ∗ c⟨t−1⟩` of every unit). The
+// barrier is a counter of finished tasks (`runPhases`), not a Dispatch round
+// per step (10–30 µs each).
+
+/// Runs `phases` rounds of `chunks` tasks: `body(phase, chunk)` starts only
+/// after every task of earlier phases has finished. Tasks are claimed in order
+/// from one counter and a task waits only for tasks claimed before it, so the
+/// scheme cannot deadlock even when Dispatch starts the second worker late (or
+/// never, inside another parallel region): the caller then runs every task.
+/// Which thread runs a task never changes what it computes.
+func runPhases(_ phases: Int, chunks: Int, parallel: Bool, _ body: (_ phase: Int, _ chunk: Int) -> Void) {
+    let threads = Swift.min(Parallelism.maxThreads, chunks)
+    if !parallel || threads <= 1 {
+        for p in 0..<phases { for k in 0..<chunks { body(p, k) } }
+        return
+    }
+    let total = phases * chunks
+    let next = Atomic<Int>(0), finished = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { body in
+        let task = ChunkBody { i in body(i / chunks, i % chunks) }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= total { return }
+                let needed = (i / chunks) * chunks
+                var spins = 0
+                while finished.load(ordering: .acquiring) < needed {
+                    spins += 1
+                    if spins > 4096 { sched_yield() }   // the other worker is not running: give way
+                }
+                task.run(i)
+                finished.add(1, ordering: .releasing)
+            }
+        }
+    }
+}
+
+/// The sizes of one fused recurrent problem and its chunks.
+struct RecurrentPlan {
+    let cell: RecurrentCell
+    let nx: Int, n: Int, m: Int, T: Int
+    /// `m` rounded up to whole micro-tile columns.
+    let mPad: Int
+    let reversed: Bool
+    let kernel: GEMMKernel
+    /// Unit ranges and input-row ranges (for `δx`), one of each per chunk, on the
+    /// micro-tile's row grid; fixed by the sizes alone, never by the thread count.
+    let units: [Range<Int>], inputs: [Range<Int>]
+
+    init(cell: RecurrentCell, nx: Int, n: Int, m: Int, T: Int, reversed: Bool, scalarType: ScalarType) {
+        (self.cell, self.nx, self.n, self.m, self.T, self.reversed) = (cell, nx, n, m, T, reversed)
+        kernel = GEMMConfiguration.kernel
+        let nr = (kernel.isWide ? 32 : 16) / (scalarType == .float32 ? 1 : 2)
+        mPad = (m + nr - 1) / nr * nr
+        // One chunk per 64 units (at most 4): a step of a 128-unit LSTM at batch 32 is
+        // ~40 µs of single-core work, worth two threads once the barrier is ~1 µs.
+        let count = Swift.max(1, Swift.min(4, n / 64))
+        let mr = kernel.rows
+        func split(_ total: Int) -> [Range<Int>] {
+            let size = Swift.max(mr, ((total + count - 1) / count + mr - 1) / mr * mr)
+            return (0..<count).map { k in Swift.min(total, k * size)..<Swift.min(total, (k + 1) * size) }
+        }
+        units = split(n)
+        inputs = split(nx)
+    }
+
+    var G: Int { cell.gates }
+    /// Rows of a stacked block `[a; x]`, the depth of `W`.
+    var K: Int { n + nx }
+    var chunks: Int { units.count }
+    /// Time position of processing step `s`.
+    @inline(__always) func time(_ s: Int) -> Int { reversed ? T - 1 - s : s }
+    /// Micro-tile row panels covering `rows`.
+    func panels(_ rows: Range<Int>) -> Int { (rows.count + kernel.rows - 1) / kernel.rows }
+    /// Whether the recurrence is worth a second thread (≥ ~10 µs of work per step).
+    var isParallel: Bool { chunks > 1 && G * n * K * mPad >= 1 << 20 }
+}
+
+/// What the forward pass saves for the backward pass, as step blocks (see the
+/// file's header). One pooled allocation, returned with the trace.
+final class RecurrentTrace<S: TensorScalar>: @unchecked Sendable {
+    let plan: RecurrentPlan
+    /// `T + 1` blocks `(n + n_x, m̄)`: block `s` is `[a⟨s−1⟩; x⟨s⟩]`, block `T` holds the last state.
+    let stacked: UnsafeMutablePointer<S>
+    /// `T` blocks `(G·n, m̄)` of activated gates: `[Γ_u; Γ_f; Γ_o; c̃]`, `[Γ_u; Γ_r; c̃]` or `a`.
+    let gates: UnsafeMutablePointer<S>
+    /// LSTM: `T + 1` blocks `(n, m̄)`, `c⟨0⟩` then `c⟨s⟩`.
+    let cells: UnsafeMutablePointer<S>?
+    /// GRU: `T` blocks `(n + n_x, m̄)` of `[Γ_r ∗ c⟨s−1⟩; x⟨s⟩]`, the candidate's right operand.
+    let resetStacked: UnsafeMutablePointer<S>?
+    /// `T` rows of `m̄`: 1 where step `s` of column `j` is real (`j < m`, `t < length_j`), else 0.
+    let masks: UnsafeMutablePointer<S>
+
+    private let block: UnsafeMutableRawPointer, blockBytes: Int
+
+    init(plan: RecurrentPlan) {
+        self.plan = plan
+        let (n, K, T, mPad) = (plan.n, plan.K, plan.T, plan.mPad)
+        let lstm = plan.cell == .lstm, gru = plan.cell == .gru
+        let count = ((T + 1) * K + T * plan.G * n + (lstm ? (T + 1) * n : 0) + (gru ? T * K : 0) + T) * mPad
+        blockBytes = count * MemoryLayout<S>.stride
+        block = PackingBufferPool.shared.take(bytes: blockBytes)
+        var next = block.bindMemory(to: S.self, capacity: count)
+        func buffer(_ elements: Int) -> UnsafeMutablePointer<S> {
+            defer { next += elements }
+            return next
+        }
+        stacked = buffer((T + 1) * K * mPad)
+        gates = buffer(T * plan.G * n * mPad)
+        cells = lstm ? buffer((T + 1) * n * mPad) : nil
+        resetStacked = gru ? buffer(T * K * mPad) : nil
+        masks = buffer(T * mPad)
+    }
+
+    deinit { PackingBufferPool.shared.give(block, bytes: blockBytes) }
+
+    /// Block `s` of the stacked `[a; x]` buffer.
+    @inline(__always) func stackedBlock(_ s: Int) -> UnsafeMutablePointer<S> { stacked + s * plan.K * plan.mPad }
+}
+
+/// A pooled scratch allocation of `count` elements for the duration of `body`.
+@inline(__always)
+func withScratch<S, R>(_ count: Int, of _: S.Type, _ body: (UnsafeMutablePointer<S>) -> R) -> R {
+    PackingBufferPool.shared.withBuffer(bytes: Swift.max(1, count) * MemoryLayout<S>.stride) { raw in
+        body(raw.bindMemory(to: S.self, capacity: count))
+    }
+}
+
+enum RecurrentKernels {
+    // MARK: Forward
+
+    /// Runs the sequence; the output is read from the trace's blocks.
+    static func forward<S: TensorScalar>(
+        _ plan: RecurrentPlan, x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>,
+        initialState: Tensor<S>?, initialCell: Tensor<S>?, lengths: [Int]?
+    ) -> RecurrentTrace<S> {
+        let trace = RecurrentTrace<S>(plan: plan)
+        let (nx, n, m, T, mPad, K) = (plan.nx, plan.n, plan.m, plan.T, plan.mPad, plan.K)
+        // x (n_x, m, T) → the x rows of each stacked block; pad columns and the
+        // unused last block's x rows zero; a⟨0⟩ and c⟨0⟩ (or zeros) in block 0.
+        trace.stacked.initialize(repeating: 0, count: K * mPad)
+        if m < mPad {
+            for s in 1..<T { (trace.stackedBlock(s) + n * mPad).initialize(repeating: 0, count: nx * mPad) }
+        }
+        x.withUnsafeBufferPointer { xs in
+            scatterToSteps(xs.baseAddress!, rows: nx, plan, trace.stacked, stepStride: K * mPad, firstRow: n)
+        }
+        initialState?.withUnsafeBufferPointer { a0 in
+            for i in 0..<n { (trace.stacked + i * mPad).update(from: a0.baseAddress! + i * m, count: m) }
+        }
+        if let cells = trace.cells {
+            cells.initialize(repeating: 0, count: n * mPad)
+            initialCell?.withUnsafeBufferPointer { c0 in
+                for i in 0..<n { (cells + i * mPad).update(from: c0.baseAddress! + i * m, count: m) }
+            }
+        }
+        if let reset = trace.resetStacked {   // x rows of the candidate's operand (the rest is written per step)
+            for s in 0..<T {
+                (reset + (s * K + n) * mPad).update(from: trace.stackedBlock(s) + n * mPad, count: nx * mPad)
+            }
+        }
+        for s in 0..<T {
+            let t = plan.time(s)
+            for j in 0..<mPad { trace.masks[s * mPad + j] = j < m && t < (lengths?[j] ?? T) ? 1 : 0 }
+        }
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                let initial = (w.baseAddress!, b.baseAddress!)
+                switch S.scalarType {
+                case .float32:
+                    let (w, b) = (cast(initial.0, to: Float.self), cast(initial.1, to: Float.self))
+                    let t = unsafeDowncast(trace, to: RecurrentTrace<Float>.self)
+                    plan.kernel.isWide ? recur(plan, w, b, t, FloatVector.self, SIMD16<Float>.self)
+                                       : recur(plan, w, b, t, FloatVector.self, SIMD8<Float>.self)
+                case .float64:
+                    let (w, b) = (cast(initial.0, to: Double.self), cast(initial.1, to: Double.self))
+                    let t = unsafeDowncast(trace, to: RecurrentTrace<Double>.self)
+                    plan.kernel.isWide ? recur(plan, w, b, t, DoubleVector.self, SIMD8<Double>.self)
+                                       : recur(plan, w, b, t, DoubleVector.self, SIMD4<Double>.self)
+                }
+            }
+        }
+        return trace
+    }
+
+    /// The recurrence: per step, `z = W·H_s` on each chunk's gate rows, then the cell.
+    static func recur<V: KernelVector, M: SIMD>(
+        _ plan: RecurrentPlan, _ w: UnsafePointer<V.Scalar>, _ bias: UnsafePointer<V.Scalar>,
+        _ trace: RecurrentTrace<V.Scalar>, _: V.Type, _: M.Type
+    ) where M.Scalar == V.Scalar {
+        typealias S = V.Scalar
+        let (n, K, G, mPad, mr) = (plan.n, plan.K, plan.G, plan.mPad, plan.kernel.rows)
+        let nr = 2 * M.scalarCount, width = V.scalarCount, gateRows = G * n
+        // W packed once: per chunk, per gate block, mr-row panels over the whole depth K.
+        let weights = GEMMProblem<S>(m: gateRows, n: 0, k: K, a: w, lda: K, transA: false,
+                                     b: w, ldb: 0, transB: false, c: UnsafeMutablePointer(mutating: w), ldc: 0, alpha: 1, beta: 0)
+        var panelOffset = [Int](), total = 0
+        for units in plan.units { panelOffset.append(total); total += G * plan.panels(units) * mr * K }
+        withScratch(total, of: S.self) { packed in
+            for (k, units) in plan.units.enumerated() where !units.isEmpty {
+                for g in 0..<G {
+                    BlockedGEMM.packA(weights, g * n + units.lowerBound, units.count, 0, K, mr,
+                                      packed + panelOffset[k] + g * plan.panels(units) * mr * K)
+                }
+            }
+            let shared = UncheckedSendable((trace, packed, panelOffset, bias))
+
+            @inline(__always) func load(_ p: UnsafePointer<S>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+            @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<S>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+
+            /// `z[gate blocks `gates`, the chunk's units] = W·b` into step block `z`.
+            @inline(__always)
+            func product(_ k: Int, gates: Range<Int>, _ b: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>) {
+                let (_, packed, panelOffset, _) = shared.value
+                let units = plan.units[k], panels = plan.panels(units)
+                for g in gates {
+                    var a = UnsafePointer(packed + panelOffset[k] + g * panels * mr * K)
+                    var u = units.lowerBound
+                    while u < units.upperBound {
+                        let rows = Swift.min(mr, units.upperBound - u)
+                        var column = 0
+                        while column < mPad {
+                            BlockedGEMM.microKernel(plan.kernel, K, a, b + column, z + (g * n + u) * mPad + column, mPad, 1,
+                                                    rows: rows, columns: nr, accumulate: false, M.self, bStride: mPad)
+                            column += nr
+                        }
+                        a += mr * K
+                        u += mr
+                    }
+                }
+            }
+
+            let phasesPerStep = plan.cell == .gru ? 2 : 1
+            runPhases(plan.T * phasesPerStep, chunks: plan.chunks, parallel: plan.isParallel) { phase, k in
+                let (trace, _, _, bias) = shared.value
+                let units = plan.units[k]
+                if units.isEmpty { return }
+                let s = phase / phasesPerStep
+                let h = trace.stackedBlock(s), hNext = trace.stackedBlock(s + 1)
+                let z = trace.gates + s * gateRows * mPad, mask = trace.masks + s * mPad
+                switch plan.cell {
+                case .rnn:
+                    product(k, gates: 0..<1, h, z)
+                    for i in units {
+                        let zi = z + i * mPad, b = V(repeating: bias[i])
+                        var j = 0
+                        while j < mPad {
+                            let keep = load(mask + j) .!= 0
+                            let a = V.tanh(load(zi + j) + b)
+                            store(a, zi + j)
+                            store(load(h + i * mPad + j).replacing(with: a, where: keep), hNext + i * mPad + j)
+                            j += width
+                        }
+                    }
+                case .lstm:
+                    product(k, gates: 0..<4, h, z)
+                    let cPrevious = trace.cells! + s * n * mPad, cNext = cPrevious + n * mPad
+                    for i in units {
+                        let zu = z + i * mPad, zf = zu + n * mPad, zo = zf + n * mPad, zc = zo + n * mPad
+                        let bu = V(repeating: bias[i]), bf = V(repeating: bias[n + i])
+                        let bo = V(repeating: bias[2 * n + i]), bc = V(repeating: bias[3 * n + i])
+                        var j = 0
+                        while j < mPad {
+                            let keep = load(mask + j) .!= 0
+                            let u = V.sigmoid(load(zu + j) + bu), f = V.sigmoid(load(zf + j) + bf)
+                            let o = V.sigmoid(load(zo + j) + bo), candidate = V.tanh(load(zc + j) + bc)
+                            store(u, zu + j); store(f, zf + j); store(o, zo + j); store(candidate, zc + j)
+                            let cp = load(cPrevious + i * mPad + j), ap = load(h + i * mPad + j)
+                            let c = u * candidate + f * cp
+                            let a = o * V.tanh(c)
+                            store(cp.replacing(with: c, where: keep), cNext + i * mPad + j)
+                            store(ap.replacing(with: a, where: keep), hNext + i * mPad + j)
+                            j += width
+                        }
+                    }
+                case .gru:
+                    let reset = trace.resetStacked! + s * plan.K * mPad
+                    if phase % 2 == 0 {
+                        // Γ_u, Γ_r, and Γ_r ∗ c⟨t−1⟩ for every unit before any candidate row.
+                        product(k, gates: 0..<2, h, z)
+                        for i in units {
+                            let zu = z + i * mPad, zr = zu + n * mPad
+                            let bu = V(repeating: bias[i]), br = V(repeating: bias[n + i])
+                            var j = 0
+                            while j < mPad {
+                                let u = V.sigmoid(load(zu + j) + bu), r = V.sigmoid(load(zr + j) + br)
+                                store(u, zu + j); store(r, zr + j)
+                                store(r * load(h + i * mPad + j), reset + i * mPad + j)
+                                j += width
+                            }
+                        }
+                    } else {
+                        product(k, gates: 2..<3, reset, z)
+                        for i in units {
+                            let zu = z + i * mPad, zc = zu + 2 * n * mPad, bc = V(repeating: bias[2 * n + i])
+                            var j = 0
+                            while j < mPad {
+                                let keep = load(mask + j) .!= 0
+                                let u = load(zu + j), candidate = V.tanh(load(zc + j) + bc)
+                                store(candidate, zc + j)
+                                let ap = load(h + i * mPad + j)
+                                let a = u * candidate + (1 - u) * ap
+                                store(ap.replacing(with: a, where: keep), hNext + i * mPad + j)
+                                j += width
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// The gradients `(δx (n_x, m, T), δW, δb, δa⟨0⟩ (n, m), δc⟨0⟩ (n, m))` for the
+    /// incoming gradient `g` of the output, `(n, m, T)` or `(2n, m, T)` with cell states.
+    static func backward<S: TensorScalar>(
+        _ trace: RecurrentTrace<S>, gradient g: Tensor<S>, weight: Tensor<S>, returnsCellStates: Bool,
+        needsInput: Bool, needsParameters: Bool
+    ) -> (dx: Tensor<S>?, dW: Tensor<S>?, db: Tensor<S>?, da0: Tensor<S>, dc0: Tensor<S>?) {
+        let plan = trace.plan
+        let (nx, n, m, T, mPad, K, G) = (plan.nx, plan.n, plan.m, plan.T, plan.mPad, plan.K, plan.G)
+        let rows = returnsCellStates ? 2 * n : n, gateRows = G * n
+        // Step blocks: the incoming gradient (rows, m̄), δZ (G·n, m̄), δX (n_x, m̄);
+        // then δa⟨0⟩ and δc⟨0⟩.
+        let count = T * (rows + gateRows + nx) * mPad + 2 * n * mPad + gateRows
+        return withScratch(count, of: S.self) { block in
+            let incoming = block, dZ = block + T * rows * mPad, dX = dZ + T * gateRows * mPad, final = dX + T * nx * mPad
+            let biasGradient = final + 2 * n * mPad
+            if m < mPad { incoming.initialize(repeating: 0, count: T * rows * mPad) }
+            g.withUnsafeBufferPointer { gs in
+                scatterToSteps(gs.baseAddress!, rows: rows, plan, incoming, stepStride: rows * mPad, firstRow: 0)
+            }
+            weight.withUnsafeBufferPointer { w in
+                switch S.scalarType {
+                case .float32:
+                    let args = (cast(w.baseAddress!, to: Float.self), unsafeDowncast(trace, to: RecurrentTrace<Float>.self),
+                                cast(incoming, to: Float.self), cast(dZ, to: Float.self), cast(dX, to: Float.self),
+                                cast(final, to: Float.self), cast(biasGradient, to: Float.self))
+                    plan.kernel.isWide ? backThroughTime(plan, args, returnsCellStates, FloatVector.self, SIMD16<Float>.self)
+                                       : backThroughTime(plan, args, returnsCellStates, FloatVector.self, SIMD8<Float>.self)
+                case .float64:
+                    let args = (cast(w.baseAddress!, to: Double.self), unsafeDowncast(trace, to: RecurrentTrace<Double>.self),
+                                cast(incoming, to: Double.self), cast(dZ, to: Double.self), cast(dX, to: Double.self),
+                                cast(final, to: Double.self), cast(biasGradient, to: Double.self))
+                    plan.kernel.isWide ? backThroughTime(plan, args, returnsCellStates, DoubleVector.self, SIMD8<Double>.self)
+                                       : backThroughTime(plan, args, returnsCellStates, DoubleVector.self, SIMD4<Double>.self)
+                }
+            }
+            func unpadded(_ p: UnsafeMutablePointer<S>) -> Tensor<S> {
+                Tensor(shape: [n, m], unsafeUninitialized: { out in
+                    for i in 0..<n { (out.baseAddress! + i * m).initialize(from: p + i * mPad, count: m) }
+                })
+            }
+            let da0 = unpadded(final), dc0 = plan.cell == .lstm ? unpadded(final + n * mPad) : nil
+            let dx: Tensor<S>? = needsInput ? Tensor(shape: [nx, m, T], unsafeUninitialized: { out in
+                gatherFromSteps(dX, rows: nx, plan, out.baseAddress!, stepStride: nx * mPad, firstRow: 0)
+            }) : nil
+            guard needsParameters else { return (dx, nil, nil, da0, dc0) }
+            // δW = Σ_s δZ_s·H_sᵀ (the GRU's candidate rows against [Γ_r ∗ c⟨s−1⟩; x⟨s⟩]) as one
+            // product whose depth runs over the step blocks; δb = Σ δZ.
+            let dW = Tensor<S>(shape: [gateRows, K], unsafeUninitialized: { out in
+                func accumulate(rows: Int, from firstRow: Int, against right: UnsafePointer<S>) {
+                    var problem = GEMMProblem(m: rows, n: K, k: T * mPad, a: UnsafePointer(dZ + firstRow * mPad), lda: mPad, transA: false,
+                                              b: right, ldb: mPad, transB: true, c: out.baseAddress! + firstRow * K, ldc: K,
+                                              alpha: 1, beta: 0)
+                    (problem.kSegment, problem.aSegmentStride, problem.bSegmentStride) = (mPad, gateRows * mPad, K * mPad)
+                    BlockedGEMM.run(problem, kernel: plan.kernel, threads: true)
+                }
+                if let reset = trace.resetStacked {
+                    accumulate(rows: 2 * n, from: 0, against: trace.stacked)
+                    accumulate(rows: n, from: 2 * n, against: reset)
+                } else {
+                    accumulate(rows: gateRows, from: 0, against: trace.stacked)
+                }
+            })
+            let db = Tensor<S>(shape: [gateRows, 1], unsafeUninitialized: { out in
+                _ = out.initialize(from: UnsafeBufferPointer(start: biasGradient, count: gateRows))
+            })
+            return (dx, dW, db, da0, dc0)
+        }
+    }
+
+    /// Backpropagation through time: fills the `δZ` and `δX` step blocks, the
+    /// gradients of the initial state and cell (`final`, two `(n, m̄)` blocks) and
+    /// `δb = Σ δz` (summed as each step's `δz` is written, row by row in step order).
+    static func backThroughTime<V: KernelVector, M: SIMD>(
+        _ plan: RecurrentPlan,
+        _ args: (w: UnsafePointer<V.Scalar>, trace: RecurrentTrace<V.Scalar>, incoming: UnsafeMutablePointer<V.Scalar>,
+                 dZ: UnsafeMutablePointer<V.Scalar>, dX: UnsafeMutablePointer<V.Scalar>, final: UnsafeMutablePointer<V.Scalar>,
+                 db: UnsafeMutablePointer<V.Scalar>),
+        _ returnsCellStates: Bool, _: V.Type, _: M.Type
+    ) where M.Scalar == V.Scalar {
+        typealias S = V.Scalar
+        let (n, nx, K, T, mPad, G, mr) = (plan.n, plan.nx, plan.K, plan.T, plan.mPad, plan.G, plan.kernel.rows)
+        let nr = 2 * M.scalarCount, width = V.scalarCount, gateRows = G * n
+        let rows = returnsCellStates ? 2 * n : n
+        let gru = plan.cell == .gru
+        // Wᵀ packed once per chunk. op(A) = Wᵀ is (K × G·n), stored as W with transA:
+        // product 0: the chunk's units against every gate row (the GRU: against Γ_u, Γ_r only);
+        // product 1: the chunk's input rows (δx) against every gate row;
+        // product 2 (GRU): the chunk's units against the candidate's rows.
+        var products = [(firstColumn: 0, firstGateRow: 0, depth: gru ? 2 * n : gateRows, rows: plan.units),
+                        (firstColumn: n, firstGateRow: 0, depth: gateRows, rows: plan.inputs)]
+        if gru { products.append((firstColumn: 0, firstGateRow: 2 * n, depth: n, rows: plan.units)) }
+        var panelOffset = [[Int]](), total = 0
+        for k in 0..<plan.chunks {
+            var offsets = [Int]()
+            for product in products {
+                offsets.append(total)
+                total += plan.panels(product.rows[k]) * mr * product.depth
+            }
+            panelOffset.append(offsets)
+        }
+        // Scratch: packed panels, then δa and δc by step parity and the GRU's δa of the step
+        // and δ(Γ_r ∗ c⟨t−1⟩), each (n, m̄); then one vector of δb's partial sums per gate row.
+        withScratch(total + 6 * n * mPad + gateRows * width, of: S.self) { scratch in
+            let da = [scratch + total, scratch + total + n * mPad]
+            let dc = [da[1] + n * mPad, da[1] + 2 * n * mPad]
+            let dAStep = dc[1] + n * mPad, dReset = dAStep + n * mPad, sums = dReset + n * mPad
+            sums.initialize(repeating: 0, count: gateRows * width)
+            // δa and δc after the last step start at zero; everything else is written before it is read.
+            da[0].initialize(repeating: 0, count: n * mPad)
+            dc[0].initialize(repeating: 0, count: n * mPad)
+            for k in 0..<plan.chunks {
+                for (d, product) in products.enumerated() {
+                    let rowsRange = product.rows[k]
+                    if rowsRange.isEmpty { continue }
+                    let problem = GEMMProblem<S>(m: K, n: 0, k: product.depth, a: args.w + product.firstGateRow * K + product.firstColumn,
+                                                 lda: K, transA: true, b: args.w, ldb: 0, transB: false,
+                                                 c: UnsafeMutablePointer(mutating: args.w), ldc: 0, alpha: 1, beta: 0)
+                    BlockedGEMM.packA(problem, rowsRange.lowerBound, rowsRange.count, 0, product.depth, mr, scratch + panelOffset[k][d])
+                }
+            }
+            let depths = products.map(\.depth), rowRanges = products.map(\.rows)
+            let shared = UncheckedSendable((args, scratch, da, dc, dAStep, dReset, panelOffset, sums))
+
+            @inline(__always) func load(_ p: UnsafePointer<S>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+            @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<S>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+
+            /// `c[the chunk's rows of product d] (+)= op(A)·b`, `b` a `(depth, m̄)` block.
+            @inline(__always)
+            func transposedProduct(_ k: Int, _ d: Int, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>, accumulate: Bool) {
+                let (_, scratch, _, _, _, _, panelOffset, _) = shared.value
+                let rowsRange = rowRanges[d][k], depth = depths[d]
+                var a = UnsafePointer(scratch + panelOffset[k][d])
+                var r = rowsRange.lowerBound
+                while r < rowsRange.upperBound {
+                    let count = Swift.min(mr, rowsRange.upperBound - r)
+                    var column = 0
+                    while column < mPad {
+                        BlockedGEMM.microKernel(plan.kernel, depth, a, b + column, c + r * mPad + column, mPad, 1, rows: count, columns: nr,
+                                                accumulate: accumulate, M.self, bStride: mPad)
+                        column += nr
+                    }
+                    a += mr * depth
+                    r += mr
+                }
+            }
+
+            let phasesPerStep = gru ? 2 : 1
+            runPhases(T * phasesPerStep + 1, chunks: plan.chunks, parallel: plan.isParallel) { phase, k in
+                let (args, _, da, dc, dAStep, dReset, _, sums) = shared.value
+                let trace = args.trace
+                let units = plan.units[k]
+                let q = phase / phasesPerStep            // backward step q is forward step T − 1 − q
+                let second = gru && phase % 2 == 1
+                if !second && q >= 1 {
+                    // The previous backward step's δz is complete: δa⟨t−1⟩ += W_aᵀ·δz (the GRU: W_{u,r}ᵀ·δz_{u,r})
+                    // for this chunk's units, δx⟨t⟩ = W_xᵀ·δz for its input rows.
+                    let z = args.dZ + (T - q) * gateRows * mPad
+                    if !units.isEmpty { transposedProduct(k, 0, z, da[q & 1], accumulate: true) }
+                    if !plan.inputs[k].isEmpty { transposedProduct(k, 1, z, args.dX + (T - q) * nx * mPad, accumulate: false) }
+                }
+                if q >= T || units.isEmpty { return }
+                let s = T - 1 - q
+                let daCurrent = da[q & 1], daNext = da[(q + 1) & 1]
+                let mask = trace.masks + s * mPad
+                let gate = trace.gates + s * gateRows * mPad, dz = args.dZ + s * gateRows * mPad
+                let incoming = args.incoming + s * rows * mPad
+                let h = trace.stackedBlock(s)
+                /// Stores one vector of δz (row `row` of the step block) and adds it to δb's sum.
+                @inline(__always) func emit(_ v: V, _ row: Int, _ j: Int) {
+                    store(v, dz + row * mPad + j)
+                    store(load(sums + row * width) + v, sums + row * width)
+                }
+                switch plan.cell {
+                case .rnn:
+                    for i in units {
+                        let o = i * mPad
+                        var j = 0
+                        while j < mPad {
+                            let keep = load(mask + j) .!= 0
+                            let dA = load(incoming + o + j) + load(daCurrent + o + j)
+                            let a = load(gate + o + j)
+                            emit(V().replacing(with: dA * (1 - a * a), where: keep), i, j)
+                            store(dA.replacing(with: 0, where: keep), daNext + o + j)
+                            j += width
+                        }
+                    }
+                case .lstm:
+                    let dcCurrent = dc[q & 1], dcNext = dc[(q + 1) & 1]
+                    let cell = trace.cells! + (s + 1) * n * mPad, cellPrevious = cell - n * mPad
+                    for i in units {
+                        let o = i * mPad, fo = o + n * mPad, oo = o + 2 * n * mPad, co = o + 3 * n * mPad
+                        var j = 0
+                        while j < mPad {
+                            let keep = load(mask + j) .!= 0
+                            let dA = load(incoming + o + j) + load(daCurrent + o + j)
+                            var dC = load(dcCurrent + o + j)
+                            if returnsCellStates { dC += load(incoming + n * mPad + o + j) }
+                            let u = load(gate + o + j), f = load(gate + fo + j), og = load(gate + oo + j), candidate = load(gate + co + j)
+                            let tanhC = V.tanh(load(cell + o + j)), cp = load(cellPrevious + o + j)
+                            let dcTotal = dC + dA * og * (1 - tanhC * tanhC)
+                            let zero = V()
+                            emit(zero.replacing(with: dcTotal * candidate * u * (1 - u), where: keep), i, j)
+                            emit(zero.replacing(with: dcTotal * cp * f * (1 - f), where: keep), n + i, j)
+                            emit(zero.replacing(with: dA * tanhC * og * (1 - og), where: keep), 2 * n + i, j)
+                            emit(zero.replacing(with: dcTotal * u * (1 - candidate * candidate), where: keep), 3 * n + i, j)
+                            store(dC.replacing(with: dcTotal * f, where: keep), dcNext + o + j)
+                            store(dA.replacing(with: 0, where: keep), daNext + o + j)
+                            j += width
+                        }
+                    }
+                case .gru:
+                    if !second {
+                        // δz of the candidate rows, for every unit before δ(Γ_r ∗ c⟨t−1⟩).
+                        for i in units {
+                            let o = i * mPad, co = o + 2 * n * mPad
+                            var j = 0
+                            while j < mPad {
+                                let keep = load(mask + j) .!= 0
+                                let dA = load(incoming + o + j) + load(daCurrent + o + j)
+                                store(dA, dAStep + o + j)
+                                let c = load(gate + co + j)
+                                emit(V().replacing(with: dA * load(gate + o + j) * (1 - c * c), where: keep), 2 * n + i, j)
+                                j += width
+                            }
+                        }
+                    } else {
+                        // δ(Γ_r ∗ c⟨t−1⟩) = W_cᵀ·δz_c for these units (every unit's δz_c is in).
+                        transposedProduct(k, 2, dz + 2 * n * mPad, dReset, accumulate: false)
+                        for i in units {
+                            let o = i * mPad, ro = o + n * mPad, co = o + 2 * n * mPad
+                            var j = 0
+                            while j < mPad {
+                                let keep = load(mask + j) .!= 0
+                                let dA = load(dAStep + o + j)
+                                let dState = V().replacing(with: dA, where: keep)
+                                let u = load(gate + o + j), r = load(gate + ro + j), candidate = load(gate + co + j)
+                                let ap = load(h + o + j), dr = load(dReset + o + j)
+                                emit(dState * (candidate - ap) * u * (1 - u), i, j)
+                                emit(dr * ap * r * (1 - r), n + i, j)
+                                store(dr * r + dState * (1 - u) + dA.replacing(with: 0, where: keep), daNext + o + j)
+                                j += width
+                            }
+                        }
+                    }
+                }
+            }
+            let last = T & 1
+            args.final.update(from: da[last], count: n * mPad)
+            if plan.cell == .lstm { (args.final + n * mPad).update(from: dc[last], count: n * mPad) }
+            for r in 0..<gateRows { args.db[r] = load(sums + r * width).sum() }
+        }
+    }
+
+    // MARK: Layout changes
+
+    /// `steps[s][firstRow + r][j] = planes[r][j, t(s)]`: the notes' `(rows, m, T)`
+    /// into step blocks `stepStride` elements apart (4 × w transposes).
+    static func scatterToSteps<S: TensorScalar>(
+        _ planes: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ steps: UnsafeMutablePointer<S>, stepStride: Int, firstRow: Int
+    ) {
+        let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
+        let direction = plan.reversed ? -stepStride : stepStride   // from time t to t + 1
+        for r in 0..<rows {
+            let plane = planes + r * m * T
+            let target = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad   // time 0's row
+            var j = 0
+            while j + 4 <= m {
+                BlockedGEMM.transposeFourRows(plane + j * T, T, T, target + j, direction)
+                j += 4
+            }
+            for j in j..<m { for t in 0..<T { target[t * direction + j] = plane[j * T + t] } }
+        }
+    }
+
+    /// The inverse of ``scatterToSteps(_:rows:_:_:stepStride:firstRow:)``:
+    /// `planes[r][j, t(s)] = steps[s][firstRow + r][j]`.
+    static func gatherFromSteps<S: TensorScalar>(
+        _ steps: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ planes: UnsafeMutablePointer<S>, stepStride: Int, firstRow: Int
+    ) {
+        let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
+        let direction = plan.reversed ? -stepStride : stepStride
+        for r in 0..<rows {
+            let plane = planes + r * m * T
+            let source = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad
+            var t = 0
+            while t + 4 <= T {
+                BlockedGEMM.transposeFourRows(source + t * direction, direction, m, plane + t, T)
+                t += 4
+            }
+            for t in t..<T { for j in 0..<m { plane[j * T + t] = source[t * direction + j] } }
+        }
+    }
+}
