@@ -108,3 +108,36 @@ extension DifferentiationTests {
         }
     }
 }
+
+extension DifferentiationTests {
+    /// The fused negative-sampling node against the same cost composed of row
+    /// lookups, products, sums and softplus (values, and row gradients for leaf
+    /// tables with repeated words), and by finite differences through computed
+    /// tables (its dense path).
+    func testNegativeSamplingCostMatchesItsCompositionAndFiniteDifferences() {
+        let (V, d, B, k) = (9, 11, 6, 3)
+        let E = random([V, d], -0.7, 0.7), Θ = random([V, d], -0.7, 0.7)
+        let centers = [1, 4, 1, 8, 0, 4], contexts = [2, 2, 5, 7, 1, 3]
+        let negatives = [0, 6, 2, 3, 3, 1, 8, 8, 2, 5, 6, 7, 0, 1, 2, 4, 4, 4]
+        func softplus(_ x: Variable<Double>) -> Variable<Double> { log(1 + exp(x)) }   // |x| stays small here
+        func composed(_ e: Variable<Double>, _ θ: Variable<Double>) -> Variable<Double> {
+            let c = rowLookup(e, indices: centers)                                               // (d, B)
+            let positive = (c * rowLookup(θ, indices: contexts)).sum(axis: 0)                   // (B)
+            let negative = (c.reshaped(to: [d, B, 1]) * rowLookup(θ, indices: negatives).reshaped(to: [d, B, k])).sum(axis: 0)
+            return (softplus(-positive).sum() + softplus(negative).sum()) / Double(B)
+        }
+        let (e1, θ1) = (Variable(E, requiresGradient: true), Variable(Θ, requiresGradient: true))
+        let fused = negativeSamplingCost(centerTable: e1, contextTable: θ1, centers: centers, contexts: contexts, negatives: negatives)
+        let (e2, θ2) = (Variable(E, requiresGradient: true), Variable(Θ, requiresGradient: true))
+        let reference = composed(e2, θ2)
+        XCTAssertEqual(fused.value.scalar, reference.value.scalar, accuracy: 1e-13)
+        fused.backward()
+        reference.backward()
+        XCTAssertNil(e1.gradient, "a leaf table gets row gradients only")
+        assertClose(e1.rowGradient!.dense(rows: V), e2.rowGradient!.dense(rows: V).scalars, relative: 1e-12, absolute: 1e-14, "∂J/∂E")
+        assertClose(θ1.rowGradient!.dense(rows: V), θ2.rowGradient!.dense(rows: V).scalars, relative: 1e-12, absolute: 1e-14, "∂J/∂Θ")
+        checkGradient("negative sampling through computed tables", [E, Θ]) { v in
+            negativeSamplingCost(centerTable: v[0] * 1, contextTable: v[1] * 1, centers: centers, contexts: contexts, negatives: negatives)
+        }
+    }
+}

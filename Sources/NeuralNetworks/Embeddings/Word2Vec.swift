@@ -35,8 +35,6 @@ public struct NegativeSampler: Sendable {
     }
 }
 
-/// `log(1 + e^x)`, stable for any `x`: `max(x, 0) + log(1 + e^{−|x|})`.
-func softplus<S: TensorScalar>(_ x: Variable<S>) -> Variable<S> { relu(x) + log(1 + exp(-abs(x))) }
 
 /// word2vec's skip-gram (C5W2-07, -08; Mikolov et al. 2013): a centre word's
 /// embedding `e_c` (table ``centers``) predicts a context word `t` through the
@@ -75,11 +73,11 @@ public final class SkipGram<Scalar: TensorScalar> {
         let B = c.count
         require(B > 0 && t.count == B && n.count % B == 0 && !n.isEmpty,
                 "SkipGram.negativeSamplingCost: \(B) centres, \(t.count) contexts, \(n.count) negatives (k per pair)")
-        let k = n.count / B, d = centers.dimensions
-        let e = centers.lookup(c, shape: [B])                                          // (d, B)
-        let positive = (e * contexts.lookup(t, shape: [B])).sum(axis: 0)              // θ_tᵀe_c, (B)
-        let negative = (e.reshaped(to: [d, B, 1]) * contexts.lookup(n, shape: [B, k])).sum(axis: 0)   // (B, k)
-        return (softplus(-positive).sum() + softplus(negative).sum()) / Scalar(B)
+        for i in c + t + n { require(i >= 0 && i < centers.vocabulary, "SkipGram: index \(i) outside the \(centers.vocabulary)-word vocabulary") }
+        // One fused node (Tensors' `negativeSamplingCost`): the scores, softplus and
+        // the row gradients without the lookups' and products' intermediate tensors.
+        return Tensors.negativeSamplingCost(centerTable: centers.E.variable, contextTable: contexts.E.variable,
+                                            centers: c, contexts: t, negatives: n)
     }
 }
 

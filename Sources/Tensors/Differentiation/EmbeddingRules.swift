@@ -1,3 +1,5 @@
+import Foundation
+
 /// The gradient of a table read by row lookups, kept as the rows that were
 /// read: row `indices[k]` of `∂J/∂table` is row `k` of `values`, `(k, d)`.
 /// An embedding table of a 10,000-word vocabulary receives a batch's few
@@ -92,4 +94,103 @@ public func rowLookup<S: TensorScalar>(_ table: Variable<S>, indices: [Int]) -> 
         for (k, i) in indices.enumerated() { for j in 0..<d { dense[i * d + j] += rows[k * d + j] } }
         return [Tensor(shape: [V, d], scalars: dense)]
     }
+}
+
+/// Word2vec's negative-sampling cost (C5W2-08) for a batch of `B` (centre,
+/// context) pairs, each with `k` negatives, as one fused node:
+/// `J = (1/B) Σ_b [softplus(−θ_{t_b}ᵀe_{c_b}) + Σ_i softplus(θ_{n_bi}ᵀe_{c_b})]`,
+/// i.e. `−(1/B) Σ_b [log σ(θ_tᵀe_c) + Σ_i log σ(−θ_nᵀe_c)]`, with
+/// `softplus(x) = max(x, 0) + log(1 + e^−|x|)` (no overflow).
+///
+/// - `centerTable` `E` and `contextTable` `Θ`: `(V, d)`, a word per row.
+/// - `centers`, `contexts`: `B` word indices; `negatives`: `B·k`, pair by pair.
+///
+/// Backward, with `δs = (σ(s) − y)/B` for each score `s = θ_jᵀe_c` (`y = 1`
+/// for the context, 0 for a negative): `∂J/∂e_c = Σ_j δs_j θ_j`,
+/// `∂J/∂θ_j = δs_j e_c`. A leaf table receives them as a ``RowGradient`` (the
+/// `B` or `B·(1 + k)` rows used; repeats add up), a computed one as a dense
+/// scatter-add. It computes what a lookup, a product, a sum over `d` and
+/// softplus per score would, without any of their intermediate tensors.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func negativeSamplingCost<S: TensorScalar>(
+    centerTable: Variable<S>, contextTable: Variable<S>, centers: [Int], contexts: [Int], negatives: [Int]
+) -> Variable<S> {
+    func fail(_ message: String) -> Never { shapeFailure(ShapeError(operation: "negativeSamplingCost", message: message)) }
+    let (E, Θ) = (centerTable.value, contextTable.value)
+    if E.rank != 2 || Θ.rank != 2 || E.shape[1] != Θ.shape[1] { fail("tables \(E.shape) and \(Θ.shape) must be (V, d) with the same d") }
+    let B = centers.count
+    if B == 0 || contexts.count != B || negatives.count % B != 0 {
+        fail("\(B) centres, \(contexts.count) contexts and \(negatives.count) negatives (k per pair)")
+    }
+    let k = negatives.count / B, d = E.shape[1], words = 1 + k
+    for i in centers where i < 0 || i >= E.shape[0] { fail("centre \(i) outside the table's 0..<\(E.shape[0]) rows") }
+    for i in contexts + negatives where i < 0 || i >= Θ.shape[0] { fail("word \(i) outside the table's 0..<\(Θ.shape[0]) rows") }
+    // The context table's rows per pair: the context, then its negatives.
+    var rows = [Int](), scores = [S](repeating: 0, count: B * words)
+    rows.reserveCapacity(B * words)
+    for b in 0..<B { rows.append(contexts[b]); rows += negatives[b * k..<(b + 1) * k] }
+    var cost = 0.0
+    E.withUnsafeBufferPointer { e in
+        Θ.withUnsafeBufferPointer { θ in
+            for b in 0..<B {
+                let center = e.baseAddress! + centers[b] * d
+                for w in 0..<words {
+                    let s = dot(center, θ.baseAddress! + rows[b * words + w] * d, d)
+                    scores[b * words + w] = s
+                    let x = Double(w == 0 ? -s : s)   // softplus(−s) for the context, softplus(s) for a negative
+                    cost += Swift.max(x, 0) + log1p(exp(-Swift.abs(x)))
+                }
+            }
+        }
+    }
+    return Variable(Tensor(S(cost / Double(B))), derivedFrom: [centerTable, contextTable]) { g, needs in
+        // δs = (σ(s) − y)·g/B
+        let scale = Double(g.scalars[0]) / Double(B)
+        var delta = [S](repeating: 0, count: scores.count)
+        for (index, s) in scores.enumerated() {
+            let sigmoid = 1 / (1 + exp(-Double(s))), label: Double = index % words == 0 ? 1 : 0
+            delta[index] = S((sigmoid - label) * scale)
+        }
+        var centerRows = [S](repeating: 0, count: needs[0] ? B * d : 0)
+        var contextRows = [S](repeating: 0, count: needs[1] ? B * words * d : 0)
+        E.withUnsafeBufferPointer { e in
+            Θ.withUnsafeBufferPointer { θ in
+                for b in 0..<B {
+                    let center = e.baseAddress! + centers[b] * d
+                    for w in 0..<words {
+                        let δ = delta[b * words + w], row = θ.baseAddress! + rows[b * words + w] * d
+                        if needs[0] { for j in 0..<d { centerRows[b * d + j] += δ * row[j] } }
+                        if needs[1] { for j in 0..<d { contextRows[(b * words + w) * d + j] = δ * center[j] } }
+                    }
+                }
+            }
+        }
+        func deliver(_ table: Variable<S>, _ values: [S], at indices: [Int]) -> Tensor<S>? {
+            if table.isLeaf {
+                if table.rowGradient == nil { table.rowGradient = RowGradient(width: d) }
+                table.rowGradient!.add(values, at: indices)
+                return nil
+            }
+            var dense = [S](repeating: 0, count: table.value.count)
+            for (n, i) in indices.enumerated() { for j in 0..<d { dense[i * d + j] += values[n * d + j] } }
+            return Tensor(shape: table.value.shape, scalars: dense)
+        }
+        return [needs[0] ? deliver(centerTable, centerRows, at: centers) : nil,
+                needs[1] ? deliver(contextTable, contextRows, at: rows) : nil]
+    }
+}
+
+/// `Σ_j a[j]·b[j]` in a fixed order (eight partial sums, then their total).
+@inline(__always)
+func dot<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ count: Int) -> S {
+    var partial = SIMD8<S>(), j = 0
+    while j + 8 <= count {
+        partial = partial.addingProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<S>.self),
+                                        UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<S>.self))
+        j += 8
+    }
+    var sum = partial.sum()
+    while j < count { sum += a[j] * b[j]; j += 1 }
+    return sum
 }
