@@ -144,7 +144,10 @@ public func negativeSamplingCost<S: TensorScalar>(
             }
         }
     }
+    // The pullback reads the tables through their variables: holding their tensors
+    // would make an optimizer's in-place row update copy both whole tables.
     return Variable(Tensor(S(cost / Double(B))), derivedFrom: [centerTable, contextTable]) { g, needs in
+        let (E, Θ) = (centerTable.value, contextTable.value)
         // δs = (σ(s) − y)·g/B
         let scale = Double(g.scalars[0]) / Double(B)
         var delta = [S](repeating: 0, count: scores.count)
