@@ -20,8 +20,12 @@ public struct RowGradient<Scalar: TensorScalar> {
     @_specialize(where Scalar == Double)
     public mutating func add(_ rows: [Scalar], at newIndices: [Int]) {
         if rows.count != newIndices.count * width { shapeFailure(ShapeError(operation: "RowGradient.add", message: "\(rows.count) values for \(newIndices.count) rows of \(width)")) }
-        indices += newIndices
-        values += rows
+        if indices.isEmpty {   // the first contribution is kept as it is, not copied
+            (indices, values) = (newIndices, rows)
+        } else {
+            indices += newIndices
+            values += rows
+        }
     }
 
     /// The same gradient with each index once, ascending, its rows summed
@@ -159,12 +163,22 @@ public func negativeSamplingCost<S: TensorScalar>(
         var contextRows = [S](repeating: 0, count: needs[1] ? B * words * d : 0)
         E.withUnsafeBufferPointer { e in
             Θ.withUnsafeBufferPointer { θ in
-                for b in 0..<B {
-                    let center = e.baseAddress! + centers[b] * d
-                    for w in 0..<words {
-                        let δ = delta[b * words + w], row = θ.baseAddress! + rows[b * words + w] * d
-                        if needs[0] { for j in 0..<d { centerRows[b * d + j] += δ * row[j] } }
-                        if needs[1] { for j in 0..<d { contextRows[(b * words + w) * d + j] = δ * center[j] } }
+                centerRows.withUnsafeMutableBufferPointer { centerOut in
+                    contextRows.withUnsafeMutableBufferPointer { contextOut in
+                        for b in 0..<B {
+                            let center = e.baseAddress! + centers[b] * d
+                            for w in 0..<words {
+                                let δ = delta[b * words + w], row = θ.baseAddress! + rows[b * words + w] * d
+                                if needs[0] {
+                                    let out = centerOut.baseAddress! + b * d
+                                    for j in 0..<d { out[j] += δ * row[j] }
+                                }
+                                if needs[1] {
+                                    let out = contextOut.baseAddress! + (b * words + w) * d
+                                    for j in 0..<d { out[j] = δ * center[j] }
+                                }
+                            }
+                        }
                     }
                 }
             }
