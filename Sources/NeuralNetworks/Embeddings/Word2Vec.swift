@@ -35,7 +35,6 @@ public struct NegativeSampler: Sendable {
     }
 }
 
-
 /// word2vec's skip-gram (C5W2-07, -08; Mikolov et al. 2013): a centre word's
 /// embedding `e_c` (table ``centers``) predicts a context word `t` through the
 /// context embeddings `θ_t` (table ``contexts``), both `(V, d)`.
@@ -73,7 +72,6 @@ public final class SkipGram<Scalar: TensorScalar> {
         let B = c.count
         require(B > 0 && t.count == B && n.count % B == 0 && !n.isEmpty,
                 "SkipGram.negativeSamplingCost: \(B) centres, \(t.count) contexts, \(n.count) negatives (k per pair)")
-        for i in c + t + n { require(i >= 0 && i < centers.vocabulary, "SkipGram: index \(i) outside the \(centers.vocabulary)-word vocabulary") }
         // One fused node (Tensors' `negativeSamplingCost`): the scores, softplus and
         // the row gradients without the lookups' and products' intermediate tensors.
         return Tensors.negativeSamplingCost(centerTable: centers.E.variable, contextTable: contexts.E.variable,

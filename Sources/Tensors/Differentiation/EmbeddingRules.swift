@@ -129,11 +129,18 @@ public func negativeSamplingCost<S: TensorScalar>(
     }
     let k = negatives.count / B, d = E.shape[1], words = 1 + k
     for i in centers where i < 0 || i >= E.shape[0] { fail("centre \(i) outside the table's 0..<\(E.shape[0]) rows") }
-    for i in contexts + negatives where i < 0 || i >= Θ.shape[0] { fail("word \(i) outside the table's 0..<\(Θ.shape[0]) rows") }
+    for words in [contexts, negatives] {
+        for i in words where i < 0 || i >= Θ.shape[0] { fail("word \(i) outside the table's 0..<\(Θ.shape[0]) rows") }
+    }
     // The context table's rows per pair: the context, then its negatives.
     var rows = [Int](), scores = [S](repeating: 0, count: B * words)
     rows.reserveCapacity(B * words)
     for b in 0..<B { rows.append(contexts[b]); rows += negatives[b * k..<(b + 1) * k] }
+    // The scores are inner products: the reduction kernels' loop or vectorized form, by the compute path.
+    let loopPath = ComputePath.current == .loop
+    func dot(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ n: Int) -> S {
+        loopPath ? ReductionKernels.dotLoop(a, b, n) : ReductionKernels.dotVectorized(a, b, n)
+    }
     var cost = 0.0
     E.withUnsafeBufferPointer { e in
         Θ.withUnsafeBufferPointer { θ in
@@ -196,18 +203,4 @@ public func negativeSamplingCost<S: TensorScalar>(
         return [needs[0] ? deliver(centerTable, centerRows, at: centers) : nil,
                 needs[1] ? deliver(contextTable, contextRows, at: rows) : nil]
     }
-}
-
-/// `Σ_j a[j]·b[j]` in a fixed order (eight partial sums, then their total).
-@inline(__always)
-func dot<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ count: Int) -> S {
-    var partial = SIMD8<S>(), j = 0
-    while j + 8 <= count {
-        partial = partial.addingProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<S>.self),
-                                        UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<S>.self))
-        j += 8
-    }
-    var sum = partial.sum()
-    while j < count { sum += a[j] * b[j]; j += 1 }
-    return sum
 }
