@@ -115,6 +115,8 @@ public func rowLookup<S: TensorScalar>(_ table: Variable<S>, indices: [Int]) -> 
 /// `B` or `B·(1 + k)` rows used; repeats add up), a computed one as a dense
 /// scatter-add. It computes what a lookup, a product, a sum over `d` and
 /// softplus per score would, without any of their intermediate tensors.
+/// The pullback reads the tables when it runs (so that an optimizer's
+/// in-place row update copies nothing): update them only after `backward()`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func negativeSamplingCost<S: TensorScalar>(
