@@ -5,11 +5,11 @@ import Tensors
 //   --only TEXT: run only the cases whose name contains TEXT.
 //   --retain-freed: TensorMemory.retainsFreedBlocks = true (glibc keeps freed large blocks;
 //     compare with the peers' `--malloc no-mmap` rows).
-// Suites: vectorization, elementwise, gemm, training, conv, sequence, overhead (default: all). Build in release with
+// Suites: vectorization, elementwise, gemm, training, conv, sequence, attention, overhead (default: all). Build in release with
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc native Benchmarks
 
 let arguments = CommandLine.arguments.dropFirst()
-let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "sequence", "overhead"]
+let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "sequence", "attention", "overhead"]
 let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--retain-freed]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
@@ -56,6 +56,7 @@ for suite in suites {
     case "training": trainingSuite(&harness)
     case "conv": convolutionSuite(&harness)
     case "sequence": sequenceSuite(&harness)
+    case "attention": attentionSuite(&harness)
     case "overhead": overheadSuite(&harness)
     default: break
     }
