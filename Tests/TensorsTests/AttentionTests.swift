@@ -12,7 +12,13 @@ struct AttentionReference: Decodable {
         let out: [Double], dq: [Double], dk: [Double], dv_: [Double]
         var attentionMask: AttentionMask { AttentionMask(isCausal: mask.contains("causal"), keyLengths: key_lengths) }
     }
+    struct LayerNormCase: Decodable {
+        let d: Int, m: Int, T: Int, eps: Double
+        let x: [Double], gamma: [Double], beta: [Double], R: [Double]
+        let y: [Double], dx: [Double], dgamma: [Double], dbeta: [Double]
+    }
     let attention: [Case]
+    let layer_norm: [LayerNormCase]
 
     static let shared: AttentionReference = {
         let url = Bundle.module.url(forResource: "attention", withExtension: "json", subdirectory: "Reference")!
@@ -120,6 +126,85 @@ extension DifferentiationTests {
             let first = scaledDotProductAttention(query: Variable(q.slice(axis: 0, 0..<1)), key: Variable(k.slice(axis: 0, 0..<1)),
                                                   value: Variable(v.slice(axis: 0, 0..<1)))
             XCTAssertEqual(Array(out.value.scalars[..<6]), first.value.scalars)
+        }
+    }
+}
+
+extension DifferentiationTests {
+    /// The stacked projections give what separate operands give, values and gradients.
+    func testStackedProjectionsMatchSeparateOperands() {
+        onBothPaths { path in
+            let (heads, d, m, t, tk) = (2, 3, 2, 5, 4)
+            let qkv = random([3 * heads * d, m, t]), kv = random([2 * heads * d, m, tk]), query = random([heads * d, m, t])
+            let g = random([heads * d, m, t])
+            let block = heads * d
+            for mask in [AttentionMask.causal, .padding(keyLengths: [4, 2])] {
+                let stacked = Variable(qkv, requiresGradient: true)
+                let out = scaledDotProductAttention(stackedQueryKeyValue: stacked, heads: heads, mask: mask)
+                out.backward(seed: g)
+                let parts = (0..<3).map { Variable(qkv.slice(axis: 0, $0 * block..<($0 + 1) * block), requiresGradient: true) }
+                let separate = scaledDotProductAttention(query: parts[0], key: parts[1], value: parts[2], heads: heads, mask: mask)
+                separate.backward(seed: g)
+                XCTAssertEqual(out.value, separate.value, "\(path)")
+                XCTAssertEqual(stacked.gradient!, Tensor.concatenate(parts.map { $0.gradient! }, axis: 0), "\(path)")
+            }
+            let q = Variable(query, requiresGradient: true), stackedKV = Variable(kv, requiresGradient: true)
+            let cross = scaledDotProductAttention(query: q, stackedKeyValue: stackedKV, heads: heads, mask: .padding(keyLengths: [1, 4]))
+            cross.backward(seed: g)
+            let k = Variable(kv.slice(axis: 0, 0..<block), requiresGradient: true), v = Variable(kv.slice(axis: 0, block..<2 * block), requiresGradient: true)
+            let q2 = Variable(query, requiresGradient: true)
+            let reference = scaledDotProductAttention(query: q2, key: k, value: v, heads: heads, mask: .padding(keyLengths: [1, 4]))
+            reference.backward(seed: g)
+            XCTAssertEqual(cross.value, reference.value)
+            XCTAssertEqual(q.gradient!, q2.gradient!)
+            XCTAssertEqual(stackedKV.gradient!, Tensor.concatenate([k.gradient!, v.gradient!], axis: 0))
+            checkGradient("stacked self-attention \(path)", [random([3 * heads * d, m, t])]) { v in
+                scaledDotProductAttention(stackedQueryKeyValue: v[0], heads: heads, mask: .causal)
+            }
+        }
+    }
+}
+
+extension DifferentiationTests {
+    func testLayerNormalizationMatchesPyTorch() {
+        for c in AttentionReference.shared.layer_norm {
+            onBothPaths { path in
+                let x = Variable(Tensor<Double>(shape: [c.d, c.m, c.T], scalars: c.x), requiresGradient: true)
+                let gamma = Variable(Tensor<Double>(shape: [c.d, 1], scalars: c.gamma), requiresGradient: true)
+                let beta = Variable(Tensor<Double>(shape: [c.d, 1], scalars: c.beta), requiresGradient: true)
+                let y = layerNormalization(x, gamma: gamma, beta: beta, epsilon: c.eps)
+                y.backward(seed: Tensor(shape: y.shape, scalars: c.R))
+                assertClose(y.value, c.y, shape: [c.d, c.m, c.T], relative: 1e-12, absolute: 1e-12, "\(path)")
+                assertClose(x.gradient!, c.dx, relative: 1e-10, absolute: 1e-12, "dx \(path)")
+                assertClose(gamma.gradient!, c.dgamma, relative: 1e-10, absolute: 1e-12, "dγ \(path)")
+                assertClose(beta.gradient!, c.dbeta, relative: 1e-10, absolute: 1e-12, "dβ \(path)")
+            }
+        }
+    }
+
+    func testLayerNormalizationGradientsByFiniteDifferences() {
+        checkGradient("layer norm", [random([4, 3, 2]), random([4, 1]), random([4, 1])]) { v in
+            layerNormalization(v[0], gamma: v[1], beta: v[2])
+        }
+    }
+
+    /// Several column blocks and partial SIMD groups: the loop path's values, one thread's bits on two.
+    func testLayerNormalizationKernelAcrossBlocksAndThreads() {
+        for (d, n) in [(1, 1), (3, 7), (33, 300), (64, 1000)] {
+            let x = Tensor<Float>(random([d, n], -3, 5)), gamma = Tensor<Float>(random([d, 1])), beta = Tensor<Float>(random([d, 1]))
+            let g = Tensor<Float>(random([d, n]))
+            func run() -> [Tensor<Float>] {
+                let vars = [x, gamma, beta].map { Variable($0, requiresGradient: true) }
+                let y = layerNormalization(vars[0], gamma: vars[1], beta: vars[2])
+                y.backward(seed: g)
+                return [y.value] + vars.map { $0.gradient! }
+            }
+            let loop = withComputePath(.loop) { run() }
+            let one = Parallelism.withMaxThreads(1) { run() }, two = Parallelism.withMaxThreads(2) { run() }
+            for (i, (a, b)) in zip(one, loop).enumerated() {
+                assertClose(a, b.scalars.map(Double.init), relative: 1e-4, absolute: 1e-4, "(\(d), \(n)) result \(i)")
+            }
+            XCTAssertEqual(one, two, "(\(d), \(n))")
         }
     }
 }

@@ -59,7 +59,8 @@ public func scaledDotProductAttention<S: TensorScalar>(
         batch: batch, heads: batch == 0 ? 0 : leading / batch, queryTokens: q[q.count - 2], keyTokens: k[k.count - 2],
         keyChannels: q.last!, valueChannels: v.last!, layout: .tokenMajor,
         scale: scale ?? S(1 / Double(q.last!).squareRoot()), causal: mask.isCausal, keyLengths: mask.keyLengths)
-    return attention(problem, query, key, value, outputShape: q.dropLast() + [v.last!], operation: "scaledDotProductAttention")
+    return attention(problem, [query, key, value], q: .init(input: 0, offset: 0), k: .init(input: 1, offset: 0), v: .init(input: 2, offset: 0),
+                     outputShape: q.dropLast() + [v.last!], operation: "scaledDotProductAttention")
 }
 
 /// Multi-head scaled dot-product attention on the notes' sequence layout
@@ -86,14 +87,66 @@ public func scaledDotProductAttention<S: TensorScalar>(
     let problem = AttentionProblem<S>(
         batch: q[1], heads: heads, queryTokens: q[2], keyTokens: k[2], keyChannels: d, valueChannels: v[0] / heads,
         layout: .featureMajor, scale: scale ?? S(1 / Double(d).squareRoot()), causal: mask.isCausal, keyLengths: mask.keyLengths)
-    return attention(problem, query, key, value, outputShape: [v[0], q[1], q[2]], operation: "scaledDotProductAttention")
+    return attention(problem, [query, key, value], q: .init(input: 0, offset: 0), k: .init(input: 1, offset: 0), v: .init(input: 2, offset: 0),
+                     outputShape: [v[0], q[1], q[2]], operation: "scaledDotProductAttention")
 }
 
-/// The attention node of both layouts.
+/// Multi-head self-attention straight from one stacked projection
+/// `[Q; K; V] = W_in·x + b_in` `(3·heads·d, m, T)` (PyTorch's `in_proj`
+/// layout): `Q`, `K` and `V` are read, and differentiated, in place — no
+/// slices are copied. The result is `(heads·d, m, T)`, as
+/// ``scaledDotProductAttention(query:key:value:heads:mask:scale:)`` gives.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func scaledDotProductAttention<S: TensorScalar>(
+    stackedQueryKeyValue qkv: Variable<S>, heads: Int, mask: AttentionMask = .none, scale: S? = nil
+) -> Variable<S> {
+    let shape = qkv.value.shape
+    if heads < 1 || shape.count != 3 || shape[0] % (3 * heads) != 0 {
+        shapeFailure(ShapeError(operation: "scaledDotProductAttention", message: "needs stacked [Q; K; V] (3·heads·d, m, T) with \(heads) heads; got \(format(shape))"))
+    }
+    let d = shape[0] / (3 * heads), block = heads * d * shape[1] * shape[2]
+    let problem = AttentionProblem<S>(
+        batch: shape[1], heads: heads, queryTokens: shape[2], keyTokens: shape[2], keyChannels: d, valueChannels: d,
+        layout: .featureMajor, scale: scale ?? S(1 / Double(d).squareRoot()), causal: mask.isCausal, keyLengths: mask.keyLengths)
+    return attention(problem, [qkv], q: .init(input: 0, offset: 0), k: .init(input: 0, offset: block), v: .init(input: 0, offset: 2 * block),
+                     outputShape: [heads * d, shape[1], shape[2]], operation: "scaledDotProductAttention")
+}
+
+/// Multi-head attention of `query` `(heads·d, m, T_q)` over a stacked
+/// key–value projection `[K; V]` `(2·heads·d, m, T_k)` (cross-attention: the
+/// decoder's queries, the encoder's keys and values), read in place.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func scaledDotProductAttention<S: TensorScalar>(
+    query: Variable<S>, stackedKeyValue kv: Variable<S>, heads: Int, mask: AttentionMask = .none, scale: S? = nil
+) -> Variable<S> {
+    let (q, shape) = (query.value.shape, kv.value.shape)
+    if heads < 1 || q.count != 3 || shape.count != 3 || q[0] % heads != 0 || shape[0] != 2 * q[0] || shape[1] != q[1] {
+        shapeFailure(ShapeError(operation: "scaledDotProductAttention", message: "needs query (heads·d, m, T_q) and stacked [K; V] (2·heads·d, m, T_k) with \(heads) heads; got query \(format(q)), key–value \(format(shape))"))
+    }
+    let d = q[0] / heads
+    let problem = AttentionProblem<S>(
+        batch: q[1], heads: heads, queryTokens: q[2], keyTokens: shape[2], keyChannels: d, valueChannels: d,
+        layout: .featureMajor, scale: scale ?? S(1 / Double(d).squareRoot()), causal: mask.isCausal, keyLengths: mask.keyLengths)
+    return attention(problem, [query, kv], q: .init(input: 0, offset: 0), k: .init(input: 1, offset: 0),
+                     v: .init(input: 1, offset: heads * d * shape[1] * shape[2]),
+                     outputShape: [heads * d, q[1], q[2]], operation: "scaledDotProductAttention")
+}
+
+/// Where an attention operand lives: input `input` of the node, from element `offset` on.
+struct AttentionOperand {
+    var input: Int, offset: Int
+}
+
+/// The attention node of every layout: `inputs` are the distinct variables,
+/// `q`, `k`, `v` say where each operand starts in them (a stacked projection
+/// holds several operands, read and differentiated in place).
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func attention<S: TensorScalar>(
-    _ p: AttentionProblem<S>, _ query: Variable<S>, _ key: Variable<S>, _ value: Variable<S>, outputShape: [Int], operation: String
+    _ p: AttentionProblem<S>, _ inputs: [Variable<S>], q: AttentionOperand, k: AttentionOperand, v: AttentionOperand,
+    outputShape: [Int], operation: String
 ) -> Variable<S> {
     if let lengths = p.keyLengths {
         if lengths.count != p.batch {
@@ -103,64 +156,72 @@ func attention<S: TensorScalar>(
             shapeFailure(ShapeError(operation: operation, message: "key length \(bad) outside 0...\(p.keyTokens)"))
         }
     }
-    if query.value.count == 0 || key.value.count == 0 || value.value.count == 0 {   // nothing to attend with or to: zeros
-        let (q, k, v) = (query.value.shape, key.value.shape, value.value.shape)
-        return Variable(.zeros(outputShape), derivedFrom: [query, key, value]) { _, needs in
-            [needs[0] ? .zeros(q) : nil, needs[1] ? .zeros(k) : nil, needs[2] ? .zeros(v) : nil]
+    let shapes = inputs.map(\.value.shape)
+    if p.items * p.queryTokens * p.keyTokens * p.keyChannels * p.valueChannels == 0 {   // nothing to attend with or to: zeros
+        return Variable(.zeros(outputShape), derivedFrom: inputs) { _, needs in
+            zip(needs, shapes).map { $0 ? Tensor<S>.zeros($1) : nil }
         }
     }
-    let recording = GradientTape.isRecording && [query, key, value].contains { $0.requiresGradient }
+    let recording = GradientTape.isRecording && inputs.contains { $0.requiresGradient }
     let path = ComputePath.current
-    let (q, k, v) = (query.value, key.value, value.value)
+    let values = inputs.map(\.value)
     var output = Tensor<S>.zeros(outputShape)
     var weights = recording ? Tensor<S>.zeros([p.items, p.queryTokens, p.keyTokens]) : nil
     // The kernels only read the operands; they take mutable pointers so that one head type serves inputs and outputs.
-    withMutablePointers(q, k, v) { q, k, v in
+    withMutablePointers(values) { bases in
+        let (qp, kp, vp) = (bases[q.input] + q.offset, bases[k.input] + k.offset, bases[v.input] + v.offset)
         output.withUnsafeMutableBufferPointer { o in
             func run(_ w: UnsafeMutablePointer<S>?) {
-                path.run(loop: { AttentionKernels.forwardLoop(p, q, k, v, o.baseAddress!, w) },
-                         vectorized: { AttentionKernels.forward(p, q, k, v, o.baseAddress!, w) })
+                path.run(loop: { AttentionKernels.forwardLoop(p, qp, kp, vp, o.baseAddress!, w) },
+                         vectorized: { AttentionKernels.forward(p, qp, kp, vp, o.baseAddress!, w) })
             }
             if weights == nil { run(nil) } else { weights!.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
         }
     }
     guard recording, let weights else { return Variable(output) }
-    return Variable(output, derivedFrom: [query, key, value]) { g, needs in
-        var dq = needs[0] ? Tensor<S>.zeros(q.shape) : nil
-        var dk = needs[1] ? Tensor<S>.zeros(k.shape) : nil
-        var dv = needs[2] ? Tensor<S>.zeros(v.shape) : nil
-        func withPointer(_ t: inout Tensor<S>?, _ body: (UnsafeMutablePointer<S>?) -> Void) {
-            if t == nil { body(nil) } else { t!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
-        }
-        withMutablePointers(q, k, v) { qp, kp, vp in
-            withMutablePointers(weights, g, g) { wp, gp, _ in
-                withPointer(&dq) { dqp in
-                    withPointer(&dk) { dkp in
-                        withPointer(&dv) { dvp in
-                            path.run(loop: { AttentionKernels.backwardLoop(p, qp, kp, vp, wp, gp, dqp, dkp, dvp) },
-                                     vectorized: { AttentionKernels.backward(p, qp, kp, vp, wp, gp, dqp, dkp, dvp) })
-                        }
-                    }
-                }
+    return Variable(output, derivedFrom: inputs) { g, needs in
+        var gradients = zip(needs, shapes).map { $0 ? Tensor<S>.zeros($1) : nil }
+        withMutablePointers(values + [weights, g]) { bases in
+            let (qp, kp, vp) = (bases[q.input] + q.offset, bases[k.input] + k.offset, bases[v.input] + v.offset)
+            let (wp, gp) = (bases[values.count], bases[values.count + 1])
+            withMutablePointers(&gradients) { out in
+                let dq = out[q.input].map { $0 + q.offset }, dk = out[k.input].map { $0 + k.offset }
+                let dv = out[v.input].map { $0 + v.offset }
+                path.run(loop: { AttentionKernels.backwardLoop(p, qp, kp, vp, wp, gp, dq, dk, dv) },
+                         vectorized: { AttentionKernels.backward(p, qp, kp, vp, wp, gp, dq, dk, dv) })
             }
         }
-        return [dq, dk, dv]
+        return gradients
     }
 }
 
-/// Calls `body` with the storage of three tensors that it only reads, as
-/// mutable pointers (no copy is made: the tensors are not written).
-@inline(__always)
-func withMutablePointers<S, R>(
-    _ a: Tensor<S>, _ b: Tensor<S>, _ c: Tensor<S>,
-    _ body: (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> R
-) -> R {
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            c.withUnsafeBufferPointer { c in
-                body(UnsafeMutablePointer(mutating: a.baseAddress!), UnsafeMutablePointer(mutating: b.baseAddress!),
-                     UnsafeMutablePointer(mutating: c.baseAddress!))
-            }
+/// Calls `body` with the storage of tensors that it only reads, as mutable
+/// pointers (no copy is made: the tensors are not written).
+func withMutablePointers<S, R>(_ tensors: [Tensor<S>], _ body: ([UnsafeMutablePointer<S>]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<S>] = []
+    func next(_ i: Int) -> R {
+        if i == tensors.count { return body(pointers) }
+        return tensors[i].withUnsafeBufferPointer { buffer in
+            pointers.append(UnsafeMutablePointer(mutating: buffer.baseAddress!))
+            return next(i + 1)
         }
     }
+    return next(0)
+}
+
+/// Calls `body` with the storage of the tensors that exist (nil for the others), to be written.
+func withMutablePointers<S, R>(_ tensors: inout [Tensor<S>?], _ body: ([UnsafeMutablePointer<S>?]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<S>?] = []
+    func next(_ i: Int) -> R {
+        if i == tensors.count { return body(pointers) }
+        guard var tensor = tensors[i] else { pointers.append(nil); return next(i + 1) }
+        tensors[i] = nil   // the local copy is the only reference while its storage is written
+        let result = tensor.withUnsafeMutableBufferPointer { buffer in
+            pointers.append(buffer.baseAddress!)
+            return next(i + 1)
+        }
+        tensors[i] = tensor
+        return result
+    }
+    return next(0)
 }

@@ -1,5 +1,8 @@
-"""Reference values for scaled dot-product attention (AttentionTests), float64,
-through torch.nn.functional.scaled_dot_product_attention with a boolean mask.
+"""Reference values for scaled dot-product attention, layer normalization and
+the sinusoidal positional encoding (AttentionTests), float64: attention through
+torch.nn.functional.scaled_dot_product_attention with a boolean mask, layer
+norm through torch.nn.functional.layer_norm, the encoding from its formula
+PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)).
 
     python make_attention.py > attention.json
 
@@ -44,4 +47,28 @@ cases = [
     case(2, 1, 40, 40, 8, 6, "causal+padding", [40, 17]),   # more than one query block
     case(1, 2, 70, 33, 16, 16, "none"),
 ]
-print(json.dumps({"attention": cases}))
+
+
+def layer_norm(d, m, T, eps):
+    """x in the library's (d, m, T) layout, normalized over d; cost sum(y * R)."""
+    x = rng.standard_normal((d, m, T)) * 3 + 1
+    gamma, beta, R = 1 + 0.3 * rng.standard_normal(d), 0.2 * rng.standard_normal(d), rng.standard_normal((d, m, T))
+    tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    y = F.layer_norm(tx.permute(1, 2, 0), (d,), tg, tb, eps).permute(2, 0, 1)
+    (y * torch.tensor(R)).sum().backward()
+    flat = lambda a: a.detach().numpy().ravel().tolist()
+    return dict(d=d, m=m, T=T, eps=eps, x=x.ravel().tolist(), gamma=gamma.tolist(), beta=beta.tolist(), R=R.ravel().tolist(),
+                y=flat(y), dx=flat(tx.grad), dgamma=flat(tg.grad), dbeta=flat(tb.grad))
+
+
+def positional_encoding(T, d):
+    """(d, T): row 2i is sin(pos / 10000^(2i/d)), row 2i + 1 its cosine."""
+    pos, i = np.arange(T)[None, :], np.arange(0, d, 2)[:, None]
+    pe = np.zeros((d, T))
+    pe[0::2] = np.sin(pos / 10000 ** (i / d))
+    pe[1::2] = np.cos(pos / 10000 ** (i[: d // 2] / d))
+    return dict(T=T, d=d, pe=pe.ravel().tolist())
+
+
+print(json.dumps({"attention": cases, "layer_norm": [layer_norm(5, 3, 4, 1e-5), layer_norm(16, 2, 3, 1e-3)],
+                  "positional_encoding": [positional_encoding(50, 16), positional_encoding(7, 5)]}))
