@@ -221,18 +221,33 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public let beta1: Scalar
     public let beta2: Scalar
     public let epsilon: Scalar
+    /// `λ` of decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each
+    /// step first shrinks every trainable parameter, `θ := (1 − α·λ)·θ`, then
+    /// applies Adam's update — PyTorch's `AdamW`. 0 (plain Adam) by default;
+    /// ``adamW(learningRate:weightDecay:beta1:beta2:epsilon:)`` defaults to 0.01.
+    /// Unlike L2 regularization added to the cost, the decay is not divided by
+    /// Adam's `√S`.
+    public let weightDecay: Scalar
     private let identity = OptimizerIdentity()
 
-    init(rate: Double, beta1: Scalar, beta2: Scalar, epsilon: Scalar) {
+    init(rate: Double, beta1: Scalar, beta2: Scalar, epsilon: Scalar, weightDecay: Scalar = 0) {
         learningRate = rate
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
+        self.weightDecay = weightDecay
     }
 
     @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
-    public convenience init(learningRate: Double = 0.001, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
-        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    public convenience init(learningRate: Double = 0.001, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8,
+                            weightDecay: Scalar = 0) {
+        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    /// AdamW: Adam with decoupled weight decay `λ` (PyTorch's `AdamW` defaults: α = 10⁻³, λ = 0.01).
+    public static func adamW(learningRate: Double = 0.001, weightDecay: Scalar = 0.01, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
+                             epsilon: Scalar = 1e-8) -> Adam {
+        Adam(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
     @_specialize(where Scalar == Float)
@@ -249,6 +264,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             var s = state.secondMoment ?? .zeros(p.value.shape)
             state.firstMoment = nil
             state.secondMoment = nil
+            if weightDecay != 0 { p.value *= 1 - learningRate * weightDecay }
             p.value.applyAdamStep(gradient: gradient, firstMoment: &v, secondMoment: &s, beta1: beta1, beta2: beta2,
                                   learningRate: learningRate,
                                   firstCorrection: 1 - Scalar(Foundation.pow(Double(beta1), t)),
@@ -283,7 +299,8 @@ extension RMSprop where Scalar == Float {
 }
 
 extension Adam where Scalar == Float {
-    public convenience init(learningRate: Double = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
-        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    public convenience init(learningRate: Double = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                            weightDecay: Float = 0) {
+        self.init(rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 }

@@ -46,6 +46,7 @@ public enum LayerRegistry {
             entry(Softmax<Float>.self), entry(Softmax<Double>.self),
             entry(Dropout<Float>.self), entry(Dropout<Double>.self),
             entry(BatchNorm<Float>.self), entry(BatchNorm<Double>.self),
+            entry(LayerNormalization<Float>.self), entry(LayerNormalization<Double>.self),
             entry(Reshape<Float>.self), entry(Reshape<Double>.self),
             entry(Add<Float>.self), entry(Add<Double>.self),
             entry(Multiply<Float>.self), entry(Multiply<Double>.self),

@@ -1,0 +1,160 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+import XCTest
+
+/// The transformer's building blocks against PyTorch's own modules in float64
+/// (`Reference/transformer.py`), and their gradients by finite differences.
+final class TransformerTests: XCTestCase {
+    typealias Ref = TransformerReference
+    let (D, H, FF, M, T, TK) = (8, 2, 16, 2, 5, 4)
+
+    func tensor(_ values: [Double], _ shape: [Int]) -> Tensor<Double> { Tensor(shape: shape, scalars: values) }
+
+    func load(_ attention: MultiHeadAttention<Double>, _ w: [Double], _ b: [Double], _ wo: [Double], _ bo: [Double]) {
+        attention.inProjectionWeight.value = tensor(w, [3 * D, D])
+        attention.inProjectionBias.value = tensor(b, [3 * D, 1])
+        attention.outProjectionWeight.value = tensor(wo, [D, D])
+        attention.outProjectionBias.value = tensor(bo, [D, 1])
+    }
+
+    func load(_ ffn: PositionwiseFeedForward<Double>, _ w1: [Double], _ b1: [Double], _ w2: [Double], _ b2: [Double]) {
+        ffn.W1.value = tensor(w1, [FF, D]); ffn.b1.value = tensor(b1, [FF, 1])
+        ffn.W2.value = tensor(w2, [D, FF]); ffn.b2.value = tensor(b2, [D, 1])
+    }
+
+    func load(_ norm: LayerNormalization<Double>, _ gamma: [Double], _ beta: [Double]) {
+        norm.gamma.value = tensor(gamma, [D, 1]); norm.beta.value = tensor(beta, [D, 1])
+    }
+
+    func assertClose(_ actual: Tensor<Double>?, _ expected: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let actual else { return XCTFail("\(what): no value", file: file, line: line) }
+        XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
+        let scale = expected.map(Swift.abs).max() ?? 1
+        let worst = zip(actual.scalars, expected).map { Swift.abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-10 * Swift.max(1, scale), "\(what): worst difference \(worst)", file: file, line: line)
+    }
+
+    func testMultiHeadAttentionMatchesPyTorch() {
+        var g = RandomGenerator(seed: 1)
+        let attention = MultiHeadAttention<Double>(modelDimensions: D, heads: H, generator: &g)
+        load(attention, Ref.mha_in_proj_weight, Ref.mha_in_proj_bias, Ref.mha_out_proj_weight, Ref.mha_out_proj_bias)
+        let cases: [(String, AttentionMask, [Double], [Double], [Double], [Double])] = [
+            ("causal", .causal, Ref.mhaCausalOutput, Ref.mhaCausalGradX, Ref.mhaCausalGradInProj, Ref.mhaCausalGradOutProj),
+            ("padding", .padding(keyLengths: [5, 3]), Ref.mhaPaddingOutput, Ref.mhaPaddingGradX, Ref.mhaPaddingGradInProj, Ref.mhaPaddingGradOutProj),
+        ]
+        for (name, mask, output, gradX, gradIn, gradOut) in cases {
+            for p in attention.parameters { p.gradient = nil }
+            let x = Variable(tensor(Ref.x, [D, M, T]), requiresGradient: true)
+            let y = attention(x, mask: mask)
+            y.backward(seed: tensor(Ref.R, [D, M, T]))
+            assertClose(y.value, output, "\(name) output")
+            assertClose(x.gradient, gradX, "\(name) ∂x")
+            assertClose(attention.inProjectionWeight.gradient, gradIn, "\(name) ∂W_in")
+            assertClose(attention.outProjectionWeight.gradient, gradOut, "\(name) ∂W_O")
+        }
+    }
+
+    func testEncoderLayerMatchesPyTorch() {
+        var g = RandomGenerator(seed: 2)
+        let layer = TransformerEncoderLayer<Double>(modelDimensions: D, heads: H, feedForwardDimensions: FF, dropoutRate: 0, generator: &g)
+        load(layer.selfAttention, Ref.enc_self_attn_in_proj_weight, Ref.enc_self_attn_in_proj_bias,
+             Ref.enc_self_attn_out_proj_weight, Ref.enc_self_attn_out_proj_bias)
+        load(layer.feedForward, Ref.enc_linear1_weight, Ref.enc_linear1_bias, Ref.enc_linear2_weight, Ref.enc_linear2_bias)
+        load(layer.norm1, Ref.enc_norm1_weight, Ref.enc_norm1_bias)
+        load(layer.norm2, Ref.enc_norm2_weight, Ref.enc_norm2_bias)
+        let x = Variable(tensor(Ref.x, [D, M, T]), requiresGradient: true)
+        let y = layer.forward(x, mask: .padding(keyLengths: [5, 3]), context: ForwardContext(training: true))
+        y.backward(seed: tensor(Ref.R, [D, M, T]))
+        assertClose(y.value, Ref.encOutput, "output")
+        assertClose(x.gradient, Ref.encGradX, "∂x")
+        assertClose(layer.selfAttention.inProjectionWeight.gradient, Ref.encGrad_self_attn_in_proj_weight, "∂W_in")
+        assertClose(layer.selfAttention.inProjectionBias.gradient, Ref.encGrad_self_attn_in_proj_bias, "∂b_in")
+        assertClose(layer.selfAttention.outProjectionWeight.gradient, Ref.encGrad_self_attn_out_proj_weight, "∂W_O")
+        assertClose(layer.feedForward.W1.gradient, Ref.encGrad_linear1_weight, "∂W1")
+        assertClose(layer.feedForward.b2.gradient, Ref.encGrad_linear2_bias, "∂b2")
+        assertClose(layer.norm1.gamma.gradient, Ref.encGrad_norm1_weight, "∂γ1")
+        assertClose(layer.norm2.beta.gradient, Ref.encGrad_norm2_bias, "∂β2")
+    }
+
+    func testDecoderLayerMatchesPyTorch() {
+        var g = RandomGenerator(seed: 3)
+        let layer = TransformerDecoderLayer<Double>(modelDimensions: D, heads: H, feedForwardDimensions: FF, dropoutRate: 0, generator: &g)
+        load(layer.selfAttention, Ref.dec_self_attn_in_proj_weight, Ref.dec_self_attn_in_proj_bias,
+             Ref.dec_self_attn_out_proj_weight, Ref.dec_self_attn_out_proj_bias)
+        load(layer.crossAttention, Ref.dec_multihead_attn_in_proj_weight, Ref.dec_multihead_attn_in_proj_bias,
+             Ref.dec_multihead_attn_out_proj_weight, Ref.dec_multihead_attn_out_proj_bias)
+        load(layer.feedForward, Ref.dec_linear1_weight, Ref.dec_linear1_bias, Ref.dec_linear2_weight, Ref.dec_linear2_bias)
+        load(layer.norm1, Ref.dec_norm1_weight, Ref.dec_norm1_bias)
+        load(layer.norm2, Ref.dec_norm2_weight, Ref.dec_norm2_bias)
+        load(layer.norm3, Ref.dec_norm3_weight, Ref.dec_norm3_bias)
+        let x = Variable(tensor(Ref.x, [D, M, T]), requiresGradient: true)
+        let memory = Variable(tensor(Ref.memory, [D, M, TK]), requiresGradient: true)
+        let y = layer.forward(x, memory: memory, memoryMask: .padding(keyLengths: [4, 2]), context: ForwardContext(training: true))
+        y.backward(seed: tensor(Ref.R, [D, M, T]))
+        assertClose(y.value, Ref.decOutput, "output")
+        assertClose(x.gradient, Ref.decGradX, "∂x")
+        assertClose(memory.gradient, Ref.decGradMemory, "∂memory")
+        assertClose(layer.crossAttention.inProjectionWeight.gradient, Ref.decGrad_multihead_attn_in_proj_weight, "cross ∂W_in")
+        assertClose(layer.crossAttention.inProjectionBias.gradient, Ref.decGrad_multihead_attn_in_proj_bias, "cross ∂b_in")
+        assertClose(layer.selfAttention.inProjectionWeight.gradient, Ref.decGrad_self_attn_in_proj_weight, "self ∂W_in")
+        assertClose(layer.feedForward.W2.gradient, Ref.decGrad_linear2_weight, "∂W2")
+        assertClose(layer.norm3.gamma.gradient, Ref.decGrad_norm3_weight, "∂γ3")
+    }
+
+    func testAdamWMatchesPyTorch() {
+        let p = Parameter<Double>(key: "w", value: tensor(Ref.adamwStart, [3, 2]), isRegularized: true)
+        let c = tensor(Ref.adamwC, [3, 2])
+        let adamW = Adam<Double>.adamW(learningRate: 0.01, weightDecay: 0.1)
+        for _ in 0..<3 {
+            p.gradient = 3 * p.value * p.value * c   // ∂/∂w Σ w³c
+            adamW.step([p])
+        }
+        assertClose(p.value, Ref.adamwAfterThree, "AdamW after three steps")
+    }
+
+    /// PE(pos, 2i) = sin(pos/10000^(2i/d)), PE(pos, 2i+1) = cos(…): d = 4, by hand:
+    /// row 0 sin(pos), row 1 cos(pos), row 2 sin(pos/100), row 3 cos(pos/100).
+    func testPositionalEncodingFollowsTheFormula() {
+        let pe = positionalEncoding(length: 3, dimensions: 4, as: Double.self)
+        let expected: [Double] = [0, sin(1), sin(2), 1, cos(1), cos(2), 0, sin(0.01), sin(0.02), 1, cos(0.01), cos(0.02)]
+        XCTAssertEqual(pe.shape, [4, 3])
+        assertClose(pe, expected, "PE")
+        let x = Variable(Tensor<Double>.zeros([4, 2, 3]))
+        XCTAssertEqual(addingPositionalEncoding(x).value.slice(axis: 1, 1..<2).reshaped(to: [4, 3]), pe)
+    }
+
+    func testTransformerLayersPassAGradientCheck() {
+        var g = RandomGenerator(seed: 4)
+        let encoder = TransformerEncoderLayer<Double>(modelDimensions: 4, heads: 2, feedForwardDimensions: 6, dropoutRate: 0,
+                                                      placement: .beforeSublayer, generator: &g)
+        let decoder = TransformerDecoderLayer<Double>(modelDimensions: 4, heads: 2, feedForwardDimensions: 6, dropoutRate: 0, generator: &g)
+        let x = Tensor<Double>(randomNormal: [4, 2, 3], generator: &g), y = Tensor<Double>(randomNormal: [4, 2, 2], generator: &g)
+        let R = Tensor<Double>(randomNormal: [4, 2, 2], generator: &g)
+        let parameters = encoder.parameters + decoder.parameters
+        func cost() -> Variable<Double> {
+            let context = ForwardContext(training: true)
+            let memory = encoder.forward(Variable(x), mask: .padding(keyLengths: [3, 2]), context: context)
+            return (decoder.forward(Variable(y), memory: memory, memoryMask: .padding(keyLengths: [3, 2]), context: context) * Variable(R)).sum()
+        }
+        for p in parameters { p.gradient = nil }
+        cost().backward()
+        let analytic = parameters.map { $0.gradient! }
+        var numerator = 0.0, denominator = 0.0
+        for (p, a) in zip(parameters, analytic) {
+            for i in 0..<p.value.count {
+                let original = p.value.scalars[i], e = 1e-6
+                p.value.withUnsafeMutableBufferPointer { $0[i] = original + e }
+                let plus = withoutGradients { cost().value.scalar }
+                p.value.withUnsafeMutableBufferPointer { $0[i] = original - e }
+                let minus = withoutGradients { cost().value.scalar }
+                p.value.withUnsafeMutableBufferPointer { $0[i] = original }
+                let numeric = (plus - minus) / (2 * e)
+                numerator += (numeric - a.scalars[i]) * (numeric - a.scalars[i])
+                denominator += numeric * numeric + a.scalars[i] * a.scalars[i]
+            }
+        }
+        XCTAssertGreaterThan(denominator, 0)
+        XCTAssertLessThan((numerator / denominator).squareRoot(), 1e-7)
+    }
+}
