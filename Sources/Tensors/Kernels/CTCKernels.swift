@@ -99,10 +99,9 @@ enum CTCKernels {
     ) {
         typealias V = DoubleVector
         let w = V.scalarCount, (C, m, T) = (p.classes, p.batch, p.steps)
+        // A state's step (three exps and a log for α and β) counts as about 16 elements touched.
         let work = (0..<m).reduce(0) { $0 + p.inputLengths[$1] * (C + 16 * (2 * p.targets[$1].count + 1)) }
-        let shared = UncheckedSendable((z, nll, gradient))
         parallelFor(chunks: m, work: work) { b in
-            let (z, nll, gradient) = shared.value
             let Tb = p.inputLengths[b], l = p.extended(b), L = l.count
             if Tb == 0 { nll[b] = L == 1 ? 0 : .infinity; return }
             let Tp = (Tb + w - 1) / w * w, Lp = (L + w - 1) / w * w, R = Lp + 4, o = 2
