@@ -9,11 +9,12 @@ import Tensors
 //   vanishing   the gradient reaching early time steps, plain RNN vs LSTM over T = 100 (C5W1-10)
 //   embeddings  word2vec (negative sampling) and GloVe on a generated corpus: neighbours and analogies
 //   sentiment   averaged embeddings vs a many-to-one LSTM on generated reviews with negations
+//   dates       date normalization: the attention model vs a transformer, exact-match accuracy, an attention heat map
 
 func say(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
 
 struct UsageError: Error, CustomStringConvertible {
-    var description: String { "usage: sequences charlm|vanishing|embeddings|sentiment [--seed N] [--quick]" }
+    var description: String { "usage: sequences charlm|vanishing|embeddings|sentiment|dates [--seed N] [--quick]" }
 }
 
 func characterModel(seed: UInt64, quick: Bool) throws {
@@ -133,6 +134,31 @@ func sentiment(seed: UInt64, quick: Bool) throws {
     }
 }
 
+func dates(seed: UInt64, quick: Bool) throws {
+    let (training, test, epochs) = quick ? (1_000, 200, 1) : (10_000, 1_000, 10)
+    say("date normalization: \(training) generated dates for training, \(test) held out, \(DateNormalization.formats.count) formats, \(epochs) epochs")
+    let (attention, attentionReport) = try DateTranslation.trainAttentionModel(seed: seed, trainingExamples: training, testExamples: test,
+                                                                                epochs: epochs)
+    let (transformer, transformerReport) = try DateTranslation.trainTransformer(seed: seed, trainingExamples: training, testExamples: test,
+                                                                                epochs: epochs)
+    for report in [attentionReport, transformerReport] {
+        say(String(format: "%@: exact match %.3f, characters %.3f, final cost %.4f, training %.1f s", report.model,
+                   report.exactMatchAccuracy, report.characterAccuracy, report.finalCost, report.trainingSeconds))
+    }
+    let examples = ["3 May 1979", "5 April 09", "21th of August 2016", "Tue 10 Jul 2007", "Saturday May 9 2018", "March 3 2001",
+                    "March 3rd 2001", "1 March 2001"]
+    let (translated, weights) = DateTranslation.translateWithAttention(attention, examples)
+    let byTransformer = DateTranslation.translateWithTransformer(transformer, examples)
+    for (i, date) in examples.enumerated() { say("  \(date) → attention \(translated[i]), transformer \(byTransformer[i])") }
+    // The attention weights of the first example: one row per output character, one column per input character.
+    let input = Array(examples[0].lowercased()), tx = DateNormalization.inputLength
+    let rows = (0..<DateNormalization.outputLength).map { t in (0..<input.count).map { Double(weights.scalars[t * tx + $0]) } }
+    let url = URL(fileURLWithPath: "attention-\(seed).svg")
+    try SVGPlot.write(SVGPlot.heatMap(rows, rowLabels: translated[0].map(String.init), columnLabels: input.map(String.init),
+                                      title: "attention α⟨t,t'⟩: \"\(examples[0])\" → \(translated[0])"), to: url)
+    say("attention weights of \"\(examples[0])\" written to \(url.path)")
+}
+
 do {
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let example = arguments.first else { throw UsageError() }
@@ -154,6 +180,7 @@ do {
     case "vanishing": vanishing(seed: seed)
     case "embeddings": try embeddings(seed: seed, quick: quick)
     case "sentiment": try sentiment(seed: seed, quick: quick)
+    case "dates": try dates(seed: seed, quick: quick)
     default: throw UsageError()
     }
 } catch {

@@ -66,6 +66,35 @@ public enum SVGPlot {
         return svg + "</svg>\n"
     }
 
+    /// A heat map of `values` (rows × columns, in [0, 1] — attention weights
+    /// `α⟨t,t'⟩` with one output step per row and one input step per column),
+    /// white for 0 to dark blue for 1, the labels along the left and top.
+    public static func heatMap(_ values: [[Double]], rowLabels: [String], columnLabels: [String], title: String) -> String {
+        let rows = values.count, columns = values.first?.count ?? 0
+        let cell = Swift.max(8, Swift.min(24, Swift.min((width - 120) / Double(Swift.max(columns, 1)), (height - 110) / Double(Swift.max(rows, 1)))))
+        let x0 = 80.0, y0 = 80.0
+        let w = x0 + cell * Double(columns) + 20, h = y0 + cell * Double(rows) + 20
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"monospace\">\n"
+            + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+            + "<text x=\"\(w / 2)\" y=\"22\" font-size=\"14\" font-family=\"sans-serif\" text-anchor=\"middle\">\(escape(title))</text>\n"
+        for (j, label) in columnLabels.prefix(columns).enumerated() {
+            let x = x0 + cell * (Double(j) + 0.5)
+            svg += "<text x=\"\(x)\" y=\"\(y0 - 6)\" font-size=\"12\" text-anchor=\"middle\">\(escape(label))</text>\n"
+        }
+        for (i, row) in values.enumerated() {
+            let y = y0 + cell * Double(i)
+            if i < rowLabels.count {
+                svg += "<text x=\"\(x0 - 6)\" y=\"\(y + cell * 0.7)\" font-size=\"12\" text-anchor=\"end\">\(escape(rowLabels[i]))</text>\n"
+            }
+            for (j, v) in row.enumerated() {
+                let shade = Swift.max(0, Swift.min(1, v.isFinite ? v : 0))
+                let (r, g, b) = (Int(255 - 227 * shade), Int(255 - 185 * shade), Int(255 - 95 * shade))
+                svg += "<rect x=\"\(x0 + cell * Double(j))\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
+            }
+        }
+        return svg + "</svg>\n"
+    }
+
     /// Writes `svg` to `url` atomically.
     public static func write(_ svg: String, to url: URL) throws {
         try Data(svg.utf8).write(to: url, options: .atomic)
