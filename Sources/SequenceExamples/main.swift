@@ -9,12 +9,13 @@ import Tensors
 //   vanishing   the gradient reaching early time steps, plain RNN vs LSTM over T = 100 (C5W1-10)
 //   embeddings  word2vec (negative sampling) and GloVe on a generated corpus: neighbours and analogies
 //   sentiment   averaged embeddings vs a many-to-one LSTM on generated reviews with negations
+//   trigger     trigger-word detection on generated spectrograms: Conv1D + GRU, precision and recall
 //   dates       date normalization: the attention model vs a transformer, exact-match accuracy, an attention heat map
 
 func say(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
 
 struct UsageError: Error, CustomStringConvertible {
-    var description: String { "usage: sequences charlm|vanishing|embeddings|sentiment|dates [--seed N] [--quick]" }
+    var description: String { "usage: sequences charlm|vanishing|embeddings|sentiment|trigger|dates [--seed N] [--quick]" }
 }
 
 func characterModel(seed: UInt64, quick: Bool) throws {
@@ -134,6 +135,12 @@ func sentiment(seed: UInt64, quick: Bool) throws {
     }
 }
 
+func triggerWord(seed: UInt64, quick: Bool) throws {
+    let report = try runTriggerWordExperiment(seed: seed + 1, trainingClips: quick ? 200 : 2000, testClips: quick ? 50 : 500,
+                                              epochs: quick ? 1 : 8)
+    say(report.description)
+}
+
 func dates(seed: UInt64, quick: Bool) throws {
     let (training, test, epochs) = quick ? (1_000, 200, 1) : (10_000, 1_000, 10)
     say("date normalization: \(training) generated dates for training, \(test) held out, \(DateNormalization.formats.count) formats, \(epochs) epochs")
@@ -180,6 +187,7 @@ do {
     case "vanishing": vanishing(seed: seed)
     case "embeddings": try embeddings(seed: seed, quick: quick)
     case "sentiment": try sentiment(seed: seed, quick: quick)
+    case "trigger": try triggerWord(seed: seed, quick: quick)
     case "dates": try dates(seed: seed, quick: quick)
     default: throw UsageError()
     }
