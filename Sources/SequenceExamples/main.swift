@@ -148,7 +148,9 @@ func dates(seed: UInt64, quick: Bool) throws {
                                                                                 epochs: epochs)
     let (transformer, transformerReport) = try DateTranslation.trainTransformer(seed: seed, trainingExamples: training, testExamples: test,
                                                                                 epochs: epochs)
-    for report in [attentionReport, transformerReport] {
+    let (encoderDecoder, encoderDecoderReport) = try DateTranslation.trainEncoderDecoder(seed: seed, trainingExamples: training,
+                                                                                         testExamples: test, epochs: epochs)
+    for report in [encoderDecoderReport, attentionReport, transformerReport] {
         say(String(format: "%@: exact match %.3f, characters %.3f, final cost %.4f, training %.1f s", report.model,
                    report.exactMatchAccuracy, report.characterAccuracy, report.finalCost, report.trainingSeconds))
     }
@@ -156,7 +158,10 @@ func dates(seed: UInt64, quick: Bool) throws {
                     "March 3rd 2001", "1 March 2001"]
     let (translated, weights) = DateTranslation.translateWithAttention(attention, examples)
     let byTransformer = DateTranslation.translateWithTransformer(transformer, examples)
-    for (i, date) in examples.enumerated() { say("  \(date) → attention \(translated[i]), transformer \(byTransformer[i])") }
+    let byEncoderDecoder = DateTranslation.translateWithEncoderDecoder(encoderDecoder, examples)
+    for (i, date) in examples.enumerated() {
+        say("  \(date) → encoder–decoder \(byEncoderDecoder[i]), attention \(translated[i]), transformer \(byTransformer[i])")
+    }
     // The attention weights of the first example: one row per output character, one column per input character.
     let input = Array(examples[0].lowercased()), tx = DateNormalization.inputLength
     let rows = (0..<DateNormalization.outputLength).map { t in (0..<input.count).map { Double(weights.scalars[t * tx + $0]) } }

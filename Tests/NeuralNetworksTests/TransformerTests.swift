@@ -220,3 +220,58 @@ final class TransformerTests: XCTestCase {
         }
     }
 }
+
+extension TransformerTests {
+    func testEncoderDecoderGradientsAndBeamSearchAgreeWithTeacherForcing() {
+        var g = RandomGenerator(seed: 7)
+        let model = EncoderDecoder<Double>(sourceVocabulary: 6, targetVocabulary: 5, embeddingDimensions: 3, units: 4, generator: &g)
+        let R = Tensor<Double>(randomNormal: [5, 2, 3], generator: &g)
+        assertGreat(gradientCheck(model.parameters.map { ($0.name, $0.variable) }) {
+            let initial = model.encode([[1, 2, 5, 3], [4, 4, 0, 0]], lengths: [4, 2])
+            return (model.decode([[4, 0, 1], [4, 2, 2]], from: initial) * Variable(R)).sum()
+        }, "encoder–decoder")
+        // Width 1 is greedy: each token is the argmax of the teacher-forced logits given the tokens before it.
+        let search = BeamSearch(width: 1, maximumLength: 4, lengthNormalization: 0.7, endToken: 3)
+        let best = model.decode([1, 2, 5], startToken: 4, search: search)[0]
+        let logits = withoutGradients { model.decode([[4] + best.tokens.dropLast()], from: model.encode([[1, 2, 5]])).value }
+        for (t, token) in best.tokens.enumerated() {
+            let column = (0..<5).map { logits.scalars[$0 * best.tokens.count + t] }
+            XCTAssertEqual(column.indices.max { column[$0] < column[$1] }, token, "step \(t)")
+        }
+        // A wider beam never finds a less probable sequence of the same length here (no early end is possible with 4 steps).
+        let wide = model.decode([1, 2, 5], startToken: 4, search: BeamSearch(width: 5, maximumLength: 4, lengthNormalization: 0, endToken: 3))[0]
+        XCTAssertGreaterThanOrEqual(wide.score, BeamSearch(width: 1, maximumLength: 4, lengthNormalization: 0, endToken: 3)
+            .normalizedScore(logProbability: best.logProbability, length: best.tokens.count) - 1e-12)
+    }
+
+    /// Image captioning's shape (C5W3-01): a ConvNet's features start the decoder, and the gradient reaches the filters.
+    func testImageCaptioningShapeTrainsEndToEnd() {
+        var g = RandomGenerator(seed: 8)
+        let model = EncoderDecoder<Double>(imageEncoder: ConvFeatures(Conv2D(filterSize: 3, inputChannels: 1, filters: 2, generator: &g)), features: 2 * 3 * 3, targetVocabulary: 5, embeddingDimensions: 3, units: 4,
+                                           generator: &g)
+        let images = Variable(Tensor<Double>(randomNormal: [2, 5, 5, 1], generator: &g))
+        let context = ForwardContext(training: true)
+        let logits = model.decode([[4, 1, 2], [4, 0, 0]], from: model.encode(images: images, context: context))
+        XCTAssertEqual(logits.shape, [5, 2, 3])
+        logits.sum().backward()
+        let filter: Parameter<Double> = model.parameters.first!   // the image encoder's parameters come first
+        XCTAssertGreaterThan(filter.gradient!.norm(), 0)
+        let hypotheses = model.decode(from: withoutGradients { let s = model.encode(images: Variable(images.value.slice(axis: 0, 0..<1)), context: context); return (s.state.value, s.cell.value) },
+                                      startToken: 4, search: BeamSearch(width: 2, maximumLength: 3, endToken: 0))
+        XCTAssertFalse(hypotheses.isEmpty)
+    }
+}
+
+/// A ConvNet image encoder for the captioning test: convolution, ReLU, flatten to `(features, m)`.
+final class ConvFeatures: Layer {
+    let conv: Conv2D<Double>
+    init(_ conv: Conv2D<Double>) { self.conv = conv }
+    func forward(_ input: Variable<Double>, context: ForwardContext) -> Variable<Double> {
+        Flatten<Double>().forward(relu(conv.forward(input, context: context)), context: context)
+    }
+    var parameters: [Parameter<Double>] { conv.parameters }
+    var summary: String { "ConvFeatures" }
+    static var typeName: String { "ConvFeatures" }
+    var configuration: LayerConfiguration { LayerConfiguration([:]) }
+    init(configuration: LayerConfiguration) throws { throw ModelFileError.corrupt("not stored") }
+}

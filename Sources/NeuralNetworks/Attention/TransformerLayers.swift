@@ -100,23 +100,17 @@ public final class TransformerEncoderLayer<Scalar: TensorScalar>: Module {
     public var parameters: [Parameter<Scalar>] {
         selfAttention.parameters + feedForward.parameters + norm1.parameters + norm2.parameters
     }
-    public var summary: String {
-        "TransformerEncoderLayer(d_model \(selfAttention.modelDimensions), \(selfAttention.heads) heads, d_ff \(feedForward.W1.value.shape[0]))"
-    }
+    public var summary: String { "TransformerEncoderLayer(\(settings.description))" }
     public static var typeName: String { "TransformerEncoderLayer" }
-    public var configuration: LayerConfiguration {
-        LayerConfiguration(["modelDimensions": .int(selfAttention.modelDimensions), "heads": .int(selfAttention.heads),
-                            "feedForwardDimensions": .int(feedForward.W1.value.shape[0]), "dropoutRate": .double(dropoutRate),
-                            "placement": .string(placement.rawValue), "epsilon": .double(norm1.epsilon)])
+    public var configuration: LayerConfiguration { settings.configuration }
+    var settings: TransformerLayerSettings {
+        TransformerLayerSettings(attention: selfAttention, feedForward: feedForward, dropoutRate: dropoutRate, placement: placement, epsilon: norm1.epsilon)
     }
     public convenience init(configuration: LayerConfiguration) throws {
-        let (d, h, ff) = (try configuration.int("modelDimensions"), try configuration.int("heads"), try configuration.int("feedForwardDimensions"))
-        guard d >= 1, h >= 1, d % h == 0, ff >= 1, let placement = NormalizationPlacement(rawValue: try configuration.string("placement")) else {
-            throw ModelFileError.corrupt("TransformerEncoderLayer with d_model \(d), \(h) heads, d_ff \(ff)")
-        }
+        let s = try TransformerLayerSettings(configuration, typeName: Self.typeName)
         var generator = RandomGenerator(seed: 0)
-        self.init(modelDimensions: d, heads: h, feedForwardDimensions: ff, dropoutRate: try configuration.double("dropoutRate"),
-                  placement: placement, epsilon: try configuration.double("epsilon"), generator: &generator)
+        self.init(modelDimensions: s.d, heads: s.heads, feedForwardDimensions: s.ff, dropoutRate: s.dropoutRate, placement: s.placement,
+                  epsilon: s.epsilon, generator: &generator)
     }
 }
 
@@ -170,22 +164,44 @@ public final class TransformerDecoderLayer<Scalar: TensorScalar>: Module {
     public var parameters: [Parameter<Scalar>] {
         selfAttention.parameters + crossAttention.parameters + feedForward.parameters + norm1.parameters + norm2.parameters + norm3.parameters
     }
-    public var summary: String {
-        "TransformerDecoderLayer(d_model \(selfAttention.modelDimensions), \(selfAttention.heads) heads, d_ff \(feedForward.W1.value.shape[0]))"
-    }
+    public var summary: String { "TransformerDecoderLayer(\(settings.description))" }
     public static var typeName: String { "TransformerDecoderLayer" }
-    public var configuration: LayerConfiguration {
-        LayerConfiguration(["modelDimensions": .int(selfAttention.modelDimensions), "heads": .int(selfAttention.heads),
-                            "feedForwardDimensions": .int(feedForward.W1.value.shape[0]), "dropoutRate": .double(dropoutRate),
-                            "placement": .string(placement.rawValue), "epsilon": .double(norm1.epsilon)])
+    public var configuration: LayerConfiguration { settings.configuration }
+    var settings: TransformerLayerSettings {
+        TransformerLayerSettings(attention: selfAttention, feedForward: feedForward, dropoutRate: dropoutRate, placement: placement, epsilon: norm1.epsilon)
     }
     public convenience init(configuration: LayerConfiguration) throws {
-        let (d, h, ff) = (try configuration.int("modelDimensions"), try configuration.int("heads"), try configuration.int("feedForwardDimensions"))
-        guard d >= 1, h >= 1, d % h == 0, ff >= 1, let placement = NormalizationPlacement(rawValue: try configuration.string("placement")) else {
-            throw ModelFileError.corrupt("TransformerDecoderLayer with d_model \(d), \(h) heads, d_ff \(ff)")
-        }
+        let s = try TransformerLayerSettings(configuration, typeName: Self.typeName)
         var generator = RandomGenerator(seed: 0)
-        self.init(modelDimensions: d, heads: h, feedForwardDimensions: ff, dropoutRate: try configuration.double("dropoutRate"),
-                  placement: placement, epsilon: try configuration.double("epsilon"), generator: &generator)
+        self.init(modelDimensions: s.d, heads: s.heads, feedForwardDimensions: s.ff, dropoutRate: s.dropoutRate, placement: s.placement,
+                  epsilon: s.epsilon, generator: &generator)
     }
+}
+
+/// What the encoder and decoder layers store about themselves besides tensors.
+struct TransformerLayerSettings {
+    var d: Int, heads: Int, ff: Int, dropoutRate: Double, placement: NormalizationPlacement, epsilon: Double
+
+    init<S>(attention: MultiHeadAttention<S>, feedForward: PositionwiseFeedForward<S>, dropoutRate: Double, placement: NormalizationPlacement,
+            epsilon: Double) {
+        (d, heads, ff) = (attention.modelDimensions, attention.heads, feedForward.W1.value.shape[0])
+        (self.dropoutRate, self.placement, self.epsilon) = (dropoutRate, placement, epsilon)
+    }
+
+    init(_ configuration: LayerConfiguration, typeName: String) throws {
+        (d, heads, ff) = (try configuration.int("modelDimensions"), try configuration.int("heads"), try configuration.int("feedForwardDimensions"))
+        (dropoutRate, epsilon) = (try configuration.double("dropoutRate"), try configuration.double("epsilon"))
+        guard d >= 1, heads >= 1, d % heads == 0, ff >= 1, dropoutRate >= 0, dropoutRate < 1, epsilon >= 0,
+              let placement = NormalizationPlacement(rawValue: try configuration.string("placement")) else {
+            throw ModelFileError.corrupt("\(typeName) with d_model \(d), \(heads) heads, d_ff \(ff), dropout \(dropoutRate)")
+        }
+        self.placement = placement
+    }
+
+    var configuration: LayerConfiguration {
+        LayerConfiguration(["modelDimensions": .int(d), "heads": .int(heads), "feedForwardDimensions": .int(ff),
+                            "dropoutRate": .double(dropoutRate), "placement": .string(placement.rawValue), "epsilon": .double(epsilon)])
+    }
+
+    var description: String { "d_model \(d), \(heads) heads, d_ff \(ff)" }
 }
