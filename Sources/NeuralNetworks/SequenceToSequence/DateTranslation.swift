@@ -155,15 +155,15 @@ public enum DateTranslation {
                                              exactMatchAccuracy: exact, characterAccuracy: characters))
     }
 
-    /// The encoder–decoder's beam-search translations of `dates` (10 tokens each; no end token is needed).
+    /// The encoder–decoder's beam-search translations of `dates`.
     public static func translateWithEncoderDecoder(_ model: EncoderDecoder<Float>, _ dates: [String], beamWidth: Int = 3) -> [String] {
         let start = DateNormalization.machineVocabulary.count - 1
-        let search = BeamSearch(width: beamWidth, maximumLength: DateNormalization.outputLength, lengthNormalization: 0,
-                                endToken: DateNormalization.machineVocabulary.count)   // never emitted: every date has 10 characters
+        // Every date has 10 characters, so no end token is needed; the start mark, never a target, stands in for one.
+        let search = BeamSearch(width: beamWidth, maximumLength: DateNormalization.outputLength, lengthNormalization: 0, endToken: start)
         return dates.map { date in
             let source = DateNormalization.encodeHuman(date)
             let best = model.decode(Array(source.prefix(max(1, DateNormalization.length(of: source)))), startToken: start, search: search)[0]
-            return DateNormalization.decodeMachine(best.tokens.map { min($0, start - 1) })
+            return DateNormalization.decodeMachine(best.tokens.filter { $0 != start })
         }
     }
 
