@@ -165,7 +165,8 @@ func dates(seed: UInt64, quick: Bool) throws {
     // The attention weights of the first example: one row per output character, one column per input character.
     let input = Array(examples[0].lowercased()), tx = DateNormalization.inputLength
     let rows = (0..<DateNormalization.outputLength).map { t in (0..<input.count).map { Double(weights.scalars[t * tx + $0]) } }
-    let url = URL(fileURLWithPath: "attention-\(seed).svg")
+    let directory = quick ? FileManager.default.temporaryDirectory : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    let url = directory.appendingPathComponent("attention-\(seed).svg")
     try SVGPlot.write(SVGPlot.heatMap(rows, rowLabels: translated[0].map(String.init), columnLabels: input.map(String.init),
                                       title: "attention α⟨t,t'⟩: \"\(examples[0])\" → \(translated[0])"), to: url)
     say("attention weights of \"\(examples[0])\" written to \(url.path)")
