@@ -92,7 +92,7 @@ public enum DateNormalization {
     /// Indices of an ISO date's characters in ``machineVocabulary``.
     public static func encodeMachine(_ text: String) -> [Int] {
         text.map { c in
-            guard let i = machineVocabulary.firstIndex(of: c) else { preconditionFailure("'\(c)' is not in the machine vocabulary") }
+            guard let i = machineVocabulary.firstIndex(of: c) else { fatalError("'\(c)' is not in the machine vocabulary") }
             return i
         }
     }

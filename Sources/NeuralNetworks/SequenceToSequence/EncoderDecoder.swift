@@ -59,7 +59,7 @@ public final class EncoderDecoder<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func encode(_ source: [[Int]], lengths: [Int]? = nil) -> (state: Variable<Scalar>, cell: Variable<Scalar>) {
-        guard let sourceEmbedding, let encoder else { preconditionFailure("EncoderDecoder: an image-captioning model encodes images") }
+        guard let sourceEmbedding, let encoder else { fatalError("EncoderDecoder: an image-captioning model encodes images") }
         let m = source.count, t = source.first?.count ?? 0
         require(t > 0 && source.allSatisfy { $0.count == t }, "EncoderDecoder: sources must be non-empty and padded to one length")
         let x = sourceEmbedding.lookup(source.flatMap { $0 }, shape: [m, t])
@@ -70,7 +70,7 @@ public final class EncoderDecoder<Scalar: TensorScalar>: Module {
 
     /// The initial state for images `(m, n_H, n_W, n_C)`: `a⟨0⟩ = tanh(W_f·f + b_f)`, `c⟨0⟩ = 0`.
     public func encode(images: Variable<Scalar>, context: ForwardContext) -> (state: Variable<Scalar>, cell: Variable<Scalar>) {
-        guard let imageEncoder, let imageProjection else { preconditionFailure("EncoderDecoder: a translation model encodes tokens") }
+        guard let imageEncoder, let imageProjection else { fatalError("EncoderDecoder: a translation model encodes tokens") }
         let a0 = tanh(imageProjection.forward(imageEncoder.forward(images, context: context), context: context))
         return (a0, Variable(.zeros(a0.shape)))
     }
