@@ -166,7 +166,9 @@ func attention<S: TensorScalar>(
     let path = ComputePath.current
     let values = inputs.map(\.value)
     var output = Tensor<S>.zeros(outputShape)
-    var weights = recording ? Tensor<S>.zeros([p.items, p.queryTokens, p.keyTokens]) : nil
+    // P for the backward rule. Not zeroed: each query block's row is written up to the keys the block meets,
+    // which is all the backward rule reads (masked-out blocks and blocks with no key are skipped by both).
+    var weights = recording ? Tensor<S>(shape: [p.items, p.queryTokens, p.keyTokens], unsafeUninitialized: { _ in }) : nil
     // The kernels only read the operands; they take mutable pointers so that one head type serves inputs and outputs.
     withMutablePointers(values) { bases in
         let (qp, kp, vp) = (bases[q.input] + q.offset, bases[k.input] + k.offset, bases[v.input] + v.offset)
