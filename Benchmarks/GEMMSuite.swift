@@ -1,7 +1,9 @@
 import Foundation
 @_spi(Benchmarks) import Tensors
 
-/// GFLOPS of every GEMM rung on the shapes of `shared/bench/gemm.py`.
+/// GFLOPS of every GEMM rung on the shapes of `shared/bench/gemm.py`, named
+/// by its `case` strings (`sq1024`, `AtB dW 784x128@128x256`, …), then of
+/// `matmul`'s own choice on one thread and on all of them.
 func gemmSuite(_ h: inout Harness) {
     let threads = Parallelism.maxThreads
     let seconds = h.quick ? 0.02 : 0.05
@@ -35,6 +37,16 @@ func gemmSuite(_ h: inout Harness) {
             first = first ?? result
         }
         if let first, let last = h.results.last, rungs.count > 1 { h.speedup(first, last) }
+        // What a caller gets: `matmul`'s own choice of rung, on one thread and on all of them
+        // (the rows to join with gemm.py's `threads` 1 and 2).
+        for cores in [1, threads] where !h.quick || cores == threads {
+            _ = Parallelism.withMaxThreads(cores) {
+                h.measure("gemm", label, variant: "\(S.self) matmul, \(cores) thread\(cores == 1 ? "" : "s")", shape: "\(m)x\(k)x\(n)",
+                          metric: .gflops, work: flops, maxSeconds: 10) {
+                    matmul(a, b, transposingA: ta, transposingB: tb, into: &c)
+                }
+            }
+        }
     }
 
     let squares = h.quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048]
@@ -42,10 +54,10 @@ func gemmSuite(_ h: inout Harness) {
         let ladder: [GEMMRung] = n <= 1024
             ? [.naive, .simdUnblocked, .direct, .directParallel, .blockedSingleThread, .blockedParallel]
             : [.simdUnblocked, .direct, .blockedSingleThread, .blockedParallel]
-        run(Float.self, "square n=\(n)", m: n, k: n, n: n, ta: false, tb: false, rungs: h.quick && n > 256 ? [.blockedSingleThread, .blockedParallel] : ladder)
+        run(Float.self, "sq\(n)", m: n, k: n, n: n, ta: false, tb: false, rungs: h.quick && n > 256 ? [.blockedSingleThread, .blockedParallel] : ladder)
     }
     for n in squares where n >= 256 {
-        run(Double.self, "square n=\(n)", m: n, k: n, n: n, ta: false, tb: false, rungs: [.blockedSingleThread, .blockedParallel])
+        run(Double.self, "sq\(n)", m: n, k: n, n: n, ta: false, tb: false, rungs: [.blockedSingleThread, .blockedParallel])
     }
     // Dense-layer shapes (batch × in → out): forward X·W, dW = Xᵀ·dY, dX = dY·Wᵀ.
     for (batch, inputs, outputs) in [(128, 784, 256), (256, 128, 10)] {

@@ -66,6 +66,9 @@ func trainingSuite(_ h: inout Harness) {
     }
     h.note(String(format: "  → tape vs hand-wired: %.1f %% of the hand-wired epoch time (min %.1f %%)",
                   100 * tape.median / handWired.median, 100 * tape.min / handWired.min))
+    if h.selects("MLP 784-256-128-10 step") {
+        stepBreakdown(&h, network, trainX.columns(0..<128), trainY.columns(0..<128), optimizer: adam)
+    }
 
     // mlp_train.py's "digits" part: 64-64-10, He init, Adam 1e-3, mini-batches of 32, 200 epochs,
     // every fifth example (i % 5 == 4) held out; L2 with λ = 1e-4, scikit-learn's default `alpha`
@@ -84,6 +87,7 @@ func trainingSuite(_ h: inout Harness) {
                                                                 seed: seed + 1)) }
         return Int((Metrics.accuracy(model.predict(dTestX), dTestY) * Double(test.count)).rounded())
     }
+    guard h.selects("digits 64-64-10, 200 epochs") else { return }
     var correct = 0
     let run = h.measure("training", "digits 64-64-10, 200 epochs", variant: "vectorized parallel", shape: "1438 train / 359 test",
                         metric: .itemsPerSecond, work: 200 * 1438, maxSeconds: h.quick ? 3 : 15) {
@@ -131,4 +135,61 @@ func handWiredEpoch(_ network: Sequential<Float>, _ X: Tensor<Float>, _ Y: Tenso
         }
         optimizer.step(network.parameters, learningRate: 0.001)
     }
+}
+
+/// Where one training step of the 784-256-128-10 MLP (batch 128, Adam) spends
+/// its time: the step as `fit` runs it (forward on the tape, softmax
+/// cross-entropy, backward, Adam), then each kind of work timed alone on the
+/// step's own shapes — the eight products (three forward; `dW = dZ·Aᵀ` for
+/// each layer and `dA = Wᵀ·dZ` for the two upper ones), the elementwise
+/// passes (bias adds, ReLU and its derivative, the loss and its gradient,
+/// bias gradients), the optimizer update — and the rest (tape bookkeeping,
+/// allocation, thread hand-offs, cache misses the parts alone do not see)
+/// as the difference.
+func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor<Float>, _ Y: Tensor<Float>, optimizer: Adam<Float>) {
+    let name = "MLP 784-256-128-10 step (Adam, batch 128)"
+    let parameters = network.parameters
+    let context = ForwardContext(training: true)
+    let loss = SoftmaxCrossEntropy<Float>()
+    let step = h.measure("training", name, variant: "whole step", shape: "784x128", metric: .itemsPerSecond, work: 128, maxSeconds: 5) {
+        for p in parameters { p.gradient = nil }
+        GradientTape.$isRecording.withValue(true) { loss(network.forward(Variable(X), context: context), Y).backward() }
+        optimizer.step(parameters, learningRate: 0.001)
+    }
+    let dense = network.layers.compactMap { $0 as? Dense<Float> }
+    let W = dense.map(\.W.value), b = dense.map(\.b.value)
+    // The step's activations and gradients, computed once (their values do not change the timings).
+    var A = [X], Z: [Tensor<Float>] = []
+    for l in 0..<3 {
+        Z.append(matmul(W[l], A[l]) + b[l])
+        if l < 2 { A.append(relu(Z[l])) }
+    }
+    let dZ = Z.map { $0 * 0.01 }, dA = A.map { $0 * 0.01 }
+    let gemm = h.measure("training", name, variant: "GEMM (8 products)", shape: "784x128", metric: .itemsPerSecond, work: 128, maxSeconds: 5) {
+        for l in 0..<3 {
+            _ = matmul(W[l], A[l])
+            _ = matmul(dZ[l], A[l], transposingB: true)
+            if l > 0 { _ = matmul(W[l], dZ[l], transposingA: true) }
+        }
+    }
+    let elementwise = h.measure("training", name, variant: "elementwise", shape: "784x128", metric: .itemsPerSecond, work: 128, maxSeconds: 5) {
+        for l in 0..<3 {
+            var z = Z[l]
+            z += b[l]
+            if l < 2 { _ = relu(z); _ = dA[l + 1] * reluDerivative(Z[l]) }
+            _ = dZ[l].sum(axis: 1, keepingDimensions: true)
+        }
+        _ = (exp(logSoftmax(Z[2], axis: 0)) - Y) / 128
+        _ = -(Y * logSoftmax(Z[2], axis: 0)).sum() / 128
+    }
+    let update = h.measure("training", name, variant: "optimizer (Adam)", shape: "\(parameters.map(\.value.count).reduce(0, +)) parameters",
+                           metric: .itemsPerSecond, work: 128, maxSeconds: 5) {
+        optimizer.step(parameters, learningRate: 0.001)
+    }
+    guard !step.median.isNaN else { return }
+    let parts = [("GEMM", gemm.median), ("elementwise", elementwise.median), ("optimizer", update.median)]
+    let rest = step.median - parts.map(\.1).reduce(0, +)
+    h.note("  → step \(String(format: "%.0f µs", step.median * 1e6)): "
+        + (parts + [("overhead (the rest)", rest)]).map { String(format: "%@ %.0f µs (%.0f %%)", $0.0, $0.1 * 1e6, 100 * $0.1 / step.median) }
+            .joined(separator: ", "))
 }

@@ -43,9 +43,11 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// chunks still balance. Chunk boundaries come from the caller and never from
 /// the thread count, which keeps results bitwise identical for any limit.
 ///
-/// Dispatch costs ~10–30 µs per call on this class of machine; below roughly
-/// 1 µs × 100 of work a second thread slows things down
-/// (`shared/docs/swift-performance.md` §3), hence ``parallelThreshold``.
+/// The chunks run on ``WorkerPool``'s threads, which stay awake between
+/// kernels (about 1 µs to start a job); while the pool is running another job
+/// (a kernel nested in a chunk, or another thread's kernel) they run on
+/// Dispatch's `concurrentPerform`, which costs 10–30 µs per call on this class
+/// of machine. Below ``parallelThreshold`` elements a second thread does not pay.
 @inline(__always)
 func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
     let threads = Swift.min(Parallelism.maxThreads, chunks)
@@ -53,6 +55,7 @@ func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
         for c in 0..<chunks { body(c) }
         return
     }
+    if WorkerPool.shared.run(chunks: chunks, threads: threads, body) { return }
     let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
         let chunkBody = ChunkBody(run: body)
