@@ -33,10 +33,46 @@ final class ParallelismTests: XCTestCase {
     /// Whatever the limit, a large product gives the same bits.
     func testResultsDoNotDependOnTheLimit() {
         var g = RandomGenerator(seed: 4)
-        // 330³ multiply-adds: above the blocking limit, so the packed, blocked kernel runs.
-        let a = Tensor<Float>(randomNormal: [330, 330], generator: &g), b = Tensor<Float>(randomNormal: [330, 331], generator: &g)
-        let one = Parallelism.withMaxThreads(1) { matmul(a, b) }
-        for limit in [2, 3] { XCTAssertEqual(Parallelism.withMaxThreads(limit) { matmul(a, b) }, one, "limit \(limit)") }
+        // 330³ multiply-adds: the direct kernel on pieces of C; 520³: above the direct limit,
+        // so the packed, blocked kernel runs.
+        for n in isReleaseBuild ? [330, 520] : [330] {
+            let a = Tensor<Float>(randomNormal: [n, n], generator: &g), b = Tensor<Float>(randomNormal: [n, n + 1], generator: &g)
+            let one = Parallelism.withMaxThreads(1) { matmul(a, b) }
+            for limit in [2, 3] { XCTAssertEqual(Parallelism.withMaxThreads(limit) { matmul(a, b) }, one, "n \(n), limit \(limit)") }
+        }
+    }
+
+    /// Thousands of jobs back to back on the worker pool (workers spinning, then
+    /// asleep and woken): every chunk of every job runs exactly once.
+    func testWorkerPoolRunsEveryChunkOfEveryJobOnce() {
+        let pool = WorkerPool(workers: 1)
+        for job in 0..<3_000 {
+            let chunks = 1 + job % 7
+            let runs = Locked([Int](repeating: 0, count: chunks))
+            XCTAssertTrue(pool.run(chunks: chunks, threads: 2) { c in runs.withLock { $0[c] += 1 } })
+            XCTAssertEqual(runs.withLock { $0 }, [Int](repeating: 1, count: chunks), "job \(job)")
+            if job % 1_000 == 999 { Thread.sleep(forTimeInterval: 0.01) }   // longer than the spin: the worker sleeps
+        }
+    }
+
+    /// A kernel inside a chunk (the pool is busy) and kernels from several threads at
+    /// once fall back to Dispatch and still give the one-thread bits.
+    func testNestedAndConcurrentKernelsGiveTheSameBits() {
+        var g = RandomGenerator(seed: 5)
+        let a = Tensor<Float>(randomNormal: [200, 300], generator: &g), b = Tensor<Float>(randomNormal: [300, 250], generator: &g)
+        let expected = Parallelism.withMaxThreads(1) { matmul(a, b) }
+        let nested = Locked([Tensor<Float>?](repeating: nil, count: 4))
+        parallelFor(chunks: 4, work: Int.max) { c in
+            let product = matmul(a, b)
+            nested.withLock { $0[c] = product }
+        }
+        for product in nested.withLock({ $0 }) { XCTAssertEqual(product, expected) }
+        let concurrent = Locked([Tensor<Float>?](repeating: nil, count: 4))
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let product = matmul(a, b)
+            concurrent.withLock { $0[i] = product }
+        }
+        for product in concurrent.withLock({ $0 }) { XCTAssertEqual(product, expected) }
     }
 }
 

@@ -43,18 +43,23 @@ func runPhases(_ phases: Int, chunks: Int, parallel: Bool, _ body: (_ phase: Int
     let next = Atomic<Int>(0), finished = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
         let task = ChunkBody { i in body(i / chunks, i % chunks) }
+        @Sendable func run(_ i: Int) {
+            let needed = (i / chunks) * chunks
+            var spins = 0
+            while finished.load(ordering: .acquiring) < needed {
+                spins += 1
+                if spins > 4096 { sched_yield() }   // the other worker is not running: give way
+            }
+            task.run(i)
+            finished.add(1, ordering: .releasing)
+        }
+        // The pool claims tasks in order too (one counter), so the same argument holds there.
+        if WorkerPool.shared.run(chunks: total, threads: threads, run) { return }
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= total { return }
-                let needed = (i / chunks) * chunks
-                var spins = 0
-                while finished.load(ordering: .acquiring) < needed {
-                    spins += 1
-                    if spins > 4096 { sched_yield() }   // the other worker is not running: give way
-                }
-                task.run(i)
-                finished.add(1, ordering: .releasing)
+                run(i)
             }
         }
     }

@@ -13,7 +13,7 @@ extension Tensor {
 /// ``ComputePath`` when `rung` is nil (loop → naive; vectorized → matrix–vector
 /// kernels when `m` or `n` is 1, scalar loops with the direct kernel's
 /// arithmetic for tiny products, the direct micro-kernel path below
-/// ``GEMMConfiguration/blockingLimit`` (on pieces of C in parallel above
+/// ``GEMMConfiguration/directLimit`` (on pieces of C in parallel above
 /// ``GEMMConfiguration/parallelLimit``), else blocked on all cores).
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
     gemm(g, rung: rung, path: ComputePath.current, kernel: GEMMConfiguration.kernel)
@@ -48,6 +48,9 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePa
         if g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
             if NarrowGEMM.applies(g) { return NarrowGEMM.run(g, kernel: kernel) }
             if TinyGEMM.applies(g) { return TinyGEMM.run(g, kernel: kernel) }
+            return DirectGEMM.run(g, kernel: kernel, threads: true)
+        }
+        if S.scalarType == .float32 && g.m * g.n * g.k < GEMMConfiguration.directLimit {
             return DirectGEMM.run(g, kernel: kernel, threads: true)
         }
     }
