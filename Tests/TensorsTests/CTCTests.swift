@@ -1,5 +1,5 @@
 import Foundation
-import Tensors
+@testable import Tensors
 import XCTest
 
 /// Values from `Reference/make_ctc.py` (PyTorch float64, `ctc_loss` of
@@ -132,6 +132,34 @@ final class CTCTests: XCTestCase {
             let vectorizedFloat = withComputePath(.vectorized) { lossAndGradient(float, targets, lengths, reduction) }
             assertRelative(Double(vectorizedFloat.loss), Double(loopFloat.loss), 1e-6, "Float \(reduction) loss")
             assertClose(vectorizedFloat.gradient, loopFloat.gradient.scalars.map(Double.init), relative: 1e-5, absolute: 1e-7, "Float gradient")
+        }
+    }
+
+    /// The vectorized path runs in scaled probability space and falls back to log
+    /// space per example: ordinary logits stay in probability space; logits spread by
+    /// thousands (emissions of e^−2000 underflow Double) take the fallback, and both
+    /// agree with the loop path's log-space recursions.
+    func testScaledProbabilitiesAndTheLogSpaceFallback() {
+        var g = RandomGenerator(seed: 13)
+        let targets = (0..<4).map { n in (0..<(3 + 2 * n)).map { _ in 1 + g.nextIndex(below: 5) } }
+        let lengths = [30, 24, 30, 19]
+        for (scale, staysScaled) in [(2.0, true), (1500.0, false)] {
+            let logits = randomLogits([6, 4, 30], seed: 14, scale: scale)
+            let problem = CTCProblem(classes: 6, batch: 4, steps: 30, blank: 0, targets: targets, inputLengths: lengths)
+            var nll = [Double](repeating: 0, count: 4), gradient = [Double](repeating: 0, count: logits.count)
+            let scaled = logits.withUnsafeBufferPointer { z in
+                nll.withUnsafeMutableBufferPointer { n in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        (0..<4).map { CTCKernels.scaledExample(problem, $0, z.baseAddress!, n.baseAddress!, g.baseAddress!) }
+                    }
+                }
+            }
+            XCTAssertEqual(scaled, [Bool](repeating: staysScaled, count: 4), "scale \(scale)")
+            let loop = withComputePath(.loop) { lossAndGradient(logits, targets, lengths, .sum) }
+            let vectorized = withComputePath(.vectorized) { lossAndGradient(logits, targets, lengths, .sum) }
+            XCTAssert(loop.loss.isFinite, "scale \(scale)")
+            assertRelative(vectorized.loss, loop.loss, 1e-13, "scale \(scale) loss")
+            assertClose(vectorized.gradient, loop.gradient.scalars, relative: 1e-12, absolute: 1e-14, "scale \(scale) gradient")
         }
     }
 
