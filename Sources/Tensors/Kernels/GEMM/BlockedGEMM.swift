@@ -177,8 +177,18 @@ enum DirectGEMM {
         guard threads, threadCount > 1, g.m * g.n * g.k >= GEMMConfiguration.parallelLimit else {
             return single(g, kernel: kernel)
         }
-        let alongRows = !g.transB || g.n <= g.m
-        let tile = alongRows ? kernel.rows : (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
+        let columnTile = (kernel.isWide ? 32 : 16) / (S.scalarType == .float32 ? 1 : 2)
+        // The largest piece's share of C along each side (whole tiles per piece): rows unless
+        // columns balance clearly better (n = 128 on two threads: 11 row tiles give 72 + 56
+        // rows, 4 column panels 64 + 64 columns; 337 vs 205 GFLOPS) — every column piece packs
+        // all of A, so a near tie (784 rows: 0.505 vs 0.5) stays with rows — or a transposed B
+        // would be copied by every row piece.
+        func share(_ extent: Int, _ tile: Int) -> Double {
+            let tiles = (extent + tile - 1) / tile, pieces = Swift.min(threadCount, tiles)
+            return Double(Swift.min(extent, (tiles + pieces - 1) / pieces * tile)) / Double(extent)
+        }
+        let alongRows = g.transB ? g.n <= g.m : share(g.m, kernel.rows) <= share(g.n, columnTile) + 0.05
+        let tile = alongRows ? kernel.rows : columnTile
         let extent = alongRows ? g.m : g.n
         let tiles = (extent + tile - 1) / tile
         let pieces = Swift.min(threadCount, tiles)

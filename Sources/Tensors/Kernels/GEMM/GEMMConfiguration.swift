@@ -79,8 +79,11 @@ struct GEMMBlocking {
 /// Process-wide GEMM settings: the micro-kernel choice and its override.
 public enum GEMMConfiguration {
     /// Products with at least this many multiply-adds use several threads
-    /// (≈ 0.3 ms of single-core work; `swift-performance.md` §3).
-    public static let parallelLimit = 128 * 128 * 128
+    /// (≈ 2 µs of single-core work). It was 128³ while every parallel kernel paid
+    /// a Dispatch round (10–30 µs); on ``WorkerPool`` a job starts in about 1 µs,
+    /// and on two cores 64³ went from 155 to 165 GFLOPS and the `Aᵀ·B` weight
+    /// gradient 128×256 → 10 from 116 to 143.
+    public static let parallelLimit = 64 * 64 * 64
 
     /// Below this many multiply-adds the direct kernel beats cache blocking
     /// (measured: 128×784×256 direct 186 vs blocked 160 GFLOPS on one core;
