@@ -157,7 +157,8 @@ func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor
         optimizer.step(parameters, learningRate: 0.001)
     }
     let dense = network.layers.compactMap { $0 as? Dense<Float> }
-    let W = dense.map(\.W.value), b = dense.map(\.b.value)
+    // Copies: holding the parameters' own tensors here would make every optimizer step copy them (copy on write).
+    let W = dense.map { $0.W.value * 1 }, b = dense.map { $0.b.value * 1 }
     // The step's activations and gradients, computed once (their values do not change the timings).
     var A = [X], Z: [Tensor<Float>] = []
     for l in 0..<3 {
