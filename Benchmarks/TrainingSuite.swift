@@ -73,7 +73,9 @@ func trainingSuite(_ h: inout Harness) {
     // mlp_train.py's "digits" part: 64-64-10, He init, Adam 1e-3, mini-batches of 32, 200 epochs,
     // every fifth example (i % 5 == 4) held out; L2 with λ = 1e-4, scikit-learn's default `alpha`
     // (same penalty λ/(2m)·Σ‖W‖² per mini-batch), which 5-fold cross-validation on the training
-    // examples also preferred among λ ∈ {0, 1e-4, 1e-3} (1406 vs 1405 and 1405 of 1438).
+    // examples also preferred among λ ∈ {0, 1e-4, 1e-3} (1406 vs 1405 and 1405 of 1438). The same
+    // cross-validation (seeds 0…9) preferred He to scikit-learn's Glorot-uniform initialization
+    // (14075 vs 14069 of 14380 validation predictions); both give 3493/3590 on the test examples.
     let (digits, digitLabels): (Tensor<Float>, [Int]) = trained { try Datasets.digits() }
     let test = (0..<digitLabels.count).filter { $0 % 5 == 4 }, train = (0..<digitLabels.count).filter { $0 % 5 != 4 }
     let dTrainX = digits.gathering(train, axis: 1), dTrainY = Tensor<Float>.oneHot(train.map { digitLabels[$0] }, classes: 10)

@@ -24,6 +24,23 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(R.rows(0..<1).scalars, R.rows(1..<2).scalars)
     }
 
+    /// Each initializer's spread: He `√(2/n[l−1])`, Xavier `√(1/n[l−1])` (standard
+    /// deviations), Glorot uniform within `±√(6/(n[l−1] + n[l]))`, whose standard
+    /// deviation is the bound over √3.
+    func testInitializerScales() {
+        var g = RandomGenerator(seed: 7)
+        func deviation(_ w: Tensor<Double>) -> Double { (w.scalars.map { $0 * $0 }.reduce(0, +) / Double(w.count)).squareRoot() }
+        let he: Tensor<Double> = Initializer.he.weights(rows: 300, columns: 200, generator: &g)
+        XCTAssertEqual(deviation(he), (2.0 / 200).squareRoot(), accuracy: 0.01 * (2.0 / 200).squareRoot())
+        let xavier: Tensor<Double> = Initializer.xavier.weights(rows: 300, columns: 200, generator: &g)
+        XCTAssertEqual(deviation(xavier), (1.0 / 200).squareRoot(), accuracy: 0.01 * (1.0 / 200).squareRoot())
+        let glorot: Tensor<Double> = Initializer.glorotUniform.weights(rows: 300, columns: 200, generator: &g)
+        let bound = (6.0 / 500).squareRoot()
+        XCTAssert(glorot.scalars.allSatisfy { Swift.abs($0) <= bound })
+        XCTAssertGreaterThan(glorot.scalars.map(Swift.abs).max()!, 0.99 * bound)
+        XCTAssertEqual(deviation(glorot), bound / 3.0.squareRoot(), accuracy: 0.01 * bound)
+    }
+
     /// `fit` turns on the allocator's block retention by default and leaves
     /// it alone when the configuration says so.
     func testFitRetainsFreedMemoryUnlessTold() throws {

@@ -11,6 +11,11 @@ public enum Initializer: Sendable {
     case he
     /// Xavier: `randn · √(1 / n[l−1])`, for tanh layers.
     case xavier
+    /// Glorot and Bengio's uniform form: `U(−b, b)` with `b = √(6 / (n[l−1] + n[l]))`
+    /// — Keras's `glorot_uniform` and scikit-learn's `MLPClassifier` initialization
+    /// for ReLU and tanh layers. Convolution layers pass `n[l]` = filters and
+    /// `n[l−1]` = taps (Keras multiplies the filters by the kernel's area).
+    case glorotUniform
 
     /// A `(rows, columns)` weight matrix drawn from `generator`.
     public func weights<S: TensorScalar>(rows: Int, columns: Int, generator: inout RandomGenerator) -> Tensor<S> {
@@ -20,6 +25,9 @@ public enum Initializer: Sendable {
         case .scaledNormal(let s): scale = s
         case .he: scale = (2 / Double(columns)).squareRoot()
         case .xavier: scale = (1 / Double(columns)).squareRoot()
+        case .glorotUniform:
+            let bound = S((6 / Double(rows + columns)).squareRoot())
+            return Tensor(randomUniform: [rows, columns], lower: -bound, upper: bound, generator: &generator)
         }
         return Tensor(randomNormal: [rows, columns], standardDeviation: S(scale), generator: &generator)
     }
