@@ -44,14 +44,21 @@ final class ParallelismTests: XCTestCase {
 
     /// Thousands of jobs back to back on the worker pool (workers spinning, then
     /// asleep and woken): every chunk of every job runs exactly once.
+    /// No job ever runs on more threads than it allows, even with more workers
+    /// than seats and jobs published while workers are still leaving the last one.
     func testWorkerPoolRunsEveryChunkOfEveryJobOnce() {
-        let pool = WorkerPool(workers: 1)
+        let pool = WorkerPool(workers: 3)
         for job in 0..<3_000 {
-            let chunks = 1 + job % 7
-            let runs = Locked([Int](repeating: 0, count: chunks))
-            XCTAssertTrue(pool.run(chunks: chunks, threads: 2) { c in runs.withLock { $0[c] += 1 } })
-            XCTAssertEqual(runs.withLock { $0 }, [Int](repeating: 1, count: chunks), "job \(job)")
-            if job % 1_000 == 999 { Thread.sleep(forTimeInterval: 0.01) }   // longer than the spin: the worker sleeps
+            let chunks = 1 + job % 7, threads = 1 + job % 3
+            let runs = Locked((counts: [Int](repeating: 0, count: chunks), threads: Set<UInt>()))
+            XCTAssertTrue(pool.run(chunks: chunks, threads: threads) { c in
+                let me = UInt(pthread_self())
+                runs.withLock { $0.counts[c] += 1; $0.threads.insert(me) }
+            })
+            let (counts, used) = runs.withLock { ($0.counts, $0.threads.count) }
+            XCTAssertEqual(counts, [Int](repeating: 1, count: chunks), "job \(job)")
+            XCTAssertLessThanOrEqual(used, threads, "job \(job)")
+            if job % 1_000 == 999 { Thread.sleep(forTimeInterval: 0.01) }   // longer than the spin: the workers sleep
         }
     }
 

@@ -31,7 +31,11 @@ final class WorkerPool: @unchecked Sendable {
     /// How long an idle worker keeps checking for the next job before it sleeps:
     /// 0.5 ms, or the environment variable `TENSORS_SPIN_SECONDS` (0 sleeps at once,
     /// as OpenMP's `OMP_WAIT_POLICY=passive` does, for machines shared with other work).
-    static let spinSeconds = ProcessInfo.processInfo.environment["TENSORS_SPIN_SECONDS"].flatMap(Double.init) ?? 0.0005
+    static let spinSeconds: Double = {
+        guard let text = ProcessInfo.processInfo.environment["TENSORS_SPIN_SECONDS"], let value = Double(text),
+              value.isFinite else { return 0.0005 }
+        return Swift.min(Swift.max(value, 0), 1)
+    }()
 
     private static let fieldBits: UInt64 = 20
     private static let fieldMask: UInt64 = (1 << 20) - 1
@@ -42,8 +46,11 @@ final class WorkerPool: @unchecked Sendable {
     private let body = Atomic<UInt>(0)
     /// Chunks of the current job that have finished.
     private let finished = Atomic<Int>(0)
-    /// Workers that may still join the current job (``Parallelism/maxThreads`` − 1).
-    private let seats = Atomic<Int>(0)
+    /// `job << 32 | seats`: how many more workers may join job `job`
+    /// (``Parallelism/maxThreads`` − 1 at the start); a seat is taken by
+    /// compare-and-swap while the job number matches, so a worker that fell
+    /// behind can never take a seat of a later job.
+    private let seats = Atomic<UInt64>(0)
     /// Held by the caller whose job is running.
     private let busy = Atomic<Bool>(false)
     /// Workers asleep (or about to sleep) on `wakeUp`.
@@ -73,13 +80,13 @@ final class WorkerPool: @unchecked Sendable {
                 let job = (lastJob.load(ordering: .relaxed) + 1) & ((1 << 24) - 1)
                 lastJob.store(job, ordering: .relaxed)
                 finished.store(0, ordering: .relaxed)
-                seats.store(threads - 1, ordering: .relaxed)
+                seats.store(job << 32 | UInt64(Swift.max(0, threads - 1)), ordering: .relaxed)
                 self.body.store(UInt(bitPattern: pointer), ordering: .relaxed)
                 word.store(job << 40 | UInt64(chunks) << Self.fieldBits, ordering: .sequentiallyConsistent)
                 if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                     for _ in 0..<sleepers.exchange(0, ordering: .sequentiallyConsistent) { wakeUp.signal() }
                 }
-                claimAndRun()
+                claimAndRun(job: job)
                 var spins = 0
                 while finished.load(ordering: .acquiring) < chunks {
                     spins += 1
@@ -90,19 +97,29 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    /// Claims and runs chunks of the current job until none is left.
+    /// Claims and runs chunks of job `job` until none is left (or a later job
+    /// has replaced it: a worker joins a job only through a seat).
     @inline(__always)
-    private func claimAndRun() {
+    private func claimAndRun(job: UInt64) {
         while true {
             let current = word.load(ordering: .acquiring)
             let chunks = (current >> Self.fieldBits) & Self.fieldMask, next = current & Self.fieldMask
-            if next >= chunks { return }
+            if current >> 40 != job || next >= chunks { return }
             if word.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged {
                 // The job cannot finish before this chunk does, so `body` still points at its body.
                 let pointer = UnsafePointer<ChunkBody>(bitPattern: body.load(ordering: .relaxed))!
                 pointer.pointee.run(Int(next))
                 finished.add(1, ordering: .releasing)
             }
+        }
+    }
+
+    /// Takes one of job `job`'s seats; `false` when none is left or the job is over.
+    private func takeSeat(job: UInt64) -> Bool {
+        while true {
+            let current = seats.load(ordering: .relaxed)
+            if current >> 32 != job || current & 0xFFFF_FFFF == 0 { return false }
+            if seats.compareExchange(expected: current, desired: current - 1, ordering: .relaxed).exchanged { return true }
         }
     }
 
@@ -140,7 +157,7 @@ final class WorkerPool: @unchecked Sendable {
                 current = word.load(ordering: .acquiring)
             }
             seen = current >> 40
-            if seats.subtract(1, ordering: .relaxed).oldValue > 0 { claimAndRun() }
+            if takeSeat(job: seen) { claimAndRun(job: seen) }
         }
     }
 }
