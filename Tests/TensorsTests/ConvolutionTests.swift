@@ -304,7 +304,7 @@ extension ConvolutionTests {
         }
     }
 
-    /// The indirect kernels (more than 16 filters, 6-row micro-kernel): tiles
+    /// The indirect kernels (more than 16 filters; six-pixel tiles against 256- or 512-bit filter vectors): tiles
     /// of six pixels with partial last tiles (widths 3, 7, 13), padding taps
     /// through the zero row, strides 1 and 2, filter counts with a partial
     /// last panel (20, 33) and whole ones (32); the stride-1 input gradient of
