@@ -178,7 +178,13 @@ extension IndirectConvolutionKernels {
     /// 6-row micro-kernel, at least six input channels and one panel of
     /// filters (1×1 filters too: `Xᵀ·dY` read in place beats packing `Xᵀ`).
     static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        !kernel.isWide && g.channels >= tile && g.filters >= (S.scalarType == .float32 ? 16 : 8)
+        g.channels >= tile && g.filters >= panelWidth(S.self, kernel: kernel)
+    }
+
+    /// Filters (or patch columns) per panel: two vectors, of 256 bits for the
+    /// 6-row micro-kernel family, of 512 bits for the wide one.
+    static func panelWidth<S: TensorScalar>(_: S.Type, kernel: GEMMKernel) -> Int {
+        (S.scalarType == .float32 ? 16 : 8) * (kernel.isWide ? 2 : 1)
     }
 
     /// `dW = Pᵀ·dY` without packing either operand. Pᵀ's rows are (tap,
@@ -196,16 +202,17 @@ extension IndirectConvolutionKernels {
     static func filterGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
     ) {
-        switch (S.scalarType, kernel.isFused) {
-        case (.float32, true):
-            filterGradient(cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
-        case (.float32, false):
-            filterGradient(cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
-        case (.float64, true):
-            filterGradient(cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
-        case (.float64, false):
-            filterGradient(cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self), g, SIMD4<Double>.self,
-                           SeparateMultiplyAdd.self)
+        let (fdy, fx, fdw) = (cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self))
+        let (ddy, dx, ddw) = (cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self))
+        switch (S.scalarType, kernel.isFused, kernel.isWide) {
+        case (.float32, true, false): filterGradient(fdy, fx, fdw, g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false, false): filterGradient(fdy, fx, fdw, g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true, false): filterGradient(ddy, dx, ddw, g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false, false): filterGradient(ddy, dx, ddw, g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
+        case (.float32, true, true): filterGradient(fdy, fx, fdw, g, FloatVector.self, FusedMultiplyAdd.self)
+        case (.float32, false, true): filterGradient(fdy, fx, fdw, g, FloatVector.self, SeparateMultiplyAdd.self)
+        case (.float64, true, true): filterGradient(ddy, dx, ddw, g, DoubleVector.self, FusedMultiplyAdd.self)
+        case (.float64, false, true): filterGradient(ddy, dx, ddw, g, DoubleVector.self, SeparateMultiplyAdd.self)
         }
     }
 
@@ -363,8 +370,8 @@ extension IndirectConvolutionKernels {
     /// number of micro-tile columns. (1×1 filters keep the indirect product
     /// over tiles that run across row ends.)
     static func servesDisjointInputGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        let width = S.scalarType == .float32 ? 16 : 8
-        return !kernel.isWide && !g.isPointwise && g.strideH == g.filterHeight && g.strideW == g.filterWidth && g.padTop == 0 && g.padLeft == 0
+        let width = panelWidth(S.self, kernel: kernel)
+        return !g.isPointwise && g.strideH == g.filterHeight && g.strideW == g.filterWidth && g.padTop == 0 && g.padLeft == 0
             && g.filters > 0 && (g.filterWidth * g.channels) % width == 0
     }
 
@@ -382,19 +389,17 @@ extension IndirectConvolutionKernels {
     static func disjointInputGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
     ) {
-        switch (S.scalarType, kernel.isFused) {
-        case (.float32, true):
-            disjointInputGradient(cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self), g, SIMD8<Float>.self,
-                                  FusedMultiplyAdd.self)
-        case (.float32, false):
-            disjointInputGradient(cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self), g, SIMD8<Float>.self,
-                                  SeparateMultiplyAdd.self)
-        case (.float64, true):
-            disjointInputGradient(cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self), g, SIMD4<Double>.self,
-                                  FusedMultiplyAdd.self)
-        case (.float64, false):
-            disjointInputGradient(cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self), g, SIMD4<Double>.self,
-                                  SeparateMultiplyAdd.self)
+        let (fdy, fw, fdx) = (cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self))
+        let (ddy, dw, ddx) = (cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self))
+        switch (S.scalarType, kernel.isFused, kernel.isWide) {
+        case (.float32, true, false): disjointInputGradient(fdy, fw, fdx, g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false, false): disjointInputGradient(fdy, fw, fdx, g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true, false): disjointInputGradient(ddy, dw, ddx, g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false, false): disjointInputGradient(ddy, dw, ddx, g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
+        case (.float32, true, true): disjointInputGradient(fdy, fw, fdx, g, FloatVector.self, FusedMultiplyAdd.self)
+        case (.float32, false, true): disjointInputGradient(fdy, fw, fdx, g, FloatVector.self, SeparateMultiplyAdd.self)
+        case (.float64, true, true): disjointInputGradient(ddy, dw, ddx, g, DoubleVector.self, FusedMultiplyAdd.self)
+        case (.float64, false, true): disjointInputGradient(ddy, dw, ddx, g, DoubleVector.self, SeparateMultiplyAdd.self)
         }
     }
 
