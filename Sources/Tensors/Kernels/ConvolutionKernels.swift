@@ -76,8 +76,8 @@ enum ConvolutionKernels {
     // MARK: Vectorized path
 
     /// `Y = P·W` (`P` the implicit patch matrix; for a 1×1 stride-1 filter the
-    /// input itself); with at most 16 filters the direct kernel, and with the
-    /// 6-row micro-kernel the indirect one (no patch packing).
+    /// input itself); with at most 16 filters the direct kernel, otherwise the
+    /// indirect one (no patch packing).
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesForward(g) {
             DirectConvolutionKernels.forward(x, w, y, g)
@@ -99,7 +99,8 @@ enum ConvolutionKernels {
     }
 
     /// `dW = Pᵀ·dY`; with 8 or 16 filters (Float; 4 or 8 for Double) the
-    /// direct kernel, otherwise on the 6-row micro-kernel the unpacked one.
+    /// direct kernel, otherwise (six or more input channels, a panel of
+    /// filters) the unpacked one.
     static func backwardFilter<S: TensorScalar>(_ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesFilterGradient(g, S.self) {
             DirectConvolutionKernels.filterGradient(dy, x, dw, g)

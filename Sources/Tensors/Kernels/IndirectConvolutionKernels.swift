@@ -51,7 +51,7 @@ enum IndirectConvolutionKernels {
         }
     }
 
-    /// Pixels per tile: the 6-row micro-kernel's rows.
+    /// Pixels per tile (the 6-row micro-kernel's rows; with 512-bit vectors the tile is 6 × 32 Float).
     static let tile = 6
 
     static func run<V: SIMD, F: MultiplyAdd>(
@@ -174,9 +174,9 @@ extension MicroKernels {
 // MARK: Filter gradient
 
 extension IndirectConvolutionKernels {
-    /// Whether ``filterGradient(_:_:_:_:kernel:)`` serves this geometry: the
-    /// 6-row micro-kernel, at least six input channels and one panel of
-    /// filters (1×1 filters too: `Xᵀ·dY` read in place beats packing `Xᵀ`).
+    /// Whether ``filterGradient(_:_:_:_:kernel:)`` serves this geometry: at
+    /// least six input channels and one panel of filters (1×1 filters too:
+    /// `Xᵀ·dY` read in place beats packing `Xᵀ`).
     static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
         g.channels >= tile && g.filters >= panelWidth(S.self, kernel: kernel)
     }
