@@ -47,7 +47,7 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// kernels (about 1 µs to start a job); while the pool is running another job
 /// (a kernel nested in a chunk, or another thread's kernel) they run on
 /// Dispatch's `concurrentPerform`, which costs 10–30 µs per call on this class
-/// of machine. Below ``parallelThreshold`` elements a second thread does not pay.
+/// of machine. Below ``parallelThreshold`` elements the kernel stays on one thread.
 @inline(__always)
 func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
     let threads = Swift.min(Parallelism.maxThreads, chunks)
@@ -74,7 +74,9 @@ func parallelFor(chunks: Int, work: Int, _ body: (Int) -> Void) {
 let workUnitsPerProblem = 4 * ProcessInfo.processInfo.activeProcessorCount
 
 /// Elements touched below which kernels stay on one thread. Measured with
-/// `Benchmarks elementwise`: at 256K floats the second thread starts paying off.
+/// `Benchmarks elementwise` when every parallel kernel paid a Dispatch round:
+/// at 256K floats the second thread started paying off. Not re-measured since
+/// ``WorkerPool`` made starting a job cheap; a lower value may pay now.
 let parallelThreshold = 1 << 18
 
 /// The fixed chunk length (in elements) of the parallel elementwise kernels.
