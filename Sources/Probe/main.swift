@@ -4,7 +4,7 @@ import Tensors
 
 // probe <command> — small programs the tests run as separate processes:
 //
-//   probe add | matmul | axis | topk | pow
+//   probe add | matmul | axis | topk | pow | batchnorm
 //                               make one invalid call: an optimized build must still stop
 //                               with a message naming the operation and the shapes
 //                               (`fatalError` keeps its text under -O, `precondition` does not)
@@ -20,6 +20,7 @@ case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
 case "axis": print(a.sum(axis: 2))
 case "topk": print(a.topK(4).values)
 case "pow": print(pow(a, Tensor<Float>.zeros([4])))
+case "batchnorm": print(batchNormalization(Variable(a), gamma: Variable(.ones([2])), beta: Variable(.zeros([3])), featureAxis: 1).output)
 case "products":
     let b = Tensor<Float>.ones([128, 128])
     print(matmul(b, b).sum(), matmul(b, b).sum())

@@ -56,6 +56,12 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(text.contains("pow: shapes [2, 3] and [4] cannot be broadcast"), text)
     }
 
+    func testBadBatchNormalizationNamesTheOperationAndTheShapes() throws {
+        let (status, text) = try standardError(of: "batchnorm")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("batchNormalization") && text.contains("x [2, 3], feature axis 1, gamma [2], beta [3]"), text)
+    }
+
     /// A build without optimization says so once, at its first heavy product;
     /// an optimized build says nothing.
     func testDebugBuildsSayThatTheyAreSlowOnce() throws {

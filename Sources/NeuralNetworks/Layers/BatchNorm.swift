@@ -14,7 +14,7 @@ import Tensors
 /// averages. Since `β` takes the role of the preceding layer's bias, that bias
 /// can be left at zero.
 ///
-/// One fused tape node; backward (with `x̂ = z_norm`, `g = dZ̃ ⊙ γ`):
+/// One fused tape node (``Tensors/batchNormalization(_:gamma:beta:featureAxis:statistics:epsilon:)``); backward (with `x̂ = z_norm`, `g = dZ̃ ⊙ γ`):
 /// `dz = (1/m)/√(σ² + ε) · (m·g − Σ g − x̂ ⊙ Σ(g ⊙ x̂))`, `dγ = Σ dZ̃ ⊙ x̂`, `dβ = Σ dZ̃`.
 /// In inference mode the statistics are constants and `dz = g/√(σ² + ε)`.
 ///
@@ -41,8 +41,6 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
 
     /// Whether the layer normalizes dense units `(n, m)` or the channels of feature maps.
     public let normalizesChannels: Bool
-    /// The axis of the 2-D view the statistics run over (1 for `(n, m)`, 0 for `(m·n_H·n_W, n_C)`).
-    var statisticsAxis: Int { normalizesChannels ? 0 : 1 }
 
     public init(units: Int, epsilon: Scalar = 1e-5, momentum: Scalar = 0.9, runningVarianceEstimate: VarianceEstimate = .biased) {
         (gamma, beta, runningMean, runningVariance) = Self.initialState(shape: [units, 1])
@@ -76,45 +74,23 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         return normalize(input.reshaped(to: [-1, shape[shape.count - 1]]), context: context).reshaped(to: shape)
     }
 
-    /// The fused node on the 2-D view, statistics along ``statisticsAxis``.
+    /// ``Tensors/batchNormalization(_:gamma:beta:featureAxis:statistics:epsilon:)``
+    /// on the 2-D view: features on axis 1 for channels, axis 0 for units.
     func normalize(_ Z: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
-        let z = Z.value, axis = statisticsAxis
-        let mean: Tensor<Scalar>, variance: Tensor<Scalar>
         // A frozen layer (transfer learning) normalizes with its running statistics
         // and leaves them alone, as Keras does for `trainable = False`.
         let training = context.training && gamma.isTrainable
+        let (y, mean, variance) = batchNormalization(Z, gamma: gamma.variable, beta: beta.variable, featureAxis: normalizesChannels ? 1 : 0,
+                                                     statistics: training ? nil : (runningMean, runningVariance), epsilon: Double(epsilon))
         if training {
-            mean = z.mean(axis: axis, keepingDimensions: true)
-            variance = z.variance(axis: axis, keepingDimensions: true)
-            let momentum = self.momentum, m = Scalar(z.shape[axis])
+            let momentum = self.momentum, m = Scalar(Z.value.count / Swift.max(1, gamma.value.count))
             let estimate = runningVarianceEstimate == .unbiased && m > 1 ? variance * (m / (m - 1)) : variance
             context.deferUpdate { [self] in
                 runningMean = momentum * runningMean + (1 - momentum) * mean
                 runningVariance = momentum * runningVariance + (1 - momentum) * estimate
             }
-        } else {
-            (mean, variance) = (runningMean, runningVariance)
         }
-        let invStd = 1 / sqrt(variance + epsilon)
-        let xHat = (z - mean) * invStd
-        let gammaValue = gamma.value
-        return Variable(gammaValue * xHat + beta.value, derivedFrom: [Z, gamma.variable, beta.variable]) { dY, needs in
-            var dZ: Tensor<Scalar>?
-            if needs[0] {
-                let g = dY * gammaValue
-                if training {
-                    let m = Scalar(dY.shape[axis])
-                    let sumG = g.sum(axis: axis, keepingDimensions: true)
-                    let sumGX = (g * xHat).sum(axis: axis, keepingDimensions: true)
-                    dZ = (invStd / m) * (m * g - sumG - xHat * sumGX)
-                } else {
-                    dZ = g * invStd
-                }
-            }
-            return [dZ,
-                    needs[1] ? (dY * xHat).sum(axis: axis, keepingDimensions: true) : nil,
-                    needs[2] ? dY.sum(axis: axis, keepingDimensions: true) : nil]
-        }
+        return y
     }
 
     public var parameters: [Parameter<Scalar>] { [gamma, beta] }
