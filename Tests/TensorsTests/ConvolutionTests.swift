@@ -329,6 +329,11 @@ extension ConvolutionTests {
             // Channel counts a multiple of 8 with at least one 512-bit panel of filters: the 8-row filter-gradient tile.
             ([2, 9, 11, 16], 3, 40, 1, .same), ([1, 12, 10, 24], 3, 32, 2, .explicit(1)), ([2, 5, 6, 8], 1, 64, 1, .valid),
         ]
+        // Both micro-kernel families, whichever the calibration chose: 6 × 2·8 and 6 × 2·16 Float tiles.
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
+            GEMMConfiguration.kernel = kernel
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)
             let w = Tensor<Float>(randomNormal: [c.f, c.f, c.x[3], c.filters], generator: &g)
@@ -341,8 +346,9 @@ extension ConvolutionTests {
             let vector = run(), loop = withComputePath(.loop, run)
             assertClose(vector[0], loop[0].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c)")
             assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
-            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c)")
-            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
+            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
+        }
         }
     }
 
@@ -408,7 +414,13 @@ extension ConvolutionTests {
             ([3, 9, 7, 21], (3, 3), 2, .same), ([2, 12, 11, 24], (3, 3), 1, .same), ([2, 10, 13, 19], (3, 3), 1, .valid),
             ([2, 9, 9, 16], (3, 3), 1, .explicit(2)), ([2, 11, 12, 8], (3, 3), 2, .explicit(1)), ([2, 8, 9, 5], (2, 3), 1, .same),
             ([1, 7, 6, 9], (5, 5), 1, .same), ([2, 6, 6, 4], (3, 3), 1, .valid),
+            ([2, 9, 10, 32], (3, 3), 1, .same), ([1, 9, 11, 48], (3, 3), 2, .same),   // 512-bit lanes with the wide family
         ]
+        // 256-bit vectors, and 512-bit ones with the wide kernel family where 16 divides the channels (16, 32, 48).
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
+            GEMMConfiguration.kernel = kernel
         for c in cases {
             let x = Tensor<Float>(randomNormal: c.x, generator: &g)
             let w = Tensor<Float>(randomNormal: [c.f.0, c.f.1, c.x[3], 1], generator: &g)
@@ -421,8 +433,9 @@ extension ConvolutionTests {
             let vector = run(), loop = withComputePath(.loop, run)
             XCTAssertEqual(loop[0], vector[0], "forward \(c)")
             XCTAssertEqual(loop[1], vector[1], "input gradient \(c)")
-            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c)")
-            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c)")
+            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c) \(kernel)")
+            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
+        }
         }
     }
 }

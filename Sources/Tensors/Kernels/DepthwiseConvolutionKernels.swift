@@ -81,6 +81,7 @@ enum DepthwiseConvolutionKernels {
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         let (px, pw, py) = (UncheckedSendable(x), UncheckedSendable(w), UncheckedSendable(y))
+        let wide = usesWideVectors(g, S.self)
         // Bands of rows per chunk: a thread reuses the input rows its previous
         // output row loaded (the conv suite's depthwise forward: 8.4 ms with one-row chunks, 7.4 with bands of 8).
         let band = rowBand(g.outHeight), bands = (g.outHeight + band - 1) / band
@@ -89,9 +90,17 @@ enum DepthwiseConvolutionKernels {
             for h in first..<Swift.min(first + band, g.outHeight) {
                 switch S.scalarType {
                 case .float32:
-                    forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, SIMD8<Float>.self)
+                    if wide {
+                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, FloatVector.self)
+                    } else {
+                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, SIMD8<Float>.self)
+                    }
                 case .float64:
-                    forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, SIMD4<Double>.self)
+                    if wide {
+                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, DoubleVector.self)
+                    } else {
+                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, SIMD4<Double>.self)
+                    }
                 }
             }
         }
@@ -151,6 +160,15 @@ enum DepthwiseConvolutionKernels {
             }
             k += 1
         }
+    }
+
+    /// 512-bit vectors (16 Float channels, 8 Double) with the wide GEMM kernel
+    /// family when they divide the channels; otherwise 256-bit ones, whose
+    /// channel tails take the scalar loops. Each lane is its own channel, so
+    /// the width never changes the bits. (N32 C128 56² 3×3, two cores: forward
+    /// 3.6 → see README.)
+    static func usesWideVectors<S: TensorScalar>(_ g: Convolution2DGeometry, _: S.Type) -> Bool {
+        GEMMConfiguration.kernel.isWide && g.channels % (64 / MemoryLayout<S>.stride) == 0
     }
 
     /// Rows per parallel chunk (a function of the size only, never of the thread count).
@@ -254,6 +272,7 @@ enum DepthwiseConvolutionKernels {
         let taps = g.filterHeight * g.filterWidth * g.channels
         let work = g.outputPixels * g.channels * g.filterHeight * g.filterWidth
         let (pdy, px, pw) = (UncheckedSendable(dy), UncheckedSendable(x), UncheckedSendable(w))
+        let wide = usesWideVectors(g, S.self)
         if let dx {
             let pdx = UncheckedSendable(dx)
             let band = rowBand(g.height), bands = (g.height + band - 1) / band
@@ -262,9 +281,17 @@ enum DepthwiseConvolutionKernels {
                 for r in first..<Swift.min(first + band, g.height) {
                     switch S.scalarType {
                     case .float32:
-                        inputGradientRow(cast(pdy.value, to: Float.self), cast(pw.value, to: Float.self), cast(pdx.value, to: Float.self), g, i, r, SIMD8<Float>.self)
+                        if wide {
+                            inputGradientRow(cast(pdy.value, to: Float.self), cast(pw.value, to: Float.self), cast(pdx.value, to: Float.self), g, i, r, FloatVector.self)
+                        } else {
+                            inputGradientRow(cast(pdy.value, to: Float.self), cast(pw.value, to: Float.self), cast(pdx.value, to: Float.self), g, i, r, SIMD8<Float>.self)
+                        }
                     case .float64:
-                        inputGradientRow(cast(pdy.value, to: Double.self), cast(pw.value, to: Double.self), cast(pdx.value, to: Double.self), g, i, r, SIMD4<Double>.self)
+                        if wide {
+                            inputGradientRow(cast(pdy.value, to: Double.self), cast(pw.value, to: Double.self), cast(pdx.value, to: Double.self), g, i, r, DoubleVector.self)
+                        } else {
+                            inputGradientRow(cast(pdy.value, to: Double.self), cast(pw.value, to: Double.self), cast(pdx.value, to: Double.self), g, i, r, SIMD4<Double>.self)
+                        }
                     }
                 }
             }
@@ -278,9 +305,17 @@ enum DepthwiseConvolutionKernels {
             imageSums.initialize(repeating: 0, count: taps)
             switch S.scalarType {
             case .float32:
-                filterGradientImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(imageSums, to: Float.self), g, i, SIMD8<Float>.self)
+                if wide {
+                    filterGradientImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(imageSums, to: Float.self), g, i, FloatVector.self)
+                } else {
+                    filterGradientImage(cast(pdy.value, to: Float.self), cast(px.value, to: Float.self), cast(imageSums, to: Float.self), g, i, SIMD8<Float>.self)
+                }
             case .float64:
-                filterGradientImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(imageSums, to: Double.self), g, i, SIMD4<Double>.self)
+                if wide {
+                    filterGradientImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(imageSums, to: Double.self), g, i, DoubleVector.self)
+                } else {
+                    filterGradientImage(cast(pdy.value, to: Double.self), cast(px.value, to: Double.self), cast(imageSums, to: Double.self), g, i, SIMD4<Double>.self)
+                }
             }
         }
         dw.initialize(repeating: 0, count: taps)
