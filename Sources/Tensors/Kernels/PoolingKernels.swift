@@ -131,6 +131,14 @@ enum PoolingKernels {
         let wide = isWide(g, S.self)
         parallelFor(chunks: g.batch * g.outHeight, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { job in
             let (i, h) = (job / g.outHeight, job % g.outHeight)
+            // The window rows and the output row as sequential streams first (see ``CacheLines``).
+            let rows = g.rows(h), bytes = MemoryLayout<S>.stride
+            if !rows.isEmpty {
+                CacheLines.touchAndClear(UnsafeRawPointer(px.value + (i * g.height + rows.lowerBound) * g.width * g.channels),
+                                         bytes: rows.count * g.width * g.channels * bytes,
+                                         UnsafeMutableRawPointer(py.value + (i * g.outHeight + h) * g.outWidth * g.channels),
+                                         bytes: g.outWidth * g.channels * bytes)
+            }
             for v in 0..<g.outWidth {
                 let out = py.value + ((i * g.outHeight + h) * g.outWidth + v) * g.channels
                 switch S.scalarType {
