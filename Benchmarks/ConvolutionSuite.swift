@@ -200,7 +200,8 @@ func convolutionalNetworkSteps(_ h: inout Harness) {
     guard h.selects("ResNet basic block train step (SGD momentum) N\(n) C64 56x56 channels_last")
             || h.selects("ResNet basic block fwd (eval) N\(n) C64 56x56 channels_last") else { return }
     let input = GraphNode<Float>.input()
-    let block = GraphModel(inputs: [input], outputs: [ResNet.basicBlock(input, inputChannels: 64, channels: 64, generator: &g)])
+    // torchvision's BasicBlock, as cnn.py times it: no biases in the convolutions.
+    let block = GraphModel(inputs: [input], outputs: [ResNet.basicBlock(input, inputChannels: 64, channels: 64, convolutionBias: false, generator: &g)])
     let blockX = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g), target = Tensor<Float>(randomNormal: [n, 56, 56, 64], generator: &g)
     let blockForward = 2 * 2 * Double(n * 56 * 56 * 64 * 576)
     let momentum = Momentum(learningRate: 0.01, beta: 0.9)

@@ -12,7 +12,35 @@ final class ConvolutionalNetworkTests: XCTestCase {
         let layer = Conv2D<Float>(filterSize: 3, inputChannels: 3, filters: 10, generator: &g)
         XCTAssertEqual(layer.parameters.reduce(0) { $0 + $1.value.count }, 280)
         XCTAssertEqual(layer.W.value.shape, [3, 3, 3, 10])
-        XCTAssertEqual(layer.b.value.shape, [1, 1, 1, 10])
+        XCTAssertEqual(layer.b?.value.shape, [1, 1, 1, 10])
+    }
+
+    /// `useBias: false` (before batch norm, as torchvision's ResNets): 270
+    /// parameters, no bias in the output, a gradient check, and a file that
+    /// keeps the choice (old files, without the setting, have a bias).
+    func testConvolutionWithoutBias() throws {
+        var g = RandomGenerator(seed: 1)
+        let layer = Conv2D<Double>(filterSize: 3, inputChannels: 3, filters: 10, useBias: false, generator: &g)
+        XCTAssertNil(layer.b)
+        XCTAssertEqual(layer.parameters.map(\.value.count), [270])
+        XCTAssertTrue(layer.summary.hasSuffix("no bias)"), layer.summary)
+        let x = Tensor<Double>(randomNormal: [2, 5, 5, 3], generator: &g)
+        XCTAssertEqual(layer.forward(Variable(x), context: ForwardContext(training: false)).value, conv2D(x, filter: layer.W.value))
+        let model = Sequential<Double>([
+            Conv2D(filterSize: 3, inputChannels: 2, filters: 3, padding: .same, useBias: false, generator: &g), BatchNorm(channels: 3),
+            Activation(.relu), GlobalAveragePool2D(), Dense(inputs: 3, outputs: 2, generator: &g),
+        ], outputActivation: .softmax)
+        let X = Tensor<Double>(randomNormal: [4, 4, 4, 2], generator: &g), Y = Tensor<Double>.oneHot([0, 1, 1, 0], classes: 2)
+        assertGreat(gradientCheck(model, X, Y, loss: SoftmaxCrossEntropy()), "conv without bias → batch norm")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nobias-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url)
+        let loaded = try Sequential<Double>.load(from: url)
+        XCTAssertNil((loaded.layers[0] as! Conv2D<Double>).b)
+        XCTAssertEqual(loaded.predict(X), model.predict(X))
+        var settings = layer.configuration
+        settings.values["useBias"] = nil
+        XCTAssertNotNil(try Conv2D<Double>(configuration: settings).b, "a file without the setting")
     }
 
     /// C4W1-11: the LeNet-5 table row by row — output shape, activation size, parameters.

@@ -232,7 +232,7 @@ final class VisionReferenceTests: XCTestCase {
         let conv = Conv2D<Double>(filterSize: 5, inputChannels: 3, filters: 8, generator: &g)
         let fc1 = Dense<Double>(inputs: 5 * 5 * 8, outputs: 20, generator: &g)
         let fc2 = Dense<Double>(inputs: 20, outputs: 4, generator: &g)
-        conv.b.value = Tensor(randomNormal: [1, 1, 1, 8], generator: &g)     // biases too must carry over
+        conv.b!.value = Tensor(randomNormal: [1, 1, 1, 8], generator: &g)     // biases too must carry over
         fc1.b.value = Tensor(randomNormal: [20, 1], generator: &g)
         fc2.b.value = Tensor(randomNormal: [4, 1], generator: &g)
         let classifier = Sequential<Double>([conv, MaxPool2D(size: 2), Flatten(), fc1, Activation<Double>(.relu), fc2])
@@ -389,9 +389,9 @@ final class StyleTransferTests: XCTestCase {
         var tensors: [String: Tensor<Float>] = [:]
         for (i, layer) in source.layers.enumerated() {
             guard let conv = layer as? Conv2D<Float> else { continue }
-            conv.b.value = Tensor(randomNormal: conv.b.value.shape, generator: &g)
+            conv.b!.value = Tensor(randomNormal: conv.b!.value.shape, generator: &g)
             tensors[VGG.torchvisionName(layer: i, key: "W")] = conv.W.value.permuted([3, 2, 0, 1])
-            tensors[VGG.torchvisionName(layer: i, key: "b")] = conv.b.value.reshaped(to: [conv.b.value.count])
+            tensors[VGG.torchvisionName(layer: i, key: "b")] = conv.b!.value.reshaped(to: [conv.b!.value.count])
         }
         XCTAssertEqual(Set(tensors.keys), ["features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
                                           "features.5.weight", "features.5.bias"], "features[i] is layer i")

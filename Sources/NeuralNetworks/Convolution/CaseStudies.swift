@@ -31,17 +31,22 @@ public enum ResNet {
     /// The basic block (ResNet-18/34, the notes' two-layer form): two 3×3
     /// convolutions with batch norm, the input added before the last ReLU.
     /// With `stride > 1` or a change of channels the shortcut is a 1×1
-    /// convolution with that stride, then batch norm.
+    /// convolution with that stride, then batch norm. The convolutions have
+    /// biases as in the course's Keras assignment; `convolutionBias: false`
+    /// builds torchvision's `BasicBlock`, whose convolutions have none (batch
+    /// norm's `β` takes their role).
     public static func basicBlock<S: TensorScalar>(
-        _ x: GraphNode<S>, inputChannels: Int, channels: Int, stride: Int = 1, generator: inout RandomGenerator
+        _ x: GraphNode<S>, inputChannels: Int, channels: Int, stride: Int = 1, convolutionBias: Bool = true, generator: inout RandomGenerator
     ) -> GraphNode<S> {
-        var main = Conv2D<S>(filterSize: 3, inputChannels: inputChannels, filters: channels, stride: stride, padding: .same, generator: &generator)(x)
+        var main = Conv2D<S>(filterSize: 3, inputChannels: inputChannels, filters: channels, stride: stride, padding: .same,
+                             useBias: convolutionBias, generator: &generator)(x)
         main = Activation<S>(.relu)(BatchNorm<S>(channels: channels)(main))
-        main = Conv2D<S>(filterSize: 3, inputChannels: channels, filters: channels, padding: .same, generator: &generator)(main)
+        main = Conv2D<S>(filterSize: 3, inputChannels: channels, filters: channels, padding: .same, useBias: convolutionBias,
+                         generator: &generator)(main)
         main = BatchNorm<S>(channels: channels)(main)
         let shortcut = stride == 1 && inputChannels == channels ? x
             : BatchNorm<S>(channels: channels)(Conv2D<S>(filterSize: 1, inputChannels: inputChannels, filters: channels, stride: stride,
-                                                          generator: &generator)(x))
+                                                          useBias: convolutionBias, generator: &generator)(x))
         return Activation<S>(.relu)(Add<S>()([main, shortcut]))
     }
 

@@ -42,29 +42,34 @@ extension Padding {
 /// `(m, n_H_prev, n_W_prev, n_C_prev)`, output `(m, n_H, n_W, n_C)` with
 /// `n_H = ⌊(n_H_prev + 2p − f)/s⌋ + 1`. Parameters: `f·f·n_C_prev·n_C + n_C`
 /// — 10 filters of 3×3×3 have 280. He initialization by default (fan-in `f·f·n_C_prev`).
+///
+/// `useBias: false` leaves `b` out (`b` is nil; Keras's `use_bias=False`,
+/// PyTorch's `bias=False`): before batch norm, whose `β` takes its role, the
+/// bias only costs a pass over the output and one over its gradient.
 public final class Conv2D<Scalar: TensorScalar>: Layer {
     public let W: Parameter<Scalar>
-    public let b: Parameter<Scalar>
+    /// The bias `(1, 1, 1, n_C)`, nil for a layer built with `useBias: false`.
+    public let b: Parameter<Scalar>?
     public let stride: Int
     public let padding: Padding
 
-    public init(filterSize: Int, inputChannels: Int, filters: Int, stride: Int = 1, padding: Padding = .valid,
+    public init(filterSize: Int, inputChannels: Int, filters: Int, stride: Int = 1, padding: Padding = .valid, useBias: Bool = true,
                 initializer: Initializer = .he, generator: inout RandomGenerator) {
         let taps = filterSize * filterSize * inputChannels
         let drawn: Tensor<Scalar> = initializer.weights(rows: filters, columns: taps, generator: &generator)
         W = Parameter(key: "W", value: drawn.transposed().reshaped(to: [filterSize, filterSize, inputChannels, filters]), isRegularized: true)
-        b = Parameter(key: "b", value: .zeros([1, 1, 1, filters]), isRegularized: false)
+        b = useBias ? Parameter(key: "b", value: .zeros([1, 1, 1, filters]), isRegularized: false) : nil
         self.stride = stride
         self.padding = padding
     }
 
-    /// A layer with given filters `(f_h, f_w, n_C_prev, n_C)` and bias `(1, 1, 1, n_C)`.
-    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>, stride: Int = 1, padding: Padding = .valid) {
-        require(filter.rank == 4 && bias.shape == [1, 1, 1, filter.shape[3]],
-                "Conv2D: filter must be (f, f, n_C_prev, n_C) and bias (1, 1, 1, n_C); got \(filter.shape) and \(bias.shape)")
+    /// A layer with given filters `(f_h, f_w, n_C_prev, n_C)` and bias `(1, 1, 1, n_C)` (nil: none).
+    public init(filter: Tensor<Scalar>, bias: Tensor<Scalar>?, stride: Int = 1, padding: Padding = .valid) {
+        require(filter.rank == 4 && (bias == nil || bias!.shape == [1, 1, 1, filter.shape[3]]),
+                "Conv2D: filter must be (f, f, n_C_prev, n_C) and bias (1, 1, 1, n_C); got \(filter.shape) and \(bias.map { "\($0.shape)" } ?? "no bias")")
         require(stride >= 1, "Conv2D: stride \(stride) must be at least 1")
         W = Parameter(key: "W", value: filter, isRegularized: true)
-        b = Parameter(key: "b", value: bias, isRegularized: false)
+        b = bias.map { Parameter(key: "b", value: $0, isRegularized: false) }
         self.stride = stride
         self.padding = padding
     }
@@ -72,25 +77,28 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Variable<Scalar>, context: ForwardContext) -> Variable<Scalar> {
-        conv2D(input, filter: W.variable, bias: b.variable, stride: stride, padding: padding)
+        conv2D(input, filter: W.variable, bias: b?.variable, stride: stride, padding: padding)
     }
 
-    public var parameters: [Parameter<Scalar>] { [W, b] }
+    public var parameters: [Parameter<Scalar>] { b.map { [W, $0] } ?? [W] }
     public var summary: String {
         let s = W.value.shape
-        return "Conv2D(\(s[0])×\(s[1]), \(s[2]) → \(s[3]), s=\(stride), \(padding.summary))"
+        return "Conv2D(\(s[0])×\(s[1]), \(s[2]) → \(s[3]), s=\(stride), \(padding.summary)\(b == nil ? ", no bias" : ""))"
     }
 
     public static var typeName: String { "Conv2D" }
     public var configuration: LayerConfiguration {
-        LayerConfiguration(["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored])
+        var settings: [String: LayerConfiguration.Value] = ["filterShape": .ints(W.value.shape), "stride": .int(stride), "padding": padding.stored]
+        if b == nil { settings["useBias"] = .bool(false) }   // files without the key have a bias
+        return LayerConfiguration(settings)
     }
     public convenience init(configuration: LayerConfiguration) throws {
         let shape = try configuration.ints("filterShape"), stride = try configuration.int("stride")
         guard shape.count == 4, shape.allSatisfy({ $0 >= 0 }), stride >= 1 else {
             throw ModelFileError.corrupt("Conv2D with filter shape \(shape) and stride \(stride)")
         }
-        self.init(filter: .zeros(shape), bias: .zeros([1, 1, 1, shape[3]]), stride: stride,
+        let useBias = configuration.values["useBias"] == nil ? true : try configuration.bool("useBias")
+        self.init(filter: .zeros(shape), bias: useBias ? .zeros([1, 1, 1, shape[3]]) : nil, stride: stride,
                   padding: try Padding(stored: configuration, key: "padding"))
     }
 }

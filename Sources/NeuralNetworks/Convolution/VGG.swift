@@ -79,7 +79,7 @@ public enum VGG {
         }
         for (conv, W, b) in updates {
             conv.W.value = W
-            conv.b.value = b
+            conv.b?.value = b
         }
     }
 

@@ -141,11 +141,12 @@ extension BatchNorm: ConfigurationSized {
 }
 
 extension Conv2D: ConfigurationSized {
-    /// `W` `(f_h, f_w, n_C_prev, n_C)` and `b` `(1, 1, 1, n_C)`.
+    /// `W` `(f_h, f_w, n_C_prev, n_C)` and `b` `(1, 1, 1, n_C)` unless `useBias` is false.
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
         guard let shape = try? configuration.ints("filterShape"), shape.count == 4 else { return 0 }
         guard let taps = checkedSize(shape[0], shape[1]).flatMap({ checkedSize($0, shape[2]) }) else { return nil }
-        return checkedSize(taps, shape[3], plus: shape[3])
+        let bias = (try? configuration.bool("useBias")) == false ? 0 : shape[3]
+        return checkedSize(taps, shape[3], plus: bias)
     }
 }
 

@@ -135,7 +135,8 @@ public func batchNormalization<S: TensorScalar>(
     // r = 1/√(σ² + ε) and a = γ r, per feature (in Double).
     let rstd = Tensor<S>(shape: parameterShape, scalars: variance.scalars.map { S(1 / (Double($0) + epsilon).squareRoot()) })
     let γ = gamma.value
-    var y = Tensor<S>.zeros(shape)
+    // Every element is written below (no zero fill: a pass over memory saved); empty when samples = 0.
+    var y = Tensor<S>(shape: shape, unsafeUninitialized: { _ in })
     if samples > 0 {
         let scale = Tensor<S>(shape: parameterShape, scalars: zip(γ.scalars, rstd.scalars).map { S(Double($0) * Double($1)) })
         xv.withUnsafeBufferPointer { xp in
@@ -166,10 +167,10 @@ public func batchNormalization<S: TensorScalar>(
     guard recording else { return (Variable(y), mean, variance) }
     let savedMean = mean
     let output = Variable(y, derivedFrom: [x, gamma, beta]) { g, needs in
-        var dx = needs[0] ? Tensor<S>.zeros(shape) : nil
+        if samples == 0 { return [needs[0] ? .zeros(shape) : nil, needs[1] ? .zeros(parameterShape) : nil, needs[2] ? .zeros(parameterShape) : nil] }
+        var dx = needs[0] ? Tensor<S>(shape: shape, unsafeUninitialized: { _ in }) : nil   // written whole by either path
         var dGamma = needs[1] ? Tensor<S>.zeros(parameterShape) : nil
         var dBeta = needs[2] ? Tensor<S>.zeros(parameterShape) : nil
-        if samples == 0 { return [dx, dGamma, dBeta] }
         func pointer(_ t: inout Tensor<S>?, _ body: (UnsafeMutablePointer<S>?) -> Void) {
             if t == nil { body(nil) } else { t!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
         }

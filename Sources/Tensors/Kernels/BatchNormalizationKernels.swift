@@ -243,20 +243,35 @@ enum BatchNormalizationKernels {
                 let start = block * rows, n = Swift.min(rows, M - start)
                 let base = x + start * F, blockMean = partial + 2 * block * F, blockSquares = blockMean + F
                 let inverse = 1 / S(n)
+                // Row by row (sequential in memory), the sums of every feature in
+                // `blockMean` then `blockSquares`. Σ (x − x₀) with x₀ the block's
+                // first sample: sums of values far from zero would lose their low digits.
+                blockMean.initialize(repeating: 0, count: F)
+                blockSquares.initialize(repeating: 0, count: F)
+                for i in 1..<Swift.max(1, n) {
+                    var f = 0
+                    while f < F {
+                        let lanes = Swift.min(w, F - f)
+                        let e: V = load(base + i * F + f, lanes) - load(base + f, lanes)
+                        store(load(blockMean + f, lanes) + e, blockMean + f, lanes)
+                        f += lanes
+                    }
+                }
                 var f = 0
-                while f < F {
+                while f < F {   // μ_block = x₀ + Σ (x − x₀)/n
                     let lanes = Swift.min(w, F - f)
-                    // Σ (x − x₀) with x₀ the block's first sample: sums of values far
-                    // from zero would lose their low digits.
-                    let shift: V = load(base + f, lanes)
-                    var sum = V()
-                    for i in 0..<n { sum += load(base + i * F + f, lanes) - shift }
-                    let mu = shift + sum * inverse
-                    var squares = V()
-                    for i in 0..<n { let e = load(base + i * F + f, lanes) as V - mu; squares += e * e }
-                    store(mu, blockMean + f, lanes)
-                    store(squares, blockSquares + f, lanes)
+                    let first: V = load(base + f, lanes), sum: V = load(blockMean + f, lanes)
+                    store(first + sum * inverse, blockMean + f, lanes)
                     f += lanes
+                }
+                for i in 0..<n {
+                    var f = 0
+                    while f < F {
+                        let lanes = Swift.min(w, F - f)
+                        let e: V = load(base + i * F + f, lanes) - load(blockMean + f, lanes)
+                        store(load(blockSquares + f, lanes) + e * e, blockSquares + f, lanes)
+                        f += lanes
+                    }
                 }
             }
             // Chan, Golub & LeVeque: merge (n_a, μ_a, M2_a) with (n_b, μ_b, M2_b), blocks in order.
@@ -304,28 +319,38 @@ enum BatchNormalizationKernels {
             }
             return
         }
-        let (count, rows) = blocks(features: F, samples: M)
-        parallelFor(chunks: count, work: 2 * F * M) { block in
-            let (x, h, mean, p, q, b, out) = ptrs.value
-            let start = block * rows, n = Swift.min(rows, M - start)
-            var f = 0
-            while f < F {
-                let lanes = Swift.min(w, F - f)
-                let mu: V = mean.map { load($0 + f, lanes) } ?? V(), pv: V = load(p + f, lanes)
-                let qv: V = q.map { load($0 + f, lanes) } ?? V(), bv: V = b.map { load($0 + f, lanes) } ?? V()
-                if let h {
-                    for i in 0..<n {
-                        let k = (start + i) * F + f
-                        let xv: V = load(x + k, lanes), hv: V = load(h + k, lanes)
-                        store((xv - mu) * pv + hv * qv + bv, out + k, lanes)
+        // Row by row (sequential in memory); absent terms as zeros.
+        let zeros = [S](repeating: 0, count: F)
+        zeros.withUnsafeBufferPointer { zeros in
+            let z = UncheckedSendable(zeros.baseAddress!)
+            let (count, rows) = blocks(features: F, samples: M)
+            parallelFor(chunks: count, work: 2 * F * M) { block in
+                let (x, h, mean, p, q, b, out) = ptrs.value
+                let (mu, bias) = (mean ?? z.value, b ?? z.value)
+                let start = block * rows, n = Swift.min(rows, M - start)
+                if let h, let q {
+                    for i in start..<(start + n) {
+                        var f = 0
+                        while f < F {
+                            let lanes = Swift.min(w, F - f), k = i * F + f
+                            let xv: V = load(x + k, lanes), hv: V = load(h + k, lanes)
+                            let centred = xv - load(mu + f, lanes)
+                            store(centred * load(p + f, lanes) + hv * load(q + f, lanes) + load(bias + f, lanes), out + k, lanes)
+                            f += lanes
+                        }
                     }
                 } else {
-                    for i in 0..<n {
-                        let k = (start + i) * F + f
-                        store((load(x + k, lanes) as V - mu) * pv + bv, out + k, lanes)
+                    for i in start..<(start + n) {
+                        var f = 0
+                        while f < F {
+                            let lanes = Swift.min(w, F - f), k = i * F + f
+                            let xv: V = load(x + k, lanes)
+                            let centred = xv - load(mu + f, lanes)
+                            store(centred * load(p + f, lanes) + load(bias + f, lanes), out + k, lanes)
+                            f += lanes
+                        }
                     }
                 }
-                f += lanes
             }
         }
     }
@@ -361,21 +386,17 @@ enum BatchNormalizationKernels {
             parallelFor(chunks: count, work: 2 * F * M) { block in
                 let (g, x, mean, partial) = ptrs.value
                 let start = block * rows, n = Swift.min(rows, M - start)
-                let out = partial + 2 * block * F
-                var f = 0
-                while f < F {
-                    let lanes = Swift.min(w, F - f)
-                    let mu: V = load(mean + f, lanes)
-                    var sg = V(), sgx = V()
-                    for i in 0..<n {
-                        let k = (start + i) * F + f
-                        let gi: V = load(g + k, lanes)
-                        sg += gi
-                        sgx += gi * (load(x + k, lanes) as V - mu)
+                let sg = partial + 2 * block * F, sgx = sg + F
+                sg.initialize(repeating: 0, count: 2 * F)
+                for i in start..<(start + n) {   // row by row, sequential in memory
+                    var f = 0
+                    while f < F {
+                        let lanes = Swift.min(w, F - f), k = i * F + f
+                        let gi: V = load(g + k, lanes), xv: V = load(x + k, lanes)
+                        store(load(sg + f, lanes) + gi, sg + f, lanes)
+                        store(load(sgx + f, lanes) + gi * (xv - load(mean + f, lanes)), sgx + f, lanes)
+                        f += lanes
                     }
-                    store(sg, out + f, lanes)
-                    store(sgx, out + F + f, lanes)
-                    f += lanes
                 }
             }
             let p = partial.baseAddress!
