@@ -48,7 +48,7 @@ func runPhases(_ phases: Int, chunks: Int, parallel: Bool, _ body: (_ phase: Int
             var spins = 0
             while finished.load(ordering: .acquiring) < needed {
                 spins += 1
-                if spins > 4096 { sched_yield() }   // the other worker is not running: give way
+                if spins > 1 << 18 { sched_yield() }   // the other worker is not running: give way
             }
             task.run(i)
             finished.add(1, ordering: .releasing)
@@ -598,21 +598,15 @@ enum RecurrentKernels {
     // MARK: Layout changes
 
     /// `steps[s][firstRow + r][j] = planes[r][j, t(s)]`: the notes' `(rows, m, T)`
-    /// into step blocks `stepStride` elements apart (4 × w transposes).
+    /// into step blocks `stepStride` elements apart, by `w × w` register tiles.
     static func scatterToSteps<S: TensorScalar>(
         _ planes: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ steps: UnsafeMutablePointer<S>, stepStride: Int, firstRow: Int
     ) {
         let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
         let direction = plan.reversed ? -stepStride : stepStride   // from time t to t + 1
         for r in 0..<rows {
-            let plane = planes + r * m * T
             let target = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad   // time 0's row
-            var j = 0
-            while j + 4 <= m {
-                BlockedGEMM.transposeFourRows(plane + j * T, T, T, target + j, direction)
-                j += 4
-            }
-            for j in j..<m { for t in 0..<T { target[t * direction + j] = plane[j * T + t] } }
+            transpose(planes + r * m * T, sourceStride: T, rows: m, columns: T, target, targetStride: direction)
         }
     }
 
@@ -624,14 +618,60 @@ enum RecurrentKernels {
         let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
         let direction = plan.reversed ? -stepStride : stepStride
         for r in 0..<rows {
-            let plane = planes + r * m * T
             let source = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad
-            var t = 0
-            while t + 4 <= T {
-                BlockedGEMM.transposeFourRows(source + t * direction, direction, m, plane + t, T)
-                t += 4
+            transpose(source, sourceStride: direction, rows: T, columns: m, planes + r * m * T, targetStride: T)
+        }
+    }
+
+    /// `target[c·targetStride + r] = source[r·sourceStride + c]` for `r < rows`,
+    /// `c < columns` (strides may be negative): `w × w` tiles transposed in
+    /// registers (log₂ w rounds of lane interleaving), edges element by element.
+    /// (The LSTM benchmark's layout changes: 4-row groups stored as quads
+    /// took 7 % of a training step.)
+    static func transpose<S: TensorScalar>(
+        _ source: UnsafePointer<S>, sourceStride: Int, rows: Int, columns: Int, _ target: UnsafeMutablePointer<S>, targetStride: Int
+    ) {
+        switch S.scalarType {
+        case .float32:
+            transposeTiles(cast(source, to: Float.self), sourceStride, rows, columns, cast(target, to: Float.self), targetStride, FloatVector.self)
+        case .float64:
+            transposeTiles(cast(source, to: Double.self), sourceStride, rows, columns, cast(target, to: Double.self), targetStride, DoubleVector.self)
+        }
+    }
+
+    static func transposeTiles<V: SIMD>(
+        _ source: UnsafePointer<V.Scalar>, _ sourceStride: Int, _ rows: Int, _ columns: Int,
+        _ target: UnsafeMutablePointer<V.Scalar>, _ targetStride: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount, half = w / 2
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * w) { buffer in
+            var r0 = 0
+            while r0 + w <= rows {
+                var c0 = 0
+                while c0 + w <= columns {
+                    var from = buffer.baseAddress!, to = from + w
+                    for i in 0..<w { from[i] = UnsafeRawPointer(source + (r0 + i) * sourceStride + c0).loadUnaligned(as: V.self) }
+                    // Round k pairs rows i and i + w/2: after log₂ w rounds row i holds column i.
+                    var span = 1
+                    while span < w {
+                        for i in 0..<half {
+                            to[2 * i] = BlockedGEMM.zip(from[i], from[i + half], half: 0)
+                            to[2 * i + 1] = BlockedGEMM.zip(from[i], from[i + half], half: 1)
+                        }
+                        swap(&from, &to)
+                        span *= 2
+                    }
+                    for i in 0..<w { UnsafeMutableRawPointer(target + (c0 + i) * targetStride + r0).storeBytes(of: from[i], as: V.self) }
+                    c0 += w
+                }
+                for c in c0..<columns {
+                    for i in 0..<w { target[c * targetStride + r0 + i] = source[(r0 + i) * sourceStride + c] }
+                }
+                r0 += w
             }
-            for t in t..<T { for j in 0..<m { plane[j * T + t] = source[t * direction + j] } }
+            for r in r0..<rows {
+                for c in 0..<columns { target[c * targetStride + r] = source[r * sourceStride + c] }
+            }
         }
     }
 }
