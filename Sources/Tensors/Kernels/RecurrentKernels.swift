@@ -497,10 +497,9 @@ enum RecurrentKernels {
                 let second = gru && phase % 2 == 1
                 if !second && q >= 1 {
                     // The previous backward step's δz is complete: δa⟨t−1⟩ += W_aᵀ·δz (the GRU: W_{u,r}ᵀ·δz_{u,r})
-                    // for this chunk's units, δx⟨t⟩ = W_xᵀ·δz for its input rows.
+                    // for this chunk's units. (δx⟨t⟩ = W_xᵀ·δz is off the recurrence: after the loop.)
                     let z = args.dZ + (T - q) * gateRows * mPad
                     if !units.isEmpty { transposedProduct(k, 0, z, da[q & 1], accumulate: true) }
-                    if !plan.inputs[k].isEmpty { transposedProduct(k, 1, z, args.dX + (T - q) * nx * mPad, accumulate: false) }
                 }
                 if q >= T || units.isEmpty { return }
                 let s = T - 1 - q
@@ -585,6 +584,18 @@ enum RecurrentKernels {
                                 j += width
                             }
                         }
+                    }
+                }
+            }
+            // δx⟨t⟩ = W_xᵀ·δz⟨t⟩ for every step, steps in parallel: no step waits for
+            // another, so these products leave the serial path (LSTM I64 H128 T50
+            // B32 fwd+bwd: 0.3–1 ms less with the loop's products skipped). The same
+            // panels and kernel as inside the loop, so the bits are unchanged.
+            if nx > 0 {
+                parallelFor(chunks: T, work: T * nx * gateRows * mPad) { s in
+                    let args = shared.value.0
+                    for k in 0..<plan.chunks where !plan.inputs[k].isEmpty {
+                        transposedProduct(k, 1, args.dZ + s * gateRows * mPad, args.dX + s * nx * mPad, accumulate: false)
                     }
                 }
             }
