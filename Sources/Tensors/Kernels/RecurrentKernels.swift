@@ -238,20 +238,27 @@ enum RecurrentKernels {
             @inline(__always) func load(_ p: UnsafePointer<S>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
             @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<S>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-            /// `z[gate blocks `gates`, the chunk's units] = W·b` into step block `z`.
+            /// `z[gate blocks `gates`, the chunk's units] (+)= W[·, depth]·b[depth]` into
+            /// step block `z`, over the depth rows `depth` of the stacked `[a; x]`
+            /// (`b` points at its first row, `depth.lowerBound` rows into the block).
             @inline(__always)
-            func product(_ k: Int, gates: Range<Int>, _ b: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>) {
+            func product(_ k: Int, gates: Range<Int>, _ b: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>, depth: Range<Int>, accumulate: Bool) {
                 let (_, packed, panelOffset, _) = shared.value
                 let units = plan.units[k], panels = plan.panels(units)
+                if depth.isEmpty {
+                    if !accumulate { for g in gates { for u in units { (z + (g * n + u) * mPad).initialize(repeating: 0, count: mPad) } } }
+                    return
+                }
                 for g in gates {
-                    var a = UnsafePointer(packed + panelOffset[k] + g * panels * mr * K)
+                    // Packed panels hold `mr` rows per depth index: depth p starts at `p·mr`.
+                    var a = UnsafePointer(packed + panelOffset[k] + g * panels * mr * K + depth.lowerBound * mr)
                     var u = units.lowerBound
                     while u < units.upperBound {
                         let rows = Swift.min(mr, units.upperBound - u)
                         var column = 0
                         while column < mPad {
-                            BlockedGEMM.microKernel(plan.kernel, K, a, b + column, z + (g * n + u) * mPad + column, mPad, 1,
-                                                    rows: rows, columns: nr, accumulate: false, M.self, bStride: mPad)
+                            BlockedGEMM.microKernel(plan.kernel, depth.count, a, b + column, z + (g * n + u) * mPad + column, mPad, 1,
+                                                    rows: rows, columns: nr, accumulate: accumulate, M.self, bStride: mPad)
                             column += nr
                         }
                         a += mr * K
@@ -259,6 +266,20 @@ enum RecurrentKernels {
                     }
                 }
             }
+
+            // The input part `W_x·x⟨t⟩` of every gate row for every step first, steps
+            // in parallel (no step waits for another); the recurrence then adds
+            // `W_a·a⟨t−1⟩` (the GRU's candidate: `W_c,a·(Γ_r ∗ c⟨t−1⟩)`), depth n
+            // instead of n + n_x on the serial path.
+            let inputs = plan.n..<K
+            parallelFor(chunks: plan.T, work: plan.T * gateRows * (K - plan.n) * mPad) { s in
+                let trace = shared.value.0
+                let z = trace.gates + s * gateRows * mPad, x = trace.stackedBlock(s) + plan.n * mPad
+                for k in 0..<plan.chunks where !plan.units[k].isEmpty {
+                    product(k, gates: 0..<G, x, z, depth: inputs, accumulate: false)
+                }
+            }
+            let recurrent = 0..<plan.n
 
             let phasesPerStep = plan.cell == .gru ? 2 : 1
             runPhases(plan.T * phasesPerStep, chunks: plan.chunks, parallel: plan.isParallel) { phase, k in
@@ -270,7 +291,7 @@ enum RecurrentKernels {
                 let z = trace.gates + s * gateRows * mPad, mask = trace.masks + s * mPad
                 switch plan.cell {
                 case .rnn:
-                    product(k, gates: 0..<1, h, z)
+                    product(k, gates: 0..<1, h, z, depth: recurrent, accumulate: true)
                     for i in units {
                         let zi = z + i * mPad, b = V(repeating: bias[i])
                         var j = 0
@@ -283,7 +304,7 @@ enum RecurrentKernels {
                         }
                     }
                 case .lstm:
-                    product(k, gates: 0..<4, h, z)
+                    product(k, gates: 0..<4, h, z, depth: recurrent, accumulate: true)
                     let cPrevious = trace.cells! + s * n * mPad, cNext = cPrevious + n * mPad
                     for i in units {
                         let zu = z + i * mPad, zf = zu + n * mPad, zo = zf + n * mPad, zc = zo + n * mPad
@@ -307,7 +328,7 @@ enum RecurrentKernels {
                     let reset = trace.resetStacked! + s * plan.K * mPad
                     if phase % 2 == 0 {
                         // Γ_u, Γ_r, and Γ_r ∗ c⟨t−1⟩ for every unit before any candidate row.
-                        product(k, gates: 0..<2, h, z)
+                        product(k, gates: 0..<2, h, z, depth: recurrent, accumulate: true)
                         for i in units {
                             let zu = z + i * mPad, zr = zu + n * mPad
                             let bu = V(repeating: bias[i]), br = V(repeating: bias[n + i])
@@ -320,7 +341,7 @@ enum RecurrentKernels {
                             }
                         }
                     } else {
-                        product(k, gates: 2..<3, reset, z)
+                        product(k, gates: 2..<3, reset, z, depth: recurrent, accumulate: true)
                         for i in units {
                             let zu = z + i * mPad, zc = zu + 2 * n * mPad, bc = V(repeating: bias[2 * n + i])
                             var j = 0
