@@ -166,6 +166,22 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// The narrow kernel (n ≤ one vector of columns) splits its 16-row blocks
+    /// between threads above the parallel threshold: 300 rows (18 blocks and 12
+    /// leftover rows) against the naive loop, and the same bits on one thread.
+    func testNarrowProductsSplitAcrossThreads() {
+        var g = RandomGenerator(seed: 22)
+        for (m, k, n) in [(300, 900, 10), (300, 1000, 3)] {
+            let a: Tensor<Float> = Self.operand(m, k, transposed: false, &g)
+            let b: Tensor<Float> = Self.operand(k, n, transposed: false, &g)
+            let reference = matmul(a, b, rung: .naive)
+            let two = Parallelism.withMaxThreads(2) { matmul(a, b, rung: .narrow) }
+            let one = Parallelism.withMaxThreads(1) { matmul(a, b, rung: .narrow) }
+            assertClose(two, reference.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, "narrow \(m)×\(k)×\(n)")
+            XCTAssertEqual(one.scalars.map(\.bitPattern), two.scalars.map(\.bitPattern), "narrow \(m)×\(k)×\(n)")
+        }
+    }
+
     func testBitwiseIdenticalForAnyThreadCountAndRun() {
         var g = RandomGenerator(seed: 21)
         let shapes = isReleaseBuild

@@ -43,11 +43,18 @@ enum NarrowGEMM {
             }
             // Element op(A)[i, p] sits at a[i·rs + p·cs].
             let (rs, cs) = g.transA ? (1, g.lda) : (g.lda, 1)
-            var i = 0
-            while i + 16 <= g.m {
-                block(g, i, strip, rs, cs, overwrite, V.self, F.self)
-                i += 16
+            // Blocks of 16 rows, in chunks of up to four blocks on the worker
+            // threads (each row is computed whole by one thread: the bits do not
+            // depend on the thread count). fwd 256×128·(128×10) on two cores:
+            // 7.3 µs on one thread.
+            let blocks = g.m / 16, blocksPerChunk = 4
+            let (pg, pstrip) = (UncheckedSendable(g), UncheckedSendable(strip))
+            parallelFor(chunks: (blocks + blocksPerChunk - 1) / blocksPerChunk, work: g.m * g.n * g.k) { chunk in
+                for b in (chunk * blocksPerChunk)..<Swift.min(blocks, (chunk + 1) * blocksPerChunk) {
+                    block(pg.value, 16 * b, pstrip.value, rs, cs, overwrite, V.self, F.self)
+                }
             }
+            var i = 16 * blocks
             while i < g.m {   // leftover rows, one at a time
                 var s = V()
                 var a = g.a + i * rs
