@@ -150,6 +150,17 @@ final class TapeModelTests: XCTestCase {
         XCTAssertTrue(model.predict(Tensor([[1], [2]])).isFinite)
     }
 
+    /// An empty batch of feature maps has no statistics: the running averages stay put.
+    func testBatchNormIgnoresEmptyBatches() {
+        let norm = BatchNorm<Float>(channels: 2)
+        let context = ForwardContext(training: true)
+        let y = norm.forward(Variable(Tensor<Float>.zeros([0, 3, 3, 2])), context: context)
+        context.commitUpdates()
+        XCTAssertEqual(y.shape, [0, 3, 3, 2])
+        XCTAssertEqual(norm.runningMean, .zeros([1, 2]))
+        XCTAssertEqual(norm.runningVariance, .ones([1, 2]))
+    }
+
     func testFitRejectsUnusableDataWithErrors() {
         let model = Sequential<Double>([Dense(weight: Tensor([[1.0]]), bias: Tensor([[0.0]]))])
         let configuration = TrainingConfiguration(epochs: 1, batchSize: 0)

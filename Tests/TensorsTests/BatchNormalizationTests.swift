@@ -65,7 +65,7 @@ extension DifferentiationTests {
     /// zero (mean 1000, spread 1) so that a one-pass Σx² − (Σx)²/m variance
     /// in Float would lose every digit; the block merge must not.
     func testBatchNormalizationKernelAcrossBlocksAndThreads() {
-        for (shape, axis) in [([1, 1], 1), ([7, 3], 1), ([3000, 64], 1), ([5, 40, 40, 17], 3), ([70, 5000], 0), ([3, 5, 9], 0)] {
+        for (shape, axis) in [([1, 1], 1), ([7, 3], 1), ([3000, 64], 1), ([5, 40, 40, 17], 3), ([70, 5000], 0), ([3, 5, 9], 0), ([40, 2000], 1)] {
             let features = shape[axis]
             let x = Tensor<Float>(random(shape, 999, 1001)), g = Tensor<Float>(random(shape))
             let gamma = Tensor<Float>(random([features])), beta = Tensor<Float>(random([features]))
@@ -87,5 +87,15 @@ extension DifferentiationTests {
                 XCTAssertEqual(one, two, "\(shape) axis \(axis) training \(training)")
             }
         }
+    }
+
+    /// γ and β need only one value per feature, in any shape: each gets its gradient in its own shape.
+    func testBatchNormalizationParameterShapesMayDiffer() {
+        let x = Variable(random([4, 3]), requiresGradient: true)
+        let gamma = Variable(random([3]), requiresGradient: true), beta = Variable(random([1, 3]), requiresGradient: true)
+        batchNormalization(x, gamma: gamma, beta: beta, featureAxis: 1).output.backward(seed: random([4, 3]))
+        XCTAssertEqual(gamma.gradient?.shape, [3])
+        XCTAssertEqual(beta.gradient?.shape, [1, 3])
+        XCTAssertEqual(x.gradient?.shape, [4, 3])
     }
 }

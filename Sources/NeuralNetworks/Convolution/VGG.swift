@@ -65,21 +65,27 @@ public enum VGG {
     /// is changed only when every tensor has been read and checked.
     public static func loadTorchvisionWeights<S: TensorScalar>(into model: Sequential<S>, from url: URL) throws {
         let tensors = try ModelFile.loadTensors(from: url, as: S.self)
-        var updates: [(Conv2D<S>, Tensor<S>, Tensor<S>)] = []
+        var updates: [(Conv2D<S>, Tensor<S>, Tensor<S>?)] = []
         for (i, layer) in model.layers.enumerated() {
             guard let conv = layer as? Conv2D<S> else { continue }
             let s = conv.W.value.shape   // (f, f, n_C_prev, n_C)
             let weightName = torchvisionName(layer: i, key: "W"), biasName = torchvisionName(layer: i, key: "b")
             guard let weight = tensors[weightName] else { throw ModelFileError.missingTensor(weightName) }
-            guard let bias = tensors[biasName] else { throw ModelFileError.missingTensor(biasName) }
             let torchShape = [s[3], s[2], s[0], s[1]]
             guard weight.shape == torchShape else { throw ModelFileError.shapeMismatch(tensor: weightName, expected: torchShape, found: weight.shape) }
-            guard bias.shape == [s[3]] else { throw ModelFileError.shapeMismatch(tensor: biasName, expected: [s[3]], found: bias.shape) }
-            updates.append((conv, weight.permuted([2, 3, 1, 0]), bias.reshaped(to: [1, 1, 1, s[3]])))
+            // A layer without a bias (`useBias: false`) takes none, and a file's bias for it would be lost: refuse it.
+            let bias = tensors[biasName]
+            if conv.b == nil {
+                if bias != nil { throw ModelFileError.corrupt("\(biasName) is a bias for layer \(i), which has none (Conv2D(useBias: false))") }
+            } else {
+                guard let bias else { throw ModelFileError.missingTensor(biasName) }
+                guard bias.shape == [s[3]] else { throw ModelFileError.shapeMismatch(tensor: biasName, expected: [s[3]], found: bias.shape) }
+            }
+            updates.append((conv, weight.permuted([2, 3, 1, 0]), bias?.reshaped(to: [1, 1, 1, s[3]])))
         }
         for (conv, W, b) in updates {
             conv.W.value = W
-            conv.b?.value = b
+            if let b { conv.b?.value = b }
         }
     }
 

@@ -82,7 +82,8 @@ public final class BatchNorm<Scalar: TensorScalar>: Layer {
         let training = context.training && gamma.isTrainable
         let (y, mean, variance) = batchNormalization(Z, gamma: gamma.variable, beta: beta.variable, featureAxis: normalizesChannels ? 1 : 0,
                                                      statistics: training ? nil : (runningMean, runningVariance), epsilon: Double(epsilon))
-        if training {
+        // An empty batch has no statistics: the running averages stay as they are.
+        if training && Z.value.count > 0 {
             let momentum = self.momentum, m = Scalar(Z.value.count / Swift.max(1, gamma.value.count))
             let estimate = runningVarianceEstimate == .unbiased && m > 1 ? variance * (m / (m - 1)) : variance
             context.deferUpdate { [self] in

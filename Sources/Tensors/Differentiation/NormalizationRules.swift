@@ -165,12 +165,13 @@ public func batchNormalization<S: TensorScalar>(
     }
     let recording = GradientTape.isRecording && [x, gamma, beta].contains { $0.requiresGradient }
     guard recording else { return (Variable(y), mean, variance) }
-    let savedMean = mean
+    let savedMean = mean, betaValueShape = beta.value.shape
     let output = Variable(y, derivedFrom: [x, gamma, beta]) { g, needs in
-        if samples == 0 { return [needs[0] ? .zeros(shape) : nil, needs[1] ? .zeros(parameterShape) : nil, needs[2] ? .zeros(parameterShape) : nil] }
+        let betaShape = betaValueShape   // gamma and beta may have different shapes of F elements
+        if samples == 0 { return [needs[0] ? .zeros(shape) : nil, needs[1] ? .zeros(parameterShape) : nil, needs[2] ? .zeros(betaShape) : nil] }
         var dx = needs[0] ? Tensor<S>(shape: shape, unsafeUninitialized: { _ in }) : nil   // written whole by either path
         var dGamma = needs[1] ? Tensor<S>.zeros(parameterShape) : nil
-        var dBeta = needs[2] ? Tensor<S>.zeros(parameterShape) : nil
+        var dBeta = needs[2] ? Tensor<S>.zeros(betaShape) : nil
         func pointer(_ t: inout Tensor<S>?, _ body: (UnsafeMutablePointer<S>?) -> Void) {
             if t == nil { body(nil) } else { t!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
         }

@@ -22,13 +22,14 @@ import Foundation
 //
 // Vectorized path, columns: SIMD lanes run across features; samples are cut
 // into blocks of a fixed number of elements. Each block's statistics come from
-// two passes over the block while it sits in cache (mean, then squared
-// deviations; sums taken relative to the block's first sample, so that values
-// far from zero keep their low digits), and the blocks are merged in order
-// with Chan, Golub & LeVeque's pairwise update (in Double): one pass over
-// memory, the accuracy of a two-pass method. Rows: a feature's samples are
-// contiguous; each feature is one unit of work. Block boundaries depend on the
-// shape only, so results are bitwise identical for any thread count.
+// two passes over the block while it sits in cache (sums, then squared
+// deviations from the block mean; sums taken relative to the tensor's first
+// sample, so that values far from zero keep their low digits), and the blocks
+// are merged in order with Chan, Golub & LeVeque's pairwise update (in
+// Double): one pass over memory, the accuracy of a two-pass method. Rows: a
+// feature's samples are contiguous; each feature is one unit of work. Block
+// boundaries depend on the shape only, so results are bitwise identical for
+// any thread count.
 enum BatchNormalizationKernels {
     /// Which axis of the 2-D view holds the features.
     enum Layout {
@@ -41,7 +42,9 @@ enum BatchNormalizationKernels {
     /// Elements per block of samples in the `.columns` layout (64 KB of Float).
     static let blockElements = 16_384
 
-    static func rowsPerBlock(features: Int) -> Int { Swift.max(1, blockElements / Swift.max(1, features)) }
+    /// At least 16 rows: very wide rows (more than 1,024 features) would
+    /// otherwise make a block per row, and the partial sums as large as x.
+    static func rowsPerBlock(features: Int) -> Int { Swift.max(16, blockElements / Swift.max(1, features)) }
 
     @inline(__always)
     static func offsets(_ layout: Layout, features: Int, samples: Int) -> (feature: Int, sample: Int) {
@@ -218,7 +221,7 @@ enum BatchNormalizationKernels {
                     sum += e
                     i += n
                 }
-                let mu = shift + sum.sum() / S(M)
+                let mu = S(Double(shift) + Double(sum.sum()) / Double(M))   // rounded once
                 var squares = V()
                 i = 0
                 while i < M {
@@ -233,61 +236,62 @@ enum BatchNormalizationKernels {
             }
             return
         }
-        // Columns: per block, the block's mean and sum of squared deviations of every feature.
+        // Columns: per block, Σ (x − x₀) of every feature, with x₀ the tensor's first
+        // sample (values far from zero would otherwise lose their low digits in the
+        // sums), and the squared deviations from the block's mean.
         let (count, rows) = blocks(features: F, samples: M)
         var partial = [S](repeating: 0, count: 2 * count * F)
         partial.withUnsafeMutableBufferPointer { partial in
             let ptrs = UncheckedSendable((x, partial.baseAddress!))
+            /// The block's mean as its squares were taken about it: `x₀ + Σ/n` in S.
+            @inline(__always) func centre(_ first: V, _ sum: V, _ n: Int) -> V { first + sum * (1 / S(n)) }
             parallelFor(chunks: count, work: 2 * F * M) { block in
                 let (x, partial) = ptrs.value
                 let start = block * rows, n = Swift.min(rows, M - start)
-                let base = x + start * F, blockMean = partial + 2 * block * F, blockSquares = blockMean + F
-                let inverse = 1 / S(n)
-                // Row by row (sequential in memory), the sums of every feature in
-                // `blockMean` then `blockSquares`. Σ (x − x₀) with x₀ the block's
-                // first sample: sums of values far from zero would lose their low digits.
-                blockMean.initialize(repeating: 0, count: F)
+                let base = x + start * F, blockSums = partial + 2 * block * F, blockSquares = blockSums + F
+                // Row by row (sequential in memory), every feature's sums.
+                blockSums.initialize(repeating: 0, count: F)
                 blockSquares.initialize(repeating: 0, count: F)
-                for i in 1..<Swift.max(1, n) {
+                for i in 0..<n {
                     var f = 0
                     while f < F {
                         let lanes = Swift.min(w, F - f)
-                        let e: V = load(base + i * F + f, lanes) - load(base + f, lanes)
-                        store(load(blockMean + f, lanes) + e, blockMean + f, lanes)
+                        let e: V = load(base + i * F + f, lanes) - load(x + f, lanes)
+                        store(load(blockSums + f, lanes) + e, blockSums + f, lanes)
                         f += lanes
                     }
-                }
-                var f = 0
-                while f < F {   // μ_block = x₀ + Σ (x − x₀)/n
-                    let lanes = Swift.min(w, F - f)
-                    let first: V = load(base + f, lanes), sum: V = load(blockMean + f, lanes)
-                    store(first + sum * inverse, blockMean + f, lanes)
-                    f += lanes
                 }
                 for i in 0..<n {
                     var f = 0
                     while f < F {
                         let lanes = Swift.min(w, F - f)
-                        let e: V = load(base + i * F + f, lanes) - load(blockMean + f, lanes)
+                        let c = centre(load(x + f, lanes), load(blockSums + f, lanes), n)
+                        let e: V = load(base + i * F + f, lanes) - c
                         store(load(blockSquares + f, lanes) + e * e, blockSquares + f, lanes)
                         f += lanes
                     }
                 }
             }
-            // Chan, Golub & LeVeque: merge (n_a, μ_a, M2_a) with (n_b, μ_b, M2_b), blocks in order.
+            // Chan, Golub & LeVeque, in Double: merge (n_a, μ_a, M2_a) with (n_b, μ_b, M2_b),
+            // blocks in order; μ_b = x₀ + Σ_b/n_b exactly, and M2_b moved from the point its
+            // squares were taken about (the block mean rounded to S) to μ_b.
             let p = partial.baseAddress!
             for f in 0..<F {
+                let first = x[f]
                 var n = 0.0, mu = 0.0, m2 = 0.0
                 for block in 0..<count {
-                    let nb = Double(Swift.min(rows, M - block * rows))
-                    let mb = Double(p[2 * block * F + f]), m2b = Double(p[2 * block * F + F + f])
+                    let count = Swift.min(rows, M - block * rows), nb = Double(count)
+                    let sum = p[2 * block * F + f]
+                    let mb = Double(first) + Double(sum) / nb
+                    let c = Double(first + sum * (1 / S(count)))
+                    let m2b = Double(p[2 * block * F + F + f]) - nb * (mb - c) * (mb - c)
                     let total = n + nb, delta = mb - mu
                     mu += delta * (nb / total)
                     m2 += m2b + delta * delta * (n * nb / total)
                     n = total
                 }
                 mean[f] = S(mu)
-                variance[f] = S(m2 / Double(M))
+                variance[f] = S(Swift.max(0, m2) / Double(M))
             }
         }
     }
