@@ -98,11 +98,28 @@ enum IndirectConvolutionKernels {
                     let rows = Swift.min(tile, (count - t + step - 1) / step)
                     for r in 0..<tile {
                         let pixel = first + t + Swift.min(r, rows - 1) * step, (h, v) = (pixel / g.outWidth, pixel % g.outWidth)
+                        let top = h * g.strideH - g.padTop, left = v * g.strideW - g.padLeft
+                        if top >= 0 && top + g.filterHeight <= g.height && left >= 0 && left + g.filterWidth <= g.width {
+                            // Every tap inside the image (most pixels): the window's rows from one
+                            // origin, no per-tap bounds checks (3×3 64 → 64 on N32 56²: the table
+                            // had cost ~6 % of the forward; 16.0–16.6 → 15.2–15.3 ms).
+                            var rowStart = image + (top * g.width + left) * g.channels, entry = r
+                            for _ in 0..<g.filterHeight {
+                                var tap = rowStart
+                                for _ in 0..<g.filterWidth {
+                                    table[entry] = UnsafePointer(tap)
+                                    tap += g.channels
+                                    entry += tile
+                                }
+                                rowStart += g.width * g.channels
+                            }
+                            continue
+                        }
                         for a in 0..<g.filterHeight {
-                            let row = h * g.strideH - g.padTop + a
+                            let row = top + a
                             let rowInside = row >= 0 && row < g.height
                             for b in 0..<g.filterWidth {
-                                let column = v * g.strideW - g.padLeft + b
+                                let column = left + b
                                 table[(a * g.filterWidth + b) * tile + r] = rowInside && column >= 0 && column < g.width
                                     ? image + (row * g.width + column) * g.channels : pzeros.value
                             }
