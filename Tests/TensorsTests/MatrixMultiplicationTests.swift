@@ -169,16 +169,32 @@ final class MatrixMultiplicationTests: XCTestCase {
     /// The narrow kernel (n ≤ one vector of columns) splits its 16-row blocks
     /// between threads above the parallel threshold: 300 rows (18 blocks and 12
     /// leftover rows) against the naive loop, and the same bits on one thread.
+    ///
+    /// With a transposed A (`Aᵀ·B`, at most 12 columns) the kernel runs SIMD
+    /// over C's rows: blocks of 2w rows, a last partial vector, a transposed B,
+    /// α and β, Float and Double, against the naive loop.
     func testNarrowProductsSplitAcrossThreads() {
         var g = RandomGenerator(seed: 22)
-        for (m, k, n) in [(300, 900, 10), (300, 1000, 3)] {
-            let a: Tensor<Float> = Self.operand(m, k, transposed: false, &g)
-            let b: Tensor<Float> = Self.operand(k, n, transposed: false, &g)
-            let reference = matmul(a, b, rung: .naive)
-            let two = Parallelism.withMaxThreads(2) { matmul(a, b, rung: .narrow) }
-            let one = Parallelism.withMaxThreads(1) { matmul(a, b, rung: .narrow) }
-            assertClose(two, reference.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, "narrow \(m)×\(k)×\(n)")
-            XCTAssertEqual(one.scalars.map(\.bitPattern), two.scalars.map(\.bitPattern), "narrow \(m)×\(k)×\(n)")
+        for (m, k, n, ta, tb) in [(300, 900, 10, false, false), (300, 1000, 3, false, false), (300, 900, 10, true, false),
+                                  (37, 50, 12, true, true), (16, 7, 2, true, false), (70, 33, 11, true, false)] {
+            let a: Tensor<Float> = Self.operand(m, k, transposed: ta, &g)
+            let b: Tensor<Float> = Self.operand(k, n, transposed: tb, &g)
+            let c0: Tensor<Float> = Self.operand(m, n, transposed: false, &g)
+            let label = "narrow \(m)×\(k)×\(n)\(ta ? " Aᵀ" : "")\(tb ? " Bᵀ" : "")"
+            let reference = matmul(a, b, transposingA: ta, transposingB: tb, rung: .naive)
+            let two = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb, rung: .narrow) }
+            let one = Parallelism.withMaxThreads(1) { matmul(a, b, transposingA: ta, transposingB: tb, rung: .narrow) }
+            let automatic = matmul(a, b, transposingA: ta, transposingB: tb)
+            assertClose(two, reference.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, label)
+            assertClose(automatic, reference.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, label + " automatic")
+            XCTAssertEqual(one.scalars.map(\.bitPattern), two.scalars.map(\.bitPattern), label)
+            var scaled = c0, expected = c0
+            matmul(a, b, transposingA: ta, transposingB: tb, alpha: 2, beta: 0.5, into: &scaled, rung: .narrow)
+            matmul(a, b, transposingA: ta, transposingB: tb, alpha: 2, beta: 0.5, into: &expected, rung: .naive)
+            assertClose(scaled, expected.scalars.map(Double.init), relative: 1e-4, absolute: 1e-3, label + " α = 2, β = 0.5")
+            let ad: Tensor<Double> = Self.operand(m, k, transposed: ta, &g), bd: Tensor<Double> = Self.operand(k, n, transposed: tb, &g)
+            assertClose(matmul(ad, bd, transposingA: ta, transposingB: tb, rung: .narrow),
+                        matmul(ad, bd, transposingA: ta, transposingB: tb, rung: .naive).scalars, relative: 1e-12, absolute: 1e-12, label + " Double")
         }
     }
 

@@ -46,7 +46,7 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePa
     if rung == nil && path == .vectorized {
         if GEMV.runIfVector(g) { return }
         if g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
-            if NarrowGEMM.applies(g) { return NarrowGEMM.run(g, kernel: kernel) }
+            if NarrowGEMM.applies(g) || NarrowGEMM.appliesTransposed(g) { return NarrowGEMM.run(g, kernel: kernel) }
             if TinyGEMM.applies(g) { return TinyGEMM.run(g, kernel: kernel) }
             return DirectGEMM.run(g, kernel: kernel, threads: true)
         }

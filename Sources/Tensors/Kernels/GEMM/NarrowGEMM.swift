@@ -2,16 +2,25 @@
 /// output layer): sixteen rows of C at a time, each one vector accumulator,
 /// with A read in place and B copied once into a zero-padded `k × w` strip.
 /// Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
-/// `matmul` uses it only for non-transposed A: with a transposed A the packed
-/// direct kernel on the transposed problem is faster (measured 103 vs 60
-/// GFLOPS for 128×256ᵀ·(256×10)).
+/// With a transposed A (`Aᵀ·B`, n ≤ 12) A's rows are contiguous along C's
+/// rows, and ``transposedA(_:kernel:)`` runs the lanes over C's rows instead
+/// (`AtB dW 128x256@256x10`: 110–114 → 129–132 GFLOPS on one core, where the
+/// packed direct kernel on the transposed problem had served it).
 enum NarrowGEMM {
     static func applies<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
         return g.n <= width && g.n > 1 && g.m >= 16 && !g.transA && !g.transposedC
     }
 
+    /// Whether ``transposedA(_:kernel:)`` serves the problem: `Aᵀ·B` with at
+    /// most 12 columns of C and at least one vector of rows, depth in place.
+    static func appliesTransposed<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
+        let width = S.scalarType == .float32 ? 16 : 8
+        return g.transA && !g.transposedC && g.kSegment == 0 && g.n > 1 && g.n <= TransposedA.columns && g.m >= width
+    }
+
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
+        if appliesTransposed(g) { return transposedA(g, kernel: kernel) }
         switch (S.scalarType, kernel.isFused) {
         case (.float32, true): typed(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
         case (.float32, false): typed(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
@@ -38,9 +47,7 @@ enum NarrowGEMM {
         let w = V.scalarCount
         PackingBufferPool.shared.withBuffer(bytes: g.k * w * MemoryLayout<V.Scalar>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: V.Scalar.self)
-            for p in 0..<g.k {
-                for j in 0..<w { strip[p * w + j] = j < g.n ? g.opB(p, j) : 0 }
-            }
+            fillStrip(g, strip, width: w)
             // Element op(A)[i, p] sits at a[i·rs + p·cs].
             let (rs, cs) = g.transA ? (1, g.lda) : (g.lda, 1)
             // Blocks of 16 rows, in chunks of up to four blocks on the worker
@@ -112,6 +119,140 @@ enum NarrowGEMM {
                 let value = g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self)
                 row[j] = overwrite ? value : row[j] + value
             }
+        }
+    }
+
+    // MARK: Transposed A
+
+    /// `C = α·Aᵀ·B (+ β·C)` with a narrow C (a weight gradient `Xᵀ·dY` onto
+    /// 10 classes). A's rows are contiguous along C's rows, so SIMD lanes run
+    /// over 2w rows of C at once and every column of C is an accumulator:
+    /// per depth step two vector loads of A, one broadcast per column of B
+    /// (copied once into a zero-padded `k × 12` strip) and `2·12` multiply-adds
+    /// — no packing of A, every lane useful. Blocks of 2w rows are split
+    /// between threads; each row is computed whole by one thread.
+    /// (`AtB dW 128x256@256x10`, one core: the packed direct kernel on the
+    /// transposed problem reached 110–114 GFLOPS.)
+    enum TransposedA {
+        /// The accumulators per row block: columns of C served.
+        static let columns = 12
+    }
+
+    static func transposedA<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
+        switch (S.scalarType, kernel.isFused) {
+        case (.float32, true): transposedTyped(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
+        case (.float32, false): transposedTyped(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
+        case (.float64, true): transposedTyped(g.retyped(Double.self), DoubleVector.self, FusedMultiplyAdd.self)
+        case (.float64, false): transposedTyped(g.retyped(Double.self), DoubleVector.self, SeparateMultiplyAdd.self)
+        }
+    }
+
+    @inline(__always)
+    static func transposedTyped<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
+        typealias S = V.Scalar
+        let overwrite = g.prepareCForOverwrite()
+        if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
+        let w = V.scalarCount, q = TransposedA.columns
+        PackingBufferPool.shared.withBuffer(bytes: g.k * q * MemoryLayout<S>.stride) { raw in
+            let strip = raw.assumingMemoryBound(to: S.self)
+            fillStrip(g, strip, width: q)
+            let blocks = (g.m + 2 * w - 1) / (2 * w)
+            let (pg, pstrip) = (UncheckedSendable(g), UncheckedSendable(UnsafePointer(strip)))
+            parallelFor(chunks: blocks, work: g.m * g.n * g.k) { block in
+                let g = pg.value, i0 = block * 2 * w
+                if i0 + 2 * w <= g.m {
+                    transposedBlock(g, i0, pstrip.value, overwrite, V.self, F.self)
+                } else {
+                    // The last rows: one vector at a time (a partial vector loads only valid rows).
+                    var i = i0
+                    while i < g.m {
+                        transposedRows(g, i, Swift.min(w, g.m - i), pstrip.value, overwrite, V.self, F.self)
+                        i += w
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows `i0..<i0 + 2w` of C.
+    @inline(__always)
+    static func transposedBlock<V: KernelVector, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
+    ) {
+        let w = V.scalarCount, q = TransposedA.columns
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
+        var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V(), b6 = V(), b7 = V(), b8 = V(), b9 = V(), b10 = V(), b11 = V()
+        var pa = UnsafeRawPointer(g.a + i0), pb = strip
+        let rowBytes = g.lda * MemoryLayout<V.Scalar>.stride, half = w * MemoryLayout<V.Scalar>.stride
+        for _ in 0..<g.k {
+            let x = pa.loadUnaligned(as: V.self), y = pa.loadUnaligned(fromByteOffset: half, as: V.self)
+            var s = V(repeating: pb[0]); a0 = F.multiplyAdd(a0, x, s); b0 = F.multiplyAdd(b0, y, s)
+            s = V(repeating: pb[1]); a1 = F.multiplyAdd(a1, x, s); b1 = F.multiplyAdd(b1, y, s)
+            s = V(repeating: pb[2]); a2 = F.multiplyAdd(a2, x, s); b2 = F.multiplyAdd(b2, y, s)
+            s = V(repeating: pb[3]); a3 = F.multiplyAdd(a3, x, s); b3 = F.multiplyAdd(b3, y, s)
+            s = V(repeating: pb[4]); a4 = F.multiplyAdd(a4, x, s); b4 = F.multiplyAdd(b4, y, s)
+            s = V(repeating: pb[5]); a5 = F.multiplyAdd(a5, x, s); b5 = F.multiplyAdd(b5, y, s)
+            s = V(repeating: pb[6]); a6 = F.multiplyAdd(a6, x, s); b6 = F.multiplyAdd(b6, y, s)
+            s = V(repeating: pb[7]); a7 = F.multiplyAdd(a7, x, s); b7 = F.multiplyAdd(b7, y, s)
+            s = V(repeating: pb[8]); a8 = F.multiplyAdd(a8, x, s); b8 = F.multiplyAdd(b8, y, s)
+            s = V(repeating: pb[9]); a9 = F.multiplyAdd(a9, x, s); b9 = F.multiplyAdd(b9, y, s)
+            s = V(repeating: pb[10]); a10 = F.multiplyAdd(a10, x, s); b10 = F.multiplyAdd(b10, y, s)
+            s = V(repeating: pb[11]); a11 = F.multiplyAdd(a11, x, s); b11 = F.multiplyAdd(b11, y, s)
+            pa += rowBytes
+            pb += q
+        }
+        let upper = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11], lower = [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11]
+        storeColumns(upper, rows: w, to: g.c + i0 * g.ldc, g, overwrite)
+        storeColumns(lower, rows: w, to: g.c + (i0 + w) * g.ldc, g, overwrite)
+    }
+
+    /// Rows `i0..<i0 + rows` of C, `rows ≤ w` (a partial vector reads only valid rows of A).
+    @inline(__always)
+    static func transposedRows<V: KernelVector, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
+    ) {
+        let w = V.scalarCount, q = TransposedA.columns
+        var sums = [V](repeating: V(), count: q)
+        sums.withUnsafeMutableBufferPointer { sums in
+            for p in 0..<g.k {
+                var x = V()
+                let row = g.a + p * g.lda + i0
+                if rows == w { x = UnsafeRawPointer(row).loadUnaligned(as: V.self) } else { for l in 0..<rows { x[l] = row[l] } }
+                for j in 0..<g.n { sums[j] = F.multiplyAdd(sums[j], x, V(repeating: strip[p * q + j])) }
+            }
+        }
+        storeColumns(sums, rows: rows, to: g.c + i0 * g.ldc, g, overwrite)
+    }
+
+    /// `C[i0 + l, j] (+)= α·columns[j][l]` for `l < rows`, `j < n`.
+    @inline(__always)
+    static func storeColumns<V: KernelVector>(
+        _ columns: [V], rows: Int, to c: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool
+    ) {
+        for j in 0..<g.n {
+            withUnsafeBytes(of: columns[j]) { lanes in
+                for l in 0..<rows {
+                    let value = g.alpha * lanes.load(fromByteOffset: l * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self)
+                    let target = c + l * g.ldc + j
+                    target.pointee = overwrite ? value : target.pointee + value
+                }
+            }
+        }
+    }
+
+    /// `strip[p·width + j] = op(B)[p, j]` for `j < n`, zero up to `width`: rows
+    /// of an untransposed B copied whole (an element-by-element fill with a
+    /// bounds test per element took a third of `AtB dW 128x256@256x10`).
+    @inline(__always)
+    static func fillStrip<S: TensorScalar>(_ g: GEMMProblem<S>, _ strip: UnsafeMutablePointer<S>, width: Int) {
+        for p in 0..<g.k {
+            let row = strip + p * width
+            if g.transB {
+                for j in 0..<g.n { row[j] = g.opB(p, j) }
+            } else {
+                row.update(from: g.b + p * g.ldb, count: g.n)
+            }
+            (row + g.n).update(repeating: 0, count: width - g.n)
         }
     }
 }
