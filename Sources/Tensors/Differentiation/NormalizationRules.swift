@@ -113,7 +113,7 @@ public func batchNormalization<S: TensorScalar>(
         shapeFailure(ShapeError(operation: "batchNormalization",
                                 message: "needs x of rank ≥ 2 with its features on axis 0 or the last axis, and gamma, beta (and running statistics) with one value per feature; got x \(format(shape)), feature axis \(featureAxis), gamma \(format(gamma.value.shape)), beta \(format(beta.value.shape))\(statistics.map { ", mean \(format($0.mean.shape)), variance \(format($0.variance.shape))" } ?? ""), ε \(epsilon)"))
     }
-    let layout: BatchNormalizationKernels.Layout = featureAxis == 0 && rank - 1 != 0 ? .rows : .columns
+    let layout: BatchNormalizationKernels.Layout = featureAxis == 0 ? .rows : .columns
     let samples = features == 0 ? 0 : x.value.count / features
     let path = ComputePath.current
     let parameterShape = gamma.value.shape

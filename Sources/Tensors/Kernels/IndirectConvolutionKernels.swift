@@ -5,7 +5,7 @@
 /// pixel's input — in channels-last layout the `n_C_prev` values a tap
 /// multiplies are contiguous there — or to a row of zeros where the tap falls
 /// on the padding. The register micro-kernel then broadcasts straight from
-/// those six pointers against the packed filter panel (16 filters wide), over
+/// those six pointers against the packed filter panel (two vectors of filters wide), over
 /// all `f_h · f_w · n_C_prev` terms in registers: no patch packing, no
 /// partial sums written back between depth blocks.
 ///
@@ -205,15 +205,16 @@ extension IndirectConvolutionKernels {
     }
 
     /// `dW = Pᵀ·dY` without packing either operand. Pᵀ's rows are (tap,
-    /// channel) pairs; six consecutive channels of one tap are six contiguous
-    /// values of each input pixel, so a micro-tile of dW (six channels of one
-    /// tap × 16 filters) reads A as six broadcasts from one pointer that steps
-    /// a pixel (`s · n_C_prev`) per output pixel, and B as the output
-    /// gradient's 16 contiguous filters, stepping `n_C` per pixel. Each image
-    /// (or group of rows, for small batches) sums into its own copy in bands of
-    /// four output rows (the band's input and gradient rows stay in L2 while
-    /// every tile passes over them); the copies are added in order, so the
-    /// bits do not depend on the thread count. Partial tiles (channels or filters not a multiple of the
+    /// channel) pairs; consecutive channels of one tap are contiguous values
+    /// of each input pixel, so a micro-tile of dW (six channels of one tap —
+    /// eight when 8 divides `n_C_prev` — × two vectors of filters) reads A as
+    /// broadcasts from one pointer that steps a pixel (`s · n_C_prev`) per
+    /// output pixel, and B as the output gradient's contiguous filters,
+    /// stepping `n_C` per pixel. Each image (or group of rows, for small
+    /// batches) sums into its own copy in bands of four output rows (the
+    /// band's input and gradient rows stay in L2 while every tile passes over
+    /// them); the copies are added in order, so the bits do not depend on the
+    /// thread count. Partial tiles (channels or filters not a multiple of the
     /// tile) are computed shifted back inside the tensor into a local tile,
     /// of which only the new rows or columns are added.
     static func filterGradient<S: TensorScalar>(

@@ -131,7 +131,8 @@ enum PoolingKernels {
         let wide = isWide(g, S.self)
         parallelFor(chunks: g.batch * g.outHeight, work: g.batch * g.outHeight * g.outWidth * g.channels * g.size * g.size) { job in
             let (i, h) = (job / g.outHeight, job % g.outHeight)
-            // The window rows and the output row as sequential streams first (see ``CacheLines``).
+            // The window rows and the output row as sequential streams first (see ``CacheLines``;
+            // N32 C64 56² 2×2 on two cores: max 0.90–1.10 → 0.57–0.63 ms, average 0.85 → 0.56–0.59).
             let rows = g.rows(h), bytes = MemoryLayout<S>.stride
             if !rows.isEmpty {
                 CacheLines.touchAndClear(UnsafeRawPointer(px.value + (i * g.height + rows.lowerBound) * g.width * g.channels),
