@@ -201,8 +201,8 @@ final class MatrixMultiplicationTests: XCTestCase {
     func testBitwiseIdenticalForAnyThreadCountAndRun() {
         var g = RandomGenerator(seed: 21)
         let shapes = isReleaseBuild
-            ? [(517, 300, 611, false, false), (300, 777, 129, true, true), (1024, 256, 1024, false, true)]
-            : [(217, 150, 171, false, false), (150, 390, 129, true, true)]
+            ? [(517, 300, 611, false, false), (300, 777, 129, true, true), (1024, 256, 1024, false, true), (1100, 300, 45, true, false)]
+            : [(217, 150, 171, false, false), (150, 390, 129, true, true), (1100, 300, 45, true, false)]
         for (m, k, n, ta, tb) in shapes {
             let a: Tensor<Float> = Self.operand(m, k, transposed: ta, &g)
             let b: Tensor<Float> = Self.operand(k, n, transposed: tb, &g)
@@ -216,7 +216,8 @@ final class MatrixMultiplicationTests: XCTestCase {
                 let twoThreads = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb, rung: rung) }
                 XCTAssertEqual(oneThread.scalars.map(\.bitPattern), twoThreads.scalars.map(\.bitPattern), "\(rung)")
             }
-            // One thread packs Ã block by block, several threads pack it whole first: same bits.
+            // One thread packs Ã block by block; several threads pack it whole first, or (at least
+            // `workUnitsPerProblem` row blocks: m = 1100) each unit packs its own blocks: same bits.
             let single = matmul(a, b, transposingA: ta, transposingB: tb, rung: .blockedSingleThread)
             let parallel = matmul(a, b, transposingA: ta, transposingB: tb, rung: .blockedParallel)
             XCTAssertEqual(single.scalars.map(\.bitPattern), parallel.scalars.map(\.bitPattern), "single vs parallel blocked")
