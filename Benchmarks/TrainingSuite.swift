@@ -117,7 +117,8 @@ func trainingSuite(_ h: inout Harness) {
 
 /// 5-fold cross-validation on the digits' training examples only (fold `j` holds out the
 /// training examples whose position in the training list is `j` mod 5), seeds 0…9, for the
-/// choices the digits run makes: the learning-rate schedule and L2's λ. Runs only when asked
+/// choices the digits run makes: input standardization, the learning rate and its schedule,
+/// and L2's λ. Runs only when asked
 /// by name (`--only "digits cross-validation"`): it is how those choices were made, without
 /// looking at the test examples.
 func digitsCrossValidation(_ h: inout Harness, _ digits: Tensor<Float>, _ labels: [Int], train: [Int]) {

@@ -81,9 +81,10 @@ struct RecurrentPlan {
     /// The register tile of the forward products (`W·[a; x]`, depth n or n_x): the
     /// 6-row tile of the same vector width and multiply-add form as `kernel`. Its
     /// right operand (≤ 16 KB for a 128-unit step at batch 32) stays in L1, so
-    /// reading it twice as often costs nothing, and the two 64-unit chunks of a
-    /// 128-unit cell cover 66 + 62 rows per gate instead of 72 + 56 (the 12-row
-    /// tile: six panels against five, one of them a third full). LSTM I64 H128
+    /// reading it twice as often costs nothing, and a 128-unit cell splits into
+    /// chunks of 66 + 62 units (11 + 11 panels per gate, 4 padding rows per gate)
+    /// instead of 72 + 56 (the 12-row tile: 6 + 5 panels, the second chunk's
+    /// last one two-thirds full, so one thread waited a panel). LSTM I64 H128
     /// T50 B32 forward 1.11–1.12 → 1.06 ms. The backward products (depth 4n:
     /// a 64 KB operand, past L1) keep `kernel`'s 12-row tile; there the 6-row
     /// tile read the operand from L2 twice as often and lost 8 %.
