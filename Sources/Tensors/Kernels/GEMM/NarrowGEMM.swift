@@ -3,7 +3,7 @@
 /// with A read in place and B copied once into a zero-padded `k × w` strip.
 /// Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
 /// With a transposed A (`Aᵀ·B`, n ≤ 12) A's rows are contiguous along C's
-/// rows, and ``transposedA(_:kernel:)`` runs the lanes over C's rows instead
+/// rows, and ``transposedA(_:_:_:)`` runs the lanes over C's rows instead
 /// (`AtB dW 128x256@256x10`: 110–114 → 129–132 GFLOPS on one core, where the
 /// packed direct kernel on the transposed problem had served it).
 enum NarrowGEMM {
@@ -12,15 +12,19 @@ enum NarrowGEMM {
         return g.n <= width && g.n > 1 && g.m >= 16 && !g.transA && !g.transposedC
     }
 
-    /// Whether ``transposedA(_:kernel:)`` serves the problem: `Aᵀ·B` with at
+    /// Columns of C the `Aᵀ·B` kernel serves: one accumulator pair per column.
+    static let transposedColumns = 12
+
+    /// Whether ``transposedA(_:_:_:)`` serves the problem: `Aᵀ·B` with at
     /// most 12 columns of C and at least one vector of rows, depth in place.
     static func appliesTransposed<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
-        return g.transA && !g.transposedC && g.kSegment == 0 && g.n > 1 && g.n <= TransposedA.columns && g.m >= width
+        return g.transA && !g.transposedC && g.kSegment == 0 && g.n > 1 && g.n <= transposedColumns && g.m >= width
     }
 
+    /// Runs `g` on the `Aᵀ·B` kernel when ``appliesTransposed(_:)``, else on the
+    /// row kernel; one dispatch to the concrete vector and multiply-add types.
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
-        if appliesTransposed(g) { return transposedA(g, kernel: kernel) }
         switch (S.scalarType, kernel.isFused) {
         case (.float32, true): typed(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
         case (.float32, false): typed(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
@@ -31,6 +35,7 @@ enum NarrowGEMM {
 
     @inline(__always)
     static func typed<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
+        if appliesTransposed(g) { return transposedA(g, V.self, F.self) }
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let w = V.scalarCount
@@ -133,26 +138,12 @@ enum NarrowGEMM {
     /// between threads; each row is computed whole by one thread.
     /// (`AtB dW 128x256@256x10`, one core: the packed direct kernel on the
     /// transposed problem reached 110–114 GFLOPS.)
-    enum TransposedA {
-        /// The accumulators per row block: columns of C served.
-        static let columns = 12
-    }
-
-    static func transposedA<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
-        switch (S.scalarType, kernel.isFused) {
-        case (.float32, true): transposedTyped(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false): transposedTyped(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true): transposedTyped(g.retyped(Double.self), DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false): transposedTyped(g.retyped(Double.self), DoubleVector.self, SeparateMultiplyAdd.self)
-        }
-    }
-
     @inline(__always)
-    static func transposedTyped<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
+    static func transposedA<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
         typealias S = V.Scalar
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
-        let w = V.scalarCount, q = TransposedA.columns
+        let w = V.scalarCount, q = transposedColumns
         PackingBufferPool.shared.withBuffer(bytes: g.k * q * MemoryLayout<S>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: S.self)
             fillStrip(g, strip, width: q)
@@ -179,7 +170,7 @@ enum NarrowGEMM {
     static func transposedBlock<V: KernelVector, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
-        let w = V.scalarCount, q = TransposedA.columns
+        let w = V.scalarCount, q = transposedColumns
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
         var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V(), b6 = V(), b7 = V(), b8 = V(), b9 = V(), b10 = V(), b11 = V()
         var pa = UnsafeRawPointer(g.a + i0), pb = strip
@@ -215,7 +206,7 @@ enum NarrowGEMM {
     static func transposedRows<V: KernelVector, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
-        let w = V.scalarCount, q = TransposedA.columns
+        let w = V.scalarCount, q = transposedColumns
         withUnsafeTemporaryAllocation(of: V.self, capacity: q) { sums in
             sums.initialize(repeating: V())
             for p in 0..<g.k {
