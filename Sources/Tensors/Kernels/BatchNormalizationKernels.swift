@@ -238,17 +238,17 @@ enum BatchNormalizationKernels {
         }
         // Columns: per block, Σ (x − x₀) of every feature, with x₀ the tensor's first
         // sample (values far from zero would otherwise lose their low digits in the
-        // sums), and the squared deviations from the block's mean.
+        // sums), the block's centre c = x₀ + Σ/n rounded to S, and the squared
+        // deviations from c.
         let (count, rows) = blocks(features: F, samples: M)
-        var partial = [S](repeating: 0, count: 2 * count * F)
+        var partial = [S](repeating: 0, count: 3 * count * F)
         partial.withUnsafeMutableBufferPointer { partial in
             let ptrs = UncheckedSendable((x, partial.baseAddress!))
-            /// The block's mean as its squares were taken about it: `x₀ + Σ/n` in S.
-            @inline(__always) func centre(_ first: V, _ sum: V, _ n: Int) -> V { first + sum * (1 / S(n)) }
             parallelFor(chunks: count, work: 2 * F * M) { block in
                 let (x, partial) = ptrs.value
                 let start = block * rows, n = Swift.min(rows, M - start)
-                let base = x + start * F, blockSums = partial + 2 * block * F, blockSquares = blockSums + F
+                let base = x + start * F, blockSums = partial + 3 * block * F, blockSquares = blockSums + F
+                let centres = blockSquares + F
                 // Row by row (sequential in memory), every feature's sums.
                 blockSums.initialize(repeating: 0, count: F)
                 blockSquares.initialize(repeating: 0, count: F)
@@ -261,30 +261,36 @@ enum BatchNormalizationKernels {
                         f += lanes
                     }
                 }
+                let inverse = 1 / S(n)
+                var f = 0
+                while f < F {
+                    let lanes = Swift.min(w, F - f)
+                    let first: V = load(x + f, lanes), sum: V = load(blockSums + f, lanes)
+                    store(first + sum * inverse, centres + f, lanes)
+                    f += lanes
+                }
                 for i in 0..<n {
                     var f = 0
                     while f < F {
                         let lanes = Swift.min(w, F - f)
-                        let c = centre(load(x + f, lanes), load(blockSums + f, lanes), n)
-                        let e: V = load(base + i * F + f, lanes) - c
+                        let e: V = load(base + i * F + f, lanes) - load(centres + f, lanes)
                         store(load(blockSquares + f, lanes) + e * e, blockSquares + f, lanes)
                         f += lanes
                     }
                 }
             }
             // Chan, Golub & LeVeque, in Double: merge (n_a, μ_a, M2_a) with (n_b, μ_b, M2_b),
-            // blocks in order; μ_b = x₀ + Σ_b/n_b exactly, and M2_b moved from the point its
-            // squares were taken about (the block mean rounded to S) to μ_b.
+            // blocks in order; μ_b = x₀ + Σ_b/n_b exactly, and M2_b moved from the centre c_b
+            // its squares were taken about to μ_b.
             let p = partial.baseAddress!
             for f in 0..<F {
-                let first = x[f]
+                let first = Double(x[f])
                 var n = 0.0, mu = 0.0, m2 = 0.0
                 for block in 0..<count {
-                    let count = Swift.min(rows, M - block * rows), nb = Double(count)
-                    let sum = p[2 * block * F + f]
-                    let mb = Double(first) + Double(sum) / nb
-                    let c = Double(first + sum * (1 / S(count)))
-                    let m2b = Double(p[2 * block * F + F + f]) - nb * (mb - c) * (mb - c)
+                    let nb = Double(Swift.min(rows, M - block * rows))
+                    let sums = p + 3 * block * F
+                    let mb = first + Double(sums[f]) / nb, c = Double(sums[2 * F + f])
+                    let m2b = Double(sums[F + f]) - nb * (mb - c) * (mb - c)
                     let total = n + nb, delta = mb - mu
                     mu += delta * (nb / total)
                     m2 += m2b + delta * delta * (n * nb / total)
