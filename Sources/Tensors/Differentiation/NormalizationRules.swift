@@ -165,9 +165,9 @@ public func batchNormalization<S: TensorScalar>(
     }
     let recording = GradientTape.isRecording && [x, gamma, beta].contains { $0.requiresGradient }
     guard recording else { return (Variable(y), mean, variance) }
-    let savedMean = mean, betaValueShape = beta.value.shape
+    // γ and β may have different shapes of F elements: each gradient takes its own.
+    let savedMean = mean, betaShape = beta.value.shape
     let output = Variable(y, derivedFrom: [x, gamma, beta]) { g, needs in
-        let betaShape = betaValueShape   // gamma and beta may have different shapes of F elements
         if samples == 0 { return [needs[0] ? .zeros(shape) : nil, needs[1] ? .zeros(parameterShape) : nil, needs[2] ? .zeros(betaShape) : nil] }
         var dx = needs[0] ? Tensor<S>(shape: shape, unsafeUninitialized: { _ in }) : nil   // written whole by either path
         var dGamma = needs[1] ? Tensor<S>.zeros(parameterShape) : nil

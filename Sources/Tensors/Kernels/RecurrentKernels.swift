@@ -89,8 +89,8 @@ struct RecurrentPlan {
     /// a 64 KB operand, past L1) keep `kernel`'s 12-row tile; there the 6-row
     /// tile read the operand from L2 twice as often and lost 8 %.
     let tile: GEMMKernel
-    /// Unit ranges and input-row ranges (for `δx`), one of each per chunk, on the
-    /// micro-tile's row grid; fixed by the sizes alone, never by the thread count.
+    /// Unit ranges and input-row ranges (for `δx`), one of each per chunk, on
+    /// `tile`'s row grid; fixed by the sizes alone, never by the thread count.
     let units: [Range<Int>], inputs: [Range<Int>]
 
     init(cell: RecurrentCell, nx: Int, n: Int, m: Int, T: Int, reversed: Bool, scalarType: ScalarType) {
@@ -122,7 +122,7 @@ struct RecurrentPlan {
     /// Time position of processing step `s`.
     @inline(__always) func time(_ s: Int) -> Int { reversed ? T - 1 - s : s }
     /// Micro-tile row panels of `mr` rows covering `rows`.
-    func panels(_ rows: Range<Int>, _ mr: Int) -> Int { (rows.count + mr - 1) / mr }
+    static func panels(_ rows: Range<Int>, _ mr: Int) -> Int { (rows.count + mr - 1) / mr }
     /// Whether the recurrence is worth a second thread (≥ ~10 µs of work per step).
     var isParallel: Bool { chunks > 1 && G * n * K * mPad >= 1 << 20 }
 }
@@ -246,12 +246,12 @@ enum RecurrentKernels {
         let weights = GEMMProblem<S>(m: gateRows, n: 0, k: K, a: w, lda: K, transA: false,
                                      b: w, ldb: 0, transB: false, c: UnsafeMutablePointer(mutating: w), ldc: 0, alpha: 1, beta: 0)
         var panelOffset = [Int](), total = 0
-        for units in plan.units { panelOffset.append(total); total += G * plan.panels(units, mr) * mr * K }
+        for units in plan.units { panelOffset.append(total); total += G * RecurrentPlan.panels(units, mr) * mr * K }
         withScratch(total, of: S.self) { packed in
             for (k, units) in plan.units.enumerated() where !units.isEmpty {
                 for g in 0..<G {
                     BlockedGEMM.packA(weights, g * n + units.lowerBound, units.count, 0, K, mr,
-                                      packed + panelOffset[k] + g * plan.panels(units, mr) * mr * K)
+                                      packed + panelOffset[k] + g * RecurrentPlan.panels(units, mr) * mr * K)
                 }
             }
             let shared = UncheckedSendable((trace, packed, panelOffset, bias))
@@ -265,7 +265,7 @@ enum RecurrentKernels {
             @inline(__always)
             func product(_ k: Int, gates: Range<Int>, _ b: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>, depth: Range<Int>, accumulate: Bool) {
                 let (_, packed, panelOffset, _) = shared.value
-                let units = plan.units[k], panels = plan.panels(units, mr)
+                let units = plan.units[k], panels = RecurrentPlan.panels(units, mr)
                 if depth.isEmpty {
                     if !accumulate { for g in gates { for u in units { (z + (g * n + u) * mPad).initialize(repeating: 0, count: mPad) } } }
                     return
@@ -480,7 +480,7 @@ enum RecurrentKernels {
             var offsets = [Int]()
             for product in products {
                 offsets.append(total)
-                total += plan.panels(product.rows[k], mr) * mr * product.depth
+                total += RecurrentPlan.panels(product.rows[k], mr) * mr * product.depth
             }
             panelOffset.append(offsets)
         }
