@@ -256,7 +256,7 @@ enum CTCKernels {
             // lse(a, b, c) + e; an all −∞ triple stays −∞ (its maximum is replaced by 0, ln 0 = −∞).
             @inline(__always) func step(_ a: V, _ b: V, _ c: V, _ e: V) -> V {
                 var top = V.maximum(a, V.maximum(b, c))
-                top.replace(with: 0, where: top .== -.infinity)
+                top.replace(with: 0, where: V.compare(.equal, top, V(repeating: -.infinity)))
                 return top + V.log(V.exp(a - top) + V.exp(b - top) + V.exp(c - top)) + e
             }
             α[o] = y[p.blank * Tp]

@@ -317,7 +317,7 @@ enum RecurrentKernels {
                         let zi = z + i * mPad, b = V(repeating: bias[i])
                         var j = 0
                         while j < mPad {
-                            let keep = load(mask + j) .!= 0
+                            let keep = V.compare(.notEqual, load(mask + j), V())
                             let a = V.tanh(load(zi + j) + b)
                             store(a, zi + j)
                             store(load(h + i * mPad + j).replacing(with: a, where: keep), hNext + i * mPad + j)
@@ -333,7 +333,7 @@ enum RecurrentKernels {
                         let bo = V(repeating: bias[2 * n + i]), bc = V(repeating: bias[3 * n + i])
                         var j = 0
                         while j < mPad {
-                            let keep = load(mask + j) .!= 0
+                            let keep = V.compare(.notEqual, load(mask + j), V())
                             let u = V.sigmoid(load(zu + j) + bu), f = V.sigmoid(load(zf + j) + bf)
                             let o = V.sigmoid(load(zo + j) + bo), candidate = V.tanh(load(zc + j) + bc)
                             store(u, zu + j); store(f, zf + j); store(o, zo + j); store(candidate, zc + j)
@@ -367,7 +367,7 @@ enum RecurrentKernels {
                             let zu = z + i * mPad, zc = zu + 2 * n * mPad, bc = V(repeating: bias[2 * n + i])
                             var j = 0
                             while j < mPad {
-                                let keep = load(mask + j) .!= 0
+                                let keep = V.compare(.notEqual, load(mask + j), V())
                                 let u = load(zu + j), candidate = V.tanh(load(zc + j) + bc)
                                 store(candidate, zc + j)
                                 let ap = load(h + i * mPad + j)
@@ -561,7 +561,7 @@ enum RecurrentKernels {
                         let o = i * mPad
                         var j = 0
                         while j < mPad {
-                            let keep = load(mask + j) .!= 0
+                            let keep = V.compare(.notEqual, load(mask + j), V())
                             let dA = load(incoming + o + j) + load(daCurrent + o + j)
                             let a = load(gate + o + j)
                             emit(V().replacing(with: dA * (1 - a * a), where: keep), i, j)
@@ -576,7 +576,7 @@ enum RecurrentKernels {
                         let o = i * mPad, fo = o + n * mPad, oo = o + 2 * n * mPad, co = o + 3 * n * mPad
                         var j = 0
                         while j < mPad {
-                            let keep = load(mask + j) .!= 0
+                            let keep = V.compare(.notEqual, load(mask + j), V())
                             let dA = load(incoming + o + j) + load(daCurrent + o + j)
                             var dC = load(dcCurrent + o + j)
                             if returnsCellStates { dC += load(incoming + n * mPad + o + j) }
@@ -600,7 +600,7 @@ enum RecurrentKernels {
                             let o = i * mPad, co = o + 2 * n * mPad
                             var j = 0
                             while j < mPad {
-                                let keep = load(mask + j) .!= 0
+                                let keep = V.compare(.notEqual, load(mask + j), V())
                                 let dA = load(incoming + o + j) + load(daCurrent + o + j)
                                 store(dA, dAStep + o + j)
                                 let c = load(gate + co + j)
@@ -615,7 +615,7 @@ enum RecurrentKernels {
                             let o = i * mPad, ro = o + n * mPad, co = o + 2 * n * mPad
                             var j = 0
                             while j < mPad {
-                                let keep = load(mask + j) .!= 0
+                                let keep = V.compare(.notEqual, load(mask + j), V())
                                 let dA = load(dAStep + o + j)
                                 let dState = V().replacing(with: dA, where: keep)
                                 let u = load(gate + o + j), r = load(gate + ro + j), candidate = load(gate + co + j)
