@@ -1,8 +1,9 @@
 import Foundation
 import Tensors
 
-// Benchmarks [suite…] [--json] [--quick] [--only TEXT] [--retain-freed]
+// Benchmarks [suite…] [--json] [--quick] [--only TEXT] [--threads N] [--retain-freed]
 //   --only TEXT: run only the cases whose name contains TEXT.
+//   --threads N: at most N threads (Parallelism.withMaxThreads; default: every active processor).
 //   --retain-freed: TensorMemory.retainsFreedBlocks = true (glibc keeps freed large blocks;
 //     compare with the peers' `--malloc no-mmap` rows).
 // Suites: vectorization, elementwise, gemm, training, conv, sequence, attention, overhead (default: all). Build in release with
@@ -10,7 +11,7 @@ import Tensors
 
 let arguments = CommandLine.arguments.dropFirst()
 let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "sequence", "attention", "overhead"]
-let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--retain-freed]"
+let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--threads N] [--retain-freed]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
@@ -23,6 +24,15 @@ if let i = options.firstIndex(of: "--only") {
         exit(2)
     }
     only = options[i + 1]
+    options.removeSubrange(i...(i + 1))
+}
+var threads: Int?
+if let i = options.firstIndex(of: "--threads") {
+    guard i + 1 < options.count, let n = Int(options[i + 1]), n >= 1 else {
+        FileHandle.standardError.write("--threads needs a positive whole number\n\(usage)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    threads = n
     options.removeSubrange(i...(i + 1))
 }
 var suites = options.filter { !$0.hasPrefix("-") }
@@ -41,25 +51,33 @@ if options.contains("--retain-freed") {
     harness.note("allocator: freed large blocks retained for reuse (TensorMemory.retainsFreedBlocks)")
 }
 
+/// Every chosen suite, in order (inside `--threads`' limit when given).
+@MainActor func runSuites() {
 #if DEBUG
-harness.note("warning: debug build — numbers are meaningless; use swift run -c release …")
+    harness.note("warning: debug build — numbers are meaningless; use swift run -c release …")
 #endif
-harness.note("threads: \(Parallelism.maxThreads) (active processors \(ProcessInfo.processInfo.activeProcessorCount)); "
-    + "GEMM kernel: \(GEMMConfiguration.kernel.rawValue) "
-    + "(calibration GFLOPS: \(GEMMConfiguration.calibrationResults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")))")
+    harness.note("threads: \(Parallelism.maxThreads) (active processors \(ProcessInfo.processInfo.activeProcessorCount)); "
+        + "GEMM kernel: \(GEMMConfiguration.kernel.rawValue) "
+        + "(calibration GFLOPS: \(GEMMConfiguration.calibrationResults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")))")
 
-for suite in suites {
-    switch suite {
-    case "vectorization": vectorizationSuite(&harness)
-    case "elementwise": elementwiseSuite(&harness)
-    case "gemm": gemmSuite(&harness)
-    case "training": trainingSuite(&harness)
-    case "conv": convolutionSuite(&harness)
-    case "sequence": sequenceSuite(&harness)
-    case "attention": attentionSuite(&harness)
-    case "overhead": overheadSuite(&harness)
-    default: break
+    for suite in suites {
+        switch suite {
+        case "vectorization": vectorizationSuite(&harness)
+        case "elementwise": elementwiseSuite(&harness)
+        case "gemm": gemmSuite(&harness)
+        case "training": trainingSuite(&harness)
+        case "conv": convolutionSuite(&harness)
+        case "sequence": sequenceSuite(&harness)
+        case "attention": attentionSuite(&harness)
+        case "overhead": overheadSuite(&harness)
+        default: break
+        }
     }
+}
+if let threads {
+    Parallelism.withMaxThreads(threads) { MainActor.assumeIsolated { runSuites() } }
+} else {
+    runSuites()
 }
 
 if harness.json {
