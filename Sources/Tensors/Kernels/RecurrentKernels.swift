@@ -33,8 +33,16 @@ import Synchronization
 // measured at batch 32: the strip's tile is 12 rows × one vector, twelve
 // broadcast loads per twelve multiply-adds, and the broadcasts halve the
 // multiply-add rate on this AVX-512 core (LSTM I64 H128 T50 B32 forward 0.96 →
-// 1.52 ms). It would need the transposed layout (vectors along the gate rows,
-// the batch broadcast) to pay.
+// 1.52 ms). The transposed layout was then built and measured too: step blocks
+// of batch rows `(m̄, n + n_x)`, strips of 8 examples each running the whole
+// sequence without a barrier, an 8-row × two-vector tile broadcasting each
+// example's row in place, and everything off the recurrence as three plain
+// GEMMs over all steps. It passed every recurrent test but was no faster
+// (LSTM I64 H128 T50 B32 fwd+bwd 2.67–3.13 vs 2.66–3.16 ms with the cores'
+// cache-line round trip at ~90 ns, 4.01–4.20 vs 4.06–4.18 at ~360 ns): the
+// slow spells are not the barrier's doing (one thread alone does not slow in
+// them), and the all-steps GEMMs with depth n_x = 64 ran no better than the
+// per-step products they replaced.
 
 /// Runs `phases` rounds of `chunks` tasks: `body(phase, chunk)` starts only
 /// after every task of earlier phases has finished. Tasks are claimed in order
