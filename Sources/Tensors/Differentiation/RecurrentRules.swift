@@ -259,13 +259,14 @@ func fusedRecurrentSequence<S: TensorScalar>(
     let plan = RecurrentPlan(cell: cell, nx: nx, n: n, m: m, T: T, reversed: reversed, scalarType: S.scalarType)
     let trace = RecurrentKernels.forward(plan, x: x.value, weight: weight.value, bias: bias.value,
                                          initialState: initialState?.value, initialCell: initialCell?.value, lengths: lengths)
-    // (rows, T, m̄) → (rows, m, T): a⟨t⟩, then c⟨t⟩ below it when asked.
+    // Step blocks (m̄, ·) → (rows, m, T): a⟨t⟩, then c⟨t⟩ below it when asked.
     let rows = returnsCellStates ? 2 * n : n
     let output = Tensor<S>(shape: [rows, m, T], unsafeUninitialized: { out in
-        RecurrentKernels.gatherFromSteps(trace.stackedBlock(1), rows: n, plan, out.baseAddress!, stepStride: plan.K * plan.mPad, firstRow: 0)
+        RecurrentKernels.gatherFromSteps(trace.stacked, rows: n, plan, out.baseAddress!, blocks: T + 1, firstBlock: 1,
+                                         rowWidth: plan.K, firstColumn: 0)
         if let cells = trace.cells, returnsCellStates {
-            RecurrentKernels.gatherFromSteps(cells + n * plan.mPad, rows: n, plan, out.baseAddress! + n * m * T,
-                                             stepStride: n * plan.mPad, firstRow: 0)
+            RecurrentKernels.gatherFromSteps(cells, rows: n, plan, out.baseAddress! + n * m * T, blocks: T + 1, firstBlock: 1,
+                                             rowWidth: n, firstColumn: 0)
         }
     })
     var inputsToNode = [x, weight, bias]

@@ -1,159 +1,99 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 // The fused sequence kernel behind `recurrentSequence`'s vectorized path.
 //
-// Layout: step-major. Every saved buffer is a sequence of per-step blocks
-// `(rows, m̄)` in processing order (so a reversed run is stored back to front),
-// the batch padded to `m̄`, a whole number of micro-tile columns. Block `s` of
-// `H` is the notes' stacked `[a⟨s−1⟩; x⟨s⟩]`, exactly the right operand of the
-// step's product `z = W·H_s`: the cell writes `a⟨s⟩` straight into block
-// `s + 1`, so states are saved for free, and every per-step access is a
-// contiguous block. (A time-minor layout, one row of `T·m̄` per unit, made
-// each step touch ~1,000 scattered 128-byte pieces: saving five state buffers
-// that way cost as much as the step's arithmetic.)
+// Layout: strips of the batch, then steps, then batch rows. The batch is
+// split into strips of `strip` examples (8 with the AVX-512 kernels, 4
+// otherwise; `m` padded to `m̄`, whole strips). Every saved buffer holds, per
+// strip, a sequence of step blocks `(strip, width)` in processing order (a
+// reversed run is stored back to front): row `j` of a block belongs to
+// example `σ·strip + j`. Block `s` of `H` holds the notes' stacked
+// `[a⟨s−1⟩; x⟨s⟩]` of each example as a row `(n + n_x)`, so the step's gate
+// pre-activations are `Z_s = H_s·Wᵀ` (`(strip, G·n)`, the transpose of the
+// notes' `W·[a; x]`); the cell writes `a⟨s⟩` straight into block `s + 1`, so
+// states are saved for free, and a strip's blocks of all steps are one
+// contiguous matrix with rows `(s, j)`.
 //
-// Forward: `W_x·x⟨t⟩` for every step first (steps in parallel, nothing waits),
-// stored into the steps' gate blocks; then per step `z += W_a·a⟨t−1⟩` on `W`
-// packed once per sequence by the register micro-kernel, and the cell's
-// nonlinearities on it while it is in L1. Backward, per step: `δz` from the
-// saved gates, then `δa⟨t−1⟩ += W_aᵀ·δz` on `Wᵀ` packed once; after the loop
-// `δx⟨t⟩ = W_xᵀ·δz⟨t⟩` for every step in parallel; `δW = Σ_t δz⟨t⟩·H_tᵀ` is
-// one GEMM over the step blocks in place (segmented depth, see
-// `GEMMProblem.kSegment`), `δb` a sum. Only the recurrent part is on the
-// serial path.
+// An example never reads another example, so each strip is a whole problem
+// of its own, run by one thread on its own data from start to end: forward,
+// `X_σ·W_xᵀ` for all its steps as one GEMM, then per step `Z += H·W_aᵀ` on a
+// tile of the strip's rows × two vectors of gate rows (each row broadcast
+// from its own memory, the indirect-convolution idea; `Wᵀ` packed once per
+// sequence), then the cell while the rows are in cache; backward, per step
+// the cell's `δz` and `δa⟨t−1⟩ += δz·W_a`, then `δX_σ = δZ_σ·W_x` and the
+// strip's partial `δW_σ = δZ_σᵀ·H_σ` as two GEMMs. `δW = Σ_σ δW_σ` and
+// `δb = Σ_σ δb_σ` are added in strip order, so the bits never depend on the
+// thread count. No step waits for another thread, and no cache line one core
+// writes is read by the other, except the inputs, the outputs and the `δW_σ`.
 //
-// Threads split the hidden units into chunks fixed by the problem size; a
-// chunk computes all gate rows of its units, so a step needs one barrier (two
-// for the GRU, whose candidate reads `Γ_r ∗ c⟨t−1⟩` of every unit). The
-// barrier is a counter of finished tasks (`runPhases`), not a Dispatch round
-// per step (10–30 µs each). Splitting the batch instead (each thread a strip
-// of 16 columns for every unit, the whole sequence without a barrier) was
-// measured at batch 32: the strip's tile is 12 rows × one vector, twelve
-// broadcast loads per twelve multiply-adds, and the broadcasts halve the
-// multiply-add rate on this AVX-512 core (LSTM I64 H128 T50 B32 forward 0.96 →
-// 1.52 ms). The transposed layout was then built and measured too: step blocks
-// of batch rows `(m̄, n + n_x)`, strips of 8 examples each running the whole
-// sequence without a barrier, an 8-row × two-vector tile broadcasting each
-// example's row in place, and everything off the recurrence as three plain
-// GEMMs over all steps. It passed every recurrent test but was no faster
-// (LSTM I64 H128 T50 B32 fwd+bwd 2.67–3.13 vs 2.66–3.16 ms with the cores'
-// cache-line round trip at ~90 ns, 4.01–4.20 vs 4.06–4.18 at ~360 ns): the
-// slow spells are not the barrier's doing (one thread alone does not slow in
-// them), and the all-steps GEMMs with depth n_x = 64 ran no better than the
-// per-step products they replaced.
+// Why (LSTM I64 H128 T50 B32 on the 2-vCPU machine, ms): the cores' cache-line
+// round trip alternates between ~80–130 ns and ~340–400 ns as the host places
+// the vCPUs. The previous design split the hidden units across threads (every
+// chunk needs the whole `a⟨t−1⟩`, a barrier per step) and ran the products
+// off the recurrence over all examples on all threads: fwd+bwd 2.7–3.0 near,
+// 4.0–4.2 far (one thread alone did not slow: the cost was data produced on
+// one core and consumed on the other). This design: 2.6–2.7 near, 2.9–3.2 far;
+// forward 0.88–0.92 near, 1.06–1.09 far (was 0.92–0.98 and 1.31–1.36). A
+// transposed layout with strips but with the off-recurrence GEMMs still shared
+// by both threads measured 4.0–4.2 far, so the gain is the ownership, not the
+// missing barrier. (Strips of 16 columns in the old layout needed a 12-row,
+// one-vector tile, a broadcast per multiply-add: forward 0.96 → 1.52.) The
+// cost: a batch of at most `strip` examples runs its recurrence on one thread.
 
-/// Runs `phases` rounds of `chunks` tasks: `body(phase, chunk)` starts only
-/// after every task of earlier phases has finished. Tasks are claimed in order
-/// from one counter and a task waits only for tasks claimed before it, so the
-/// scheme cannot deadlock even when Dispatch starts the second worker late (or
-/// never, inside another parallel region): the caller then runs every task.
-/// Which thread runs a task never changes what it computes.
-func runPhases(_ phases: Int, chunks: Int, parallel: Bool, _ body: (_ phase: Int, _ chunk: Int) -> Void) {
-    let threads = Swift.min(Parallelism.maxThreads, chunks)
-    if !parallel || threads <= 1 {
-        for p in 0..<phases { for k in 0..<chunks { body(p, k) } }
-        return
-    }
-    let total = phases * chunks
-    let next = Atomic<Int>(0), finished = Atomic<Int>(0)
-    withoutActuallyEscaping(body) { body in
-        let task = ChunkBody { i in body(i / chunks, i % chunks) }
-        @Sendable func run(_ i: Int) {
-            let needed = (i / chunks) * chunks
-            var spins = 0
-            while finished.load(ordering: .acquiring) < needed {
-                spins += 1
-                // The other worker is not running: give way. (After 4,096 spins, ~1.5 µs,
-                // an LSTM step yielded most of the time and paid ~1 µs a step for it.)
-                if spins > 1 << 18 { sched_yield() }
-            }
-            task.run(i)
-            finished.add(1, ordering: .releasing)
-        }
-        // The pool claims tasks in order too (one counter), so the same argument holds there.
-        if WorkerPool.shared.run(chunks: total, threads: threads, run) { return }
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let i = next.add(1, ordering: .relaxed).oldValue
-                if i >= total { return }
-                run(i)
-            }
-        }
-    }
-}
-
-/// The sizes of one fused recurrent problem and its chunks.
+/// The sizes of one fused recurrent problem and its strips.
 struct RecurrentPlan {
     let cell: RecurrentCell
     let nx: Int, n: Int, m: Int, T: Int
-    /// `m` rounded up to whole micro-tile columns.
-    let mPad: Int
     let reversed: Bool
     let kernel: GEMMKernel
-    /// The register tile of the forward products (`W·[a; x]`, depth n or n_x): the
-    /// 6-row tile of the same vector width and multiply-add form as `kernel`. Its
-    /// right operand (≤ 16 KB for a 128-unit step at batch 32) stays in L1, so
-    /// reading it twice as often costs nothing, and a 128-unit cell splits into
-    /// chunks of 66 + 62 units (11 + 11 panels per gate, 4 padding rows per gate)
-    /// instead of 72 + 56 (the 12-row tile: 6 + 5 panels, the second chunk's
-    /// last one two-thirds full, so one thread waited a panel). LSTM I64 H128
-    /// T50 B32 forward 1.11–1.12 → 1.06 ms. The backward products (depth 4n:
-    /// a 64 KB operand, past L1) keep `kernel`'s 12-row tile; there the 6-row
-    /// tile read the operand from L2 twice as often and lost 8 %.
-    let tile: GEMMKernel
-    /// Unit ranges and input-row ranges (for `δx`), one of each per chunk, on
-    /// `tile`'s row grid; fixed by the sizes alone, never by the thread count.
-    let units: [Range<Int>], inputs: [Range<Int>]
+    /// Examples per strip: the rows of the recurrent tile (8 with the wide
+    /// kernels: 8 × 2 vector accumulators; 4 with the 6-row family's narrower
+    /// registers).
+    let strip: Int
+    /// `m` rounded up to whole strips.
+    let mPad: Int
 
     init(cell: RecurrentCell, nx: Int, n: Int, m: Int, T: Int, reversed: Bool, scalarType: ScalarType) {
         (self.cell, self.nx, self.n, self.m, self.T, self.reversed) = (cell, nx, n, m, T, reversed)
         kernel = GEMMConfiguration.kernel
-        tile = switch kernel {
-        case .fma12x32: .fma6x16
-        case .mulAdd12x32: .mulAdd6x16
-        default: kernel
-        }
-        let nr = (kernel.isWide ? 32 : 16) / (scalarType == .float32 ? 1 : 2)
-        mPad = (m + nr - 1) / nr * nr
-        // One chunk per 64 units (at most 4): a step of a 128-unit LSTM at batch 32 is
-        // ~40 µs of single-core work, worth two threads once the barrier is ~1 µs.
-        let count = Swift.max(1, Swift.min(4, n / 64))
-        let mr = tile.rows
-        func split(_ total: Int) -> [Range<Int>] {
-            let size = Swift.max(mr, ((total + count - 1) / count + mr - 1) / mr * mr)
-            return (0..<count).map { k in Swift.min(total, k * size)..<Swift.min(total, (k + 1) * size) }
-        }
-        units = split(n)
-        inputs = split(nx)
+        strip = kernel.isWide ? 8 : 4
+        mPad = (m + strip - 1) / strip * strip
     }
 
     var G: Int { cell.gates }
-    /// Rows of a stacked block `[a; x]`, the depth of `W`.
+    /// Width of a stacked row `[a; x]`, the depth of `W`.
     var K: Int { n + nx }
-    var chunks: Int { units.count }
+    var strips: Int { mPad / strip }
     /// Time position of processing step `s`.
     @inline(__always) func time(_ s: Int) -> Int { reversed ? T - 1 - s : s }
-    /// Micro-tile row panels of `mr` rows covering `rows`.
-    static func panels(_ rows: Range<Int>, _ mr: Int) -> Int { (rows.count + mr - 1) / mr }
-    /// Whether the recurrence is worth a second thread (≥ ~10 µs of work per step).
-    var isParallel: Bool { chunks > 1 && G * n * K * mPad >= 1 << 20 }
+    /// Offset of strip `strip`'s step block `s` in a strip-major buffer of
+    /// `blocks` step blocks per strip, rows `width` wide.
+    @inline(__always) func offset(strip: Int, block s: Int, blocks: Int, width: Int) -> Int {
+        (strip * blocks + s) * self.strip * width
+    }
+    /// Offset of example `j`'s row in step block `s` (see ``offset(strip:block:blocks:width:)``).
+    @inline(__always) func offset(block s: Int, row j: Int, blocks: Int, width: Int) -> Int {
+        offset(strip: j / strip, block: s, blocks: blocks, width: width) + j % strip * width
+    }
+    /// Multiply-adds of the whole problem: strips go to other threads above
+    /// the library's parallel threshold (one job per thread for the whole sequence).
+    var work: Int { G * n * K * mPad * T }
 }
 
 /// What the forward pass saves for the backward pass, as step blocks (see the
 /// file's header). One pooled allocation, returned with the trace.
 final class RecurrentTrace<S: TensorScalar>: @unchecked Sendable {
     let plan: RecurrentPlan
-    /// `T + 1` blocks `(n + n_x, m̄)`: block `s` is `[a⟨s−1⟩; x⟨s⟩]`, block `T` holds the last state.
+    /// Per strip, `T + 1` blocks `(strip, n + n_x)`: block `s` is `[a⟨s−1⟩; x⟨s⟩]`, block `T` holds the last state.
     let stacked: UnsafeMutablePointer<S>
-    /// `T` blocks `(G·n, m̄)` of activated gates: `[Γ_u; Γ_f; Γ_o; c̃]`, `[Γ_u; Γ_r; c̃]` or `a`.
+    /// Per strip, `T` blocks `(strip, G·n)` of activated gates: `[Γ_u; Γ_f; Γ_o; c̃]`, `[Γ_u; Γ_r; c̃]` or `a`.
     let gates: UnsafeMutablePointer<S>
-    /// LSTM: `T + 1` blocks `(n, m̄)`, `c⟨0⟩` then `c⟨s⟩`.
+    /// LSTM: per strip, `T + 1` blocks `(strip, n)`, `c⟨0⟩` then `c⟨s⟩`.
     let cells: UnsafeMutablePointer<S>?
-    /// GRU: `T` blocks `(n + n_x, m̄)` of `[Γ_r ∗ c⟨s−1⟩; x⟨s⟩]`, the candidate's right operand.
+    /// GRU: per strip, `T` blocks `(strip, n + n_x)` of `[Γ_r ∗ c⟨s−1⟩; x⟨s⟩]`, the candidate's operand.
     let resetStacked: UnsafeMutablePointer<S>?
-    /// `T` rows of `m̄`: 1 where step `s` of column `j` is real (`j < m`, `t < length_j`), else 0.
+    /// `T` rows of `m̄`: 1 where step `s` of example `j` is real (`j < m`, `t < length_j`), else 0.
     let masks: UnsafeMutablePointer<S>
 
     private let block: UnsafeMutableRawPointer, blockBytes: Int
@@ -179,8 +119,21 @@ final class RecurrentTrace<S: TensorScalar>: @unchecked Sendable {
 
     deinit { PackingBufferPool.shared.give(block, bytes: blockBytes) }
 
-    /// Block `s` of the stacked `[a; x]` buffer.
-    @inline(__always) func stackedBlock(_ s: Int) -> UnsafeMutablePointer<S> { stacked + s * plan.K * plan.mPad }
+    /// Strip `strip`'s block 0 of the stacked `[a; x]` buffer (its blocks follow, `strip·(n + n_x)` apart).
+    @inline(__always) func stackedStrip(_ strip: Int) -> UnsafeMutablePointer<S> {
+        stacked + plan.offset(strip: strip, block: 0, blocks: plan.T + 1, width: plan.K)
+    }
+}
+
+/// Runs `body(σ)` for every strip of `plan`: strips in parallel, each thread
+/// a contiguous range of them, so that (as far as the pool's order of claims
+/// allows) the thread that wrote a strip's trace in the forward pass reads it
+/// back in the backward pass. Which thread runs a strip never changes its bits.
+func forEachStrip(_ plan: RecurrentPlan, _ body: (Int) -> Void) {
+    let groups = Swift.max(1, Swift.min(Parallelism.maxThreads, plan.strips))
+    parallelFor(chunks: groups, work: plan.work) { group in
+        for σ in group * plan.strips / groups..<(group + 1) * plan.strips / groups { body(σ) }
+    }
 }
 
 /// A pooled scratch allocation of `count` elements for the duration of `body`.
@@ -201,27 +154,42 @@ enum RecurrentKernels {
     ) -> RecurrentTrace<S> {
         let trace = RecurrentTrace<S>(plan: plan)
         let (nx, n, m, T, mPad, K) = (plan.nx, plan.n, plan.m, plan.T, plan.mPad, plan.K)
-        // x (n_x, m, T) → the x rows of each stacked block; pad columns and the
-        // unused last block's x rows zero; a⟨0⟩ and c⟨0⟩ (or zeros) in block 0.
-        trace.stacked.initialize(repeating: 0, count: K * mPad)
+        // x (n_x, m, T) → the x part of each stacked row; padding rows' x and block 0
+        // zero; a⟨0⟩ and c⟨0⟩ (or zeros) in block 0. (Block T's x part is never read.)
+        let strip = plan.strip
+        for σ in 0..<plan.strips { trace.stackedStrip(σ).initialize(repeating: 0, count: strip * K) }
         if m < mPad {
-            for s in 1..<T { (trace.stackedBlock(s) + n * mPad).initialize(repeating: 0, count: nx * mPad) }
-        }
-        x.withUnsafeBufferPointer { xs in
-            scatterToSteps(xs.baseAddress!, rows: nx, plan, trace.stacked, stepStride: K * mPad, firstRow: n)
-        }
-        initialState?.withUnsafeBufferPointer { a0 in
-            for i in 0..<n { (trace.stacked + i * mPad).update(from: a0.baseAddress! + i * m, count: m) }
-        }
-        if let cells = trace.cells {
-            cells.initialize(repeating: 0, count: n * mPad)
-            initialCell?.withUnsafeBufferPointer { c0 in
-                for i in 0..<n { (cells + i * mPad).update(from: c0.baseAddress! + i * m, count: m) }
+            for s in 1..<T {
+                for j in m..<mPad {
+                    (trace.stacked + plan.offset(block: s, row: j, blocks: T + 1, width: K) + n).initialize(repeating: 0, count: nx)
+                }
             }
         }
-        if let reset = trace.resetStacked {   // x rows of the candidate's operand (the rest is written per step)
+        x.withUnsafeBufferPointer { xs in
+            scatterToSteps(xs.baseAddress!, rows: nx, plan, trace.stacked, blocks: T + 1, rowWidth: K, firstColumn: n)
+        }
+        initialState?.withUnsafeBufferPointer { a0 in
+            for σ in 0..<plan.strips {
+                transpose(a0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
+                          trace.stackedStrip(σ), targetStride: K)
+            }
+        }
+        if let cells = trace.cells {
+            for σ in 0..<plan.strips {
+                let block = cells + plan.offset(strip: σ, block: 0, blocks: T + 1, width: n)
+                block.initialize(repeating: 0, count: strip * n)
+                initialCell?.withUnsafeBufferPointer { c0 in
+                    transpose(c0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
+                              block, targetStride: n)
+                }
+            }
+        }
+        if let reset = trace.resetStacked {   // x parts of the candidate's operand (the rest is written per step)
             for s in 0..<T {
-                (reset + (s * K + n) * mPad).update(from: trace.stackedBlock(s) + n * mPad, count: nx * mPad)
+                for j in 0..<mPad {
+                    (reset + plan.offset(block: s, row: j, blocks: T, width: K) + n)
+                        .update(from: trace.stacked + plan.offset(block: s, row: j, blocks: T + 1, width: K) + n, count: nx)
+                }
             }
         }
         for s in 0..<T {
@@ -248,152 +216,182 @@ enum RecurrentKernels {
         return trace
     }
 
-    /// The recurrence: per step, `z = W·H_s` on each chunk's gate rows, then the cell.
+    /// Packs `op(B)[depth, columns]` of the problem `b`/`transB` over `W` (row
+    /// stride `K`) as panels of `2·M.scalarCount` columns, each `depth` rows of
+    /// one panel width (zero beyond the last column): the recurrent tile's `B̃`.
+    static func packPanels<S: TensorScalar>(
+        _ w: UnsafePointer<S>, K: Int, transposed: Bool, depth: Range<Int>, columns: Range<Int>, panelWidth: Int,
+        _ out: UnsafeMutablePointer<S>
+    ) {
+        let problem = GEMMProblem<S>(m: 0, n: 0, k: 0, a: w, lda: 0, transA: false, b: w, ldb: K, transB: transposed,
+                                     c: UnsafeMutablePointer(mutating: w), ldc: 0, alpha: 1, beta: 0)
+        BlockedGEMM.packB(problem, depth.lowerBound, depth.count, columns.lowerBound, columns.count, panelWidth, out)
+    }
+
+    /// Elements of the panels of ``packPanels(_:K:transposed:depth:columns:panelWidth:_:)``.
+    static func panelSize(depth: Int, columns: Int, panelWidth: Int) -> Int {
+        (columns + panelWidth - 1) / panelWidth * panelWidth * depth
+    }
+
+    /// `c[0..<rows, 0..<columns] (+)= a[0..<rows, 0..<depth]·B̃` for one strip:
+    /// `a`'s rows `lda` apart, `c`'s `ldc` apart, `B̃` packed by `packPanels`.
+    @inline(__always)
+    static func stripProduct<M: SIMD>(
+        _ plan: RecurrentPlan, _ a: UnsafePointer<M.Scalar>, lda: Int, _ panels: UnsafePointer<M.Scalar>, depth: Int, columns: Int,
+        _ c: UnsafeMutablePointer<M.Scalar>, ldc: Int, accumulate: Bool, _: M.Type
+    ) where M.Scalar: TensorScalar {
+        let width = 2 * M.scalarCount
+        var j = 0, b = panels
+        while j < columns {
+            let count = Swift.min(width, columns - j)
+            switch (plan.strip, plan.kernel.isFused) {
+            case (8, true):
+                MicroKernels.rowsKernel8x2(depth, a, lda, b, c + j, ldc, columns: count, accumulate: accumulate, M.self, FusedMultiplyAdd.self)
+            case (8, false):
+                MicroKernels.rowsKernel8x2(depth, a, lda, b, c + j, ldc, columns: count, accumulate: accumulate, M.self, SeparateMultiplyAdd.self)
+            case (_, true):
+                MicroKernels.rowsKernel4x2(depth, a, lda, b, c + j, ldc, columns: count, accumulate: accumulate, M.self, FusedMultiplyAdd.self)
+            default:
+                MicroKernels.rowsKernel4x2(depth, a, lda, b, c + j, ldc, columns: count, accumulate: accumulate, M.self, SeparateMultiplyAdd.self)
+            }
+            b += depth * width
+            j += width
+        }
+    }
+
+    /// The forward pass, strip by strip on its own thread: `Z = X·W_xᵀ` for all
+    /// the strip's steps, then per step `Z_s += H_s[a part]·W_aᵀ` on its rows
+    /// and the cell on those rows while they are in cache.
     static func recur<V: KernelVector, M: SIMD>(
         _ plan: RecurrentPlan, _ w: UnsafePointer<V.Scalar>, _ bias: UnsafePointer<V.Scalar>,
         _ trace: RecurrentTrace<V.Scalar>, _: V.Type, _: M.Type
     ) where M.Scalar == V.Scalar {
         typealias S = V.Scalar
-        let (n, K, G, mPad, mr) = (plan.n, plan.K, plan.G, plan.mPad, plan.tile.rows)
-        let nr = 2 * M.scalarCount, width = V.scalarCount, gateRows = G * n
-        // W packed once: per chunk, per gate block, mr-row panels over the whole depth K.
-        let weights = GEMMProblem<S>(m: gateRows, n: 0, k: K, a: w, lda: K, transA: false,
-                                     b: w, ldb: 0, transB: false, c: UnsafeMutablePointer(mutating: w), ldc: 0, alpha: 1, beta: 0)
-        var panelOffset = [Int](), total = 0
-        for units in plan.units { panelOffset.append(total); total += G * RecurrentPlan.panels(units, mr) * mr * K }
-        withScratch(total, of: S.self) { packed in
-            for (k, units) in plan.units.enumerated() where !units.isEmpty {
-                for g in 0..<G {
-                    BlockedGEMM.packA(weights, g * n + units.lowerBound, units.count, 0, K, mr,
-                                      packed + panelOffset[k] + g * RecurrentPlan.panels(units, mr) * mr * K)
-                }
+        let (n, K, G, mPad, T) = (plan.n, plan.K, plan.G, plan.mPad, plan.T)
+        let width = V.scalarCount, gateRows = G * n, panelWidth = 2 * M.scalarCount
+        // W_aᵀ packed once per sequence, per gate: op(B)[p, u] = W[g·n + u, p], p < n.
+        let gatePanels = panelSize(depth: n, columns: n, panelWidth: panelWidth)
+        withScratch(G * gatePanels, of: S.self) { packed in
+            for g in 0..<G {
+                packPanels(w, K: K, transposed: true, depth: 0..<n, columns: g * n..<(g + 1) * n, panelWidth: panelWidth,
+                           packed + g * gatePanels)
             }
-            let shared = UncheckedSendable((trace, packed, panelOffset, bias))
+            let shared = UncheckedSendable((trace, UnsafePointer(packed), bias, w))
 
-            @inline(__always) func load(_ p: UnsafePointer<S>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-            @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<S>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-
-            /// `z[gate blocks `gates`, the chunk's units] (+)= W[·, depth]·b[depth]` into
-            /// step block `z`, over the depth rows `depth` of the stacked `[a; x]`
-            /// (`b` points at its first row, `depth.lowerBound` rows into the block).
-            @inline(__always)
-            func product(_ k: Int, gates: Range<Int>, _ b: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>, depth: Range<Int>, accumulate: Bool) {
-                let (_, packed, panelOffset, _) = shared.value
-                let units = plan.units[k], panels = RecurrentPlan.panels(units, mr)
-                if depth.isEmpty {
-                    if !accumulate { for g in gates { for u in units { (z + (g * n + u) * mPad).initialize(repeating: 0, count: mPad) } } }
-                    return
-                }
-                for g in gates {
-                    // Packed panels hold `mr` rows per depth index: depth p starts at `p·mr`.
-                    var a = UnsafePointer(packed + panelOffset[k] + g * panels * mr * K + depth.lowerBound * mr)
-                    var u = units.lowerBound
-                    while u < units.upperBound {
-                        let rows = Swift.min(mr, units.upperBound - u)
-                        var column = 0
-                        while column < mPad {
-                            BlockedGEMM.microKernel(plan.tile, depth.count, a, b + column, z + (g * n + u) * mPad + column, mPad, 1,
-                                                    rows: rows, columns: nr, accumulate: accumulate, M.self, bStride: mPad)
-                            column += nr
-                        }
-                        a += mr * K
-                        u += mr
-                    }
-                }
+            /// `z[strip rows, gate g] += a[strip rows, 0..<n]·W_{g,a}ᵀ`.
+            @inline(__always) func product(_ g: Int, _ a: UnsafePointer<S>, _ z: UnsafeMutablePointer<S>) {
+                stripProduct(plan, a, lda: K, shared.value.1 + g * gatePanels, depth: n, columns: n,
+                             z + g * n, ldc: gateRows, accumulate: true, M.self)
             }
 
-            // The input part `W_x·x⟨t⟩` of every gate row for every step first, steps
-            // in parallel (no step waits for another); the recurrence then adds
-            // `W_a·a⟨t−1⟩` (the GRU's candidate: `W_c,a·(Γ_r ∗ c⟨t−1⟩)`), depth n
-            // instead of n + n_x on the serial path.
-            let inputs = plan.n..<K
-            parallelFor(chunks: plan.T, work: plan.T * gateRows * (K - plan.n) * mPad) { s in
-                let trace = shared.value.0
-                let z = trace.gates + s * gateRows * mPad, x = trace.stackedBlock(s) + plan.n * mPad
-                for k in 0..<plan.chunks where !plan.units[k].isEmpty {
-                    product(k, gates: 0..<G, x, z, depth: inputs, accumulate: false)
+            forEachStrip(plan) { σ in
+                let (trace, _, bias, w) = shared.value
+                let strip = plan.strip
+                let stacked = trace.stackedStrip(σ), gates = trace.gates + plan.offset(strip: σ, block: 0, blocks: T, width: gateRows)
+                // The input part x⟨t⟩·W_xᵀ of every gate for every step of the strip, as one product
+                // before its recurrence: rows (s, j) of the strip's stacked x parts.
+                if plan.nx == 0 {
+                    gates.initialize(repeating: 0, count: T * strip * gateRows)
+                } else {
+                    let inputs = GEMMProblem<S>(m: T * strip, n: gateRows, k: plan.nx, a: UnsafePointer(stacked + n), lda: K, transA: false,
+                                                b: w + n, ldb: K, transB: true, c: gates, ldc: gateRows, alpha: 1, beta: 0)
+                    Parallelism.withMaxThreads(1) { gemm(inputs, rung: nil, path: .vectorized, kernel: plan.kernel) }
                 }
-            }
-            let recurrent = 0..<plan.n
-
-            let phasesPerStep = plan.cell == .gru ? 2 : 1
-            runPhases(plan.T * phasesPerStep, chunks: plan.chunks, parallel: plan.isParallel) { phase, k in
-                let (trace, _, _, bias) = shared.value
-                let units = plan.units[k]
-                if units.isEmpty { return }
-                let s = phase / phasesPerStep
-                let h = trace.stackedBlock(s), hNext = trace.stackedBlock(s + 1)
-                let z = trace.gates + s * gateRows * mPad, mask = trace.masks + s * mPad
-                switch plan.cell {
-                case .rnn:
-                    product(k, gates: 0..<1, h, z, depth: recurrent, accumulate: true)
-                    for i in units {
-                        let zi = z + i * mPad, b = V(repeating: bias[i])
-                        var j = 0
-                        while j < mPad {
-                            let keep = V.compare(.notEqual, load(mask + j), V())
-                            let a = V.tanh(load(zi + j) + b)
-                            store(a, zi + j)
-                            store(load(h + i * mPad + j).replacing(with: a, where: keep), hNext + i * mPad + j)
-                            j += width
-                        }
-                    }
-                case .lstm:
-                    product(k, gates: 0..<4, h, z, depth: recurrent, accumulate: true)
-                    let cPrevious = trace.cells! + s * n * mPad, cNext = cPrevious + n * mPad
-                    for i in units {
-                        let zu = z + i * mPad, zf = zu + n * mPad, zo = zf + n * mPad, zc = zo + n * mPad
-                        let bu = V(repeating: bias[i]), bf = V(repeating: bias[n + i])
-                        let bo = V(repeating: bias[2 * n + i]), bc = V(repeating: bias[3 * n + i])
-                        var j = 0
-                        while j < mPad {
-                            let keep = V.compare(.notEqual, load(mask + j), V())
-                            let u = V.sigmoid(load(zu + j) + bu), f = V.sigmoid(load(zf + j) + bf)
-                            let o = V.sigmoid(load(zo + j) + bo), candidate = V.tanh(load(zc + j) + bc)
-                            store(u, zu + j); store(f, zf + j); store(o, zo + j); store(candidate, zc + j)
-                            let cp = load(cPrevious + i * mPad + j), ap = load(h + i * mPad + j)
-                            let c = u * candidate + f * cp
-                            let a = o * V.tanh(c)
-                            store(cp.replacing(with: c, where: keep), cNext + i * mPad + j)
-                            store(ap.replacing(with: a, where: keep), hNext + i * mPad + j)
-                            j += width
-                        }
-                    }
-                case .gru:
-                    let reset = trace.resetStacked! + s * plan.K * mPad
-                    if phase % 2 == 0 {
-                        // Γ_u, Γ_r, and Γ_r ∗ c⟨t−1⟩ for every unit before any candidate row.
-                        product(k, gates: 0..<2, h, z, depth: recurrent, accumulate: true)
-                        for i in units {
-                            let zu = z + i * mPad, zr = zu + n * mPad
-                            let bu = V(repeating: bias[i]), br = V(repeating: bias[n + i])
-                            var j = 0
-                            while j < mPad {
-                                let u = V.sigmoid(load(zu + j) + bu), r = V.sigmoid(load(zr + j) + br)
-                                store(u, zu + j); store(r, zr + j)
-                                store(r * load(h + i * mPad + j), reset + i * mPad + j)
-                                j += width
+                let cells = trace.cells.map { $0 + plan.offset(strip: σ, block: 0, blocks: T + 1, width: n) }
+                let resets = trace.resetStacked.map { $0 + plan.offset(strip: σ, block: 0, blocks: T, width: K) }
+                for s in 0..<T {
+                    // This step's blocks of the strip; `j` runs over its rows, `σ·strip + j` is the example.
+                    let h = stacked + s * strip * K, hNext = h + strip * K
+                    let z = gates + s * strip * gateRows, mask = trace.masks + s * mPad + σ * strip
+                    let rows = 0..<strip, first = 0
+                    switch plan.cell {
+                    case .rnn:
+                        product(0, h + first * K, z + first * gateRows)
+                        for j in rows {
+                            let keep = mask[j] != 0, zj = z + j * gateRows, hj = h + j * K, nj = hNext + j * K
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let a = V.tanh(load(zj + i, c, V.self) + load(bias + i, c, V.self))
+                                store(a, zj + i, c)
+                                store(keep ? a : load(hj + i, c, V.self), nj + i, c)
+                                i += width
                             }
                         }
-                    } else {
-                        product(k, gates: 2..<3, reset, z, depth: recurrent, accumulate: true)
-                        for i in units {
-                            let zu = z + i * mPad, zc = zu + 2 * n * mPad, bc = V(repeating: bias[2 * n + i])
-                            var j = 0
-                            while j < mPad {
-                                let keep = V.compare(.notEqual, load(mask + j), V())
-                                let u = load(zu + j), candidate = V.tanh(load(zc + j) + bc)
-                                store(candidate, zc + j)
-                                let ap = load(h + i * mPad + j)
-                                let a = u * candidate + (1 - u) * ap
-                                store(ap.replacing(with: a, where: keep), hNext + i * mPad + j)
-                                j += width
+                    case .lstm:
+                        for g in 0..<4 { product(g, h + first * K, z + first * gateRows) }
+                        let cPrevious = cells! + s * strip * n, cNext = cPrevious + strip * n
+                        for j in rows {
+                            let keep = mask[j] != 0, zj = z + j * gateRows, hj = h + j * K, nj = hNext + j * K
+                            let cj = cPrevious + j * n, cNj = cNext + j * n
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let u = V.sigmoid(load(zj + i, c, V.self) + load(bias + i, c, V.self))
+                                let f = V.sigmoid(load(zj + n + i, c, V.self) + load(bias + n + i, c, V.self))
+                                let o = V.sigmoid(load(zj + 2 * n + i, c, V.self) + load(bias + 2 * n + i, c, V.self))
+                                let candidate = V.tanh(load(zj + 3 * n + i, c, V.self) + load(bias + 3 * n + i, c, V.self))
+                                store(u, zj + i, c); store(f, zj + n + i, c); store(o, zj + 2 * n + i, c); store(candidate, zj + 3 * n + i, c)
+                                let cp = load(cj + i, c, V.self)
+                                let cell = u * candidate + f * cp
+                                store(keep ? cell : cp, cNj + i, c)
+                                store(keep ? o * V.tanh(cell) : load(hj + i, c, V.self), nj + i, c)
+                                i += width
+                            }
+                        }
+                    case .gru:
+                        // Γ_u, Γ_r and Γ_r ∗ c⟨t−1⟩ for the strip's rows, then the candidate.
+                        let reset = resets! + s * strip * K
+                        product(0, h + first * K, z + first * gateRows)
+                        product(1, h + first * K, z + first * gateRows)
+                        for j in rows {
+                            let zj = z + j * gateRows, hj = h + j * K, rj = reset + j * K
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let u = V.sigmoid(load(zj + i, c, V.self) + load(bias + i, c, V.self))
+                                let r = V.sigmoid(load(zj + n + i, c, V.self) + load(bias + n + i, c, V.self))
+                                store(u, zj + i, c); store(r, zj + n + i, c)
+                                store(r * load(hj + i, c, V.self), rj + i, c)
+                                i += width
+                            }
+                        }
+                        product(2, reset + first * K, z + first * gateRows)
+                        for j in rows {
+                            let keep = mask[j] != 0, zj = z + j * gateRows, hj = h + j * K, nj = hNext + j * K
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let candidate = V.tanh(load(zj + 2 * n + i, c, V.self) + load(bias + 2 * n + i, c, V.self))
+                                store(candidate, zj + 2 * n + i, c)
+                                let u = load(zj + i, c, V.self), ap = load(hj + i, c, V.self)
+                                store(keep ? u * candidate + (1 - u) * ap : ap, nj + i, c)
+                                i += width
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// `count` (≤ one vector) elements from `p`, zero beyond them.
+    @inline(__always)
+    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int, _: V.Type) -> V {
+        if count == V.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var v = V()
+        for l in 0..<count { v[l] = p[l] }
+        return v
+    }
+
+    @inline(__always)
+    static func load<V: SIMD>(_ p: UnsafeMutablePointer<V.Scalar>, _ count: Int, _: V.Type) -> V { load(UnsafePointer(p), count, V.self) }
+
+    /// Stores the first `count` lanes of `v` at `p`.
+    @inline(__always)
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) {
+        if count == V.scalarCount { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        for l in 0..<count { p[l] = v[l] }
     }
 
     // MARK: Backward
@@ -407,287 +405,292 @@ enum RecurrentKernels {
         let plan = trace.plan
         let (nx, n, m, T, mPad, K, G) = (plan.nx, plan.n, plan.m, plan.T, plan.mPad, plan.K, plan.G)
         let rows = returnsCellStates ? 2 * n : n, gateRows = G * n
-        // Step blocks: the incoming gradient (rows, m̄), δZ (G·n, m̄), δX (n_x, m̄);
-        // then δa⟨0⟩ and δc⟨0⟩.
-        let count = T * (rows + gateRows + nx) * mPad + 2 * n * mPad + gateRows
+        // Strip-major step blocks: the incoming gradient (strip, rows), δZ (strip, G·n), δX
+        // (strip, n_x); then δa⟨0⟩ and δc⟨0⟩ (m̄, n) each; then per strip δb's partial sums
+        // (G·n) and δW's partial product (G·n, n + n_x), added in strip order at the end.
+        let dXCount = needsInput ? T * nx * mPad : 0, partialCount = needsParameters ? gateRows * K : 0
+        let count = T * (rows + gateRows) * mPad + dXCount + 2 * n * mPad + plan.strips * (gateRows + partialCount)
         return withScratch(count, of: S.self) { block in
-            let incoming = block, dZ = block + T * rows * mPad, dX = dZ + T * gateRows * mPad, final = dX + T * nx * mPad
-            let biasGradient = final + 2 * n * mPad
+            let incoming = block, dZ = block + T * rows * mPad, dX = dZ + T * gateRows * mPad, final = dX + dXCount
+            let sums = final + 2 * n * mPad, partials = sums + plan.strips * gateRows
             if m < mPad { incoming.initialize(repeating: 0, count: T * rows * mPad) }
             g.withUnsafeBufferPointer { gs in
-                scatterToSteps(gs.baseAddress!, rows: rows, plan, incoming, stepStride: rows * mPad, firstRow: 0)
+                scatterToSteps(gs.baseAddress!, rows: rows, plan, incoming, blocks: T, rowWidth: rows, firstColumn: 0)
             }
+            let outputs = (dX: needsInput ? dX : nil, partials: needsParameters ? partials : nil)
             weight.withUnsafeBufferPointer { w in
                 switch S.scalarType {
                 case .float32:
                     let args = (cast(w.baseAddress!, to: Float.self), unsafeDowncast(trace, to: RecurrentTrace<Float>.self),
-                                cast(incoming, to: Float.self), cast(dZ, to: Float.self), cast(dX, to: Float.self),
-                                cast(final, to: Float.self), cast(biasGradient, to: Float.self))
+                                cast(incoming, to: Float.self), cast(dZ, to: Float.self),
+                                cast(final, to: Float.self), cast(sums, to: Float.self),
+                                outputs.dX.map { cast($0, to: Float.self) }, outputs.partials.map { cast($0, to: Float.self) })
                     plan.kernel.isWide ? backThroughTime(plan, args, returnsCellStates, FloatVector.self, SIMD16<Float>.self)
                                        : backThroughTime(plan, args, returnsCellStates, FloatVector.self, SIMD8<Float>.self)
                 case .float64:
                     let args = (cast(w.baseAddress!, to: Double.self), unsafeDowncast(trace, to: RecurrentTrace<Double>.self),
-                                cast(incoming, to: Double.self), cast(dZ, to: Double.self), cast(dX, to: Double.self),
-                                cast(final, to: Double.self), cast(biasGradient, to: Double.self))
+                                cast(incoming, to: Double.self), cast(dZ, to: Double.self),
+                                cast(final, to: Double.self), cast(sums, to: Double.self),
+                                outputs.dX.map { cast($0, to: Double.self) }, outputs.partials.map { cast($0, to: Double.self) })
                     plan.kernel.isWide ? backThroughTime(plan, args, returnsCellStates, DoubleVector.self, SIMD8<Double>.self)
                                        : backThroughTime(plan, args, returnsCellStates, DoubleVector.self, SIMD4<Double>.self)
                 }
             }
             func unpadded(_ p: UnsafeMutablePointer<S>) -> Tensor<S> {
                 Tensor(shape: [n, m], unsafeUninitialized: { out in
-                    for i in 0..<n { (out.baseAddress! + i * m).initialize(from: p + i * mPad, count: m) }
+                    transpose(p, sourceStride: n, rows: m, columns: n, out.baseAddress!, targetStride: m)
                 })
             }
             let da0 = unpadded(final), dc0 = plan.cell == .lstm ? unpadded(final + n * mPad) : nil
             let dx: Tensor<S>? = needsInput ? Tensor(shape: [nx, m, T], unsafeUninitialized: { out in
-                gatherFromSteps(dX, rows: nx, plan, out.baseAddress!, stepStride: nx * mPad, firstRow: 0)
+                gatherFromSteps(dX, rows: nx, plan, out.baseAddress!, blocks: T, rowWidth: nx, firstColumn: 0)
             }) : nil
             guard needsParameters else { return (dx, nil, nil, da0, dc0) }
-            // δW = Σ_s δZ_s·H_sᵀ (the GRU's candidate rows against [Γ_r ∗ c⟨s−1⟩; x⟨s⟩]) as one
-            // product whose depth runs over the step blocks; δb = Σ δZ.
             let dW = Tensor<S>(shape: [gateRows, K], unsafeUninitialized: { out in
-                func accumulate(rows: Int, from firstRow: Int, against right: UnsafePointer<S>) {
-                    var problem = GEMMProblem(m: rows, n: K, k: T * mPad, a: UnsafePointer(dZ + firstRow * mPad), lda: mPad, transA: false,
-                                              b: right, ldb: mPad, transB: true, c: out.baseAddress! + firstRow * K, ldc: K,
-                                              alpha: 1, beta: 0)
-                    (problem.kSegment, problem.aSegmentStride, problem.bSegmentStride) = (mPad, gateRows * mPad, K * mPad)
-                    BlockedGEMM.run(problem, kernel: plan.kernel, threads: true)
-                }
-                if let reset = trace.resetStacked {
-                    accumulate(rows: 2 * n, from: 0, against: trace.stacked)
-                    accumulate(rows: n, from: 2 * n, against: reset)
-                } else {
-                    accumulate(rows: gateRows, from: 0, against: trace.stacked)
+                let o = out.baseAddress!
+                o.update(from: partials, count: gateRows * K)
+                for σ in 1..<plan.strips {
+                    let p = partials + σ * gateRows * K
+                    for e in 0..<gateRows * K { o[e] += p[e] }
                 }
             })
             let db = Tensor<S>(shape: [gateRows, 1], unsafeUninitialized: { out in
-                _ = out.initialize(from: UnsafeBufferPointer(start: biasGradient, count: gateRows))
+                for r in 0..<gateRows {
+                    var total = sums[r]
+                    for σ in 1..<plan.strips { total += sums[σ * gateRows + r] }
+                    out[r] = total
+                }
             })
             return (dx, dW, db, da0, dc0)
         }
     }
 
-    /// Backpropagation through time: fills the `δZ` and `δX` step blocks, the
-    /// gradients of the initial state and cell (`final`, two `(n, m̄)` blocks) and
-    /// `δb = Σ δz` (summed as each step's `δz` is written, row by row in step order).
+    /// Backpropagation through time, strip by strip, each strip alone on its
+    /// data: fills the strip's `δZ` blocks, its rows of the initial state's and
+    /// cell's gradients (`final`, two `(m̄, n)` blocks) and its `δb` sums (`G·n`,
+    /// in step order); then `δX = δZ·W_x` for its steps and rows, and its
+    /// partial `δW = δZᵀ·H` (the GRU's candidate rows against `[Γ_r ∗ c; x]`).
     static func backThroughTime<V: KernelVector, M: SIMD>(
         _ plan: RecurrentPlan,
         _ args: (w: UnsafePointer<V.Scalar>, trace: RecurrentTrace<V.Scalar>, incoming: UnsafeMutablePointer<V.Scalar>,
-                 dZ: UnsafeMutablePointer<V.Scalar>, dX: UnsafeMutablePointer<V.Scalar>, final: UnsafeMutablePointer<V.Scalar>,
-                 db: UnsafeMutablePointer<V.Scalar>),
+                 dZ: UnsafeMutablePointer<V.Scalar>, final: UnsafeMutablePointer<V.Scalar>, sums: UnsafeMutablePointer<V.Scalar>,
+                 dX: UnsafeMutablePointer<V.Scalar>?, partials: UnsafeMutablePointer<V.Scalar>?),
         _ returnsCellStates: Bool, _: V.Type, _: M.Type
     ) where M.Scalar == V.Scalar {
         typealias S = V.Scalar
-        let (n, nx, K, T, mPad, G, mr) = (plan.n, plan.nx, plan.K, plan.T, plan.mPad, plan.G, plan.kernel.rows)
-        let nr = 2 * M.scalarCount, width = V.scalarCount, gateRows = G * n
+        let (n, nx, K, T, mPad, G) = (plan.n, plan.nx, plan.K, plan.T, plan.mPad, plan.G)
+        let width = V.scalarCount, gateRows = G * n, panelWidth = 2 * M.scalarCount
         let rows = returnsCellStates ? 2 * n : n
         let gru = plan.cell == .gru
-        // Wᵀ packed once per chunk. op(A) = Wᵀ is (K × G·n), stored as W with transA:
-        // product 0: the chunk's units against every gate row (the GRU: against Γ_u, Γ_r only);
-        // product 1: the chunk's input rows (δx) against every gate row;
-        // product 2 (GRU): the chunk's units against the candidate's rows.
-        var products = [(firstColumn: 0, firstGateRow: 0, depth: gru ? 2 * n : gateRows, rows: plan.units),
-                        (firstColumn: n, firstGateRow: 0, depth: gateRows, rows: plan.inputs)]
-        if gru { products.append((firstColumn: 0, firstGateRow: 2 * n, depth: n, rows: plan.units)) }
-        var panelOffset = [[Int]](), total = 0
-        for k in 0..<plan.chunks {
-            var offsets = [Int]()
-            for product in products {
-                offsets.append(total)
-                total += RecurrentPlan.panels(product.rows[k], mr) * mr * product.depth
+        // W packed once: product 0, δa⟨t−1⟩ += δz·W[gate rows, 0..<n] over every gate row (the
+        // GRU: Γ_u and Γ_r only); product 1 (GRU), δ(Γ_r ∗ c⟨t−1⟩) = δz_c·W[2n..<3n, 0..<n].
+        let depth0 = gru ? 2 * n : gateRows
+        let size0 = panelSize(depth: depth0, columns: n, panelWidth: panelWidth)
+        let size1 = gru ? panelSize(depth: n, columns: n, panelWidth: panelWidth) : 0
+        // Scratch: the panels, then δa and δc by step parity and the GRU's δa of the step and
+        // δ(Γ_r ∗ c⟨t−1⟩), each (m̄, n).
+        withScratch(size0 + size1 + 6 * n * mPad, of: S.self) { scratch in
+            packPanels(args.w, K: K, transposed: false, depth: 0..<depth0, columns: 0..<n, panelWidth: panelWidth, scratch)
+            if gru {
+                packPanels(args.w, K: K, transposed: false, depth: 2 * n..<3 * n, columns: 0..<n, panelWidth: panelWidth, scratch + size0)
             }
-            panelOffset.append(offsets)
-        }
-        // Scratch: packed panels, then δa and δc by step parity and the GRU's δa of the step
-        // and δ(Γ_r ∗ c⟨t−1⟩), each (n, m̄); then one vector of δb's partial sums per gate row.
-        withScratch(total + 6 * n * mPad + gateRows * width, of: S.self) { scratch in
-            let da = [scratch + total, scratch + total + n * mPad]
-            let dc = [da[1] + n * mPad, da[1] + 2 * n * mPad]
-            let dAStep = dc[1] + n * mPad, dReset = dAStep + n * mPad, sums = dReset + n * mPad
-            sums.initialize(repeating: 0, count: gateRows * width)
-            // δa and δc after the last step start at zero; everything else is written before it is read.
-            da[0].initialize(repeating: 0, count: n * mPad)
-            dc[0].initialize(repeating: 0, count: n * mPad)
-            for k in 0..<plan.chunks {
-                for (d, product) in products.enumerated() {
-                    let rowsRange = product.rows[k]
-                    if rowsRange.isEmpty { continue }
-                    let problem = GEMMProblem<S>(m: K, n: 0, k: product.depth, a: args.w + product.firstGateRow * K + product.firstColumn,
-                                                 lda: K, transA: true, b: args.w, ldb: 0, transB: false,
-                                                 c: UnsafeMutablePointer(mutating: args.w), ldc: 0, alpha: 1, beta: 0)
-                    BlockedGEMM.packA(problem, rowsRange.lowerBound, rowsRange.count, 0, product.depth, mr, scratch + panelOffset[k][d])
-                }
-            }
-            let depths = products.map(\.depth), rowRanges = products.map(\.rows)
-            let shared = UncheckedSendable((args, scratch, da, dc, dAStep, dReset, panelOffset, sums))
+            let base = scratch + size0 + size1
+            let da = [base, base + n * mPad], dc = [base + 2 * n * mPad, base + 3 * n * mPad]
+            let dAStep = base + 4 * n * mPad, dReset = base + 5 * n * mPad
+            let shared = UncheckedSendable((args, UnsafePointer(scratch), da, dc, dAStep, dReset))
 
-            @inline(__always) func load(_ p: UnsafePointer<S>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-            @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<S>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-
-            /// `c[the chunk's rows of product d] (+)= op(A)·b`, `b` a `(depth, m̄)` block.
-            @inline(__always)
-            func transposedProduct(_ k: Int, _ d: Int, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>, accumulate: Bool) {
-                let (_, scratch, _, _, _, _, panelOffset, _) = shared.value
-                let rowsRange = rowRanges[d][k], depth = depths[d]
-                var a = UnsafePointer(scratch + panelOffset[k][d])
-                var r = rowsRange.lowerBound
-                while r < rowsRange.upperBound {
-                    let count = Swift.min(mr, rowsRange.upperBound - r)
-                    var column = 0
-                    while column < mPad {
-                        BlockedGEMM.microKernel(plan.kernel, depth, a, b + column, c + r * mPad + column, mPad, 1, rows: count, columns: nr,
-                                                accumulate: accumulate, M.self, bStride: mPad)
-                        column += nr
+            forEachStrip(plan) { σ in
+                let (args, panels, da, dc, dAStep, dReset) = shared.value
+                let trace = args.trace, strip = plan.strip, first = σ * strip
+                let sums = args.sums + σ * gateRows
+                let stacked = trace.stackedStrip(σ)
+                let gates = trace.gates + plan.offset(strip: σ, block: 0, blocks: T, width: gateRows)
+                let dZ = args.dZ + plan.offset(strip: σ, block: 0, blocks: T, width: gateRows)
+                let incomingStrip = args.incoming + plan.offset(strip: σ, block: 0, blocks: T, width: rows)
+                let cells = trace.cells.map { $0 + plan.offset(strip: σ, block: 0, blocks: T + 1, width: n) }
+                // δa and δc after the last step start at zero; everything else is written before it is read.
+                (da[0] + first * n).initialize(repeating: 0, count: strip * n)
+                (dc[0] + first * n).initialize(repeating: 0, count: strip * n)
+                sums.initialize(repeating: 0, count: gateRows)
+                for q in 0...T {   // backward step q is forward step T − 1 − q
+                    if q >= 1 {
+                        // The previous backward step's δz is complete: δa⟨t−1⟩ += δz·W_a (the GRU: Γ_u, Γ_r rows).
+                        let z = dZ + (T - q) * strip * gateRows
+                        stripProduct(plan, z, lda: gateRows, panels, depth: depth0, columns: n,
+                                     da[q & 1] + first * n, ldc: n, accumulate: true, M.self)
                     }
-                    a += mr * depth
-                    r += mr
-                }
-            }
-
-            let phasesPerStep = gru ? 2 : 1
-            runPhases(T * phasesPerStep + 1, chunks: plan.chunks, parallel: plan.isParallel) { phase, k in
-                let (args, _, da, dc, dAStep, dReset, _, sums) = shared.value
-                let trace = args.trace
-                let units = plan.units[k]
-                let q = phase / phasesPerStep            // backward step q is forward step T − 1 − q
-                let second = gru && phase % 2 == 1
-                if !second && q >= 1 {
-                    // The previous backward step's δz is complete: δa⟨t−1⟩ += W_aᵀ·δz (the GRU: W_{u,r}ᵀ·δz_{u,r})
-                    // for this chunk's units. (δx⟨t⟩ = W_xᵀ·δz is off the recurrence: after the loop.)
-                    let z = args.dZ + (T - q) * gateRows * mPad
-                    if !units.isEmpty { transposedProduct(k, 0, z, da[q & 1], accumulate: true) }
-                }
-                if q >= T || units.isEmpty { return }
-                let s = T - 1 - q
-                let daCurrent = da[q & 1], daNext = da[(q + 1) & 1]
-                let mask = trace.masks + s * mPad
-                let gate = trace.gates + s * gateRows * mPad, dz = args.dZ + s * gateRows * mPad
-                let incoming = args.incoming + s * rows * mPad
-                let h = trace.stackedBlock(s)
-                /// Stores one vector of δz (row `row` of the step block) and adds it to δb's sum.
-                @inline(__always) func emit(_ v: V, _ row: Int, _ j: Int) {
-                    store(v, dz + row * mPad + j)
-                    store(load(sums + row * width) + v, sums + row * width)
-                }
-                switch plan.cell {
-                case .rnn:
-                    for i in units {
-                        let o = i * mPad
-                        var j = 0
-                        while j < mPad {
-                            let keep = V.compare(.notEqual, load(mask + j), V())
-                            let dA = load(incoming + o + j) + load(daCurrent + o + j)
-                            let a = load(gate + o + j)
-                            emit(V().replacing(with: dA * (1 - a * a), where: keep), i, j)
-                            store(dA.replacing(with: 0, where: keep), daNext + o + j)
-                            j += width
-                        }
-                    }
-                case .lstm:
-                    let dcCurrent = dc[q & 1], dcNext = dc[(q + 1) & 1]
-                    let cell = trace.cells! + (s + 1) * n * mPad, cellPrevious = cell - n * mPad
-                    for i in units {
-                        let o = i * mPad, fo = o + n * mPad, oo = o + 2 * n * mPad, co = o + 3 * n * mPad
-                        var j = 0
-                        while j < mPad {
-                            let keep = V.compare(.notEqual, load(mask + j), V())
-                            let dA = load(incoming + o + j) + load(daCurrent + o + j)
-                            var dC = load(dcCurrent + o + j)
-                            if returnsCellStates { dC += load(incoming + n * mPad + o + j) }
-                            let u = load(gate + o + j), f = load(gate + fo + j), og = load(gate + oo + j), candidate = load(gate + co + j)
-                            let tanhC = V.tanh(load(cell + o + j)), cp = load(cellPrevious + o + j)
-                            let dcTotal = dC + dA * og * (1 - tanhC * tanhC)
-                            let zero = V()
-                            emit(zero.replacing(with: dcTotal * candidate * u * (1 - u), where: keep), i, j)
-                            emit(zero.replacing(with: dcTotal * cp * f * (1 - f), where: keep), n + i, j)
-                            emit(zero.replacing(with: dA * tanhC * og * (1 - og), where: keep), 2 * n + i, j)
-                            emit(zero.replacing(with: dcTotal * u * (1 - candidate * candidate), where: keep), 3 * n + i, j)
-                            store(dC.replacing(with: dcTotal * f, where: keep), dcNext + o + j)
-                            store(dA.replacing(with: 0, where: keep), daNext + o + j)
-                            j += width
-                        }
-                    }
-                case .gru:
-                    if !second {
-                        // δz of the candidate rows, for every unit before δ(Γ_r ∗ c⟨t−1⟩).
-                        for i in units {
-                            let o = i * mPad, co = o + 2 * n * mPad
-                            var j = 0
-                            while j < mPad {
-                                let keep = V.compare(.notEqual, load(mask + j), V())
-                                let dA = load(incoming + o + j) + load(daCurrent + o + j)
-                                store(dA, dAStep + o + j)
-                                let c = load(gate + co + j)
-                                emit(V().replacing(with: dA * load(gate + o + j) * (1 - c * c), where: keep), 2 * n + i, j)
-                                j += width
+                    if q == T { break }
+                    let s = T - 1 - q
+                    // This step's blocks of the strip; `j` runs over its rows.
+                    let daCurrent = da[q & 1] + first * n, daNext = da[(q + 1) & 1] + first * n
+                    let mask = trace.masks + s * mPad + first
+                    let gate = gates + s * strip * gateRows, dz = dZ + s * strip * gateRows
+                    let incoming = incomingStrip + s * strip * rows
+                    let h = stacked + s * strip * K
+                    let stripRows = 0..<strip
+                    switch plan.cell {
+                    case .rnn:
+                        for j in stripRows {
+                            let keep = mask[j] != 0, o = j * n, gj = gate + j * gateRows, dzj = dz + j * gateRows
+                            let inj = incoming + j * rows
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let dA = load(inj + i, c, V.self) + load(daCurrent + o + i, c, V.self)
+                                let a = load(gj + i, c, V.self)
+                                emit(keep ? dA * (1 - a * a) : V(), dzj, sums, i, c)
+                                store(keep ? V() : dA, daNext + o + i, c)
+                                i += width
                             }
                         }
-                    } else {
-                        // δ(Γ_r ∗ c⟨t−1⟩) = W_cᵀ·δz_c for these units (every unit's δz_c is in).
-                        transposedProduct(k, 2, dz + 2 * n * mPad, dReset, accumulate: false)
-                        for i in units {
-                            let o = i * mPad, ro = o + n * mPad, co = o + 2 * n * mPad
-                            var j = 0
-                            while j < mPad {
-                                let keep = V.compare(.notEqual, load(mask + j), V())
-                                let dA = load(dAStep + o + j)
-                                let dState = V().replacing(with: dA, where: keep)
-                                let u = load(gate + o + j), r = load(gate + ro + j), candidate = load(gate + co + j)
-                                let ap = load(h + o + j), dr = load(dReset + o + j)
-                                emit(dState * (candidate - ap) * u * (1 - u), i, j)
-                                emit(dr * ap * r * (1 - r), n + i, j)
-                                store(dr * r + dState * (1 - u) + dA.replacing(with: 0, where: keep), daNext + o + j)
-                                j += width
+                    case .lstm:
+                        let dcCurrent = dc[q & 1] + first * n, dcNext = dc[(q + 1) & 1] + first * n
+                        let cell = cells! + (s + 1) * strip * n, cellPrevious = cell - strip * n
+                        for j in stripRows {
+                            let keep = mask[j] != 0, o = j * n, gj = gate + j * gateRows, dzj = dz + j * gateRows
+                            let inj = incoming + j * rows
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let dA = load(inj + i, c, V.self) + load(daCurrent + o + i, c, V.self)
+                                var dC = load(dcCurrent + o + i, c, V.self)
+                                if returnsCellStates { dC += load(inj + n + i, c, V.self) }
+                                let u = load(gj + i, c, V.self), f = load(gj + n + i, c, V.self)
+                                let og = load(gj + 2 * n + i, c, V.self), candidate = load(gj + 3 * n + i, c, V.self)
+                                let tanhC = V.tanh(load(cell + o + i, c, V.self)), cp = load(cellPrevious + o + i, c, V.self)
+                                let dcTotal = dC + dA * og * (1 - tanhC * tanhC)
+                                if keep {
+                                    emit(dcTotal * candidate * u * (1 - u), dzj, sums, i, c)
+                                    emit(dcTotal * cp * f * (1 - f), dzj, sums, n + i, c)
+                                    emit(dA * tanhC * og * (1 - og), dzj, sums, 2 * n + i, c)
+                                    emit(dcTotal * u * (1 - candidate * candidate), dzj, sums, 3 * n + i, c)
+                                } else {
+                                    for g in 0..<4 { emit(V(), dzj, sums, g * n + i, c) }
+                                }
+                                store(keep ? dcTotal * f : dC, dcNext + o + i, c)
+                                store(keep ? V() : dA, daNext + o + i, c)
+                                i += width
+                            }
+                        }
+                    case .gru:
+                        // δz of the candidate for the strip's rows, then δ(Γ_r ∗ c⟨t−1⟩) = δz_c·W_c,a.
+                        let dAS = dAStep + first * n, dRS = dReset + first * n
+                        for j in stripRows {
+                            let keep = mask[j] != 0, o = j * n, gj = gate + j * gateRows, dzj = dz + j * gateRows
+                            let inj = incoming + j * rows
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let dA = load(inj + i, c, V.self) + load(daCurrent + o + i, c, V.self)
+                                store(dA, dAS + o + i, c)
+                                let candidate = load(gj + 2 * n + i, c, V.self)
+                                emit(keep ? dA * load(gj + i, c, V.self) * (1 - candidate * candidate) : V(), dzj, sums, 2 * n + i, c)
+                                i += width
+                            }
+                        }
+                        stripProduct(plan, dz + 2 * n, lda: gateRows, panels + size0, depth: n, columns: n,
+                                     dRS, ldc: n, accumulate: false, M.self)
+                        for j in stripRows {
+                            let keep = mask[j] != 0, o = j * n, gj = gate + j * gateRows, dzj = dz + j * gateRows
+                            let hj = h + j * K
+                            var i = 0
+                            while i < n {
+                                let c = Swift.min(width, n - i)
+                                let dA = load(dAS + o + i, c, V.self)
+                                let dState = keep ? dA : V()
+                                let u = load(gj + i, c, V.self), r = load(gj + n + i, c, V.self), candidate = load(gj + 2 * n + i, c, V.self)
+                                let ap = load(hj + i, c, V.self), dr = load(dRS + o + i, c, V.self)
+                                emit(dState * (candidate - ap) * u * (1 - u), dzj, sums, i, c)
+                                emit(dr * ap * r * (1 - r), dzj, sums, n + i, c)
+                                store(dr * r + dState * (1 - u) + (keep ? V() : dA), daNext + o + i, c)
+                                i += width
                             }
                         }
                     }
                 }
-            }
-            // δx⟨t⟩ = W_xᵀ·δz⟨t⟩ for every step, steps in parallel: no step waits for
-            // another, so these products leave the serial path (LSTM I64 H128 T50
-            // B32 fwd+bwd: 0.3–1 ms less with the loop's products skipped). The same
-            // panels and kernel as inside the loop, so the bits are unchanged.
-            if nx > 0 {
-                parallelFor(chunks: T, work: T * nx * gateRows * mPad) { s in
-                    let args = shared.value.0
-                    for k in 0..<plan.chunks where !plan.inputs[k].isEmpty {
-                        transposedProduct(k, 1, args.dZ + s * gateRows * mPad, args.dX + s * nx * mPad, accumulate: false)
+                // δa⟨0⟩ and δc⟨0⟩ of the strip's rows.
+                let last = T & 1
+                (args.final + first * n).update(from: da[last] + first * n, count: strip * n)
+                if plan.cell == .lstm { (args.final + (mPad + first) * n).update(from: dc[last] + first * n, count: strip * n) }
+                // Off the recurrence, on the strip's own data: δX = δZ·W_x (rows (s, j)) and the
+                // partial δW = δZᵀ·H with depth over the strip's steps and rows.
+                Parallelism.withMaxThreads(1) {
+                    if let dX = args.dX, nx > 0 {
+                        let problem = GEMMProblem<S>(m: T * strip, n: nx, k: gateRows, a: UnsafePointer(dZ), lda: gateRows, transA: false,
+                                                     b: args.w + n, ldb: K, transB: false,
+                                                     c: dX + plan.offset(strip: σ, block: 0, blocks: T, width: nx), ldc: nx, alpha: 1, beta: 0)
+                        gemm(problem, rung: nil, path: .vectorized, kernel: plan.kernel)
+                    }
+                    if let partials = args.partials {
+                        let out = partials + σ * gateRows * K
+                        func accumulate(rows: Int, from firstRow: Int, against right: UnsafePointer<S>) {
+                            let problem = GEMMProblem(m: rows, n: K, k: T * strip, a: UnsafePointer(dZ + firstRow), lda: gateRows, transA: true,
+                                                      b: right, ldb: K, transB: false, c: out + firstRow * K, ldc: K, alpha: 1, beta: 0)
+                            gemm(problem, rung: nil, path: .vectorized, kernel: plan.kernel)
+                        }
+                        if let reset = trace.resetStacked {
+                            accumulate(rows: 2 * n, from: 0, against: stacked)
+                            accumulate(rows: n, from: 2 * n, against: reset + plan.offset(strip: σ, block: 0, blocks: T, width: K))
+                        } else {
+                            accumulate(rows: gateRows, from: 0, against: stacked)
+                        }
                     }
                 }
             }
-            let last = T & 1
-            args.final.update(from: da[last], count: n * mPad)
-            if plan.cell == .lstm { (args.final + n * mPad).update(from: dc[last], count: n * mPad) }
-            for r in 0..<gateRows { args.db[r] = load(sums + r * width).sum() }
         }
+    }
+
+    /// Stores one vector of `δz` (`count` lanes at column `column` of the row) and adds it to the strip's `δb` sums.
+    @inline(__always)
+    static func emit<V: SIMD>(_ v: V, _ row: UnsafeMutablePointer<V.Scalar>, _ sums: UnsafeMutablePointer<V.Scalar>, _ column: Int, _ count: Int)
+    where V.Scalar: FloatingPoint {
+        store(v, row + column, count)
+        store(load(sums + column, count, V.self) + v, sums + column, count)
     }
 
     // MARK: Layout changes
 
-    /// `steps[s][firstRow + r][j] = planes[r][j, t(s)]`: the notes' `(rows, m, T)`
-    /// into step blocks `stepStride` elements apart, by `w × w` register tiles.
+    /// `steps[s][j][firstColumn + r] = planes[r][j, t(s)]` for `r < rows`, `j < m`:
+    /// the notes' `(rows, m, T)` into the strip-major step blocks of a buffer
+    /// with `blocks` blocks per strip, rows `rowWidth` wide (block `firstBlock`
+    /// onwards), by `w × w` register tiles.
     static func scatterToSteps<S: TensorScalar>(
-        _ planes: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ steps: UnsafeMutablePointer<S>, stepStride: Int, firstRow: Int
+        _ planes: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ steps: UnsafeMutablePointer<S>, blocks: Int, firstBlock: Int = 0,
+        rowWidth: Int, firstColumn: Int
     ) {
-        let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
+        let (m, T) = (plan.m, plan.T)
+        let stepStride = plan.strip * rowWidth
         let direction = plan.reversed ? -stepStride : stepStride   // from time t to t + 1
-        for r in 0..<rows {
-            let target = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad   // time 0's row
-            transpose(planes + r * m * T, sourceStride: T, rows: m, columns: T, target, targetStride: direction)
+        for j in 0..<m {
+            let target = steps + plan.offset(block: firstBlock + (plan.reversed ? T - 1 : 0), row: j, blocks: blocks, width: rowWidth)
+                + firstColumn   // time 0's row
+            transpose(planes + j * T, sourceStride: m * T, rows: rows, columns: T, target, targetStride: direction)
         }
     }
 
-    /// The inverse of ``scatterToSteps(_:rows:_:_:stepStride:firstRow:)``:
-    /// `planes[r][j, t(s)] = steps[s][firstRow + r][j]`.
+    /// The inverse of ``scatterToSteps(_:rows:_:_:blocks:firstBlock:rowWidth:firstColumn:)``:
+    /// `planes[r][j, t(s)] = steps[s][j][firstColumn + r]`.
     static func gatherFromSteps<S: TensorScalar>(
-        _ steps: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ planes: UnsafeMutablePointer<S>, stepStride: Int, firstRow: Int
+        _ steps: UnsafePointer<S>, rows: Int, _ plan: RecurrentPlan, _ planes: UnsafeMutablePointer<S>, blocks: Int, firstBlock: Int = 0,
+        rowWidth: Int, firstColumn: Int
     ) {
-        let (m, T, mPad) = (plan.m, plan.T, plan.mPad)
+        let (m, T) = (plan.m, plan.T)
+        let stepStride = plan.strip * rowWidth
         let direction = plan.reversed ? -stepStride : stepStride
-        for r in 0..<rows {
-            let source = steps + (plan.reversed ? T - 1 : 0) * stepStride + (firstRow + r) * mPad
-            transpose(source, sourceStride: direction, rows: T, columns: m, planes + r * m * T, targetStride: T)
+        for j in 0..<m {
+            let source = steps + plan.offset(block: firstBlock + (plan.reversed ? T - 1 : 0), row: j, blocks: blocks, width: rowWidth)
+                + firstColumn
+            transpose(source, sourceStride: direction, rows: T, columns: rows, planes + j * T, targetStride: m * T)
         }
+    }
+
+    @inline(__always)
+    static func gatherFromSteps<S: TensorScalar>(
+        _ steps: UnsafeMutablePointer<S>, rows: Int, _ plan: RecurrentPlan, _ planes: UnsafeMutablePointer<S>, blocks: Int, firstBlock: Int = 0,
+        rowWidth: Int, firstColumn: Int
+    ) {
+        gatherFromSteps(UnsafePointer(steps), rows: rows, plan, planes, blocks: blocks, firstBlock: firstBlock, rowWidth: rowWidth,
+                        firstColumn: firstColumn)
     }
 
     /// `target[c·targetStride + r] = source[r·sourceStride + c]` for `r < rows`,

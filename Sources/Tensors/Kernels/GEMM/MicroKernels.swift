@@ -163,6 +163,112 @@ enum MicroKernels {
         }
     }
 
+    /// C[0..<8, 0..<columns] += A·B̃ (or `=` when `accumulate` is false) for 8
+    /// rows of A read in place (`lda` apart, each broadcast from its own row:
+    /// nothing packed) and one packed panel of B̃ two vectors wide (`2w` per
+    /// depth step): 16 vector accumulators, 8 broadcasts per 16 multiply-adds.
+    /// The recurrent kernels' tile, `8` examples of a strip × two vectors of
+    /// gate rows. `columns < 2w` goes through a local tile.
+    @inline(never)
+    static func rowsKernel8x2<V: SIMD, F: MultiplyAdd>(
+        _ depth: Int, _ a: UnsafePointer<V.Scalar>, _ lda: Int, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, columns: Int, accumulate: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        let a0 = a, a1 = a + 1 * lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V()
+        var pb = UnsafeRawPointer(b)
+        let bBytes = 2 * w * MemoryLayout<V.Scalar>.stride
+        for p in 0..<depth {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
+            let x0 = V(repeating: a0[p])
+            c0_0 = F.multiplyAdd(c0_0, x0, b0); c0_1 = F.multiplyAdd(c0_1, x0, b1)
+            let x1 = V(repeating: a1[p])
+            c1_0 = F.multiplyAdd(c1_0, x1, b0); c1_1 = F.multiplyAdd(c1_1, x1, b1)
+            let x2 = V(repeating: a2[p])
+            c2_0 = F.multiplyAdd(c2_0, x2, b0); c2_1 = F.multiplyAdd(c2_1, x2, b1)
+            let x3 = V(repeating: a3[p])
+            c3_0 = F.multiplyAdd(c3_0, x3, b0); c3_1 = F.multiplyAdd(c3_1, x3, b1)
+            let x4 = V(repeating: a4[p])
+            c4_0 = F.multiplyAdd(c4_0, x4, b0); c4_1 = F.multiplyAdd(c4_1, x4, b1)
+            let x5 = V(repeating: a5[p])
+            c5_0 = F.multiplyAdd(c5_0, x5, b0); c5_1 = F.multiplyAdd(c5_1, x5, b1)
+            let x6 = V(repeating: a6[p])
+            c6_0 = F.multiplyAdd(c6_0, x6, b0); c6_1 = F.multiplyAdd(c6_1, x6, b1)
+            let x7 = V(repeating: a7[p])
+            c7_0 = F.multiplyAdd(c7_0, x7, b0); c7_1 = F.multiplyAdd(c7_1, x7, b1)
+            pb += bBytes
+        }
+        if columns == 2 * w {
+            update(c + 0 * ldc, c0_0, c0_1, w, accumulate)
+            update(c + 1 * ldc, c1_0, c1_1, w, accumulate)
+            update(c + 2 * ldc, c2_0, c2_1, w, accumulate)
+            update(c + 3 * ldc, c3_0, c3_1, w, accumulate)
+            update(c + 4 * ldc, c4_0, c4_1, w, accumulate)
+            update(c + 5 * ldc, c5_0, c5_1, w, accumulate)
+            update(c + 6 * ldc, c6_0, c6_1, w, accumulate)
+            update(c + 7 * ldc, c7_0, c7_1, w, accumulate)
+        } else {
+            withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
+                tile[0] = c0_0; tile[1] = c0_1
+                tile[2] = c1_0; tile[3] = c1_1
+                tile[4] = c2_0; tile[5] = c2_1
+                tile[6] = c3_0; tile[7] = c3_1
+                tile[8] = c4_0; tile[9] = c4_1
+                tile[10] = c5_0; tile[11] = c5_1
+                tile[12] = c6_0; tile[13] = c6_1
+                tile[14] = c7_0; tile[15] = c7_1
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: 8, columns: columns, cTransposed: false, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// C[0..<4, 0..<columns] += A·B̃ (or `=` when `accumulate` is false) for 4
+    /// rows of A read in place (`lda` apart, each broadcast from its own row:
+    /// nothing packed) and one packed panel of B̃ two vectors wide (`2w` per
+    /// depth step): 8 vector accumulators, 4 broadcasts per 8 multiply-adds.
+    /// The recurrent kernels' tile, `4` examples of a strip × two vectors of
+    /// gate rows. `columns < 2w` goes through a local tile.
+    @inline(never)
+    static func rowsKernel4x2<V: SIMD, F: MultiplyAdd>(
+        _ depth: Int, _ a: UnsafePointer<V.Scalar>, _ lda: Int, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, columns: Int, accumulate: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        let a0 = a, a1 = a + 1 * lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V()
+        var pb = UnsafeRawPointer(b)
+        let bBytes = 2 * w * MemoryLayout<V.Scalar>.stride
+        for p in 0..<depth {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
+            let x0 = V(repeating: a0[p])
+            c0_0 = F.multiplyAdd(c0_0, x0, b0); c0_1 = F.multiplyAdd(c0_1, x0, b1)
+            let x1 = V(repeating: a1[p])
+            c1_0 = F.multiplyAdd(c1_0, x1, b0); c1_1 = F.multiplyAdd(c1_1, x1, b1)
+            let x2 = V(repeating: a2[p])
+            c2_0 = F.multiplyAdd(c2_0, x2, b0); c2_1 = F.multiplyAdd(c2_1, x2, b1)
+            let x3 = V(repeating: a3[p])
+            c3_0 = F.multiplyAdd(c3_0, x3, b0); c3_1 = F.multiplyAdd(c3_1, x3, b1)
+            pb += bBytes
+        }
+        if columns == 2 * w {
+            update(c + 0 * ldc, c0_0, c0_1, w, accumulate)
+            update(c + 1 * ldc, c1_0, c1_1, w, accumulate)
+            update(c + 2 * ldc, c2_0, c2_1, w, accumulate)
+            update(c + 3 * ldc, c3_0, c3_1, w, accumulate)
+        } else {
+            withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
+                tile[0] = c0_0; tile[1] = c0_1
+                tile[2] = c1_0; tile[3] = c1_1
+                tile[4] = c2_0; tile[5] = c2_1
+                tile[6] = c3_0; tile[7] = c3_1
+                addEdgeTile(tile.baseAddress!, c, ldc, rows: 4, columns: columns, cTransposed: false, accumulate: accumulate)
+            }
+        }
+    }
+
     /// Adds (`accumulate`) or stores the valid `rows × columns` part of a tile
     /// (two vectors per row) to C, or to Cᵀ's storage when `cTransposed`.
     @inline(__always)
