@@ -71,13 +71,13 @@ extension DifferentiationTests {
         }
     }
 
-    /// The fused kernel on sizes that split the units into several chunks run on
-    /// two threads (release: n = 260, four chunks, every cell in parallel; debug:
-    /// n = 150, two chunks, the GRU and LSTM in parallel; a batch of 9 padded to whole tiles):
-    /// it matches the loop path's per-step tensor operations, forward and
-    /// through time, with lengths, reversal, initial states and cell states;
+    /// The fused kernel on a batch of 9 (two strips of 8, the second padded;
+    /// three of 4 on AVX2-class kernels) run on two threads, with hidden sizes
+    /// that leave partial vectors and partial panels (release: n = 260, debug:
+    /// n = 150): it matches the loop path's per-step tensor operations, forward
+    /// and through time, with lengths, reversal, initial states and cell states;
     /// and one thread gives the same bits as two.
-    func testFusedKernelMatchesTheLoopPathAcrossChunksAndThreads() {
+    func testFusedKernelMatchesTheLoopPathAcrossStripsAndThreads() {
         let (nx, n, m, T) = (5, isReleaseBuild ? 260 : 150, 9, 3)
         let lengths = [3, 0, 1, 2, 3, 3, 2, 1, 3]
         for cell in [RecurrentCell.rnn, .gru, .lstm] {

@@ -59,12 +59,14 @@ public enum RecurrentCell: String, Sendable, Hashable, Codable {
 /// Two implementations, as every operation has (``ComputePath``): the loop
 /// path composes the cell from per-step tensor operations and writes
 /// backpropagation through time over them — the readable reference; the
-/// vectorized path is one fused kernel (`RecurrentKernels`): step-major
-/// buffers, `W` packed once per sequence and applied to `[a⟨t−1⟩; x⟨t⟩]` by the
-/// GEMM's register micro-kernel, the gates computed while the step's block is
-/// in cache, hidden units split over threads with one barrier per step, and
-/// `δW = Σ_t δz⟨t⟩[a⟨t−1⟩; x⟨t⟩]ᵀ` as one product over all steps. Results are
-/// bitwise identical for any thread count.
+/// vectorized path is one fused kernel (`RecurrentKernels`): the batch in
+/// strips of 8 examples (4 on AVX2-class kernels), each run from start to end
+/// by one thread on its own data with no barrier per step; `W` packed once per
+/// sequence and applied to each strip's `[a⟨t−1⟩; x⟨t⟩]` rows by a register
+/// tile, the gates computed while the step's rows are in cache, and
+/// `δW = Σ_t δz⟨t⟩[a⟨t−1⟩; x⟨t⟩]ᵀ` as one product per strip, the strips added
+/// in order. Results are bitwise identical for any thread count. A batch of
+/// at most one strip runs its recurrence on one thread.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func recurrentSequence<S: TensorScalar>(
