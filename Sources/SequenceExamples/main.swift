@@ -7,7 +7,7 @@ import Tensors
 // Course 5's sequence models on data the project generates:
 //   charlm      a character-level LSTM language model on generated dinosaur names: perplexity and samples
 //   vanishing   the gradient reaching early time steps, plain RNN vs LSTM over T = 100 (C5W1-10)
-//   embeddings  word2vec (negative sampling) and GloVe on a generated corpus: neighbours and analogies
+//   embeddings  word2vec (negative sampling), GloVe and the neural language model on a generated corpus: neighbours and analogies
 //   sentiment   averaged embeddings vs a many-to-one LSTM on generated reviews with negations
 //   trigger     trigger-word detection on generated spectrograms: Conv1D + GRU, precision and recall
 //   dates       date normalization: the attention model vs a transformer, exact-match accuracy, an attention heat map
@@ -101,6 +101,13 @@ func embeddings(seed: UInt64, quick: Bool) throws {
     say(String(format: "GloVe (window 4, x_max 100, α 3/4, d = 8): %d non-zero counts, cost %.1f → %.2f, %.1f s",
                entries.count, gloveCosts.first!, gloveCosts.last!, Date().timeIntervalSince(start)))
     report(try WordVectors(words: vocabulary.words, vectors: glove.vectors), "GloVe")
+    let windows = sentences.flatMap { languageModelWindows([0, 0] + $0, context: 2) }   // index 0 (`<pad>`) marks the start
+    let lm = NeuralLanguageModel<Float>(vocabulary: vocabulary.count, dimensions: 16, contextLength: 2, hiddenUnits: 64, generator: &generator)
+    start = Date()
+    let lmCosts = try lm.fit(windows, batchSize: 256, epochs: quick ? 2 : 10, optimizer: Adam(learningRate: 0.003), seed: seed)
+    say(String(format: "neural language model (last 2 words, d = 16, 64 tanh units, 10 epochs): %d windows, cost %.3f → %.3f, %.1f s",
+               windows.count, lmCosts.first!, lmCosts.last!, Date().timeIntervalSince(start)))
+    report(try WordVectors(words: vocabulary.words, vectors: lm.embedding.E.value), "neural LM")
 }
 
 func sentiment(seed: UInt64, quick: Bool) throws {

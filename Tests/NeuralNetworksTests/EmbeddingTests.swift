@@ -136,6 +136,13 @@ final class GeneratedTextTests: XCTestCase {
             }
         }
         XCTAssertEqual(Array(model.embedding.E.rowGradient!.dense(rows: 6).scalars[8...9]), [0, 0], "word 4 is no context: its row gets nothing")
+        // Each column sees its own context only: a batch's logits are its examples' logits alone
+        // (the first version mixed the contexts across the batch; the gradients still checked).
+        let batch = model.logits(contexts: contexts).value
+        for b in 0..<2 {
+            let alone = model.logits(contexts: Array(contexts[3 * b..<3 * b + 3])).value
+            for v in 0..<6 { XCTAssertEqual(batch[v, b], alone[v, 0], accuracy: 1e-14, "example \(b), word \(v)") }
+        }
         let windows = languageModelWindows([7, 8, 9, 10], context: 2)
         XCTAssertEqual(windows.map(\.context), [[7, 8], [8, 9]])
         XCTAssertEqual(windows.map(\.target), [9, 10])

@@ -38,9 +38,11 @@ public final class NeuralLanguageModel<Scalar: TensorScalar> {
         require(!contexts.isEmpty && contexts.count % k == 0,
                 "NeuralLanguageModel.logits: \(contexts.count) context words is not a whole number of \(k)-word contexts")
         let B = contexts.count / k
-        // (d, k, B) → (d·k, B): each column stacks the context's k embeddings (row i·k + j:
-        // coordinate i of word j — a fixed order of the concatenation).
-        let stacked = embedding.lookup(contexts, shape: [k, B]).reshaped(to: [d * k, B])
+        // Looked up word position by word position, (d, k, B), then (d·k, B): each column
+        // stacks its own context's k embeddings (row i·k + j: coordinate i of word j — a
+        // fixed order of the concatenation).
+        let byPosition = (0..<k).flatMap { j in (0..<B).map { b in contexts[b * k + j] } }
+        let stacked = embedding.lookup(byPosition, shape: [k, B]).reshaped(to: [d * k, B])
         let h = tanh(linear(hidden.W.variable, stacked, hidden.b.variable))
         return linear(output.W.variable, h, output.b.variable)
     }
