@@ -155,6 +155,8 @@ final class GeneratedTextTests: XCTestCase {
         let costs = try lm.fit(examples, batchSize: 64, epochs: 4, optimizer: Adam(learningRate: 0.01), seed: 2)
         XCTAssertLessThan(costs.last!, costs.first! - 0.5, "\(costs)")   // measured 4.18 → 3.43 nats (the generated text's words are drawn at random)
         XCTAssertThrowsError(try lm.fit([(context: [1], target: 2)], epochs: 1, optimizer: Adam(learningRate: 0.1)), "a context of the wrong length")
+        XCTAssertThrowsError(try lm.fit([(context: [1, 2, 3], target: vocabulary.count)], epochs: 1, optimizer: Adam(learningRate: 0.1)),
+                             "a word outside the vocabulary")
     }
 
     func testTruncatedBackpropagationThroughTimeStopsAtTheDetachedState() {

@@ -5,7 +5,9 @@ import Tensors
 /// into one `k·d` vector, feed a tanh hidden layer and a `V`-way softmax that
 /// predicts the next word:
 /// `h = tanh(W₁[e_{w−k}; …; e_{w−1}] + b₁)`, `ŷ = softmax(W₂h + b₂)`,
-/// `J = −(1/B) Σ_i log ŷ_{target_i}`. The embedding table `E` `(V, d)` is
+/// `J = −(1/B) Σ_i log ŷ_{target_i}` (the stacked vector is stored
+/// coordinate by coordinate, row `i·k + j` for coordinate `i` of word `j`: a
+/// fixed permutation of `W₁`'s columns). The embedding table `E` `(V, d)` is
 /// what is kept. (The notes also list other contexts — k words on both sides,
 /// one nearby word; the last is skip-gram, ``SkipGram``.)
 public final class NeuralLanguageModel<Scalar: TensorScalar> {
@@ -62,9 +64,13 @@ public final class NeuralLanguageModel<Scalar: TensorScalar> {
     @discardableResult
     public func fit<O: Optimizer>(_ examples: [(context: [Int], target: Int)], batchSize: Int = 64, epochs: Int, optimizer: O,
                                   seed: UInt64 = 0) throws -> [Double] where O.Scalar == Scalar {
+        let V = embedding.vocabulary
         guard !examples.isEmpty, batchSize >= 1, examples.allSatisfy({ $0.context.count == contextLength }) else {
             throw TrainingError.invalidInput("NeuralLanguageModel.fit: \(examples.count) examples, batch size \(batchSize), "
                                              + "contexts must have \(contextLength) words")
+        }
+        if let bad = examples.firstIndex(where: { !(0..<V).contains($0.target) || $0.context.contains { !(0..<V).contains($0) } }) {
+            throw TrainingError.invalidInput("NeuralLanguageModel.fit: example \(bad) has a word outside the \(V)-word vocabulary")
         }
         return try wordVectorEpochs(count: examples.count, batchSize: batchSize, epochs: epochs, seed: seed, parameters: parameters,
                                     optimizer: optimizer) { batch, _ in
