@@ -71,8 +71,8 @@ extension DifferentiationTests {
         }
     }
 
-    /// The fused kernel on a batch of 9 (two strips of 8, the second padded;
-    /// three of 4 on AVX2-class kernels) run on two threads, with hidden sizes
+    /// The fused kernel on a batch of 9 (two strips of 8, the second padded,
+    /// and three of 4 with the 6-row kernel family) run on two threads, with hidden sizes
     /// that leave partial vectors and partial panels (release: n = 260, debug:
     /// n = 150): it matches the loop path's per-step tensor operations, forward
     /// and through time, with lengths, reversal, initial states and cell states;
@@ -80,6 +80,12 @@ extension DifferentiationTests {
     func testFusedKernelMatchesTheLoopPathAcrossStripsAndThreads() {
         let (nx, n, m, T) = (5, isReleaseBuild ? 260 : 150, 9, 3)
         let lengths = [3, 0, 1, 2, 3, 3, 2, 1, 3]
+        // Both micro-kernel families, whichever the calibration chose: strips of 4 rows
+        // (`rowsKernel4x2`) and of 8 (`rowsKernel8x2`).
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
+        GEMMConfiguration.kernel = kernel
         for cell in [RecurrentCell.rnn, .gru, .lstm] {
             let G = cell.gates, lstm = cell == .lstm
             let x = random([nx, m, T]), W = random([G * n, n + nx], -0.1, 0.1), b = random([G * n, 1], -0.5, 0.5)
@@ -94,7 +100,7 @@ extension DifferentiationTests {
                     y.backward(seed: R)
                     return [y.value] + v.map { $0.gradient! } + (c.map { [$0.gradient!] } ?? [])
                 }
-                let name = "\(cell)\(reversed ? " reversed" : "")"
+                let name = "\(kernel.rawValue) \(cell)\(reversed ? " reversed" : "")"
                 let fused = run(), loop = withComputePath(.loop) { run() }
                 let single = Parallelism.withMaxThreads(1) { run() }
                 for (k, (f, l)) in zip(fused, loop).enumerated() {
@@ -105,6 +111,7 @@ extension DifferentiationTests {
                 }
                 XCTAssertEqual(fused, single, "\(name): two threads vs one")
             }
+        }
         }
     }
 }
