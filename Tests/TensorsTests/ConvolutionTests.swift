@@ -328,6 +328,9 @@ extension ConvolutionTests {
             ([1, 7, 10, 16], 3, 17, 3, .valid),
             // Channel counts a multiple of 8 with at least one 512-bit panel of filters: the 8-row filter-gradient tile.
             ([2, 9, 11, 16], 3, 40, 1, .same), ([1, 12, 10, 24], 3, 32, 2, .explicit(1)), ([2, 5, 6, 8], 1, 64, 1, .valid),
+            // 64 filters and more: the forward's four-vector panels (6 × 64 Float tiles), alone, twice,
+            // and followed by a two-vector panel (a partial one for 80), with pixel counts not a multiple of 6.
+            ([1, 7, 9, 16], 3, 80, 1, .same), ([2, 6, 5, 8], 3, 128, 2, .explicit(1)), ([1, 5, 7, 12], 1, 96, 1, .valid),
         ]
         // Both micro-kernel families, whichever the calibration chose: 6 × 2·8 and 6 × 2·16 Float tiles.
         let saved = GEMMConfiguration.kernel
@@ -349,6 +352,12 @@ extension ConvolutionTests {
             assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
             XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
         }
+            // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
+            let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
+            let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
+            let y = conv2D(x, filter: w, stride: 1, padding: .same)
+            let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
+            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
         }
     }
 
@@ -436,6 +445,12 @@ extension ConvolutionTests {
             assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c) \(kernel)")
             XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
         }
+            // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
+            let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
+            let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
+            let y = conv2D(x, filter: w, stride: 1, padding: .same)
+            let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
+            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
         }
     }
 }

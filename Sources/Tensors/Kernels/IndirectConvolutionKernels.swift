@@ -19,7 +19,11 @@
 /// 512-bit vectors (a 6 × 32 Float tile) with the AVX-512 kernel, where it
 /// replaced the implicit GEMM, whose patch packing took 31 % of the time
 /// (N32 C64 56² K64 3×3 on two cores: 27.7 → 16.8 ms; the 1×1 to K256 10.7 →
-/// 7.6 ms; the stride-2 3×3 to K128 11.3 → 8.1 ms).
+/// 7.6 ms; the stride-2 3×3 to K128 11.3 → 8.1 ms). With 512-bit vectors,
+/// whole groups of four vectors of filters (64 Float, 32 Double) take a
+/// 6 × 4-vector tile instead: each broadcast feeds four multiply-adds and the
+/// six input rows are read once per 64 filters, not twice (3×3 K64 forward,
+/// alternating binaries: 514 → 528 GFLOPS near, 494 → 498 far).
 enum IndirectConvolutionKernels {
     /// Whether the indirect kernel serves this geometry with this micro-kernel
     /// (1×1 filters too: reading the pixels in place beats packing them).
@@ -51,6 +55,12 @@ enum IndirectConvolutionKernels {
         }
     }
 
+    /// Contiguous runs of jobs per thread in the forward pass. A thread then writes
+    /// the same stretch of a reused output buffer call after call, instead of
+    /// lines the other core wrote last time (N32 C64 56² K64 3×3, three rounds:
+    /// 496–499 GFLOPS claiming jobs one by one, 502–511 with four runs per thread,
+    /// 496–508 with one).
+    static let groupsPerThread = 4
     /// Pixels per tile (the 6-row micro-kernel's rows; with 512-bit vectors the tile is 6 × 32 Float).
     static let tile = 6
 
@@ -60,13 +70,21 @@ enum IndirectConvolutionKernels {
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let width = 2 * V.scalarCount, filters = g.filters, depth = g.taps
-        let blocks = (filters + width - 1) / width
-        // The filter as `blocks` panels of `depth` rows × `width` filters (zero beyond n_C).
+        // With 512-bit vectors, the filters go four vectors at a time while they last (a
+        // 6 × 64 Float tile: 24 accumulators, each broadcast feeding four multiply-adds),
+        // the rest two at a time; AVX2's 16 registers take two.
+        let wideBlocks = V.scalarCount * MemoryLayout<S>.stride == 64 ? filters / (2 * width) : 0
+        let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
+        // The filter as `blocks` panels of `depth` rows × `width` filters (zero beyond n_C);
+        // the first 2·wideBlocks in pairs, each pair one panel of `depth` rows × 2·width.
         let packed = UnsafeMutablePointer<S>.allocate(capacity: blocks * depth * width)
         defer { packed.deallocate() }
         for j in 0..<blocks {
+            let panelWidth = j < 2 * wideBlocks ? 2 * width : width
+            let panel = j < 2 * wideBlocks ? packed + (j / 2) * depth * panelWidth : packed + j * depth * width
+            let offset = j < 2 * wideBlocks ? (j % 2) * width : 0
             for t in 0..<depth {
-                let row = packed + (j * depth + t) * width
+                let row = panel + t * panelWidth + offset
                 for l in 0..<width {
                     let k = j * width + l
                     row[l] = k < filters ? w[t * filters + k] : 0
@@ -88,7 +106,9 @@ enum IndirectConvolutionKernels {
         // every tile.
         let pixels = g.outHeight * g.outWidth, spacing = 32, span = tile * spacing
         let jobsPerImage = (pixels + span - 1) / span
-        parallelFor(chunks: g.batch * jobsPerImage, work: g.multiplyAdds) { job in
+        let jobs = g.batch * jobsPerImage, groups = Swift.max(1, Swift.min(Parallelism.maxThreads * groupsPerThread, jobs))
+        parallelFor(chunks: groups, work: g.multiplyAdds) { group in
+          for job in group * jobs / groups..<(group + 1) * jobs / groups {
             let (i, first) = (job / jobsPerImage, job % jobsPerImage * span)
             let count = Swift.min(span, pixels - first), step = (count + tile - 1) / tile
             let image = px.value + i * g.height * g.width * g.channels
@@ -126,12 +146,17 @@ enum IndirectConvolutionKernels {
                         }
                     }
                     let out = py.value + (i * pixels + first + t) * filters
-                    for j in 0..<blocks {
+                    for j in 0..<wideBlocks {
+                        MicroKernels.indirect6x4(taps, g.channels, UnsafePointer(table), ppacked.value + 2 * j * depth * width,
+                                                 out + 2 * j * width, step * filters, rows: rows, V.self, F.self)
+                    }
+                    for j in (2 * wideBlocks)..<blocks {
                         MicroKernels.indirect6x2(taps, g.channels, UnsafePointer(table), ppacked.value + j * depth * width, out + j * width, step * filters,
                                                  rows: rows, columns: Swift.min(width, filters - j * width), V.self, F.self)
                     }
                 }
             }
+          }
         }
     }
 }
@@ -185,6 +210,61 @@ extension MicroKernels {
                 addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: false, accumulate: false)
             }
         }
+    }
+}
+
+extension MicroKernels {
+    /// ``indirect6x2(_:_:_:_:_:_:rows:columns:_:_:)`` four vectors wide: C[0..<6, 0..<4w]
+    /// from one packed `(taps · channels) × 4w` panel, 24 accumulators (for 32
+    /// vector registers). Each value is summed in the same order as by the
+    /// two-vector kernel, so the two give the same bits.
+    @inline(never)
+    static func indirect6x4<V: SIMD, F: MultiplyAdd>(
+        _ taps: Int, _ channels: Int, _ table: UnsafePointer<UnsafePointer<V.Scalar>>, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c0_2 = V(), c0_3 = V(), c1_0 = V(), c1_1 = V(), c1_2 = V(), c1_3 = V()
+        var c2_0 = V(), c2_1 = V(), c2_2 = V(), c2_3 = V(), c3_0 = V(), c3_1 = V(), c3_2 = V(), c3_3 = V()
+        var c4_0 = V(), c4_1 = V(), c4_2 = V(), c4_3 = V(), c5_0 = V(), c5_1 = V(), c5_2 = V(), c5_3 = V()
+        var pb = UnsafeRawPointer(b)
+        let vector = w * MemoryLayout<V.Scalar>.stride, bBytes = 4 * vector
+        for t in 0..<taps {
+            let p0 = table[6 * t], p1 = table[6 * t + 1], p2 = table[6 * t + 2]
+            let p3 = table[6 * t + 3], p4 = table[6 * t + 4], p5 = table[6 * t + 5]
+            for k in 0..<channels {
+                let b0 = pb.loadUnaligned(as: V.self)
+                let b1 = pb.loadUnaligned(fromByteOffset: vector, as: V.self)
+                let b2 = pb.loadUnaligned(fromByteOffset: 2 * vector, as: V.self)
+                let b3 = pb.loadUnaligned(fromByteOffset: 3 * vector, as: V.self)
+                let a0 = V(repeating: p0[k])
+                c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+                c0_2 = F.multiplyAdd(c0_2, a0, b2); c0_3 = F.multiplyAdd(c0_3, a0, b3)
+                let a1 = V(repeating: p1[k])
+                c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+                c1_2 = F.multiplyAdd(c1_2, a1, b2); c1_3 = F.multiplyAdd(c1_3, a1, b3)
+                let a2 = V(repeating: p2[k])
+                c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+                c2_2 = F.multiplyAdd(c2_2, a2, b2); c2_3 = F.multiplyAdd(c2_3, a2, b3)
+                let a3 = V(repeating: p3[k])
+                c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+                c3_2 = F.multiplyAdd(c3_2, a3, b2); c3_3 = F.multiplyAdd(c3_3, a3, b3)
+                let a4 = V(repeating: p4[k])
+                c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+                c4_2 = F.multiplyAdd(c4_2, a4, b2); c4_3 = F.multiplyAdd(c4_3, a4, b3)
+                let a5 = V(repeating: p5[k])
+                c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+                c5_2 = F.multiplyAdd(c5_2, a5, b2); c5_3 = F.multiplyAdd(c5_3, a5, b3)
+                pb += bBytes
+            }
+        }
+        // Rows beyond `rows` are the tile's padding (their table entries repeat the last pixel).
+        if rows > 0 { update(c, c0_0, c0_1, w, false); update(c + 2 * w, c0_2, c0_3, w, false) }
+        if rows > 1 { update(c + ldc, c1_0, c1_1, w, false); update(c + ldc + 2 * w, c1_2, c1_3, w, false) }
+        if rows > 2 { update(c + 2 * ldc, c2_0, c2_1, w, false); update(c + 2 * ldc + 2 * w, c2_2, c2_3, w, false) }
+        if rows > 3 { update(c + 3 * ldc, c3_0, c3_1, w, false); update(c + 3 * ldc + 2 * w, c3_2, c3_3, w, false) }
+        if rows > 4 { update(c + 4 * ldc, c4_0, c4_1, w, false); update(c + 4 * ldc + 2 * w, c4_2, c4_3, w, false) }
+        if rows > 5 { update(c + 5 * ldc, c5_0, c5_1, w, false); update(c + 5 * ldc + 2 * w, c5_2, c5_3, w, false) }
     }
 }
 
