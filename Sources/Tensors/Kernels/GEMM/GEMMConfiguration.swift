@@ -68,6 +68,15 @@ struct GEMMBlocking {
         // 89–90 % vs nc 512 86–88 % at n = 1024 (Ã packed once instead of twice); at n = 2048
         // both 85–89 %, and two cores unchanged (396–428 vs 401–428). The 6×16 tile had used
         // mc 120, nc 512; it now shares these.
+        // Tried at n = 2048 on two cores and not kept (tenth session, medians of 20 products,
+        // alternating binaries, ±3 % between rounds): each thread its own L2-sized column
+        // block of B̃ (512 columns, Ã packed whole once; 429–470 vs 454–464 GFLOPS; 256 and
+        // 128 columns worse); row blocks one panel apart in size, a multiple of the thread
+        // count (440–459 vs 451–455); nc 2048, mc 96 or 192 (within ±2 %); software
+        // prefetch (`llvm.prefetch` declared by its LLVM name) of the C tile before the
+        // micro-kernel's loop or spread over its first steps, and of B̃ 8–32 steps ahead
+        // (437–456 vs 437–450). In the profile the micro-kernel is 89 % of the cycles at
+        // one and two threads alike, packing 7 %, waiting under 1 %.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024)
