@@ -87,19 +87,22 @@ enum DepthwiseConvolutionKernels {
         let band = rowBand(g.outHeight), bands = (g.outHeight + band - 1) / band
         parallelFor(chunks: g.batch * bands, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { job in
             let (i, first) = (job / bands, job % bands * band)
-            for h in first..<Swift.min(first + band, g.outHeight) {
+            let end = Swift.min(first + band, g.outHeight)
+            for h in first..<end {
+                // Rows after the band's first were fetched during the row before.
+                let (fetched, fetchNext) = (h > first, h + 1 < end)
                 switch S.scalarType {
                 case .float32:
                     if wide {
-                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, FloatVector.self)
+                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, FloatVector.self)
                     } else {
-                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, SIMD8<Float>.self)
+                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, SIMD8<Float>.self)
                     }
                 case .float64:
                     if wide {
-                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, DoubleVector.self)
+                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, DoubleVector.self)
                     } else {
-                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, SIMD4<Double>.self)
+                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, SIMD4<Double>.self)
                     }
                 }
             }
@@ -120,11 +123,12 @@ enum DepthwiseConvolutionKernels {
     @inline(__always)
     static func sweep3x3<V: SIMD>(
         _ x: UnsafeRawPointer, rowStep: Int, step: Int, _ w: UnsafeRawPointer, tapStep: Int, _ y: UnsafeMutableRawPointer,
-        pixels: Int, channelBytes: Int, _: V.Type
+        pixels: Int, channelBytes: Int, prefetching next: RowPrefetch? = nil, _: V.Type
     ) where V.Scalar: FloatingPoint {
         let block = MemoryLayout<V>.size
         var k = 0
         while k + 4 <= pixels {
+            next?.fetch(group: k / 4)
             for c in stride(from: 0, to: channelBytes, by: block) {
                 var y0 = V(), y1 = V(), y2 = V(), y3 = V()
                 for a in 0..<3 {
@@ -147,6 +151,7 @@ enum DepthwiseConvolutionKernels {
             }
             k += 4
         }
+        if k < pixels { next?.fetch(group: k / 4) }
         while k < pixels {
             for c in stride(from: 0, to: channelBytes, by: block) {
                 var y0 = V()
@@ -159,6 +164,24 @@ enum DepthwiseConvolutionKernels {
                 (y + k * step + c).storeBytes(of: y0, as: V.self)
             }
             k += 1
+        }
+    }
+
+    /// The next output row's newest input row and its output row, fetched in
+    /// `groups` equal slices while the current row is computed, so their lines
+    /// arrive during the arithmetic instead of in a pass of their own before it.
+    struct RowPrefetch {
+        let input: UnsafeRawPointer?, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int, groups: Int
+
+        @inline(__always)
+        func fetch(group: Int) {
+            let inputSlice = (inputBytes / groups + 63) & ~63, outputSlice = (outputBytes / groups + 63) & ~63
+            if let input {
+                let start = group * inputSlice, end = group == groups - 1 ? inputBytes : Swift.min(inputBytes, start + inputSlice)
+                for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetch(input + offset) }
+            }
+            let start = group * outputSlice, end = group == groups - 1 ? outputBytes : Swift.min(outputBytes, start + outputSlice)
+            for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetchForWriting(output + offset) }
         }
     }
 
@@ -179,7 +202,7 @@ enum DepthwiseConvolutionKernels {
     @inline(__always)
     static func forwardRow<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
-        _ i: Int, _ h: Int, _: V.Type
+        _ i: Int, _ h: Int, _ fetched: Bool, _ fetchNext: Bool, _: V.Type
     ) where V.Scalar: FloatingPoint {
         let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
         let top = h * g.strideH - g.padTop
@@ -220,21 +243,30 @@ enum DepthwiseConvolutionKernels {
         let rowStride = g.width * channels, columnStride = g.strideW * channels
         if g.strideW == 1 && g.strideH == 1 {
             // Pixel-major: four neighbouring pixels at a time, every channel block
-            // of them, each input vector loaded once for the four, after the
-            // newest input row and the output row have come in together as two
-            // sequential streams. (The conv suite's depthwise forward: channel
-            // blocks sweeping the row with its taps in registers, 7.2–8.2 ms; pixel-major,
-            // 9.2 ms without fetching first, 5.6–6.2 with; fetching a slice of the next row
-            // after each group of four, to overlap it with the arithmetic, 8.2–9.0 ms.)
-            CacheLines.touchAndClear(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * MemoryLayout<V.Scalar>.stride,
-                                     UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * MemoryLayout<V.Scalar>.stride)
+            // of them, each input vector loaded once for the four. The newest input
+            // row and the output row come in as two sequential streams before the
+            // band's first row; every later row's were prefetched, slice by slice,
+            // while the row before it was computed. (The conv suite's depthwise
+            // forward on the AVX2 machine: channel blocks sweeping the row with its
+            // taps in registers, 7.2–8.2 ms; pixel-major, 9.2 ms without fetching first,
+            // 5.6–6.2 with; fetching a slice of the next row with loads after each group
+            // of four, 8.2–9.0 ms — loads wait, prefetches do not. N32 C128 56² on two
+            // AVX-512 cores: fetching first 3.28–3.38 ms; prefetching the next row
+            // 2.67–2.77.)
+            let bytes = MemoryLayout<V.Scalar>.stride, step = channels * bytes
+            if !fetched {
+                CacheLines.touchAndClear(UnsafeRawPointer(image + (top + 2) * rowStride), bytes: rowStride * bytes,
+                                         UnsafeMutableRawPointer(out), bytes: g.outWidth * channels * bytes)
+            }
             general(0..<interior.lowerBound, 0..<channels)
             general(interior.upperBound..<g.outWidth, 0..<channels)
             if vectorEnd < channels { general(interior, vectorEnd..<channels) }
-            let bytes = MemoryLayout<V.Scalar>.stride, step = channels * bytes
+            let next = fetchNext ? RowPrefetch(input: top + 3 < g.height ? UnsafeRawPointer(image + (top + 3) * rowStride) : nil,
+                                               inputBytes: rowStride * bytes, output: UnsafeRawPointer(out + g.outWidth * channels),
+                                               outputBytes: g.outWidth * channels * bytes, groups: (interior.count + 3) / 4) : nil
             sweep3x3(UnsafeRawPointer(image + (top * g.width + interior.lowerBound - g.padLeft) * channels), rowStep: rowStride * bytes,
                      step: step, UnsafeRawPointer(w), tapStep: step, UnsafeMutableRawPointer(out + interior.lowerBound * channels),
-                     pixels: interior.count, channelBytes: vectorEnd * bytes, V.self)
+                     pixels: interior.count, channelBytes: vectorEnd * bytes, prefetching: next, V.self)
             return
         }
         // The channel blocks sweep the rows one block of every pixel at a time;
