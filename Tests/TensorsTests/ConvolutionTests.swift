@@ -175,7 +175,9 @@ extension ConvolutionTests {
         for (shape, size, stride, padding) in [([2, 7, 9, 19], 3, 2, Padding.same), ([3, 6, 6, 37], 2, 2, Padding.valid),
                                                ([1, 5, 5, 8], 3, 1, Padding.explicit(1)),
                                                // disjoint windows leaving the last row and column uncovered; gaps between windows
-                                               ([2, 7, 9, 16], 2, 2, Padding.valid), ([1, 8, 8, 5], 2, 3, Padding.valid)] {
+                                               ([2, 7, 9, 16], 2, 2, Padding.valid), ([1, 8, 8, 5], 2, 3, Padding.valid),
+                                               // several bands of four output rows (the forward's jobs), overlapping and disjoint windows
+                                               ([2, 19, 6, 16], 3, 2, Padding.explicit(1)), ([1, 23, 5, 32], 2, 2, Padding.valid)] {
             for maximum in [true, false] {
                 let x = Tensor<Float>(randomNormal: shape, generator: &g)
                 func run() -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) {

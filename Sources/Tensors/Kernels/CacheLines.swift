@@ -47,6 +47,26 @@ enum CacheLines {
     }
 }
 
+/// The rows a kernel will read next (`input`, none when nil) and write next
+/// (`output`), prefetched in `groups` equal slices while it computes the
+/// current row, so their lines arrive during the arithmetic instead of in a
+/// pass of their own before it.
+struct RowPrefetch {
+    let input: UnsafeRawPointer?, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int, groups: Int
+
+    /// Prefetches slice `group` (of `0..<groups`) of both regions.
+    @inline(__always)
+    func fetch(group: Int) {
+        let inputSlice = (inputBytes / groups + 63) & ~63, outputSlice = (outputBytes / groups + 63) & ~63
+        if let input {
+            let start = group * inputSlice, end = group == groups - 1 ? inputBytes : Swift.min(inputBytes, start + inputSlice)
+            for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetch(input + offset) }
+        }
+        let start = group * outputSlice, end = group == groups - 1 ? outputBytes : Swift.min(outputBytes, start + outputSlice)
+        for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetchForWriting(output + offset) }
+    }
+}
+
 /// LLVM's `llvm.prefetch(address, write, locality, data cache)`, which Swift
 /// does not expose: declared under its LLVM name, the call compiles to the
 /// instruction itself (checked in optimized, debug and sanitizer builds).

@@ -167,24 +167,6 @@ enum DepthwiseConvolutionKernels {
         }
     }
 
-    /// The next output row's newest input row and its output row, fetched in
-    /// `groups` equal slices while the current row is computed, so their lines
-    /// arrive during the arithmetic instead of in a pass of their own before it.
-    struct RowPrefetch {
-        let input: UnsafeRawPointer?, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int, groups: Int
-
-        @inline(__always)
-        func fetch(group: Int) {
-            let inputSlice = (inputBytes / groups + 63) & ~63, outputSlice = (outputBytes / groups + 63) & ~63
-            if let input {
-                let start = group * inputSlice, end = group == groups - 1 ? inputBytes : Swift.min(inputBytes, start + inputSlice)
-                for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetch(input + offset) }
-            }
-            let start = group * outputSlice, end = group == groups - 1 ? outputBytes : Swift.min(outputBytes, start + outputSlice)
-            for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetchForWriting(output + offset) }
-        }
-    }
-
     /// 512-bit vectors (16 Float channels, 8 Double) with the wide GEMM kernel
     /// family when they divide the channels; otherwise 256-bit ones, whose
     /// channel tails take the scalar loops. Each lane is its own channel, so
