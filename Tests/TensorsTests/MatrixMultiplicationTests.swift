@@ -222,6 +222,14 @@ final class MatrixMultiplicationTests: XCTestCase {
             let parallel = matmul(a, b, transposingA: ta, transposingB: tb, rung: .blockedParallel)
             XCTAssertEqual(single.scalars.map(\.bitPattern), parallel.scalars.map(\.bitPattern), "single vs parallel blocked")
         }
+        // Double with enough row blocks for the per-unit packing (m = 600: ten blocks of 60 rows),
+        // two blocks of k and a partial panel: against the naive loop, and one thread vs two bitwise.
+        let a = Tensor<Double>(randomUniform: [600, 500], lower: -1, upper: 1, generator: &g)
+        let b = Tensor<Double>(randomUniform: [70, 500], lower: -1, upper: 1, generator: &g)
+        let one = Parallelism.withMaxThreads(1) { matmul(a, b, transposingB: true, rung: .blockedParallel) }
+        let two = Parallelism.withMaxThreads(2) { matmul(a, b, transposingB: true, rung: .blockedParallel) }
+        XCTAssertEqual(one.scalars.map(\.bitPattern), two.scalars.map(\.bitPattern), "Double one vs two threads")
+        assertClose(two, matmul(a, b, transposingB: true, rung: .naive).scalars, relative: 1e-12, absolute: 1e-12, "Double blocked parallel")
     }
 
     func testMatrixVectorBatchedAndErrors() {

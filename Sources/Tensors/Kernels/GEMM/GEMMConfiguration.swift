@@ -54,6 +54,9 @@ struct GEMMBlocking {
     let kc: Int
     let mc: Int
     let nc: Int
+    /// `nc` of the schedule that packs B̃ one depth block at a time (`BlockedGEMM.perDepthBlock`):
+    /// a `kc × nc` block of 2 MiB (Float) or 3 MiB (Double), in L3.
+    let depthBlockColumns: Int
 
     /// One blocking per scalar type, whichever micro-kernel runs: `kc` decides
     /// the order in which a product's terms are added, so a blocking that
@@ -71,16 +74,17 @@ struct GEMMBlocking {
         // Tried at n = 2048 on two cores and not kept (tenth session, medians of 20 products,
         // alternating binaries, ±3 % between rounds): each thread its own L2-sized column
         // block of B̃ (512 columns, Ã packed whole once; 429–470 vs 454–464 GFLOPS; 256 and
-        // 128 columns worse); row blocks one panel apart in size, a multiple of the thread
-        // count (440–459 vs 451–455); nc 2048, mc 96 or 192 (within ±2 %); software
+        // 128 columns worse); in the schedule of the time, row blocks one panel apart in size
+        // and a multiple of the thread count alone (440–459 vs 451–455; they are part of
+        // `BlockedGEMM.perDepthBlock`, which was kept); nc 2048, mc 96 or 192 (±2 %); software
         // prefetch (`llvm.prefetch` declared by its LLVM name) of the C tile before the
         // micro-kernel's loop or spread over its first steps, and of B̃ 8–32 steps ahead
         // (437–456 vs 437–450). In the profile the micro-kernel is 89 % of the cycles at
         // one and two threads alike, packing 7 %, waiting under 1 %.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
-        case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024)
-        case .float64: GEMMBlocking(kc: 384, mc: 72, nc: 512)
+        case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
+        case .float64: GEMMBlocking(kc: 384, mc: 72, nc: 512, depthBlockColumns: 1024)
         }
     }
 }
