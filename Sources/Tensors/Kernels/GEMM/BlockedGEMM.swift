@@ -17,7 +17,9 @@
 /// of two per `kc` block, which mattered for mid-size products. Threads split
 /// `ic` and `jr`, never `k`, and every element of C sees the same sequence of
 /// operations whichever thread computes it, so results are bitwise identical
-/// for any thread count.
+/// for any thread count. On several threads, products with enough row blocks
+/// for every thread take ``perDepthBlock(_:_:overwrite:kcMax:ncMax:mcMax:_:)``
+/// instead (B̃ packed per block of k, right before use).
 enum BlockedGEMM {
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel, threads: Bool) {
         if let t = g.transposedIfNarrow(kernel) { return run(t, kernel: kernel, threads: threads) }
