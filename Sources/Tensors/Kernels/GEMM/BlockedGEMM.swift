@@ -111,19 +111,8 @@ enum BlockedGEMM {
                             } else {
                                 aBlock = packedA.value + packedRows * pc + ic * kc
                             }
-                            let bBlock = packedB.value + panels * nr * pc
-                            var ir = 0
-                            while ir < rowsInBlock {
-                                let rows = Swift.min(mr, rowsInBlock - ir)
-                                for panel in firstPanel..<lastPanel {
-                                    let jr = panel * nr
-                                    microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc,
-                                                g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC,
-                                                accumulate: pc > 0 || !overwrite, V.self)
-                                }
-                                ir += mr
-                            }
+                            multiplyBlock(g, kernel, aBlock, packedB.value + panels * nr * pc, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
+                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
                             pc += kc
                         }
                       }
@@ -188,18 +177,8 @@ enum BlockedGEMM {
                             let (ic, rowsInBlock) = rowBlock(unit)
                             let aBlock = unitBuffer.assumingMemoryBound(to: V.Scalar.self)
                             packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
-                            var ir = 0
-                            while ir < rowsInBlock {
-                                let rows = Swift.min(mr, rowsInBlock - ir)
-                                for panel in 0..<panels {
-                                    let jr = panel * nr
-                                    microKernel(kernel, kc, aBlock + ir * kc, packedB.value + panel * nr * kc,
-                                                g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC,
-                                                accumulate: pc > 0 || !overwrite, V.self)
-                                }
-                                ir += mr
-                            }
+                            multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
+                                          panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
                         }
                       }
                     }
@@ -207,6 +186,28 @@ enum BlockedGEMM {
                 }
             }
             jc += nc
+        }
+    }
+
+    /// C[ic..<ic+rows, jc + panel columns] (+)= α·Ã·B̃ for one packed Ã block
+    /// (`rows` × `kc` in mr-row panels) and `panels` of a packed B̃ block (`kc` ×
+    /// `columns` in nr-column panels): each Ã micro-panel stays in L1 while
+    /// the B̃ panels stream past it.
+    @inline(__always)
+    static func multiplyBlock<V: SIMD>(
+        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
+        ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let mr = kernel.rows, nr = 2 * V.scalarCount
+        var ir = 0
+        while ir < rowsInBlock {
+            let rows = Swift.min(mr, rowsInBlock - ir)
+            for panel in panels {
+                let jr = panel * nr
+                microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
+                            rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
+            }
+            ir += mr
         }
     }
 
