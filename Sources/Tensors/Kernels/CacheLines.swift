@@ -53,11 +53,18 @@ enum CacheLines {
 /// pass of their own before it.
 struct RowPrefetch {
     let input: UnsafeRawPointer?, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int, groups: Int
+    /// Bytes per slice, whole lines (computed once, not per call).
+    private let inputSlice: Int, outputSlice: Int
+
+    init(input: UnsafeRawPointer?, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int, groups: Int) {
+        (self.input, self.inputBytes, self.output, self.outputBytes, self.groups) = (input, inputBytes, output, outputBytes, groups)
+        let slices = Swift.max(1, groups)
+        (inputSlice, outputSlice) = ((inputBytes / slices + 63) & ~63, (outputBytes / slices + 63) & ~63)
+    }
 
     /// Prefetches slice `group` (of `0..<groups`) of both regions.
     @inline(__always)
     func fetch(group: Int) {
-        let inputSlice = (inputBytes / groups + 63) & ~63, outputSlice = (outputBytes / groups + 63) & ~63
         if let input {
             let start = group * inputSlice, end = group == groups - 1 ? inputBytes : Swift.min(inputBytes, start + inputSlice)
             for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetch(input + offset) }

@@ -88,21 +88,21 @@ enum DepthwiseConvolutionKernels {
         parallelFor(chunks: g.batch * bands, work: g.outputPixels * g.channels * g.filterHeight * g.filterWidth) { job in
             let (i, first) = (job / bands, job % bands * band)
             let end = Swift.min(first + band, g.outHeight)
+            var fetched = false   // whether the row before prefetched this row's lines
             for h in first..<end {
-                // Rows after the band's first were fetched during the row before.
-                let (fetched, fetchNext) = (h > first, h + 1 < end)
+                let fetchNext = h + 1 < end
                 switch S.scalarType {
                 case .float32:
                     if wide {
-                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, FloatVector.self)
+                        fetched = forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, FloatVector.self)
                     } else {
-                        forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, SIMD8<Float>.self)
+                        fetched = forwardRow(cast(px.value, to: Float.self), cast(pw.value, to: Float.self), cast(py.value, to: Float.self), g, i, h, fetched, fetchNext, SIMD8<Float>.self)
                     }
                 case .float64:
                     if wide {
-                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, DoubleVector.self)
+                        fetched = forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, DoubleVector.self)
                     } else {
-                        forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, SIMD4<Double>.self)
+                        fetched = forwardRow(cast(px.value, to: Double.self), cast(pw.value, to: Double.self), cast(py.value, to: Double.self), g, i, h, fetched, fetchNext, SIMD4<Double>.self)
                     }
                 }
             }
@@ -181,11 +181,13 @@ enum DepthwiseConvolutionKernels {
     static func rowBand(_ rows: Int) -> Int { Swift.max(1, Swift.min(rows, 8)) }
 
     /// Output row `h` of image `i`.
-    @inline(__always)
+    /// Returns whether it prefetched row `h + 1`'s lines (asked by `fetchNext`;
+    /// only the stride-1 3×3 sweep does), which the caller passes back as `fetched`.
+    @inline(__always) @discardableResult
     static func forwardRow<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
         _ i: Int, _ h: Int, _ fetched: Bool, _ fetchNext: Bool, _: V.Type
-    ) where V.Scalar: FloatingPoint {
+    ) -> Bool where V.Scalar: FloatingPoint {
         let channels = g.channels, lanes = V.scalarCount, fW = g.filterWidth
         let top = h * g.strideH - g.padTop
         let aLo = Swift.max(0, -top), aHi = Swift.max(aLo, Swift.min(g.filterHeight, g.height - top))   // empty, never inverted, when the padding exceeds the filter
@@ -220,7 +222,7 @@ enum DepthwiseConvolutionKernels {
         let interior = g.interiorColumns
         guard g.filterHeight == 3 && fW == 3 && aLo == 0 && aHi == 3 && !interior.isEmpty && vectorEnd > 0 else {
             general(0..<g.outWidth, 0..<channels)
-            return
+            return false
         }
         let rowStride = g.width * channels, columnStride = g.strideW * channels
         if g.strideW == 1 && g.strideH == 1 {
@@ -249,7 +251,7 @@ enum DepthwiseConvolutionKernels {
             sweep3x3(UnsafeRawPointer(image + (top * g.width + interior.lowerBound - g.padLeft) * channels), rowStep: rowStride * bytes,
                      step: step, UnsafeRawPointer(w), tapStep: step, UnsafeMutableRawPointer(out + interior.lowerBound * channels),
                      pixels: interior.count, channelBytes: vectorEnd * bytes, prefetching: next, V.self)
-            return
+            return next != nil
         }
         // The channel blocks sweep the rows one block of every pixel at a time;
         // fetching the newest input row and the output row line by line first
@@ -275,6 +277,7 @@ enum DepthwiseConvolutionKernels {
                 o += step
             }
         }
+        return false
     }
 
     /// `dX` and/or `dW`: the input gradient by rows, the filter gradient by

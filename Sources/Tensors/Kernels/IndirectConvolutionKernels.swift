@@ -61,7 +61,8 @@ enum IndirectConvolutionKernels {
     /// 496–499 GFLOPS claiming jobs one by one, 502–511 with four runs per thread,
     /// 496–508 with one).
     static let groupsPerThread = 4
-    /// Pixels per tile (the 6-row micro-kernel's rows; with 512-bit vectors the tile is 6 × 32 Float).
+    /// Pixels per tile (the 6-row micro-kernel's rows; with 512-bit vectors the tile is 6 × 64 Float
+    /// for each whole group of 64 filters and 6 × 32 for the rest).
     static let tile = 6
 
     static func run<V: SIMD, F: MultiplyAdd>(
