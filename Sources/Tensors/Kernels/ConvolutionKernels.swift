@@ -84,6 +84,10 @@ enum ConvolutionKernels {
             return
         }
         let kernel = GEMMConfiguration.kernel
+        if WinogradConvolutionKernels.serves(g, kernel: kernel, S.self) {
+            WinogradConvolutionKernels.forward(x, w, y, g, kernel: kernel)
+            return
+        }
         if IndirectConvolutionKernels.serves(g, kernel: kernel) {
             IndirectConvolutionKernels.forward(x, w, y, g, kernel: kernel)
             return

@@ -65,6 +65,28 @@ enum IndirectConvolutionKernels {
     /// for each whole group of 64 filters and 6 × 32 for the rest).
     static let tile = 6
 
+    /// Filter panels of the indirect micro-kernels: `w` (`depth × filters`, row-major) as
+    /// panels of `depth` rows × `width` filters (zero beyond `filters`); the first
+    /// `2·wideBlocks` of them in pairs, each pair one panel `2·width` wide (for
+    /// ``MicroKernels/indirect6x4(_:_:_:_:_:_:rows:_:_:)``).
+    static func packFilterPanels<S: TensorScalar>(
+        _ w: UnsafePointer<S>, depth: Int, filters: Int, width: Int, wideBlocks: Int, into packed: UnsafeMutablePointer<S>
+    ) {
+        let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
+        for j in 0..<blocks {
+            let panelWidth = j < 2 * wideBlocks ? 2 * width : width
+            let panel = j < 2 * wideBlocks ? packed + (j / 2) * depth * panelWidth : packed + j * depth * width
+            let offset = j < 2 * wideBlocks ? (j % 2) * width : 0
+            for t in 0..<depth {
+                let row = panel + t * panelWidth + offset
+                for l in 0..<width {
+                    let k = j * width + l
+                    row[l] = k < filters ? w[t * filters + k] : 0
+                }
+            }
+        }
+    }
+
     static func run<V: SIMD, F: MultiplyAdd>(
         _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
         _: V.Type, _: F.Type
@@ -80,18 +102,7 @@ enum IndirectConvolutionKernels {
         // the first 2·wideBlocks in pairs, each pair one panel of `depth` rows × 2·width.
         let packed = UnsafeMutablePointer<S>.allocate(capacity: blocks * depth * width)
         defer { packed.deallocate() }
-        for j in 0..<blocks {
-            let panelWidth = j < 2 * wideBlocks ? 2 * width : width
-            let panel = j < 2 * wideBlocks ? packed + (j / 2) * depth * panelWidth : packed + j * depth * width
-            let offset = j < 2 * wideBlocks ? (j % 2) * width : 0
-            for t in 0..<depth {
-                let row = panel + t * panelWidth + offset
-                for l in 0..<width {
-                    let k = j * width + l
-                    row[l] = k < filters ? w[t * filters + k] : 0
-                }
-            }
-        }
+        packFilterPanels(w, depth: depth, filters: filters, width: width, wideBlocks: wideBlocks, into: packed)
         let zeros = UnsafeMutablePointer<S>.allocate(capacity: g.channels)
         zeros.initialize(repeating: 0, count: g.channels)
         defer { zeros.deallocate() }

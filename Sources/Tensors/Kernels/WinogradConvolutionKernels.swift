@@ -1,0 +1,277 @@
+import Synchronization
+
+/// Winograd's minimal filtering F(2×2, 3×3) for stride-1 3×3 convolutions
+/// (A. Lavin and S. Gray, "Fast Algorithms for Convolutional Neural Networks",
+/// 2016): each 2 × 2 block of outputs ("tile") is
+///
+///     Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+///
+/// with `d_c` the tile's 4 × 4 input window in channel c and `g_c` the 3 × 3
+/// filter, `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`,
+/// `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`,
+/// `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`. The sum over channels is, for each of
+/// the 16 positions ξ of the transformed tile, a product `M_ξ = V_ξ·U_ξ`
+/// (tiles × n_C_prev by n_C_prev × n_C): 16 multiply-adds per 4 outputs and
+/// filter–channel pair instead of 36, 2.25× fewer.
+///
+/// Blocks of 48 tiles go through L2 together: their input transforms `V`
+/// (16 × 48 × n_C_prev), the 16 products on the indirect convolution's
+/// micro-kernels (a "table" of six tiles' rows of `V_ξ`, one tap of
+/// n_C_prev channels) into `M` (16 × 48 × n_C), and the output transforms.
+/// Every tile is computed the same way whichever thread takes it, so the bits
+/// do not depend on the thread count; they differ from the direct algorithm's
+/// by rounding (the transforms add and subtract inputs and filter taps before
+/// the products: relative differences ~1e-6 in Float, as in cuDNN's and
+/// oneDNN's Winograd algorithms).
+enum WinogradConvolutionKernels {
+    /// Tiles per block (a multiple of the micro-kernel's six rows).
+    static let blockTiles = 48
+
+    /// Whether the vectorized forward pass takes this algorithm: a 3×3 filter,
+    /// stride 1, channels and filters whole vectors (at least 16 channels and
+    /// more than 16 filters: up to 16, the direct kernel runs first), unless
+    /// ``ConvolutionConfiguration/usesWinograd`` is off.
+    static func serves<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
+        let lanes = (kernel.isWide ? 64 : 32) / MemoryLayout<S>.stride
+        return ConvolutionConfiguration.usesWinograd && g.filterHeight == 3 && g.filterWidth == 3 && g.strideH == 1 && g.strideW == 1
+            && g.channels >= 16 && g.filters > 16 && g.channels % lanes == 0 && g.filters % lanes == 0
+    }
+
+    static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
+                                         kernel: GEMMKernel) {
+        switch (S.scalarType, kernel.isFused, kernel.isWide) {
+        case (.float32, true, false):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false, false):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true, false):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false, false):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
+        case (.float32, true, true):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, FusedMultiplyAdd.self)
+        case (.float32, false, true):
+            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, SeparateMultiplyAdd.self)
+        case (.float64, true, true):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, FusedMultiplyAdd.self)
+        case (.float64, false, true):
+            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, SeparateMultiplyAdd.self)
+        }
+    }
+
+    /// `U_ξ = (G g Gᵀ)_ξ` for every channel and filter, as 16 matrices n_C_prev × n_C.
+    static func transformFilter<S: TensorScalar>(_ w: UnsafePointer<S>, _ u: UnsafeMutablePointer<S>, channels: Int, filters: Int) {
+        let plane = channels * filters
+        for c in 0..<channels {
+            for k in 0..<filters {
+                @inline(__always) func tap(_ a: Int, _ b: Int) -> S { w[(a * 3 + b) * plane + c * filters + k] }
+                // G·g: four rows of three.
+                var rows = [[S]](repeating: [0, 0, 0], count: 4)
+                for b in 0..<3 {
+                    let (g0, g1, g2) = (tap(0, b), tap(1, b), tap(2, b))
+                    rows[0][b] = g0
+                    rows[1][b] = (g0 + g1 + g2) / 2
+                    rows[2][b] = (g0 - g1 + g2) / 2
+                    rows[3][b] = g2
+                }
+                // (G·g)·Gᵀ: each row to four values.
+                for a in 0..<4 {
+                    let (r0, r1, r2) = (rows[a][0], rows[a][1], rows[a][2])
+                    let out = u + (a * 4) * plane + c * filters + k
+                    out[0] = r0
+                    out[plane] = (r0 + r1 + r2) / 2
+                    out[2 * plane] = (r0 - r1 + r2) / 2
+                    out[3 * plane] = r2
+                }
+            }
+        }
+    }
+
+    static func run<V: SIMD, F: MultiplyAdd>(
+        _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let lanes = V.scalarCount, width = 2 * lanes
+        let (channels, filters) = (g.channels, g.filters)
+        // Filter: transformed, then each U_ξ packed as the indirect kernels' panels.
+        let wideBlocks = lanes * MemoryLayout<S>.stride == 64 ? filters / (2 * width) : 0
+        let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
+        let panelsSize = blocks * channels * width
+        let packed = UnsafeMutablePointer<S>.allocate(capacity: 16 * panelsSize)
+        defer { packed.deallocate() }
+        do {
+            let u = UnsafeMutablePointer<S>.allocate(capacity: 16 * channels * filters)
+            defer { u.deallocate() }
+            transformFilter(w, u, channels: channels, filters: filters)
+            for xi in 0..<16 {
+                IndirectConvolutionKernels.packFilterPanels(UnsafePointer(u + xi * channels * filters), depth: channels, filters: filters,
+                                                            width: width, wideBlocks: wideBlocks, into: packed + xi * panelsSize)
+            }
+        }
+        let zeros = UnsafeMutablePointer<S>.allocate(capacity: channels)
+        zeros.initialize(repeating: 0, count: channels)
+        defer { zeros.deallocate() }
+        let tileRows = (g.outHeight + 1) / 2, tileColumns = (g.outWidth + 1) / 2
+        let tilesPerImage = tileRows * tileColumns
+        let T = blockTiles
+        let blocksPerImage = (tilesPerImage + T - 1) / T
+        let jobs = g.batch * blocksPerImage
+        let groups = Swift.max(1, Swift.min(Parallelism.maxThreads * IndirectConvolutionKernels.groupsPerThread, jobs))
+        let (px, ppacked, pzeros, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(packed)),
+                                         UncheckedSendable(UnsafePointer(zeros)), UncheckedSendable(y))
+        // The 16 planes of V and of M: one cache line more than their rows, so that a tile's
+        // 16 values (written and read together) fall in 16 different L1 sets — T·n_C Floats
+        // are a multiple of 4 KiB, one set.
+        let line = 64 / MemoryLayout<S>.stride
+        let vPlane = T * channels + line, mPlane = T * filters + line
+        let bytes = 16 * (vPlane + mPlane) * MemoryLayout<S>.stride
+        // A block's input rows and output rows: contiguous runs of whole image rows.
+        let (inputRow, outputRow) = (g.width * channels * MemoryLayout<S>.stride, g.outWidth * filters * MemoryLayout<S>.stride)
+        func regions(_ job: Int) -> (input: UnsafeRawPointer, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int) {
+            let (i, firstTile) = (job / blocksPerImage, job % blocksPerImage * T)
+            let firstRow = firstTile / tileColumns, lastRow = (Swift.min(tilesPerImage, firstTile + T) - 1) / tileColumns
+            let top = Swift.max(0, 2 * firstRow - g.padTop), bottom = Swift.min(g.height, 2 * lastRow - g.padTop + 4)
+            let outputEnd = Swift.min(g.outHeight, 2 * lastRow + 2)
+            let image = UnsafeRawPointer(px.value) + i * g.height * inputRow
+            let output = UnsafeRawPointer(py.value) + i * g.outHeight * outputRow
+            return (image + top * inputRow, Swift.max(0, bottom - top) * inputRow,
+                    output + 2 * firstRow * outputRow, (outputEnd - 2 * firstRow) * outputRow)
+        }
+        parallelFor(chunks: groups, work: g.multiplyAdds) { group in
+          PackingBufferPool.shared.withBuffer(bytes: bytes) { raw in
+            let v = raw.assumingMemoryBound(to: S.self), m = v + 16 * vPlane
+            let lastJob = (group + 1) * jobs / groups - 1
+            for job in group * jobs / groups...lastJob {
+                let (i, firstTile) = (job / blocksPerImage, job % blocksPerImage * T)
+                let count = Swift.min(T, tilesPerImage - firstTile)
+                let image = px.value + i * g.height * g.width * channels
+                // While the products run: the next block's input and this block's output lines.
+                let here = regions(job), next = job < lastJob ? regions(job + 1) : nil
+                let prefetch = RowPrefetch(input: next?.input, inputBytes: next?.inputBytes ?? 0,
+                                           output: here.output, outputBytes: here.outputBytes, groups: 16)
+                // Input transforms: V_ξ[t] = (Bᵀ d B)_ξ, channels a vector at a time.
+                for t in 0..<count {
+                    let tile = firstTile + t, top = (tile / tileColumns) * 2 - g.padTop, left = (tile % tileColumns) * 2 - g.padLeft
+                    withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
+                        for a in 0..<4 {
+                            let row = top + a
+                            for b in 0..<4 {
+                                let column = left + b
+                                window[a * 4 + b] = row >= 0 && row < g.height && column >= 0 && column < g.width
+                                    ? image + (row * g.width + column) * channels : pzeros.value
+                            }
+                        }
+                        let out = v + t * channels
+                        var c = 0
+                        while c < channels {
+                            transformInput(window.baseAddress!, c, out + c, stride: vPlane, V.self)
+                            c += lanes
+                        }
+                    }
+                }
+                // The 16 products M_ξ = V_ξ·U_ξ, six tiles at a time.
+                withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 6) { table in
+                    let table = table.baseAddress!
+                    for xi in 0..<16 {
+                        let vXi = v + xi * vPlane, mXi = m + xi * mPlane, panels = ppacked.value + xi * panelsSize
+                        prefetch.fetch(group: xi)
+                        var t = 0
+                        while t < count {
+                            let rows = Swift.min(6, count - t)
+                            for r in 0..<6 { table[r] = UnsafePointer(vXi + (t + Swift.min(r, rows - 1)) * channels) }
+                            let out = mXi + t * filters
+                            for j in 0..<wideBlocks {
+                                MicroKernels.indirect6x4(1, channels, UnsafePointer(table), panels + 2 * j * channels * width,
+                                                         out + 2 * j * width, filters, rows: rows, V.self, F.self)
+                            }
+                            for j in (2 * wideBlocks)..<blocks {
+                                MicroKernels.indirect6x2(1, channels, UnsafePointer(table), panels + j * channels * width, out + j * width, filters,
+                                                         rows: rows, columns: Swift.min(width, filters - j * width), V.self, F.self)
+                            }
+                            t += 6
+                        }
+                    }
+                }
+                // Output transforms: Y = Aᵀ M A, the tile's valid outputs only.
+                let output = py.value + i * g.outHeight * g.outWidth * filters
+                for t in 0..<count {
+                    let tile = firstTile + t, h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
+                    let rows = Swift.min(2, g.outHeight - h), columns = Swift.min(2, g.outWidth - col)
+                    let source = m + t * filters, target = output + (h * g.outWidth + col) * filters
+                    var k = 0
+                    while k < filters {
+                        transformOutput(source + k, stride: mPlane, target + k, rowStride: g.outWidth * filters, channelStride: filters,
+                                        rows: rows, columns: columns, V.self)
+                        k += lanes
+                    }
+                }
+            }
+          }
+        }
+    }
+
+    /// `(Bᵀ d B)` for one vector of channels starting at `c` of the 16 window
+    /// pixels, stored at `out + ξ·stride`.
+    @inline(__always)
+    static func transformInput<V: SIMD>(
+        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ c: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        @inline(__always) func d(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(window[a * 4 + b] + c).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ xi: Int, _ value: V) { UnsafeMutableRawPointer(out + xi * stride).storeBytes(of: value, as: V.self) }
+        // Bᵀ d, column by column: e_b = Bᵀ·(d_0b, d_1b, d_2b, d_3b).
+        @inline(__always) func rowsOf(_ b: Int) -> (V, V, V, V) {
+            let (d0, d1, d2, d3) = (d(0, b), d(1, b), d(2, b), d(3, b))
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+        }
+        let e0 = rowsOf(0), e1 = rowsOf(1), e2 = rowsOf(2), e3 = rowsOf(3)
+        let r0 = (e0.0, e1.0, e2.0, e3.0), r1 = (e0.1, e1.1, e2.1, e3.1)
+        let r2 = (e0.2, e1.2, e2.2, e3.2), r3 = (e0.3, e1.3, e2.3, e3.3)
+        // (Bᵀ d) B: columns.
+        @inline(__always) func columns(_ a: Int, _ r: (V, V, V, V)) {
+            store(a * 4 + 0, r.0 - r.2)
+            store(a * 4 + 1, r.1 + r.2)
+            store(a * 4 + 2, r.2 - r.1)
+            store(a * 4 + 3, r.1 - r.3)
+        }
+        columns(0, r0); columns(1, r1); columns(2, r2); columns(3, r3)
+    }
+
+    /// `Aᵀ M A` for one vector of filters: `M_ξ` at `source + ξ·stride`; the
+    /// `rows × columns` valid outputs of the 2 × 2 tile stored at `target`.
+    @inline(__always)
+    static func transformOutput<V: SIMD>(
+        _ source: UnsafeMutablePointer<V.Scalar>, stride: Int, _ target: UnsafeMutablePointer<V.Scalar>,
+        rowStride: Int, channelStride: Int, rows: Int, columns: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        @inline(__always) func m(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(source + (a * 4 + b) * stride).loadUnaligned(as: V.self) }
+        // Aᵀ M: two rows of four.
+        let s0 = (m(0, 0) + m(1, 0) + m(2, 0), m(0, 1) + m(1, 1) + m(2, 1), m(0, 2) + m(1, 2) + m(2, 2), m(0, 3) + m(1, 3) + m(2, 3))
+        let s1 = (m(1, 0) - m(2, 0) - m(3, 0), m(1, 1) - m(2, 1) - m(3, 1), m(1, 2) - m(2, 2) - m(3, 2), m(1, 3) - m(2, 3) - m(3, 3))
+        @inline(__always) func store(_ a: Int, _ b: Int, _ value: V) {
+            UnsafeMutableRawPointer(target + a * rowStride + b * channelStride).storeBytes(of: value, as: V.self)
+        }
+        store(0, 0, s0.0 + s0.1 + s0.2)
+        if columns > 1 { store(0, 1, s0.1 - s0.2 - s0.3) }
+        if rows > 1 {
+            store(1, 0, s1.0 + s1.1 + s1.2)
+            if columns > 1 { store(1, 1, s1.1 - s1.2 - s1.3) }
+        }
+    }
+}
+
+/// Process-wide convolution settings.
+public enum ConvolutionConfiguration {
+    private static let winograd = Atomic<Bool>(true)
+
+    /// Whether stride-1 3×3 convolutions with whole vectors of channels and
+    /// filters (≥ 16 each) take Winograd's F(2×2, 3×3) algorithm in the
+    /// vectorized forward pass (default `true`; 2.25× fewer multiplications,
+    /// results differ from the direct algorithm's by rounding). `false` keeps
+    /// every convolution on the direct (indirect-GEMM) algorithm, as PyTorch's
+    /// CPU default does.
+    public static var usesWinograd: Bool {
+        get { winograd.load(ordering: .relaxed) }
+        set { winograd.store(newValue, ordering: .relaxed) }
+    }
+}
