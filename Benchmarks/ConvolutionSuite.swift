@@ -33,6 +33,15 @@ func convolutionSuite(_ h: inout Harness) {
             consume(conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding))
             consume(conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding))
         }
+        if c.filter == 3 && c.stride == 1 {
+            // The same case on the direct (indirect-GEMM) algorithm, without Winograd's
+            // F(2×2, 3×3) that the rows above take (GFLOPS count the direct algorithm's work, as conv.py).
+            ConvolutionConfiguration.usesWinograd = false
+            defer { ConvolutionConfiguration.usesWinograd = true }
+            h.measure("conv", "conv2d fwd \(c.name)", variant: "direct (no Winograd), \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
+                consume(conv2D(x, filter: w, stride: c.stride, padding: c.padding))
+            }
+        }
     }
 
     // Depthwise 3×3 (MobileNet) and transposed 2×2 s2 (U-Net) as conv.py's "dw" and "T" ops.
