@@ -364,11 +364,11 @@ extension ConvolutionTests {
     }
 
     /// Winograd's F(2×2, 3×3) (stride-1 3×3 filters, whole vectors of
-    /// channels and filters): odd output sizes (partial 2 × 2 tiles), padding
-    /// 0, 1 and 2 (windows on the zero row), more tiles than a 48-tile block
-    /// (a partial block), tile counts not a multiple of six, four-vector
-    /// panels of 64 filters with and without a two-vector panel after them,
-    /// and a one-row image. Float agrees with the loop twin within the
+    /// channels and filters, ≥ 48 tiles per image): odd output sizes (partial
+    /// 2 × 2 tiles), padding 0, 1 and 2 (windows on the zero row), partial
+    /// 48-tile blocks and blocks across image ends, tile counts not a multiple
+    /// of six, four-vector panels of 64 filters with and without a two-vector
+    /// panel after them, and a one-row image. Float agrees with the loop twin within the
     /// transforms' rounding (measured worst: see the tolerance), Double within
     /// 1e-11, and the bits do not depend on the thread count. The algorithm is
     /// really taken: its result differs from the direct (indirect-GEMM) one,
@@ -376,8 +376,8 @@ extension ConvolutionTests {
     func testWinogradConvolutionAgreesWithLoop() {
         var g = RandomGenerator(seed: 53)
         let cases: [(x: [Int], filters: Int, padding: Padding)] = [
-            ([2, 9, 13, 16], 32, .same), ([1, 8, 7, 32], 48, .explicit(2)), ([2, 7, 10, 16], 80, .valid),
-            ([1, 13, 12, 64], 64, .same), ([2, 17, 15, 16], 32, .same), ([1, 1, 5, 16], 32, .same), ([1, 4, 4, 16], 128, .same),
+            ([2, 13, 15, 16], 64, .same), ([1, 14, 12, 32], 48, .explicit(2)), ([2, 17, 21, 16], 80, .valid),
+            ([1, 13, 16, 64], 64, .same), ([2, 17, 15, 32], 32, .same), ([1, 1, 200, 32], 32, .same), ([2, 13, 14, 16], 128, .same),
         ]
         let saved = GEMMConfiguration.kernel
         defer { GEMMConfiguration.kernel = saved; ConvolutionConfiguration.usesWinograd = true }
@@ -396,11 +396,18 @@ extension ConvolutionTests {
                 XCTAssertNotEqual(direct, winograd, "Winograd not taken \(c) \(kernel)")
                 assertClose(direct, loop.scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "direct \(c) \(kernel)")
             }
-            let x = Tensor<Double>(randomNormal: [2, 9, 7, 16], generator: &g)
-            let w = Tensor<Double>(randomNormal: [3, 3, 16, 48], generator: &g)
+            let x = Tensor<Double>(randomNormal: [2, 15, 13, 16], generator: &g)
+            let w = Tensor<Double>(randomNormal: [3, 3, 16, 64], generator: &g)
             let y = conv2D(x, filter: w, padding: .same)
             let loop = withComputePath(.loop) { conv2D(x, filter: w, padding: .same) }
             assertClose(y, loop.scalars, relative: 1e-11, absolute: 1e-11, "Double forward \(kernel)")
+            ConvolutionConfiguration.usesWinograd = false
+            XCTAssertNotEqual(conv2D(x, filter: w, padding: .same), y, "Double: Winograd not taken \(kernel)")
+            // Where it was not measured faster, the direct algorithm runs: fewer than 48 tiles per image.
+            let small = Tensor<Float>(randomNormal: [2, 9, 9, 32], generator: &g), f = Tensor<Float>(randomNormal: [3, 3, 32, 64], generator: &g)
+            let direct = conv2D(small, filter: f, padding: .same)
+            ConvolutionConfiguration.usesWinograd = true
+            XCTAssertEqual(conv2D(small, filter: f, padding: .same), direct, "small image \(kernel)")
         }
     }
 

@@ -22,7 +22,9 @@ import Synchronization
 /// do not depend on the thread count; they differ from the direct algorithm's
 /// by rounding (the transforms add and subtract inputs and filter taps before
 /// the products: relative differences ~1e-6 in Float, as in cuDNN's and
-/// oneDNN's Winograd algorithms).
+/// oneDNN's Winograd algorithms). A non-finite input or weight spreads to the
+/// whole 2 × 2 tile as NaN (∞ − ∞ in the transforms), where the direct
+/// algorithm gives ±∞ to the outputs whose window holds it.
 enum WinogradConvolutionKernels {
     /// Tiles per block (a multiple of the micro-kernel's six rows).
     static let blockTiles = 48
@@ -30,11 +32,20 @@ enum WinogradConvolutionKernels {
     /// Whether the vectorized forward pass takes this algorithm: a 3×3 filter,
     /// stride 1, channels and filters whole vectors (at least 16 channels and
     /// more than 16 filters: up to 16, the direct kernel runs first), unless
-    /// ``ConvolutionConfiguration/usesWinograd`` is off.
+    /// ``ConvolutionConfiguration/usesWinograd`` is off — and only where it was
+    /// measured faster (N32, two cores, direct → Winograd ms): n_C_prev·n_C ≥ 1024
+    /// (C16 32² K32: 0.97 → 0.96, C16 56² K64 4.0 → 2.7), the transformed filter
+    /// within 2 MiB (C128 28² K256: 30.0 → 16.1; C256 14² K256, 4 MiB: 16.9 → 17.7),
+    /// at least 48 tiles (14 × 14 outputs) per image (C128 14² K128: 3.7 → 2.7;
+    /// C64 7² K64: 0.28 → 0.61 before blocks spanned images, and not measured
+    /// faster since).
     static func serves<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
         let lanes = (kernel.isWide ? 64 : 32) / MemoryLayout<S>.stride
+        let tilesPerImage = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
         return ConvolutionConfiguration.usesWinograd && g.filterHeight == 3 && g.filterWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.channels >= 16 && g.filters > 16 && g.channels % lanes == 0 && g.filters % lanes == 0
+            && g.channels * g.filters >= 1024 && 16 * g.channels * g.filters * MemoryLayout<S>.stride <= 2 << 20
+            && tilesPerImage >= 48
     }
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
@@ -62,21 +73,17 @@ enum WinogradConvolutionKernels {
     /// `U_ξ = (G g Gᵀ)_ξ` for every channel and filter, as 16 matrices n_C_prev × n_C.
     static func transformFilter<S: TensorScalar>(_ w: UnsafePointer<S>, _ u: UnsafeMutablePointer<S>, channels: Int, filters: Int) {
         let plane = channels * filters
+        var rows = [S](repeating: 0, count: 12)
         for c in 0..<channels {
             for k in 0..<filters {
                 @inline(__always) func tap(_ a: Int, _ b: Int) -> S { w[(a * 3 + b) * plane + c * filters + k] }
-                // G·g: four rows of three.
-                var rows = [[S]](repeating: [0, 0, 0], count: 4)
+                // G·g: four rows of three; then each row r to (r0, (r0+r1+r2)/2, (r0−r1+r2)/2, r2).
                 for b in 0..<3 {
                     let (g0, g1, g2) = (tap(0, b), tap(1, b), tap(2, b))
-                    rows[0][b] = g0
-                    rows[1][b] = (g0 + g1 + g2) / 2
-                    rows[2][b] = (g0 - g1 + g2) / 2
-                    rows[3][b] = g2
+                    rows[b] = g0; rows[3 + b] = (g0 + g1 + g2) / 2; rows[6 + b] = (g0 - g1 + g2) / 2; rows[9 + b] = g2
                 }
-                // (G·g)·Gᵀ: each row to four values.
                 for a in 0..<4 {
-                    let (r0, r1, r2) = (rows[a][0], rows[a][1], rows[a][2])
+                    let (r0, r1, r2) = (rows[3 * a], rows[3 * a + 1], rows[3 * a + 2])
                     let out = u + (a * 4) * plane + c * filters + k
                     out[0] = r0
                     out[plane] = (r0 + r1 + r2) / 2
@@ -115,8 +122,9 @@ enum WinogradConvolutionKernels {
         let tileRows = (g.outHeight + 1) / 2, tileColumns = (g.outWidth + 1) / 2
         let tilesPerImage = tileRows * tileColumns
         let T = blockTiles
-        let blocksPerImage = (tilesPerImage + T - 1) / T
-        let jobs = g.batch * blocksPerImage
+        // Blocks of T consecutive tiles of the whole batch (across image ends: small images
+        // still fill whole blocks).
+        let tiles = g.batch * tilesPerImage, jobs = (tiles + T - 1) / T
         let groups = Swift.max(1, Swift.min(Parallelism.maxThreads * IndirectConvolutionKernels.groupsPerThread, jobs))
         let (px, ppacked, pzeros, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(packed)),
                                          UncheckedSendable(UnsafePointer(zeros)), UncheckedSendable(y))
@@ -126,33 +134,34 @@ enum WinogradConvolutionKernels {
         let line = 64 / MemoryLayout<S>.stride
         let vPlane = T * channels + line, mPlane = T * filters + line
         let bytes = 16 * (vPlane + mPlane) * MemoryLayout<S>.stride
-        // A block's input rows and output rows: contiguous runs of whole image rows.
+        // A block's input rows and output rows: contiguous runs of whole image rows (images
+        // follow each other in memory, so a block across an image end is one run too).
         let (inputRow, outputRow) = (g.width * channels * MemoryLayout<S>.stride, g.outWidth * filters * MemoryLayout<S>.stride)
         func regions(_ job: Int) -> (input: UnsafeRawPointer, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int) {
-            let (i, firstTile) = (job / blocksPerImage, job % blocksPerImage * T)
-            let firstRow = firstTile / tileColumns, lastRow = (Swift.min(tilesPerImage, firstTile + T) - 1) / tileColumns
-            let top = Swift.max(0, 2 * firstRow - g.padTop), bottom = Swift.min(g.height, 2 * lastRow - g.padTop + 4)
-            let outputEnd = Swift.min(g.outHeight, 2 * lastRow + 2)
-            let image = UnsafeRawPointer(px.value) + i * g.height * inputRow
-            let output = UnsafeRawPointer(py.value) + i * g.outHeight * outputRow
-            return (image + top * inputRow, Swift.max(0, bottom - top) * inputRow,
-                    output + 2 * firstRow * outputRow, (outputEnd - 2 * firstRow) * outputRow)
+            let first = job * T, last = Swift.min(tiles, first + T) - 1
+            let (firstImage, firstRow) = (first / tilesPerImage, first % tilesPerImage / tileColumns)
+            let (lastImage, lastRow) = (last / tilesPerImage, last % tilesPerImage / tileColumns)
+            let top = firstImage * g.height + Swift.max(0, 2 * firstRow - g.padTop)
+            let bottom = lastImage * g.height + Swift.min(g.height, 2 * lastRow - g.padTop + 4)
+            let (outputStart, outputEnd) = (firstImage * g.outHeight + 2 * firstRow, lastImage * g.outHeight + Swift.min(g.outHeight, 2 * lastRow + 2))
+            return (UnsafeRawPointer(px.value) + top * inputRow, Swift.max(0, bottom - top) * inputRow,
+                    UnsafeRawPointer(py.value) + outputStart * outputRow, (outputEnd - outputStart) * outputRow)
         }
         parallelFor(chunks: groups, work: g.multiplyAdds) { group in
           PackingBufferPool.shared.withBuffer(bytes: bytes) { raw in
             let v = raw.assumingMemoryBound(to: S.self), m = v + 16 * vPlane
             let lastJob = (group + 1) * jobs / groups - 1
             for job in group * jobs / groups...lastJob {
-                let (i, firstTile) = (job / blocksPerImage, job % blocksPerImage * T)
-                let count = Swift.min(T, tilesPerImage - firstTile)
-                let image = px.value + i * g.height * g.width * channels
+                let firstTile = job * T, count = Swift.min(T, tiles - firstTile)
                 // While the products run: the next block's input and this block's output lines.
                 let here = regions(job), next = job < lastJob ? regions(job + 1) : nil
                 let prefetch = RowPrefetch(input: next?.input, inputBytes: next?.inputBytes ?? 0,
                                            output: here.output, outputBytes: here.outputBytes, groups: 16)
                 // Input transforms: V_ξ[t] = (Bᵀ d B)_ξ, channels a vector at a time.
                 for t in 0..<count {
-                    let tile = firstTile + t, top = (tile / tileColumns) * 2 - g.padTop, left = (tile % tileColumns) * 2 - g.padLeft
+                    let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
+                    let image = px.value + i * g.height * g.width * channels
+                    let top = (tile / tileColumns) * 2 - g.padTop, left = (tile % tileColumns) * 2 - g.padLeft
                     withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
                         for a in 0..<4 {
                             let row = top + a
@@ -194,9 +203,10 @@ enum WinogradConvolutionKernels {
                     }
                 }
                 // Output transforms: Y = Aᵀ M A, the tile's valid outputs only.
-                let output = py.value + i * g.outHeight * g.outWidth * filters
                 for t in 0..<count {
-                    let tile = firstTile + t, h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
+                    let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
+                    let output = py.value + i * g.outHeight * g.outWidth * filters
+                    let h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
                     let rows = Swift.min(2, g.outHeight - h), columns = Swift.min(2, g.outWidth - col)
                     let source = m + t * filters, target = output + (h * g.outWidth + col) * filters
                     var k = 0
