@@ -99,6 +99,7 @@ enum WinogradConvolutionKernels {
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
+        if g.batch == 0 { return }
         let lanes = V.scalarCount, width = 2 * lanes
         let (channels, filters) = (g.channels, g.filters)
         // Filter: transformed, then each U_ξ packed as the indirect kernels' panels.

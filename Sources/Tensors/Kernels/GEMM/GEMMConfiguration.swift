@@ -81,6 +81,16 @@ struct GEMMBlocking {
         // micro-kernel's loop or spread over its first steps, and of B̃ 8–32 steps ahead
         // (437–456 vs 437–450). In the profile the micro-kernel is 89 % of the cycles at
         // one and two threads alike, packing 7 %, waiting under 1 %.
+        // Eleventh session (interleaved pairs of 20–30-product medians): B̃'s micro-panel
+        // outer and Ã's inner in `multiplyBlock` (BLIS's order: the B̃ sliver in L1, Ã from L2)
+        // — one thread ±1 %, two threads n = 2048 398–405 vs 449–451 GFLOPS (C tiles 12 rows
+        // apart lose the hardware prefetcher); with the next C tile prefetched a call ahead,
+        // 429–439 vs 425–465. kc 512: one thread n = 1024 +2.2 % (six pairs), n = 2048 −1.7 %,
+        // two threads ±0 % (kc is shared by all thread counts, so it cannot differ by them).
+        // Products with k = 256 run at 244 GFLOPS on one core against 229 at k = 1024
+        // (C read and written once per block of k); in the profile at n = 1024 the
+        // micro-kernel is 95 % of the product's cycles with its samples spread evenly
+        // over the loop (no hot load).
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
