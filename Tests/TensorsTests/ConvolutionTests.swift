@@ -401,6 +401,14 @@ extension ConvolutionTests {
             let y = conv2D(x, filter: w, padding: .same)
             let loop = withComputePath(.loop) { conv2D(x, filter: w, padding: .same) }
             assertClose(y, loop.scalars, relative: 1e-11, absolute: 1e-11, "Double forward \(kernel)")
+            // The stride-1 input gradient is a convolution with the rotated filter (64 → 16 channels
+            // here: Winograd with 16 filters is not taken, the direct kernel is; so 16 → 64 too).
+            for (input, filter) in [(x, w), (Tensor<Double>(randomNormal: [1, 14, 13, 32], generator: &g),
+                                             Tensor<Double>(randomNormal: [3, 3, 32, 32], generator: &g))] {
+                let dy = Tensor<Double>(randomNormal: conv2D(input, filter: filter, padding: .same).shape, generator: &g)
+                let run = { conv2DBackwardInput(dy, filter: filter, inputShape: input.shape, padding: .same) }
+                assertClose(run(), withComputePath(.loop, run).scalars, relative: 1e-11, absolute: 1e-11, "Double input gradient \(kernel)")
+            }
             ConvolutionConfiguration.usesWinograd = false
             XCTAssertNotEqual(conv2D(x, filter: w, padding: .same), y, "Double: Winograd not taken \(kernel)")
             // Where it was not measured faster, the direct algorithm runs: fewer than 48 tiles per image.
