@@ -24,6 +24,36 @@
 /// 6 × 4-vector tile instead: each broadcast feeds four multiply-adds and the
 /// six input rows are read once per 64 filters, not twice (3×3 K64 forward,
 /// alternating binaries: 514 → 528 GFLOPS near, 494 → 498 far).
+/// A convolution kernel generic over the micro-kernel family's vector type and
+/// multiply-add form; ``dispatch(_:_:_:_:kernel:)`` runs the specialization the
+/// GEMM calibration chose (256- or 512-bit vectors, fused or separate), with
+/// the three operands retyped to its scalar.
+protocol VectorizedConvolution {
+    static func run<V: SIMD, F: MultiplyAdd>(
+        _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar
+}
+
+extension VectorizedConvolution {
+    static func dispatch<S: TensorScalar>(
+        _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
+    ) {
+        let (fa, fb, fout) = (cast(a, to: Float.self), cast(b, to: Float.self), cast(out, to: Float.self))
+        let (da, db, dout) = (cast(a, to: Double.self), cast(b, to: Double.self), cast(out, to: Double.self))
+        switch (S.scalarType, kernel.isFused, kernel.isWide) {
+        case (.float32, true, false): run(fa, fb, fout, g, SIMD8<Float>.self, FusedMultiplyAdd.self)
+        case (.float32, false, false): run(fa, fb, fout, g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
+        case (.float64, true, false): run(da, db, dout, g, SIMD4<Double>.self, FusedMultiplyAdd.self)
+        case (.float64, false, false): run(da, db, dout, g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
+        case (.float32, true, true): run(fa, fb, fout, g, FloatVector.self, FusedMultiplyAdd.self)
+        case (.float32, false, true): run(fa, fb, fout, g, FloatVector.self, SeparateMultiplyAdd.self)
+        case (.float64, true, true): run(da, db, dout, g, DoubleVector.self, FusedMultiplyAdd.self)
+        case (.float64, false, true): run(da, db, dout, g, DoubleVector.self, SeparateMultiplyAdd.self)
+        }
+    }
+}
+
 enum IndirectConvolutionKernels {
     /// Whether the indirect kernel serves this geometry with this micro-kernel
     /// (1×1 filters too: reading the pixels in place beats packing them).
@@ -31,28 +61,20 @@ enum IndirectConvolutionKernels {
         g.filters > 16 && g.channels > 0
     }
 
+    /// Six pixels × two vectors of filters: 256-bit vectors for the 6-row kernel, 512-bit
+    /// vectors (a 6 × 32 Float tile, twelve of the 32 registers) with the wide one.
+    enum Forward: VectorizedConvolution {
+        static func run<V: SIMD, F: MultiplyAdd>(
+            _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+            _: V.Type, _: F.Type
+        ) where V.Scalar: TensorScalar {
+            IndirectConvolutionKernels.run(x, w, y, g, V.self, F.self)
+        }
+    }
+
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
                                          kernel: GEMMKernel) {
-        // Six pixels × two vectors of filters: 256-bit vectors for the 6-row kernel, 512-bit
-        // vectors (a 6 × 32 Float tile, twelve of the 32 registers) with the wide one.
-        switch (S.scalarType, kernel.isFused, kernel.isWide) {
-        case (.float32, true, false):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
-        case (.float32, false, false):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
-        case (.float64, true, false):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
-        case (.float64, false, false):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
-        case (.float32, true, true):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false, true):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true, true):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false, true):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, SeparateMultiplyAdd.self)
-        }
+        Forward.dispatch(x, w, y, g, kernel: kernel)
     }
 
     /// Contiguous runs of jobs per thread in the forward pass. A thread then writes
@@ -312,17 +334,15 @@ extension IndirectConvolutionKernels {
     static func filterGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
     ) {
-        let (fdy, fx, fdw) = (cast(dy, to: Float.self), cast(x, to: Float.self), cast(dw, to: Float.self))
-        let (ddy, dx, ddw) = (cast(dy, to: Double.self), cast(x, to: Double.self), cast(dw, to: Double.self))
-        switch (S.scalarType, kernel.isFused, kernel.isWide) {
-        case (.float32, true, false): filterGradient(fdy, fx, fdw, g, SIMD8<Float>.self, FusedMultiplyAdd.self)
-        case (.float32, false, false): filterGradient(fdy, fx, fdw, g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
-        case (.float64, true, false): filterGradient(ddy, dx, ddw, g, SIMD4<Double>.self, FusedMultiplyAdd.self)
-        case (.float64, false, false): filterGradient(ddy, dx, ddw, g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
-        case (.float32, true, true): filterGradient(fdy, fx, fdw, g, FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false, true): filterGradient(fdy, fx, fdw, g, FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true, true): filterGradient(ddy, dx, ddw, g, DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false, true): filterGradient(ddy, dx, ddw, g, DoubleVector.self, SeparateMultiplyAdd.self)
+        FilterGradient.dispatch(dy, x, dw, g, kernel: kernel)
+    }
+
+    enum FilterGradient: VectorizedConvolution {
+        static func run<V: SIMD, F: MultiplyAdd>(
+            _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ dw: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+            _: V.Type, _: F.Type
+        ) where V.Scalar: TensorScalar {
+            IndirectConvolutionKernels.filterGradient(dy, x, dw, g, V.self, F.self)
         }
     }
 
@@ -561,17 +581,15 @@ extension IndirectConvolutionKernels {
     static func disjointInputGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
     ) {
-        let (fdy, fw, fdx) = (cast(dy, to: Float.self), cast(w, to: Float.self), cast(dx, to: Float.self))
-        let (ddy, dw, ddx) = (cast(dy, to: Double.self), cast(w, to: Double.self), cast(dx, to: Double.self))
-        switch (S.scalarType, kernel.isFused, kernel.isWide) {
-        case (.float32, true, false): disjointInputGradient(fdy, fw, fdx, g, SIMD8<Float>.self, FusedMultiplyAdd.self)
-        case (.float32, false, false): disjointInputGradient(fdy, fw, fdx, g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
-        case (.float64, true, false): disjointInputGradient(ddy, dw, ddx, g, SIMD4<Double>.self, FusedMultiplyAdd.self)
-        case (.float64, false, false): disjointInputGradient(ddy, dw, ddx, g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
-        case (.float32, true, true): disjointInputGradient(fdy, fw, fdx, g, FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false, true): disjointInputGradient(fdy, fw, fdx, g, FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true, true): disjointInputGradient(ddy, dw, ddx, g, DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false, true): disjointInputGradient(ddy, dw, ddx, g, DoubleVector.self, SeparateMultiplyAdd.self)
+        DisjointInputGradient.dispatch(dy, w, dx, g, kernel: kernel)
+    }
+
+    enum DisjointInputGradient: VectorizedConvolution {
+        static func run<V: SIMD, F: MultiplyAdd>(
+            _ dy: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ dx: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+            _: V.Type, _: F.Type
+        ) where V.Scalar: TensorScalar {
+            IndirectConvolutionKernels.disjointInputGradient(dy, w, dx, g, V.self, F.self)
         }
     }
 

@@ -50,23 +50,15 @@ enum WinogradConvolutionKernels {
 
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry,
                                          kernel: GEMMKernel) {
-        switch (S.scalarType, kernel.isFused, kernel.isWide) {
-        case (.float32, true, false):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, FusedMultiplyAdd.self)
-        case (.float32, false, false):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, SIMD8<Float>.self, SeparateMultiplyAdd.self)
-        case (.float64, true, false):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, FusedMultiplyAdd.self)
-        case (.float64, false, false):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, SIMD4<Double>.self, SeparateMultiplyAdd.self)
-        case (.float32, true, true):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false, true):
-            run(cast(x, to: Float.self), cast(w, to: Float.self), cast(y, to: Float.self), g, FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true, true):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false, true):
-            run(cast(x, to: Double.self), cast(w, to: Double.self), cast(y, to: Double.self), g, DoubleVector.self, SeparateMultiplyAdd.self)
+        Forward.dispatch(x, w, y, g, kernel: kernel)
+    }
+
+    enum Forward: VectorizedConvolution {
+        static func run<V: SIMD, F: MultiplyAdd>(
+            _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+            _: V.Type, _: F.Type
+        ) where V.Scalar: TensorScalar {
+            WinogradConvolutionKernels.run(x, w, y, g, V.self, F.self)
         }
     }
 
