@@ -36,8 +36,9 @@ func convolutionSuite(_ h: inout Harness) {
         if c.filter == 3 && c.stride == 1 {
             // The same case on the direct (indirect-GEMM) algorithm, without Winograd's
             // F(2×2, 3×3) that the rows above take (GFLOPS count the direct algorithm's work, as conv.py).
+            let saved = ConvolutionConfiguration.usesWinograd
             ConvolutionConfiguration.usesWinograd = false
-            defer { ConvolutionConfiguration.usesWinograd = true }
+            defer { ConvolutionConfiguration.usesWinograd = saved }
             h.measure("conv", "conv2d fwd \(c.name)", variant: "direct (no Winograd), \(threads)", shape: "\(y.shape)", metric: .gflops, work: flops) {
                 consume(conv2D(x, filter: w, stride: c.stride, padding: c.padding))
             }

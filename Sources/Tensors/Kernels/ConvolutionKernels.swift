@@ -76,8 +76,9 @@ enum ConvolutionKernels {
     // MARK: Vectorized path
 
     /// `Y = P·W` (`P` the implicit patch matrix; for a 1×1 stride-1 filter the
-    /// input itself); with at most 16 filters the direct kernel, otherwise the
-    /// indirect one (no patch packing).
+    /// input itself); with at most 16 filters the direct kernel; stride-1 3×3
+    /// filters where ``WinogradConvolutionKernels/serves(_:kernel:_:)`` holds,
+    /// Winograd's F(2×2, 3×3); otherwise the indirect kernel (no patch packing).
     static func forward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesForward(g) {
             DirectConvolutionKernels.forward(x, w, y, g)

@@ -159,6 +159,9 @@ func convolutionGEMM<S: TensorScalar>(_ g: GEMMProblem<S>) {
 /// output `(m, n_H, n_W, n_C)` with `n_H = ⌊(n_H_prev + 2p − f)/s⌋ + 1`.
 /// The notes' 6×6 image with a vertical edge convolved with the 3×3
 /// vertical-edge filter `[[1, 0, −1]]×3` gives the 4×4 `[[0, 30, 30, 0]]×4`.
+/// On the vectorized path, stride-1 3×3 filters with many channels and filters
+/// use Winograd's F(2×2, 3×3) algorithm (2.25× fewer multiplications, results
+/// equal up to rounding; see ``ConvolutionConfiguration/usesWinograd``).
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func conv2D<S>(_ input: Tensor<S>, filter: Tensor<S>, bias: Tensor<S>? = nil, stride: Int = 1, padding: Padding = .valid) -> Tensor<S> {
