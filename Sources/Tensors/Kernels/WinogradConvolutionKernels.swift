@@ -20,9 +20,10 @@ import Synchronization
 /// n_C_prev channels) into `M` (16 × 48 × n_C), and the output transforms.
 /// Every tile is computed the same way whichever thread takes it, so the bits
 /// do not depend on the thread count; they differ from the direct algorithm's
-/// by rounding (the transforms add and subtract inputs and filter taps before
-/// the products: relative differences ~1e-6 in Float, as in cuDNN's and
-/// oneDNN's Winograd algorithms). A non-finite input or weight spreads to the
+/// by rounding. Against a Double reference (N8 C64 56² K64, normal inputs)
+/// its Float outputs are off by 2.6e-7 of the outputs' RMS (RMS of the
+/// errors; the direct algorithm in Float 4.3e-7, its 576-term sums being
+/// longer than Winograd's 64-term ones), 2.0e-6 at most (direct 5.7e-6). A non-finite input or weight spreads to the
 /// whole 2 × 2 tile as NaN (∞ − ∞ in the transforms), where the direct
 /// algorithm gives ±∞ to the outputs whose window holds it.
 enum WinogradConvolutionKernels {
