@@ -26,6 +26,14 @@ import Synchronization
 /// longer than Winograd's 64-term ones), 2.0e-6 at most (direct 5.7e-6). A non-finite input or weight spreads to the
 /// whole 2 × 2 tile as NaN (∞ − ∞ in the transforms), where the direct
 /// algorithm gives ±∞ to the outputs whose window holds it.
+///
+/// Tried for the filter gradient and not kept: F(3×3, 2×2) (input windows and
+/// 2 × 2 blocks of output gradients transformed, `P_ξ += V_ξᵀ·Ũ_ξ` per block of
+/// 64 tiles on the library's single-thread GEMM, eight partial sums added in
+/// order) agreed with the loop path but read 17.5–19.9 ms against the direct
+/// kernel's 18.4–19.1 (N32 C64 56² K64): packing the transposed `V_ξ` for
+/// each small product took 18 % of it. A micro-kernel broadcasting `V_ξ` in
+/// place, with `Ũ_ξ` written straight into packed panels, would avoid that.
 enum WinogradConvolutionKernels {
     /// Tiles per block (a multiple of the micro-kernel's six rows).
     static let blockTiles = 48
