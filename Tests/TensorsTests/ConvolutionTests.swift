@@ -390,6 +390,12 @@ extension ConvolutionTests {
                 let winograd = run(), loop = withComputePath(.loop, run)
                 assertClose(winograd, loop.scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c) \(kernel)")
                 XCTAssertEqual(Parallelism.withMaxThreads(1, run), winograd, "threads \(c) \(kernel)")
+                // The filter gradient by F(3×3, 2×2).
+                let dy = Tensor<Float>(randomNormal: winograd.shape, generator: &g)
+                let gradient = { conv2DBackwardFilter(dy, input: x, filterShape: w.shape, padding: c.padding) }
+                let dw = gradient(), dwLoop = withComputePath(.loop, gradient)
+                assertClose(dw, dwLoop.scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
+                XCTAssertEqual(Parallelism.withMaxThreads(1, gradient), dw, "filter gradient threads \(c) \(kernel)")
                 ConvolutionConfiguration.usesWinograd = false
                 let direct = run()
                 ConvolutionConfiguration.usesWinograd = true
@@ -409,8 +415,15 @@ extension ConvolutionTests {
                 let run = { conv2DBackwardInput(dy, filter: filter, inputShape: input.shape, padding: .same) }
                 assertClose(run(), withComputePath(.loop, run).scalars, relative: 1e-11, absolute: 1e-11, "Double input gradient \(kernel)")
             }
+            let dyDouble = Tensor<Double>(randomNormal: y.shape, generator: &g)
+            let gradient = { conv2DBackwardFilter(dyDouble, input: x, filterShape: w.shape, padding: .same) }
+            let dw = gradient()
+            assertClose(dw, withComputePath(.loop, gradient).scalars, relative: 1e-11, absolute: 1e-10, "Double filter gradient \(kernel)")
             ConvolutionConfiguration.usesWinograd = false
             XCTAssertNotEqual(conv2D(x, filter: w, padding: .same), y, "Double: Winograd not taken \(kernel)")
+            if kernel == .fma12x32 {   // F(3×3, 2×2) for the filter gradient needs 512-bit vectors
+                XCTAssertNotEqual(gradient(), dw, "Double: Winograd filter gradient not taken \(kernel)")
+            }
             // Where it was not measured faster, the direct algorithm runs: fewer than 48 tiles per image.
             let small = Tensor<Float>(randomNormal: [2, 9, 9, 32], generator: &g), f = Tensor<Float>(randomNormal: [3, 3, 32, 64], generator: &g)
             let direct = conv2D(small, filter: f, padding: .same)

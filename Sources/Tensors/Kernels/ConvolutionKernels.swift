@@ -112,6 +112,10 @@ enum ConvolutionKernels {
             return
         }
         let kernel = GEMMConfiguration.kernel
+        if WinogradConvolutionKernels.servesFilterGradient(g, kernel: kernel, S.self) {
+            WinogradConvolutionKernels.filterGradient(dy, x, dw, g, kernel: kernel)
+            return
+        }
         if IndirectConvolutionKernels.servesFilterGradient(g, kernel: kernel, S.self) {
             IndirectConvolutionKernels.filterGradient(dy, x, dw, g, kernel: kernel)
             return

@@ -26,14 +26,7 @@ import Synchronization
 /// longer than Winograd's 64-term ones), 2.0e-6 at most (direct 5.7e-6). A non-finite input or weight spreads to the
 /// whole 2 × 2 tile as NaN (∞ − ∞ in the transforms), where the direct
 /// algorithm gives ±∞ to the outputs whose window holds it.
-///
-/// Tried for the filter gradient and not kept: F(3×3, 2×2) (input windows and
-/// 2 × 2 blocks of output gradients transformed, `P_ξ += V_ξᵀ·Ũ_ξ` per block of
-/// 64 tiles on the library's single-thread GEMM, eight partial sums added in
-/// order) agreed with the loop path but read 17.5–19.9 ms against the direct
-/// kernel's 18.4–19.1 (N32 C64 56² K64): packing the transposed `V_ξ` for
-/// each small product took 18 % of it. A micro-kernel broadcasting `V_ξ` in
-/// place, with `Ũ_ξ` written straight into packed panels, would avoid that.
+
 enum WinogradConvolutionKernels {
     /// Tiles per block (a multiple of the micro-kernel's six rows).
     static let blockTiles = 48
@@ -285,5 +278,269 @@ public enum ConvolutionConfiguration {
     public static var usesWinograd: Bool {
         get { winograd.load(ordering: .relaxed) }
         set { winograd.store(newValue, ordering: .relaxed) }
+    }
+}
+
+// MARK: Filter gradient
+
+/// The filter gradient of a stride-1 3×3 convolution by Winograd's F(3×3, 2×2):
+/// each 2 × 2 block of output gradients `D` (per filter) and its 4 × 4 input
+/// window `X` (per channel) contribute the 3 × 3 correlation
+///
+///     dW_tile = Aᵀ [ (G D Gᵀ) ⊙ (Bᵀ X B) ] A
+///
+/// with `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, −1, 0, 1]]`,
+/// `G = [[1, 0], [½, ½], [½, −½], [0, 1]]`, `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, 0],
+/// [0, 1, 1, 1]]`, so the sum over tiles is, for each of the 16 positions ξ, a
+/// product `P_ξ = V_ξᵀ·Ũ_ξ` (n_C_prev × tiles by tiles × n_C) — 16
+/// multiply-adds per tile and channel–filter pair instead of 36. `V_ξ` is
+/// broadcast in place (six channels, a tile apart per step) and `Ũ_ξ` is
+/// written by its transform straight into 4-vector panels. Blocks of tiles are
+/// summed into a fixed number of partial `P` (by shape only), added in order,
+/// so the bits do not depend on the thread count. N32 C64 56² K64, two threads:
+/// 17.8–18.0 ms with the direct kernel, 10.2–10.5 with this. (A first version
+/// on the library's GEMM per block and ξ read 17.5–19.9: packing the transposed
+/// `V_ξ` for those small products took 18 % of it.)
+extension WinogradConvolutionKernels {
+    /// Tiles per block of the filter gradient (the depth of its products).
+    static let gradientBlockTiles = 64
+    /// Partial sums of `P` (at most; fewer for small problems).
+    static let gradientChunks = 8
+
+    /// The forward pass's shapes (``serves(_:kernel:_:)``) with 512-bit vectors and
+    /// filters in whole groups of four vectors (64 Float, 32 Double).
+    static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
+        kernel.isWide && g.filters % (256 / MemoryLayout<S>.stride) == 0 && serves(g, kernel: kernel, S.self)
+    }
+
+    static func filterGradient<S: TensorScalar>(
+        _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
+    ) {
+        FilterGradient.dispatch(dy, x, dw, g, kernel: kernel)
+    }
+
+    enum FilterGradient: VectorizedConvolution {
+        static func run<V: SIMD, F: MultiplyAdd>(
+            _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ dw: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+            _: V.Type, _: F.Type
+        ) where V.Scalar: TensorScalar {
+            WinogradConvolutionKernels.filterGradient(dy, x, dw, g, V.self, F.self)
+        }
+    }
+
+    static func filterGradient<V: SIMD, F: MultiplyAdd>(
+        _ dy: UnsafePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ dw: UnsafeMutablePointer<V.Scalar>, _ g: Convolution2DGeometry,
+        _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let lanes = V.scalarCount, width = 4 * lanes, (channels, filters) = (g.channels, g.filters)
+        let plane = channels * filters, panels = filters / width
+        let tileColumns = (g.outWidth + 1) / 2, tilesPerImage = ((g.outHeight + 1) / 2) * tileColumns
+        let T = gradientBlockTiles, tiles = g.batch * tilesPerImage, jobs = (tiles + T - 1) / T
+        guard jobs > 0 else {
+            dw.initialize(repeating: 0, count: 9 * plane)
+            return
+        }
+        let chunks = Swift.min(jobs, gradientChunks)
+        let partial = UnsafeMutablePointer<S>.allocate(capacity: chunks * 16 * plane)
+        partial.initialize(repeating: 0, count: chunks * 16 * plane)
+        defer { partial.deallocate() }
+        let zeros = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(channels, filters))
+        zeros.initialize(repeating: 0, count: Swift.max(channels, filters))
+        defer { zeros.deallocate() }
+        let line = 64 / MemoryLayout<S>.stride
+        let vPlane = T * channels + line, uPlane = T * filters + line
+        let (px, pdy, pzeros, ppartial) = (UncheckedSendable(x), UncheckedSendable(dy), UncheckedSendable(UnsafePointer(zeros)),
+                                           UncheckedSendable(partial))
+        parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
+          PackingBufferPool.shared.withBuffer(bytes: 16 * (vPlane + uPlane) * MemoryLayout<S>.stride) { raw in
+            let v = raw.assumingMemoryBound(to: S.self), u = v + 16 * vPlane
+            let p = ppartial.value + chunk * 16 * plane
+            for job in chunk * jobs / chunks..<(chunk + 1) * jobs / chunks {
+                let firstTile = job * T, count = Swift.min(T, tiles - firstTile)
+                withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
+                    let window = window.baseAddress!
+                    for t in 0..<count {
+                        let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
+                        let h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
+                        // V_ξ[t] = (Bᵀ X B)_ξ over the 4 × 4 input window.
+                        let image = px.value + i * g.height * g.width * channels
+                        for a in 0..<4 {
+                            let row = h - g.padTop + a
+                            for b in 0..<4 {
+                                let column = col - g.padLeft + b
+                                window[a * 4 + b] = row >= 0 && row < g.height && column >= 0 && column < g.width
+                                    ? image + (row * g.width + column) * channels : pzeros.value
+                            }
+                        }
+                        var c = 0
+                        while c < channels {
+                            transformGradientInput(window, c, v + t * channels + c, stride: vPlane, V.self)
+                            c += lanes
+                        }
+                        // Ũ_ξ[t] = (G D Gᵀ)_ξ over the 2 × 2 output gradients (zero beyond the
+                        // output), into panels of `width` filters: panel j, row t at j·T·width + t·width.
+                        let gradient = pdy.value + i * g.outHeight * g.outWidth * filters
+                        for a in 0..<2 {
+                            for b in 0..<2 {
+                                window[a * 2 + b] = h + a < g.outHeight && col + b < g.outWidth
+                                    ? gradient + ((h + a) * g.outWidth + col + b) * filters : pzeros.value
+                            }
+                        }
+                        var k = 0
+                        while k < filters {
+                            transformGradient(window, k, u + (k / width) * T * width + t * width + k % width, stride: uPlane, V.self)
+                            k += lanes
+                        }
+                    }
+                }
+                // P_ξ += V_ξᵀ·Ũ_ξ: six channels × one panel of filters at a time.
+                for xi in 0..<16 {
+                    let vXi = v + xi * vPlane, uXi = u + xi * uPlane, pXi = p + xi * plane
+                    var c = 0
+                    while c < channels {
+                        let rows = Swift.min(6, channels - c)
+                        for j in 0..<panels {
+                            MicroKernels.strided6x4(count, UnsafePointer(vXi + c), aStride: channels, UnsafePointer(uXi + j * T * width),
+                                                    pXi + c * filters + j * width, filters, rows: rows, V.self, F.self)
+                        }
+                        c += 6
+                    }
+                }
+            }
+          }
+        }
+        // The partial sums in order, then dW = Aᵀ P A for each channel and vector of filters.
+        for chunk in 1..<chunks {
+            let source = partial + chunk * 16 * plane
+            for j in 0..<(16 * plane) { partial[j] += source[j] }
+        }
+        for c in 0..<channels {
+            var k = 0
+            while k < filters {
+                transformGradientOutput(partial + c * filters + k, stride: plane, dw + c * filters + k, tapStride: plane, V.self)
+                k += lanes
+            }
+        }
+    }
+
+    /// `Bᵀ X B` of F(3×3, 2×2) for one vector of channels of the 16 window pixels.
+    @inline(__always)
+    static func transformGradientInput<V: SIMD>(
+        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ c: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        @inline(__always) func d(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(window[a * 4 + b] + c).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ xi: Int, _ value: V) { UnsafeMutableRawPointer(out + xi * stride).storeBytes(of: value, as: V.self) }
+        @inline(__always) func rowsOf(_ b: Int) -> (V, V, V, V) {
+            let (d0, d1, d2, d3) = (d(0, b), d(1, b), d(2, b), d(3, b))
+            return (d0 - d2, d1 + d2, d2 - d1, d3 - d1)
+        }
+        let e0 = rowsOf(0), e1 = rowsOf(1), e2 = rowsOf(2), e3 = rowsOf(3)
+        @inline(__always) func columns(_ a: Int, _ r: (V, V, V, V)) {
+            store(a * 4 + 0, r.0 - r.2)
+            store(a * 4 + 1, r.1 + r.2)
+            store(a * 4 + 2, r.2 - r.1)
+            store(a * 4 + 3, r.3 - r.1)
+        }
+        columns(0, (e0.0, e1.0, e2.0, e3.0)); columns(1, (e0.1, e1.1, e2.1, e3.1))
+        columns(2, (e0.2, e1.2, e2.2, e3.2)); columns(3, (e0.3, e1.3, e2.3, e3.3))
+    }
+
+    /// `G D Gᵀ` for one vector of filters of the 2 × 2 output gradients (`window[0..<4]`).
+    @inline(__always)
+    static func transformGradient<V: SIMD>(
+        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ k: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        @inline(__always) func d(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(window[a * 2 + b] + k).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ xi: Int, _ value: V) { UnsafeMutableRawPointer(out + xi * stride).storeBytes(of: value, as: V.self) }
+        let half = V(repeating: 0.5)
+        let (d00, d01, d10, d11) = (d(0, 0), d(0, 1), d(1, 0), d(1, 1))
+        // G·D: four rows of two; each row (r0, r1) to (r0, (r0 + r1)/2, (r0 − r1)/2, r1).
+        @inline(__always) func row(_ a: Int, _ r0: V, _ r1: V) {
+            store(a * 4 + 0, r0)
+            store(a * 4 + 1, (r0 + r1) * half)
+            store(a * 4 + 2, (r0 - r1) * half)
+            store(a * 4 + 3, r1)
+        }
+        row(0, d00, d01)
+        row(1, (d00 + d10) * half, (d01 + d11) * half)
+        row(2, (d00 - d10) * half, (d01 - d11) * half)
+        row(3, d10, d11)
+    }
+
+    /// `Aᵀ P A` (3 × 3) for one channel and vector of filters: `P_ξ` at
+    /// `source + ξ·stride`, tap (a, b) stored at `target + (3a + b)·tapStride`.
+    @inline(__always)
+    static func transformGradientOutput<V: SIMD>(
+        _ source: UnsafeMutablePointer<V.Scalar>, stride: Int, _ target: UnsafeMutablePointer<V.Scalar>, tapStride: Int, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        @inline(__always) func m(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(source + (a * 4 + b) * stride).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ a: Int, _ b: Int, _ value: V) {
+            UnsafeMutableRawPointer(target + (a * 3 + b) * tapStride).storeBytes(of: value, as: V.self)
+        }
+        // Aᵀ P: three rows of four; then each row to three taps.
+        let c0 = (m(0, 0), m(0, 1), m(0, 2), m(0, 3)), c1 = (m(1, 0), m(1, 1), m(1, 2), m(1, 3))
+        let c2 = (m(2, 0), m(2, 1), m(2, 2), m(2, 3)), c3 = (m(3, 0), m(3, 1), m(3, 2), m(3, 3))
+        @inline(__always) func row(_ a: Int, _ r: (V, V, V, V)) {
+            store(a, 0, r.0 + r.1 + r.2)
+            store(a, 1, r.1 - r.2)
+            store(a, 2, r.1 + r.2 + r.3)
+        }
+        row(0, (c0.0 + c1.0 + c2.0, c0.1 + c1.1 + c2.1, c0.2 + c1.2 + c2.2, c0.3 + c1.3 + c2.3))
+        row(1, (c1.0 - c2.0, c1.1 - c2.1, c1.2 - c2.2, c1.3 - c2.3))
+        row(2, (c1.0 + c2.0 + c3.0, c1.1 + c2.1 + c3.1, c1.2 + c2.2 + c3.2, c1.3 + c2.3 + c3.3))
+    }
+}
+
+extension MicroKernels {
+    /// C[0..<6, 0..<4w] += Σ over `steps` of A·B with A's rows broadcast in
+    /// place: row r's value at step t is `a[t·aStride + r]` (rows beyond
+    /// `rows` repeat the last one and are not stored); B is one packed
+    /// `steps × 4w` panel. 24 accumulators, added to C at the end.
+    @inline(never)
+    static func strided6x4<V: SIMD, F: MultiplyAdd>(
+        _ steps: Int, _ a: UnsafePointer<V.Scalar>, aStride: Int, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c0_2 = V(), c0_3 = V(), c1_0 = V(), c1_1 = V(), c1_2 = V(), c1_3 = V()
+        var c2_0 = V(), c2_1 = V(), c2_2 = V(), c2_3 = V(), c3_0 = V(), c3_1 = V(), c3_2 = V(), c3_3 = V()
+        var c4_0 = V(), c4_1 = V(), c4_2 = V(), c4_3 = V(), c5_0 = V(), c5_1 = V(), c5_2 = V(), c5_3 = V()
+        var pb = UnsafeRawPointer(b), pa = a
+        let vector = w * MemoryLayout<V.Scalar>.stride, bBytes = 4 * vector
+        let (o1, o2, o3) = (Swift.min(1, rows - 1), Swift.min(2, rows - 1), Swift.min(3, rows - 1))
+        let (o4, o5) = (Swift.min(4, rows - 1), Swift.min(5, rows - 1))
+        for _ in 0..<steps {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: vector, as: V.self)
+            let b2 = pb.loadUnaligned(fromByteOffset: 2 * vector, as: V.self)
+            let b3 = pb.loadUnaligned(fromByteOffset: 3 * vector, as: V.self)
+            let a0 = V(repeating: pa[0])
+            c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            c0_2 = F.multiplyAdd(c0_2, a0, b2); c0_3 = F.multiplyAdd(c0_3, a0, b3)
+            let a1 = V(repeating: pa[o1])
+            c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            c1_2 = F.multiplyAdd(c1_2, a1, b2); c1_3 = F.multiplyAdd(c1_3, a1, b3)
+            let a2 = V(repeating: pa[o2])
+            c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            c2_2 = F.multiplyAdd(c2_2, a2, b2); c2_3 = F.multiplyAdd(c2_3, a2, b3)
+            let a3 = V(repeating: pa[o3])
+            c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            c3_2 = F.multiplyAdd(c3_2, a3, b2); c3_3 = F.multiplyAdd(c3_3, a3, b3)
+            let a4 = V(repeating: pa[o4])
+            c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+            c4_2 = F.multiplyAdd(c4_2, a4, b2); c4_3 = F.multiplyAdd(c4_3, a4, b3)
+            let a5 = V(repeating: pa[o5])
+            c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+            c5_2 = F.multiplyAdd(c5_2, a5, b2); c5_3 = F.multiplyAdd(c5_3, a5, b3)
+            pb += bBytes
+            pa += aStride
+        }
+        if rows > 0 { update(c, c0_0, c0_1, w, true); update(c + 2 * w, c0_2, c0_3, w, true) }
+        if rows > 1 { update(c + ldc, c1_0, c1_1, w, true); update(c + ldc + 2 * w, c1_2, c1_3, w, true) }
+        if rows > 2 { update(c + 2 * ldc, c2_0, c2_1, w, true); update(c + 2 * ldc + 2 * w, c2_2, c2_3, w, true) }
+        if rows > 3 { update(c + 3 * ldc, c3_0, c3_1, w, true); update(c + 3 * ldc + 2 * w, c3_2, c3_3, w, true) }
+        if rows > 4 { update(c + 4 * ldc, c4_0, c4_1, w, true); update(c + 4 * ldc + 2 * w, c4_2, c4_3, w, true) }
+        if rows > 5 { update(c + 5 * ldc, c5_0, c5_1, w, true); update(c + 5 * ldc + 2 * w, c5_2, c5_3, w, true) }
     }
 }
