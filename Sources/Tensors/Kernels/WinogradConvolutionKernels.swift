@@ -352,12 +352,28 @@ extension WinogradConvolutionKernels {
         let vPlane = T * channels + line, uPlane = T * filters + line
         let (px, pdy, pzeros, ppartial) = (UncheckedSendable(x), UncheckedSendable(dy), UncheckedSendable(UnsafePointer(zeros)),
                                            UncheckedSendable(partial))
+        // A block's input rows and output-gradient rows: contiguous runs (as in the forward pass).
+        let (inputRow, gradientRow) = (g.width * channels * MemoryLayout<S>.stride, g.outWidth * filters * MemoryLayout<S>.stride)
+        func regions(_ job: Int) -> RowPrefetch {
+            let first = job * T, last = Swift.min(tiles, first + T) - 1
+            let (firstImage, firstRow) = (first / tilesPerImage, first % tilesPerImage / tileColumns)
+            let (lastImage, lastRow) = (last / tilesPerImage, last % tilesPerImage / tileColumns)
+            let top = firstImage * g.height + Swift.max(0, 2 * firstRow - g.padTop)
+            let bottom = lastImage * g.height + Swift.min(g.height, 2 * lastRow - g.padTop + 4)
+            let (start, end) = (firstImage * g.outHeight + 2 * firstRow, lastImage * g.outHeight + Swift.min(g.outHeight, 2 * lastRow + 2))
+            // The gradient rows are only read; `prefetchForWriting` brings them in all the same.
+            return RowPrefetch(input: UnsafeRawPointer(px.value) + top * inputRow, inputBytes: Swift.max(0, bottom - top) * inputRow,
+                               output: UnsafeRawPointer(pdy.value) + start * gradientRow, outputBytes: (end - start) * gradientRow, groups: 16)
+        }
         parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
           PackingBufferPool.shared.withBuffer(bytes: 16 * (vPlane + uPlane) * MemoryLayout<S>.stride) { raw in
             let v = raw.assumingMemoryBound(to: S.self), u = v + 16 * vPlane
             let p = ppartial.value + chunk * 16 * plane
-            for job in chunk * jobs / chunks..<(chunk + 1) * jobs / chunks {
+            let lastJob = (chunk + 1) * jobs / chunks - 1
+            for job in chunk * jobs / chunks...lastJob {
                 let firstTile = job * T, count = Swift.min(T, tiles - firstTile)
+                // While the products run: the next block's input and output-gradient lines.
+                let prefetch = job < lastJob ? regions(job + 1) : nil
                 withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
                     let window = window.baseAddress!
                     for t in 0..<count {
@@ -397,6 +413,7 @@ extension WinogradConvolutionKernels {
                 // P_ξ += V_ξᵀ·Ũ_ξ: six channels × one panel of filters at a time.
                 for xi in 0..<16 {
                     let vXi = v + xi * vPlane, uXi = u + xi * uPlane, pXi = p + xi * plane
+                    prefetch?.fetch(group: xi)
                     var c = 0
                     while c < channels {
                         let rows = Swift.min(6, channels - c)
