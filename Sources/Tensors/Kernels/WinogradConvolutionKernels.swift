@@ -114,12 +114,10 @@ enum WinogradConvolutionKernels {
         let zeros = UnsafeMutablePointer<S>.allocate(capacity: channels)
         zeros.initialize(repeating: 0, count: channels)
         defer { zeros.deallocate() }
-        let tileRows = (g.outHeight + 1) / 2, tileColumns = (g.outWidth + 1) / 2
-        let tilesPerImage = tileRows * tileColumns
         let T = blockTiles
         // Blocks of T consecutive tiles of the whole batch (across image ends: small images
         // still fill whole blocks).
-        let tiles = g.batch * tilesPerImage, jobs = (tiles + T - 1) / T
+        let tiling = WinogradTiling(g, blockTiles: T), tiles = tiling.tiles, jobs = tiling.blocks
         let groups = Swift.max(1, Swift.min(Parallelism.maxThreads * IndirectConvolutionKernels.groupsPerThread, jobs))
         let (px, ppacked, pzeros, py) = (UncheckedSendable(x), UncheckedSendable(UnsafePointer(packed)),
                                          UncheckedSendable(UnsafePointer(zeros)), UncheckedSendable(y))
@@ -129,19 +127,6 @@ enum WinogradConvolutionKernels {
         let line = 64 / MemoryLayout<S>.stride
         let vPlane = T * channels + line, mPlane = T * filters + line
         let bytes = 16 * (vPlane + mPlane) * MemoryLayout<S>.stride
-        // A block's input rows and output rows: contiguous runs of whole image rows (images
-        // follow each other in memory, so a block across an image end is one run too).
-        let (inputRow, outputRow) = (g.width * channels * MemoryLayout<S>.stride, g.outWidth * filters * MemoryLayout<S>.stride)
-        func regions(_ job: Int) -> (input: UnsafeRawPointer, inputBytes: Int, output: UnsafeRawPointer, outputBytes: Int) {
-            let first = job * T, last = Swift.min(tiles, first + T) - 1
-            let (firstImage, firstRow) = (first / tilesPerImage, first % tilesPerImage / tileColumns)
-            let (lastImage, lastRow) = (last / tilesPerImage, last % tilesPerImage / tileColumns)
-            let top = firstImage * g.height + Swift.max(0, 2 * firstRow - g.padTop)
-            let bottom = lastImage * g.height + Swift.min(g.height, 2 * lastRow - g.padTop + 4)
-            let (outputStart, outputEnd) = (firstImage * g.outHeight + 2 * firstRow, lastImage * g.outHeight + Swift.min(g.outHeight, 2 * lastRow + 2))
-            return (UnsafeRawPointer(px.value) + top * inputRow, Swift.max(0, bottom - top) * inputRow,
-                    UnsafeRawPointer(py.value) + outputStart * outputRow, (outputEnd - outputStart) * outputRow)
-        }
         parallelFor(chunks: groups, work: g.multiplyAdds) { group in
           PackingBufferPool.shared.withBuffer(bytes: bytes) { raw in
             let v = raw.assumingMemoryBound(to: S.self), m = v + 16 * vPlane
@@ -149,23 +134,11 @@ enum WinogradConvolutionKernels {
             for job in group * jobs / groups...lastJob {
                 let firstTile = job * T, count = Swift.min(T, tiles - firstTile)
                 // While the products run: the next block's input and this block's output lines.
-                let here = regions(job), next = job < lastJob ? regions(job + 1) : nil
-                let prefetch = RowPrefetch(input: next?.input, inputBytes: next?.inputBytes ?? 0,
-                                           output: here.output, outputBytes: here.outputBytes, groups: 16)
+                let prefetch = tiling.prefetch(inputOf: job < lastJob ? job + 1 : nil, outputOf: job, input: px.value, output: UnsafePointer(py.value))
                 // Input transforms: V_ξ[t] = (Bᵀ d B)_ξ, channels a vector at a time.
                 for t in 0..<count {
-                    let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
-                    let image = px.value + i * g.height * g.width * channels
-                    let top = (tile / tileColumns) * 2 - g.padTop, left = (tile % tileColumns) * 2 - g.padLeft
                     withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
-                        for a in 0..<4 {
-                            let row = top + a
-                            for b in 0..<4 {
-                                let column = left + b
-                                window[a * 4 + b] = row >= 0 && row < g.height && column >= 0 && column < g.width
-                                    ? image + (row * g.width + column) * channels : pzeros.value
-                            }
-                        }
+                        tiling.fillWindow(window.baseAddress!, tile: firstTile + t, input: px.value, zeros: pzeros.value)
                         let out = v + t * channels
                         var c = 0
                         while c < channels {
@@ -199,9 +172,8 @@ enum WinogradConvolutionKernels {
                 }
                 // Output transforms: Y = Aᵀ M A, the tile's valid outputs only.
                 for t in 0..<count {
-                    let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
+                    let (i, h, col) = tiling.origin(firstTile + t)
                     let output = py.value + i * g.outHeight * g.outWidth * filters
-                    let h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
                     let rows = Swift.min(2, g.outHeight - h), columns = Swift.min(2, g.outWidth - col)
                     let source = m + t * filters, target = output + (h * g.outWidth + col) * filters
                     var k = 0
@@ -262,6 +234,66 @@ enum WinogradConvolutionKernels {
             store(1, 0, s1.0 + s1.1 + s1.2)
             if columns > 1 { store(1, 1, s1.1 - s1.2 - s1.3) }
         }
+    }
+}
+
+/// The 2 × 2 output tiles of a stride-1 3×3 convolution, numbered across the
+/// whole batch (row-major in each image), taken in blocks of `blockTiles`.
+struct WinogradTiling {
+    let g: Convolution2DGeometry, blockTiles: Int
+    let tileColumns: Int, tilesPerImage: Int, tiles: Int
+
+    init(_ g: Convolution2DGeometry, blockTiles: Int) {
+        (self.g, self.blockTiles) = (g, blockTiles)
+        tileColumns = (g.outWidth + 1) / 2
+        tilesPerImage = ((g.outHeight + 1) / 2) * tileColumns
+        tiles = g.batch * tilesPerImage
+    }
+
+    var blocks: Int { (tiles + blockTiles - 1) / blockTiles }
+
+    /// Image, first output row and first output column of tile `tile`.
+    @inline(__always)
+    func origin(_ tile: Int) -> (image: Int, row: Int, column: Int) {
+        let inImage = tile % tilesPerImage
+        return (tile / tilesPerImage, (inImage / tileColumns) * 2, (inImage % tileColumns) * 2)
+    }
+
+    /// The 16 pixels of tile `tile`'s 4 × 4 input window into `window`
+    /// (row-major; `zeros` where the window lies on the padding).
+    @inline(__always)
+    func fillWindow<S>(_ window: UnsafeMutablePointer<UnsafePointer<S>>, tile: Int, input x: UnsafePointer<S>, zeros: UnsafePointer<S>) {
+        let (i, h, column0) = origin(tile)
+        let image = x + i * g.height * g.width * g.channels
+        for a in 0..<4 {
+            let row = h - g.padTop + a
+            for b in 0..<4 {
+                let column = column0 - g.padLeft + b
+                window[a * 4 + b] = row >= 0 && row < g.height && column >= 0 && column < g.width
+                    ? image + (row * g.width + column) * g.channels : zeros
+            }
+        }
+    }
+
+    /// Block `block`'s input rows and output rows, each one contiguous run of
+    /// whole image rows (images follow each other in memory, so a block across
+    /// an image end is one run too), as rows counted from the batch's first.
+    func rows(ofBlock block: Int) -> (input: Range<Int>, output: Range<Int>) {
+        let first = block * blockTiles, last = Swift.min(tiles, first + blockTiles) - 1
+        let (firstImage, firstRow, _) = origin(first), (lastImage, lastRow, _) = origin(last)
+        let top = firstImage * g.height + Swift.max(0, firstRow - g.padTop)
+        let bottom = Swift.max(top, lastImage * g.height + Swift.min(g.height, lastRow - g.padTop + 4))
+        return (top..<bottom, firstImage * g.outHeight + firstRow..<lastImage * g.outHeight + Swift.min(g.outHeight, lastRow + 2))
+    }
+
+    /// A prefetch of block `inputBlock`'s input rows (from `x`; none when nil) and block
+    /// `outputBlock`'s output rows (at `y`; written or read, `prefetchForWriting` brings
+    /// them in either way), in 16 slices.
+    func prefetch<S>(inputOf inputBlock: Int?, outputOf outputBlock: Int, input x: UnsafePointer<S>, output y: UnsafePointer<S>) -> RowPrefetch {
+        let inputRow = g.width * g.channels * MemoryLayout<S>.stride, outputRow = g.outWidth * g.filters * MemoryLayout<S>.stride
+        let input = inputBlock.map { rows(ofBlock: $0).input } ?? 0..<0, output = rows(ofBlock: outputBlock).output
+        return RowPrefetch(input: inputBlock == nil ? nil : UnsafeRawPointer(x) + input.lowerBound * inputRow, inputBytes: input.count * inputRow,
+                           output: UnsafeRawPointer(y) + output.lowerBound * outputRow, outputBytes: output.count * outputRow, groups: 16)
     }
 }
 
@@ -335,8 +367,7 @@ extension WinogradConvolutionKernels {
         typealias S = V.Scalar
         let lanes = V.scalarCount, width = 4 * lanes, (channels, filters) = (g.channels, g.filters)
         let plane = channels * filters, panels = filters / width
-        let tileColumns = (g.outWidth + 1) / 2, tilesPerImage = ((g.outHeight + 1) / 2) * tileColumns
-        let T = gradientBlockTiles, tiles = g.batch * tilesPerImage, jobs = (tiles + T - 1) / T
+        let T = gradientBlockTiles, tiling = WinogradTiling(g, blockTiles: T), tiles = tiling.tiles, jobs = tiling.blocks
         guard jobs > 0 else {
             dw.initialize(repeating: 0, count: 9 * plane)
             return
@@ -352,19 +383,6 @@ extension WinogradConvolutionKernels {
         let vPlane = T * channels + line, uPlane = T * filters + line
         let (px, pdy, pzeros, ppartial) = (UncheckedSendable(x), UncheckedSendable(dy), UncheckedSendable(UnsafePointer(zeros)),
                                            UncheckedSendable(partial))
-        // A block's input rows and output-gradient rows: contiguous runs (as in the forward pass).
-        let (inputRow, gradientRow) = (g.width * channels * MemoryLayout<S>.stride, g.outWidth * filters * MemoryLayout<S>.stride)
-        func regions(_ job: Int) -> RowPrefetch {
-            let first = job * T, last = Swift.min(tiles, first + T) - 1
-            let (firstImage, firstRow) = (first / tilesPerImage, first % tilesPerImage / tileColumns)
-            let (lastImage, lastRow) = (last / tilesPerImage, last % tilesPerImage / tileColumns)
-            let top = firstImage * g.height + Swift.max(0, 2 * firstRow - g.padTop)
-            let bottom = lastImage * g.height + Swift.min(g.height, 2 * lastRow - g.padTop + 4)
-            let (start, end) = (firstImage * g.outHeight + 2 * firstRow, lastImage * g.outHeight + Swift.min(g.outHeight, 2 * lastRow + 2))
-            // The gradient rows are only read; `prefetchForWriting` brings them in all the same.
-            return RowPrefetch(input: UnsafeRawPointer(px.value) + top * inputRow, inputBytes: Swift.max(0, bottom - top) * inputRow,
-                               output: UnsafeRawPointer(pdy.value) + start * gradientRow, outputBytes: (end - start) * gradientRow, groups: 16)
-        }
         parallelFor(chunks: chunks, work: g.multiplyAdds) { chunk in
           PackingBufferPool.shared.withBuffer(bytes: 16 * (vPlane + uPlane) * MemoryLayout<S>.stride) { raw in
             let v = raw.assumingMemoryBound(to: S.self), u = v + 16 * vPlane
@@ -373,22 +391,13 @@ extension WinogradConvolutionKernels {
             for job in chunk * jobs / chunks...lastJob {
                 let firstTile = job * T, count = Swift.min(T, tiles - firstTile)
                 // While the products run: the next block's input and output-gradient lines.
-                let prefetch = job < lastJob ? regions(job + 1) : nil
+                let prefetch = job < lastJob ? tiling.prefetch(inputOf: job + 1, outputOf: job + 1, input: px.value, output: pdy.value) : nil
                 withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
                     let window = window.baseAddress!
                     for t in 0..<count {
-                        let (i, tile) = ((firstTile + t) / tilesPerImage, (firstTile + t) % tilesPerImage)
-                        let h = (tile / tileColumns) * 2, col = (tile % tileColumns) * 2
+                        let (i, h, col) = tiling.origin(firstTile + t)
                         // V_ξ[t] = (Bᵀ X B)_ξ over the 4 × 4 input window.
-                        let image = px.value + i * g.height * g.width * channels
-                        for a in 0..<4 {
-                            let row = h - g.padTop + a
-                            for b in 0..<4 {
-                                let column = col - g.padLeft + b
-                                window[a * 4 + b] = row >= 0 && row < g.height && column >= 0 && column < g.width
-                                    ? image + (row * g.width + column) * channels : pzeros.value
-                            }
-                        }
+                        tiling.fillWindow(window, tile: firstTile + t, input: px.value, zeros: pzeros.value)
                         var c = 0
                         while c < channels {
                             transformGradientInput(window, c, v + t * channels + c, stride: vPlane, V.self)
