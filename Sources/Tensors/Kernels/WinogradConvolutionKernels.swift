@@ -142,7 +142,7 @@ enum WinogradConvolutionKernels {
                         let out = v + t * channels
                         var c = 0
                         while c < channels {
-                            transformInput(window.baseAddress!, c, out + c, stride: vPlane, V.self)
+                            transformInput(window.baseAddress!, c, out + c, stride: vPlane, forFilterGradient: false, V.self)
                             c += lanes
                         }
                     }
@@ -189,17 +189,20 @@ enum WinogradConvolutionKernels {
     }
 
     /// `(Bᵀ d B)` for one vector of channels starting at `c` of the 16 window
-    /// pixels, stored at `out + ξ·stride`.
+    /// pixels, stored at `out + ξ·stride`: F(2×2, 3×3)'s `Bᵀ`, or with
+    /// `forFilterGradient` F(3×3, 2×2)'s, whose last row is negated
+    /// (`[0, −1, 0, 1]` instead of `[0, 1, 0, −1]`).
     @inline(__always)
     static func transformInput<V: SIMD>(
-        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ c: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int, _: V.Type
+        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ c: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int,
+        forFilterGradient: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
         @inline(__always) func d(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(window[a * 4 + b] + c).loadUnaligned(as: V.self) }
         @inline(__always) func store(_ xi: Int, _ value: V) { UnsafeMutableRawPointer(out + xi * stride).storeBytes(of: value, as: V.self) }
         // Bᵀ d, column by column: e_b = Bᵀ·(d_0b, d_1b, d_2b, d_3b).
         @inline(__always) func rowsOf(_ b: Int) -> (V, V, V, V) {
             let (d0, d1, d2, d3) = (d(0, b), d(1, b), d(2, b), d(3, b))
-            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+            return (d0 - d2, d1 + d2, d2 - d1, forFilterGradient ? d3 - d1 : d1 - d3)
         }
         let e0 = rowsOf(0), e1 = rowsOf(1), e2 = rowsOf(2), e3 = rowsOf(3)
         let r0 = (e0.0, e1.0, e2.0, e3.0), r1 = (e0.1, e1.1, e2.1, e3.1)
@@ -209,7 +212,7 @@ enum WinogradConvolutionKernels {
             store(a * 4 + 0, r.0 - r.2)
             store(a * 4 + 1, r.1 + r.2)
             store(a * 4 + 2, r.2 - r.1)
-            store(a * 4 + 3, r.1 - r.3)
+            store(a * 4 + 3, forFilterGradient ? r.3 - r.1 : r.1 - r.3)
         }
         columns(0, r0); columns(1, r1); columns(2, r2); columns(3, r3)
     }
@@ -400,7 +403,7 @@ extension WinogradConvolutionKernels {
                         tiling.fillWindow(window, tile: firstTile + t, input: px.value, zeros: pzeros.value)
                         var c = 0
                         while c < channels {
-                            transformGradientInput(window, c, v + t * channels + c, stride: vPlane, V.self)
+                            transformInput(window, c, v + t * channels + c, stride: vPlane, forFilterGradient: true, V.self)
                             c += lanes
                         }
                         // Ũ_ξ[t] = (G D Gᵀ)_ξ over the 2 × 2 output gradients (zero beyond the
@@ -448,28 +451,6 @@ extension WinogradConvolutionKernels {
                 k += lanes
             }
         }
-    }
-
-    /// `Bᵀ X B` of F(3×3, 2×2) for one vector of channels of the 16 window pixels.
-    @inline(__always)
-    static func transformGradientInput<V: SIMD>(
-        _ window: UnsafeMutablePointer<UnsafePointer<V.Scalar>>, _ c: Int, _ out: UnsafeMutablePointer<V.Scalar>, stride: Int, _: V.Type
-    ) where V.Scalar: TensorScalar {
-        @inline(__always) func d(_ a: Int, _ b: Int) -> V { UnsafeRawPointer(window[a * 4 + b] + c).loadUnaligned(as: V.self) }
-        @inline(__always) func store(_ xi: Int, _ value: V) { UnsafeMutableRawPointer(out + xi * stride).storeBytes(of: value, as: V.self) }
-        @inline(__always) func rowsOf(_ b: Int) -> (V, V, V, V) {
-            let (d0, d1, d2, d3) = (d(0, b), d(1, b), d(2, b), d(3, b))
-            return (d0 - d2, d1 + d2, d2 - d1, d3 - d1)
-        }
-        let e0 = rowsOf(0), e1 = rowsOf(1), e2 = rowsOf(2), e3 = rowsOf(3)
-        @inline(__always) func columns(_ a: Int, _ r: (V, V, V, V)) {
-            store(a * 4 + 0, r.0 - r.2)
-            store(a * 4 + 1, r.1 + r.2)
-            store(a * 4 + 2, r.2 - r.1)
-            store(a * 4 + 3, r.3 - r.1)
-        }
-        columns(0, (e0.0, e1.0, e2.0, e3.0)); columns(1, (e0.1, e1.1, e2.1, e3.1))
-        columns(2, (e0.2, e1.2, e2.2, e3.2)); columns(3, (e0.3, e1.3, e2.3, e3.3))
     }
 
     /// `G D Gᵀ` for one vector of filters of the 2 × 2 output gradients (`window[0..<4]`).
