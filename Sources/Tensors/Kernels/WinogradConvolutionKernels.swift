@@ -23,10 +23,10 @@ import Synchronization
 /// by rounding. Against a Double reference (N8 C64 56² K64, normal inputs)
 /// its Float outputs are off by 2.6e-7 of the outputs' RMS (RMS of the
 /// errors; the direct algorithm in Float 4.3e-7, its 576-term sums being
-/// longer than Winograd's 64-term ones), 2.0e-6 at most (direct 5.7e-6). A non-finite input or weight spreads to the
-/// whole 2 × 2 tile as NaN (∞ − ∞ in the transforms), where the direct
-/// algorithm gives ±∞ to the outputs whose window holds it.
-
+/// longer than Winograd's 64-term ones), 2.0e-6 at most (direct 5.7e-6).
+/// A non-finite input or weight spreads to the whole 2 × 2 tile as NaN
+/// (∞ − ∞ in the transforms), where the direct algorithm gives ±∞ to the
+/// outputs whose window holds it.
 enum WinogradConvolutionKernels {
     /// Tiles per block (a multiple of the micro-kernel's six rows).
     static let blockTiles = 48
