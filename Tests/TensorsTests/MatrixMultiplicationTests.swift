@@ -144,6 +144,38 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// Products wider than one `nc` slice on one thread take the per-depth-block
+    /// schedule (B̃ packed one `kc × nc` block at a time, Ã once), and
+    /// `multiplyBlock` sweeps B̃ in 512 KiB groups of panels. Float n = 1090 >
+    /// 1024 (35 panels at kc = 130: groups of 31 and 4, the last panel partial),
+    /// Double n = 530 > 512 (34 panels at kc = 200: 20 and 14): against the naive
+    /// loop with α, β ≠ 1, 0 and both operands transposed or not, and bitwise
+    /// against two threads (which split C's rows and take the other schedule).
+    func testWideProductsOnOneThreadAgainstNaiveLoop() {
+        func check<S: TensorScalar>(_: S.Type, m: Int, k: Int, n: Int, seed: UInt64) {
+            var g = RandomGenerator(seed: seed)
+            for (ta, tb) in [(false, false), (true, true)] {
+                let a: Tensor<S> = Self.operand(m, k, transposed: ta, &g)
+                let b: Tensor<S> = Self.operand(k, n, transposed: tb, &g)
+                let c0 = Tensor<S>(randomUniform: [m, n], lower: -1, upper: 1, generator: &g)
+                var reference = c0
+                matmul(a, b, transposingA: ta, transposingB: tb, alpha: 1.5, beta: -0.5, into: &reference, rung: .naive)
+                var one = c0, two = c0
+                Parallelism.withMaxThreads(1) {
+                    matmul(a, b, transposingA: ta, transposingB: tb, alpha: 1.5, beta: -0.5, into: &one, rung: .blockedSingleThread)
+                }
+                Parallelism.withMaxThreads(2) {
+                    matmul(a, b, transposingA: ta, transposingB: tb, alpha: 1.5, beta: -0.5, into: &two, rung: .blockedParallel)
+                }
+                let tolerance = Double(S.ulpOfOne) * 8 * Double(k + 2) * 3
+                assertClose(one, reference.scalars.map(Double.init), relative: 0, absolute: tolerance, "\(S.self) tA\(ta) tB\(tb)")
+                XCTAssertEqual(one.scalars.map(Double.init), two.scalars.map(Double.init), "\(S.self) one vs two threads")
+            }
+        }
+        check(Float.self, m: 30, k: 260, n: 1090, seed: 31)
+        check(Double.self, m: 30, k: 400, n: 530, seed: 32)
+    }
+
     /// β = 0 never reads C (BLAS semantics): NaN and ∞ already in C must not
     /// reach the result. The blocked and direct kernels store their first
     /// k-block instead of adding it; k = 400 spans two k-blocks for Float and

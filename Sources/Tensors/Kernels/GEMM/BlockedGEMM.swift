@@ -63,8 +63,11 @@ enum BlockedGEMM {
         // coming back (n = 2048 on two threads, seven alternating runs: Float 434 → 443
         // GFLOPS, Double 186 → 212; n = 1024 Float unchanged, 440 / 441).
         let packAPerUnit = !packAPerBlock && (g.patches != nil || icBlocks >= workUnitsPerProblem)
-        if packAPerUnit && g.patches == nil {
-            return perDepthBlock(g, kernel, overwrite: overwrite, kcMax: kcMax,
+        // On one thread, products wider than one `nc` slice take the same schedule: its
+        // wider depth blocks pack Ã once instead of once per slice (n = 2048, interleaved
+        // calls: Float 213 → 228 GFLOPS with the changes below, Double 108 → 114).
+        if g.patches == nil && (packAPerUnit || packAPerBlock && g.n > ncMax) {
+            return perDepthBlock(g, kernel, overwrite: overwrite, threads: !packAPerBlock, kcMax: kcMax,
                                  ncMax: evenSplit(g.n, blocking.depthBlockColumns, multipleOf: nr), mcMax: blocking.mc, V.self)
         }
         pool.withBuffer(bytes: (packAPerBlock ? mc * kcMax : packAPerUnit ? 0 : packedRows * g.k) * scalarSize) { rawA in
@@ -141,14 +144,21 @@ enum BlockedGEMM {
     /// 471–500, 485–508, 490–512. Packing per k block without keeping each
     /// thread's row blocks read level with the previous schedule (the lines of
     /// C moved between cores from one block of k to the next).
+    ///
+    /// Also taken on one thread (`threads` false) by products wider than one
+    /// `nc` slice of the other schedule. Tried and not kept (twelfth session,
+    /// interleaved calls): C's columns split between the threads instead of its
+    /// rows (each thread packs and keeps its own B̃ columns, Ã shared), two
+    /// threads n = 1024: 483–495 vs 485–490 GFLOPS.
     static func perDepthBlock<V: SIMD>(
-        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, overwrite: Bool, kcMax: Int, ncMax: Int, mcMax: Int, _: V.Type
+        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, overwrite: Bool, threads: Bool, kcMax: Int, ncMax: Int, mcMax: Int, _: V.Type
     ) where V.Scalar: TensorScalar {
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let scalarSize = MemoryLayout<V.Scalar>.stride
         let pool = PackingBufferPool.shared
         let rowPanels = (g.m + mr - 1) / mr
-        let threadCount = Swift.max(1, Parallelism.maxThreads)
+        let threadCount = threads ? Swift.max(1, Parallelism.maxThreads) : 1
+        let work = threads ? Int.max : 0
         var icBlocks = (rowPanels + mcMax / mr - 1) / (mcMax / mr)
         icBlocks = Swift.min(rowPanels, (icBlocks + threadCount - 1) / threadCount * threadCount)
         let mc = (rowPanels + icBlocks - 1) / icBlocks * mr
@@ -166,12 +176,12 @@ enum BlockedGEMM {
                 var pc = 0
                 while pc < g.k {
                     let kc = Swift.min(kcMax, g.k - pc)
-                    parallelFor(chunks: bJobs, work: Int.max) { job in
+                    parallelFor(chunks: bJobs, work: work) { job in
                         let first = job * 4, count = Swift.min(panels, first + 4) - first
                         packB(g, pc, kc, jc + first * nr, Swift.min(count * nr, nc - first * nr), nr, packedB.value + first * nr * kc)
                     }
                     let sets = Swift.min(threadCount, icBlocks)
-                    parallelFor(chunks: sets, work: Int.max) { set in
+                    parallelFor(chunks: sets, work: work) { set in
                       for unit in set * icBlocks / sets..<(set + 1) * icBlocks / sets {
                         pool.withBuffer(bytes: mc * kcMax * scalarSize) { unitBuffer in
                             let (ic, rowsInBlock) = rowBlock(unit)
@@ -192,24 +202,41 @@ enum BlockedGEMM {
     /// C[ic..<ic+rows, jc + panel columns] (+)= α·Ã·B̃ for one packed Ã block
     /// (`rows` × `kc` in mr-row panels) and `panels` of a packed B̃ block (`kc` ×
     /// `columns` in nr-column panels): each Ã micro-panel stays in L1 while
-    /// the B̃ panels stream past it.
+    /// the B̃ panels stream past it, 512 KiB of them at a time (16 Float panels at
+    /// kc = 256), so that the group is read from L2 by every micro-panel of the
+    /// block rather than from L3 (1 MiB blocks of B̃ filled the whole L2).
+    /// Measured with interleaved calls, with the packing prefetches: Float
+    /// n = 1024 one / two threads 224 → 231 / 443 → 453 GFLOPS, n = 2048 two
+    /// threads 439 → 454; Double n = 1024 107 → 114 / 217 → 222.
+    /// Groups only reorder whole micro-kernel calls: each element of C sees the
+    /// same operations in the same order.
     @inline(__always)
     static func multiplyBlock<V: SIMD>(
         _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
         ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
         let mr = kernel.rows, nr = 2 * V.scalarCount
-        var ir = 0
-        while ir < rowsInBlock {
-            let rows = Swift.min(mr, rowsInBlock - ir)
-            for panel in panels {
-                let jr = panel * nr
-                microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                            rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
+        let groupPanels = Swift.max(1, l2ResidentPanelBytes / (nr * kc * MemoryLayout<V.Scalar>.stride))
+        var first = panels.lowerBound
+        while first < panels.upperBound {
+            let group = first..<Swift.min(panels.upperBound, first + groupPanels)
+            var ir = 0
+            while ir < rowsInBlock {
+                let rows = Swift.min(mr, rowsInBlock - ir)
+                for panel in group {
+                    let jr = panel * nr
+                    microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
+                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
+                }
+                ir += mr
             }
-            ir += mr
+            first = group.upperBound
         }
     }
+
+    /// Bytes of B̃ panels ``multiplyBlock`` sweeps with each Ã micro-panel
+    /// before moving on: half of the L2 (1 MiB per core on the project machine).
+    static let l2ResidentPanelBytes = 512 * 1024
 
     /// The block size ≤ `limit` (rounded up to `multipleOf`) that splits
     /// `total` into the fewest, most equal blocks.

@@ -94,6 +94,12 @@ struct GEMMBlocking {
         // current one (two block buffers; each thread packing its panels of the next 16 rows at
         // a time between micro-kernel calls, one barrier per block of k): two threads n = 1024
         // 415–458 vs 422–483 GFLOPS (six pairs, median −4.4 %), n = 2048 −6.2 % (five pairs).
+        // Twelfth session (variants interleaved call by call in one process, medians of 20–40):
+        // kept — B̃ swept in 512 KiB groups of panels (`BlockedGEMM.multiplyBlock`), the
+        // per-depth-block schedule on one thread for n > nc, packing with prefetches and
+        // vector row copies (together: one thread n = 1024 224 → 231, n = 2048 213 → 228;
+        // two threads 443 → 453, 439 → 454); not kept — C's columns split between the two
+        // threads (±1 %), prefetching B's rows eight ahead instead of four (±0.5 %).
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)

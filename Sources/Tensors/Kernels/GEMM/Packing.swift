@@ -39,6 +39,11 @@ extension BlockedGEMM {
                     let src = rowStart + g.depthOffset(p0, g.aSegmentStride), out = panel + (p0 - pc) * mr
                     var r = 0
                     while r + 4 <= rows {
+                        // The next four rows' runs are requested now and arrive while these
+                        // four are transposed (the loads of A were the packing's hot spot).
+                        for row in (ir + r + 4)..<Swift.min(mc, ir + r + 8) {
+                            prefetchLines(src + (row - ir) * g.lda, bytes: count * MemoryLayout<S>.stride)
+                        }
                         transposeFourRows(src + r * g.lda, g.lda, count, out + r, mr)
                         r += 4
                     }
@@ -86,10 +91,16 @@ extension BlockedGEMM {
                 for p in 0..<kc { for j in rest..<nr { last[p * nr + j] = 0 } }
             }
         } else {
+            // Row p + 4 is requested while row p is copied, and each panel's row
+            // (nr elements: 128 bytes in Float and Double) is moved as two 64-byte vectors
+            // rather than by a `memmove` call per panel row (its loads were hot in the profile).
+            let rowBytes = full * nr * MemoryLayout<S>.stride, panelBytes = nr * MemoryLayout<S>.stride
             for p in 0..<kc {
                 let src = g.b + (pc + p) * g.ldb + j0
+                if p + 4 < kc { prefetchLines(src + 4 * g.ldb, bytes: rowBytes) }
                 for panel in 0..<full {
-                    (out + panel &* nr &* kc + p &* nr).update(from: src + panel &* nr, count: nr)
+                    copyBytes(UnsafeRawPointer(src + panel &* nr), to: UnsafeMutableRawPointer(out + panel &* nr &* kc + p &* nr),
+                              count: panelBytes)
                 }
                 if rest > 0 {
                     let dst = out + full * nr * kc + p * nr
@@ -97,6 +108,28 @@ extension BlockedGEMM {
                     for j in rest..<nr { dst[j] = 0 }
                 }
             }
+        }
+    }
+
+    /// Requests every 64-byte line of `bytes` bytes from `p` (``CacheLines/prefetch(_:)``).
+    @inline(__always)
+    static func prefetchLines<S>(_ p: UnsafePointer<S>, bytes: Int) {
+        let raw = UnsafeRawPointer(p)
+        for offset in stride(from: 0, to: bytes, by: 64) { CacheLines.prefetch(raw + offset) }
+    }
+
+    /// Copies `count` bytes in 64-byte vectors, then the rest byte by byte
+    /// (a plain move of bits: any scalar type, NaN payloads kept).
+    @inline(__always)
+    static func copyBytes(_ from: UnsafeRawPointer, to: UnsafeMutableRawPointer, count: Int) {
+        var offset = 0
+        while offset + 64 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt32>.self), toByteOffset: offset, as: SIMD16<UInt32>.self)
+            offset += 64
+        }
+        while offset < count {
+            to.storeBytes(of: from.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
+            offset += 1
         }
     }
 
