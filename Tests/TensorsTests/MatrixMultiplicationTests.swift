@@ -338,5 +338,22 @@ final class MatrixMultiplicationTests: XCTestCase {
         pool.withBuffer(bytes: 5000) { outer in
             pool.withBuffer(bytes: 5000) { inner in XCTAssertNotEqual(outer, inner) }
         }
+        // A thread gets back the buffer it used last, even when another thread handed one
+        // back after it (a fresh pool: the shared one may hold other threads' buffers).
+        final class Slot: @unchecked Sendable { var pointer: UnsafeMutableRawPointer? }
+        func onAnotherThread(_ body: @escaping @Sendable () -> Void) {
+            let thread = Thread(block: body)
+            thread.start()
+            while !thread.isFinished { usleep(100) }
+        }
+        let fresh = PackingBufferPool(), slot = Slot()
+        let mine = fresh.take(bytes: 100_000)
+        onAnotherThread { slot.pointer = fresh.take(bytes: 100_000) }   // a second, new buffer
+        fresh.give(mine, bytes: 100_000)
+        onAnotherThread { fresh.give(slot.pointer!, bytes: 100_000) }   // handed back last
+        XCTAssertEqual(fresh.idleBytes, 2 * PackingBufferPool.sizeClass(100_000))
+        let again = fresh.take(bytes: 100_000)
+        XCTAssertEqual(again, mine, "the buffer this thread used last, not the one handed back last")
+        fresh.give(again, bytes: 100_000)
     }
 }

@@ -246,6 +246,12 @@ public enum GEMMConfiguration {
 /// size per shape), and a returned buffer is freed instead of kept when the
 /// idle buffers would exceed ``idleLimit`` bytes.
 ///
+/// A thread gets back the buffer it used last when one is idle (else the most
+/// recently returned one): handed the other core's buffer, a thread must pull
+/// every line it writes over from that core first. Measured on the two-thread
+/// direct path of a 256 × 10 × 128 `A·Bᵀ` (each thread copies Bᵀ and packs A
+/// into its own buffer), interleaved runs: 144 → 165 GFLOPS.
+///
 /// The lock is an `NSLock` (a pthread mutex) rather than `Mutex`: the thread
 /// sanitizer sees pthread locking, while `Mutex`'s futex word lives in a
 /// module built without instrumentation and every pool access would be
@@ -254,8 +260,22 @@ final class PackingBufferPool: @unchecked Sendable {
     static let shared = PackingBufferPool()
 
     private struct Idle {
-        var buffers: [Int: [UncheckedSendable<UnsafeMutableRawPointer>]] = [:]
+        /// Idle buffers by size class, each with the thread that last used it.
+        var buffers: [Int: [(buffer: UncheckedSendable<UnsafeMutableRawPointer>, thread: UInt)]] = [:]
         var bytes = 0
+    }
+
+    /// The calling thread's identity (`pthread_self`), to hand a thread back the
+    /// buffer it used last: its lines are still in that core's caches, where
+    /// another thread's buffer would have to be moved over from the other core
+    /// line by line before it can be written.
+    @inline(__always)
+    static var currentThread: UInt {
+        #if canImport(Darwin)
+        UInt(bitPattern: pthread_self())
+        #else
+        UInt(pthread_self())
+        #endif
     }
     private var state = Idle()
     private let lock = NSLock()
@@ -292,11 +312,12 @@ final class PackingBufferPool: @unchecked Sendable {
     /// Freshly mapped memory costs a page fault per 4 KiB on first touch: a
     /// 128-unit LSTM's 8 MB trace took 1–6 ms to allocate and zero per call.
     func take(bytes: Int) -> UnsafeMutableRawPointer {
-        let size = Self.sizeClass(bytes)
+        let size = Self.sizeClass(bytes), thread = Self.currentThread
         let reused = withIdle { state -> UncheckedSendable<UnsafeMutableRawPointer>? in
-            guard let buffer = state.buffers[size]?.popLast() else { return nil }
+            guard let idle = state.buffers[size], !idle.isEmpty else { return nil }
+            let index = idle.lastIndex { $0.thread == thread } ?? idle.count - 1
             state.bytes -= size
-            return buffer
+            return state.buffers[size]!.remove(at: index).buffer
         }
         return reused?.value ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
@@ -307,7 +328,7 @@ final class PackingBufferPool: @unchecked Sendable {
         let size = Self.sizeClass(bytes)
         let kept = withIdle { state -> Bool in
             guard state.bytes + size <= Self.idleLimit else { return false }
-            state.buffers[size, default: []].append(UncheckedSendable(buffer))
+            state.buffers[size, default: []].append((UncheckedSendable(buffer), Self.currentThread))
             state.bytes += size
             return true
         }
