@@ -104,7 +104,10 @@ struct GEMMBlocking {
         // thread finishes its rows first: two threads n = 1024 −0.1 %, n = 2048 +0.4 %), row
         // blocks of 288 instead of 144 in the per-depth-block schedule (+0.2 %, +1.7 %, one
         // thread −0.5 %), kc 512 again with the groups (two threads +1.6–1.9 %, one thread
-        // n = 1024 −1.5 %, n = 2048 +1.3 %: within the rounds' spread). Two-thread profile at n = 1024: micro-kernel 92 % of the product's
+        // n = 1024 −1.5 %, n = 2048 +1.3 %: within the rounds' spread), each thread packing all
+        // its row blocks' Ã first and sweeping 256 KiB groups of B̃ across them (4× fewer reads
+        // of the B̃ half the other core packed; two threads +0.1 % / +2.0 %, one thread n = 2048
+        // −2.7 %: its Ã outgrows L2). Two-thread profile at n = 1024: micro-kernel 92 % of the product's
         // cycles (≈ 98 % of the measured peak while it runs), packing 4.5 %, the rest waiting
         // and scheduling.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
