@@ -107,9 +107,9 @@ struct GEMMBlocking {
         // n = 1024 −1.5 %, n = 2048 +1.3 %: within the rounds' spread), each thread packing all
         // its row blocks' Ã first and sweeping 256 KiB groups of B̃ across them (4× fewer reads
         // of the B̃ half the other core packed; two threads +0.1 % / +2.0 %, one thread n = 2048
-        // −2.7 %: its Ã outgrows L2). Two-thread profile at n = 1024: micro-kernel 92 % of the product's
-        // cycles (≈ 98 % of the measured peak while it runs), packing 4.5 %, the rest waiting
-        // and scheduling.
+        // −2.7 %: its Ã outgrows L2). Two-thread profile at n = 1024: micro-kernel 92 % of
+        // the product's cycles (≈ 98 % of the measured peak while it runs), packing 4.5 %, the
+        // rest waiting and scheduling.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
