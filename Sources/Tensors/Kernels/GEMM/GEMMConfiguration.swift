@@ -294,6 +294,14 @@ final class PackingBufferPool: @unchecked Sendable {
     private var state = Idle()
     private let lock = NSLock()
 
+    /// Frees the idle buffers (the shared pool lives as long as the process;
+    /// a pool made for a test does not).
+    deinit {
+        for idle in state.buffers.values {
+            for entry in idle { entry.buffer.value.deallocate() }
+        }
+    }
+
     private func withIdle<R>(_ body: (inout Idle) -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
