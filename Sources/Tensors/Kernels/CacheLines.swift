@@ -11,6 +11,12 @@ enum CacheLines {
     @inline(__always)
     static func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
 
+    /// ``prefetch(_:)`` of every 64-byte line of `bytes` bytes from `p`.
+    @inline(__always)
+    static func prefetch(_ p: UnsafeRawPointer, bytes: Int) {
+        for offset in stride(from: 0, to: bytes, by: 64) { prefetch(p + offset) }
+    }
+
     /// ``prefetch(_:)`` of a line about to be written (`prefetchw`: it arrives owned).
     @inline(__always)
     static func prefetchForWriting(_ p: UnsafeRawPointer) { llvmPrefetch(p, 1, 3, 1) }
@@ -67,7 +73,7 @@ struct RowPrefetch {
     func fetch(group: Int) {
         if let input {
             let start = group * inputSlice, end = group == groups - 1 ? inputBytes : Swift.min(inputBytes, start + inputSlice)
-            for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetch(input + offset) }
+            CacheLines.prefetch(input + start, bytes: end - start)
         }
         let start = group * outputSlice, end = group == groups - 1 ? outputBytes : Swift.min(outputBytes, start + outputSlice)
         for offset in stride(from: start, to: end, by: 64) { CacheLines.prefetchForWriting(output + offset) }

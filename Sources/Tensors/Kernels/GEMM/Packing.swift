@@ -46,7 +46,9 @@ extension BlockedGEMM {
                         // Short runs are left to the hardware: there the requests cost more
                         // than they save (k = 10: −4 %).
                         if runBytes >= 256 {
-                            for row in (ir + r + 4)..<Swift.min(mc, ir + r + 8) { prefetchLines(src + (row - ir) * g.lda, bytes: runBytes) }
+                            for row in (ir + r + 4)..<Swift.min(mc, ir + r + 8) {
+                                CacheLines.prefetch(UnsafeRawPointer(src + (row - ir) * g.lda), bytes: runBytes)
+                            }
                         }
                         transposeFourRows(src + r * g.lda, g.lda, count, out + r, mr)
                         r += 4
@@ -101,7 +103,7 @@ extension BlockedGEMM {
             let rowBytes = full * nr * MemoryLayout<S>.stride, panelBytes = nr * MemoryLayout<S>.stride
             for p in 0..<kc {
                 let src = g.b + (pc + p) * g.ldb + j0
-                if p + 4 < kc { prefetchLines(src + 4 * g.ldb, bytes: rowBytes) }
+                if p + 4 < kc { CacheLines.prefetch(UnsafeRawPointer(src + 4 * g.ldb), bytes: rowBytes) }
                 for panel in 0..<full {
                     copyBytes(UnsafeRawPointer(src + panel &* nr), to: UnsafeMutableRawPointer(out + panel &* nr &* kc + p &* nr),
                               count: panelBytes)
@@ -113,13 +115,6 @@ extension BlockedGEMM {
                 }
             }
         }
-    }
-
-    /// Requests every 64-byte line of `bytes` bytes from `p` (``CacheLines/prefetch(_:)``).
-    @inline(__always)
-    static func prefetchLines<S>(_ p: UnsafePointer<S>, bytes: Int) {
-        let raw = UnsafeRawPointer(p)
-        for offset in stride(from: 0, to: bytes, by: 64) { CacheLines.prefetch(raw + offset) }
     }
 
     /// Copies `count` bytes (a multiple of 4) in 64-byte vectors, then one
