@@ -100,11 +100,12 @@ enum WinogradConvolutionKernels {
         let wideBlocks = lanes * MemoryLayout<S>.stride == 64 ? filters / (2 * width) : 0
         let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
         let panelsSize = blocks * channels * width
-        let packed = UnsafeMutablePointer<S>.allocate(capacity: 16 * panelsSize)
-        defer { packed.deallocate() }
-        do {
-            let u = UnsafeMutablePointer<S>.allocate(capacity: 16 * channels * filters)
-            defer { u.deallocate() }
+        // Scratch from the packing pool: reused across calls instead of fresh pages each time.
+        let pool = PackingBufferPool.shared, packedBytes = 16 * panelsSize * MemoryLayout<S>.stride
+        let packed = pool.take(bytes: packedBytes).bindMemory(to: S.self, capacity: 16 * panelsSize)
+        defer { pool.give(UnsafeMutableRawPointer(packed), bytes: packedBytes) }
+        pool.withBuffer(bytes: 16 * channels * filters * MemoryLayout<S>.stride) { raw in
+            let u = raw.bindMemory(to: S.self, capacity: 16 * channels * filters)
             transformFilter(w, u, channels: channels, filters: filters)
             for xi in 0..<16 {
                 IndirectConvolutionKernels.packFilterPanels(UnsafePointer(u + xi * channels * filters), depth: channels, filters: filters,
@@ -136,13 +137,14 @@ enum WinogradConvolutionKernels {
                 // While the products run: the next block's input and this block's output lines.
                 let prefetch = tiling.prefetch(inputOf: job < lastJob ? job + 1 : nil, outputOf: job, input: px.value, output: UnsafePointer(py.value))
                 // Input transforms: V_ξ[t] = (Bᵀ d B)_ξ, channels a vector at a time.
-                for t in 0..<count {
-                    withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
-                        tiling.fillWindow(window.baseAddress!, tile: firstTile + t, input: px.value, zeros: pzeros.value)
+                withUnsafeTemporaryAllocation(of: UnsafePointer<S>.self, capacity: 16) { window in
+                    let window = window.baseAddress!
+                    for t in 0..<count {
+                        tiling.fillWindow(window, tile: firstTile + t, input: px.value, zeros: pzeros.value)
                         let out = v + t * channels
                         var c = 0
                         while c < channels {
-                            transformInput(window.baseAddress!, c, out + c, stride: vPlane, forFilterGradient: false, V.self)
+                            transformInput(window, c, out + c, stride: vPlane, forFilterGradient: false, V.self)
                             c += lanes
                         }
                     }
@@ -376,9 +378,10 @@ extension WinogradConvolutionKernels {
             return
         }
         let chunks = Swift.min(jobs, gradientChunks)
-        let partial = UnsafeMutablePointer<S>.allocate(capacity: chunks * 16 * plane)
+        let partialBytes = chunks * 16 * plane * MemoryLayout<S>.stride
+        let partial = PackingBufferPool.shared.take(bytes: partialBytes).bindMemory(to: S.self, capacity: chunks * 16 * plane)
         partial.initialize(repeating: 0, count: chunks * 16 * plane)
-        defer { partial.deallocate() }
+        defer { PackingBufferPool.shared.give(UnsafeMutableRawPointer(partial), bytes: partialBytes) }
         let zeros = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(channels, filters))
         zeros.initialize(repeating: 0, count: Swift.max(channels, filters))
         defer { zeros.deallocate() }
