@@ -35,7 +35,7 @@ func overheadSuite(_ h: inout Harness) {
             (va + vb).backward(seed: b)
         },
     ]
-    for c in cases {
+    for c in cases where h.selects(c.name) {
         let m = h.measure("overhead", c.name, variant: "Float", shape: c.shape, metric: .itemsPerSecond, work: 1, maxSeconds: 2, c.body)
         h.note("  \(pad("→ \(c.name)", 32)) " + String(format: "%.3f µs per call (min %.3f, max %.3f)", m.median * 1e6, m.min * 1e6, m.max * 1e6))
     }
