@@ -7,13 +7,17 @@ import Foundation
 func gemmSuite(_ h: inout Harness) {
     let threads = Parallelism.maxThreads
     let seconds = h.quick ? 0.02 : 0.05
-    let peak = GEMMConfiguration.measuredPeak(threads: 1, seconds: 6 * seconds)
-    let allCores = GEMMConfiguration.measuredPeak(threads: threads, seconds: 6 * seconds)
-    h.note("\n== gemm: C = op(A)·op(B), GFLOPS and fraction of the measured peak ==")
-    h.note(String(format: "  measured FMA peak: %.0f GFLOPS on one core, %.0f on %d cores at once", peak, allCores, threads)
-        + " (micro-kernel \(GEMMConfiguration.kernel.rawValue) in L1; half of it for Double)")
-    h.note("  The clock of this machine drifts by up to ±10 % over minutes, so each case is compared with the")
-    h.note("  peak measured just before and just after it on the same number of cores (the larger of the two).")
+    if h.peerRows {
+        h.note("\n== gemm: C = op(A)·op(B), GFLOPS of matmul's own choice, timed as gemm.py times a @ b ==")
+    } else {
+        let peak = GEMMConfiguration.measuredPeak(threads: 1, seconds: 6 * seconds)
+        let allCores = GEMMConfiguration.measuredPeak(threads: threads, seconds: 6 * seconds)
+        h.note("\n== gemm: C = op(A)·op(B), GFLOPS and fraction of the measured peak ==")
+        h.note(String(format: "  measured FMA peak: %.0f GFLOPS on one core, %.0f on %d cores at once", peak, allCores, threads)
+            + " (micro-kernel \(GEMMConfiguration.kernel.rawValue) in L1; half of it for Double)")
+        h.note("  The clock of this machine drifts by up to ±10 % over minutes, so each case is compared with the")
+        h.note("  peak measured just before and just after it on the same number of cores (the larger of the two).")
+    }
     var g = RandomGenerator(seed: 3)
 
     func run<S: TensorScalar>(_: S.Type, _ label: String, m: Int, k: Int, n: Int, ta: Bool, tb: Bool, rungs: [GEMMRung]) {
@@ -24,7 +28,7 @@ func gemmSuite(_ h: inout Harness) {
         var c = Tensor<S>.zeros([m, n])
         let flops = 2 * Double(m) * Double(n) * Double(k)
         var first: Measurement?
-        for rung in rungs {
+        for rung in rungs where !h.peerRows {
             let cores = rung == .blockedParallel || rung == .directParallel ? threads : 1
             let before = GEMMConfiguration.measuredPeak(threads: cores, seconds: seconds)
             let result = h.measure("gemm", label, variant: "\(S.self) \(rung.rawValue)", shape: "\(m)x\(k)x\(n)",
@@ -38,7 +42,7 @@ func gemmSuite(_ h: inout Harness) {
                                                         100 * result.throughput / nearby, nearby, cores, cores == 1 ? "" : "s"))
             first = first ?? result
         }
-        if let first, let last = h.results.last, rungs.count > 1 { h.speedup(first, last) }
+        if let first, let last = h.results.last, rungs.count > 1, !h.peerRows { h.speedup(first, last) }
         // What a caller gets: `matmul`'s own choice of rung, on one thread and on all of them
         // (the rows to join with gemm.py's `threads` 1 and 2).
         for cores in [1, threads] where !h.quick || cores == threads {

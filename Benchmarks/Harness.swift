@@ -35,9 +35,12 @@ struct Harness {
     var json: Bool
     /// Only cases whose name contains this text run (`--only TEXT`); nil runs all.
     var only: String? = nil
+    /// Suites time only the rows a peer script also times, with its timing policy
+    /// (`--peer-rows`: two warm-up calls, the median of 15 samples).
+    var peerRows = false
     private(set) var results: [Measurement] = []
 
-    var samples: Int { quick ? 3 : 7 }
+    var samples: Int { peerRows ? 15 : quick ? 3 : 7 }
     var minSample: Double { quick ? 0.002 : 0.01 }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
@@ -52,6 +55,7 @@ struct Harness {
                                metric: metric, work: work)
         }
         body()   // warm-up (also triggers one-time calibration and buffer allocation)
+        if peerRows { body() }
         let t0 = Self.now()
         body()
         let one = Swift.max(Self.now() - t0, 1e-9)
