@@ -356,4 +356,42 @@ final class MatrixMultiplicationTests: XCTestCase {
         XCTAssertEqual(again, mine, "the buffer this thread used last, not the one handed back last")
         fresh.give(again, bytes: 100_000)
     }
+
+    /// Kernel scratch comes from the stack, aligned for its type, up to the
+    /// 1 KiB the standard library allocates there on Linux. `withUnsafeTemporaryAllocation`
+    /// takes the heap (`posix_memalign`, then `free`, per call) above 1 KiB or
+    /// above 16-byte alignment: every 12-row micro-kernel edge tile (1.5 KiB)
+    /// and every pool buffer under 16 KiB (asked 64-byte aligned) paid that.
+    func testStackScratchIsAlignedAndOnTheStack() {
+        func stackAddress() -> Int {
+            withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { Int(bitPattern: $0.baseAddress!) }
+        }
+        func isNearStack(_ p: UnsafeRawPointer) -> Bool { abs(Int(bitPattern: p) - stackAddress()) < 64 << 10 }
+        for capacity in [1, 3, 12, 16] {   // up to 16 × 64 bytes = 1 KiB
+            withStackScratch(of: SIMD16<Float>.self, capacity: capacity) { tile in
+                XCTAssertEqual(Int(bitPattern: tile) % MemoryLayout<SIMD16<Float>>.alignment, 0)
+                XCTAssertTrue(isNearStack(tile), "SIMD16<Float> × \(capacity) not on the stack")
+                for i in 0..<capacity { tile[i] = SIMD16(repeating: Float(i)) }
+                XCTAssertEqual(tile[capacity - 1][15], Float(capacity - 1))
+            }
+            withStackScratch(of: SIMD8<Double>.self, capacity: capacity) { tile in
+                XCTAssertEqual(Int(bitPattern: tile) % MemoryLayout<SIMD8<Double>>.alignment, 0)
+                XCTAssertTrue(isNearStack(tile), "SIMD8<Double> × \(capacity) not on the stack")
+            }
+        }
+        withStackScratch(byteCount: 900, alignment: 64) { raw in
+            XCTAssertEqual(Int(bitPattern: raw) % 64, 0)
+            XCTAssertTrue(isNearStack(raw), "900 bytes at 64-byte alignment not on the stack")
+        }
+        // Small pool buffers: 64-byte aligned, on the stack up to 1 KiB, never from the
+        // pool (whose lock and state would move between cores on every call).
+        let idle = PackingBufferPool.shared.idleBytes
+        for bytes in [1, 900, 5000, PackingBufferPool.smallLimit] {
+            PackingBufferPool.shared.withBuffer(bytes: bytes) { buffer in
+                XCTAssertEqual(Int(bitPattern: buffer) % 64, 0)
+                if bytes <= 900 { XCTAssertTrue(isNearStack(buffer), "the pool's \(bytes)-byte scratch is not on the stack") }
+            }
+        }
+        XCTAssertEqual(PackingBufferPool.shared.idleBytes, idle)
+    }
 }

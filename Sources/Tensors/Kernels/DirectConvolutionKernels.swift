@@ -75,7 +75,7 @@ enum DirectConvolutionKernels {
         parallelFor(chunks: g.batch * bands, work: g.multiplyAdds * (lanes / Swift.max(1, filters))) { job in
             let (i, first) = (job / bands, job % bands * band)
             let image = px.value + i * g.height * g.width * g.channels, rows = prows.value
-            withUnsafeTemporaryAllocation(of: V.self, capacity: 4) { sums in
+            withStackScratch(of: V.self, capacity: 4) { sums in
                 for h in first..<Swift.min(first + band, g.outHeight) {
                     let top = h * g.strideH - g.padTop
                     let aLo = Swift.max(0, -top), aHi = Swift.max(aLo, Swift.min(g.filterHeight, g.height - top))   // empty, never inverted, when the padding exceeds the filter
@@ -90,7 +90,7 @@ enum DirectConvolutionKernels {
                     for v in 0..<interior.lowerBound { store(pixel(image, rows, g, top, aLo, aHi, v), v) }
                     var v = interior.lowerBound
                     while v + 4 <= interior.upperBound {
-                        fourPixels(image, rows, g, top, aLo, aHi, v, sums.baseAddress!)
+                        fourPixels(image, rows, g, top, aLo, aHi, v, sums)
                         for p in 0..<4 { store(sums[p], v + p) }
                         v += 4
                     }

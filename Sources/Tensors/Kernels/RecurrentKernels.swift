@@ -714,12 +714,15 @@ enum RecurrentKernels {
         _ target: UnsafeMutablePointer<V.Scalar>, _ targetStride: Int, _: V.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount, half = w / 2
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * w) { buffer in
+        // Two scratch tiles of w vectors (1 KiB each for SIMD16<Float>): one of 2 KiB
+        // would come from the heap (see `withStackScratch`).
+        withStackScratch(of: V.self, capacity: w) { first in
+          withStackScratch(of: V.self, capacity: w) { second in
             var r0 = 0
             while r0 + w <= rows {
                 var c0 = 0
                 while c0 + w <= columns {
-                    var from = buffer.baseAddress!, to = from + w
+                    var from = first, to = second
                     for i in 0..<w { from[i] = UnsafeRawPointer(source + (r0 + i) * sourceStride + c0).loadUnaligned(as: V.self) }
                     // Round k pairs rows i and i + w/2: after log₂ w rounds row i holds column i.
                     var span = 1
@@ -742,6 +745,7 @@ enum RecurrentKernels {
             for r in r0..<rows {
                 for c in 0..<columns { target[c * targetStride + r] = source[r * sourceStride + c] }
             }
+          }
         }
     }
 }

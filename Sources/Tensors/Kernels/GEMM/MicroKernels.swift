@@ -91,20 +91,28 @@ enum MicroKernels {
             update(c + 10 * ldc, c10_0 * scale, c10_1 * scale, w, accumulate)
             update(c + 11 * ldc, c11_0 * scale, c11_1 * scale, w, accumulate)
         } else {
-            withUnsafeTemporaryAllocation(of: V.self, capacity: 24) { tile in
+            // Two half tiles of 6 rows (768 bytes each for SIMD16<Float>): scratch over
+            // 1 KiB would come from the heap (see `withStackScratch`).
+            withStackScratch(of: V.self, capacity: 12) { tile in
                 tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
                 tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
                 tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                tile[12] = c6_0 * scale; tile[13] = c6_1 * scale
-                tile[14] = c7_0 * scale; tile[15] = c7_1 * scale
-                tile[16] = c8_0 * scale; tile[17] = c8_1 * scale
-                tile[18] = c9_0 * scale; tile[19] = c9_1 * scale
-                tile[20] = c10_0 * scale; tile[21] = c10_1 * scale
-                tile[22] = c11_0 * scale; tile[23] = c11_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+                addEdgeTile(tile, c, ldc, rows: Swift.min(rows, 6), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+            }
+            if rows > 6 {
+                withStackScratch(of: V.self, capacity: 12) { tile in
+                    tile[0] = c6_0 * scale; tile[1] = c6_1 * scale
+                    tile[2] = c7_0 * scale; tile[3] = c7_1 * scale
+                    tile[4] = c8_0 * scale; tile[5] = c8_1 * scale
+                    tile[6] = c9_0 * scale; tile[7] = c9_1 * scale
+                    tile[8] = c10_0 * scale; tile[9] = c10_1 * scale
+                    tile[10] = c11_0 * scale; tile[11] = c11_1 * scale
+                    addEdgeTile(tile, cTransposed ? c + 6 : c + 6 * ldc, ldc, rows: rows - 6, columns: columns,
+                                cTransposed: cTransposed, accumulate: accumulate)
+                }
             }
         }
     }
@@ -151,14 +159,14 @@ enum MicroKernels {
             update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w, accumulate)
             update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w, accumulate)
         } else {
-            withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+            withStackScratch(of: V.self, capacity: 12) { tile in
                 tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
                 tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
                 tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
                 tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
                 tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
                 tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+                addEdgeTile(tile, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
             }
         }
     }
@@ -210,7 +218,7 @@ enum MicroKernels {
             update(c + 6 * ldc, c6_0, c6_1, w, accumulate)
             update(c + 7 * ldc, c7_0, c7_1, w, accumulate)
         } else {
-            withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
+            withStackScratch(of: V.self, capacity: 16) { tile in
                 tile[0] = c0_0; tile[1] = c0_1
                 tile[2] = c1_0; tile[3] = c1_1
                 tile[4] = c2_0; tile[5] = c2_1
@@ -219,7 +227,7 @@ enum MicroKernels {
                 tile[10] = c5_0; tile[11] = c5_1
                 tile[12] = c6_0; tile[13] = c6_1
                 tile[14] = c7_0; tile[15] = c7_1
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: 8, columns: columns, cTransposed: false, accumulate: accumulate)
+                addEdgeTile(tile, c, ldc, rows: 8, columns: columns, cTransposed: false, accumulate: accumulate)
             }
         }
     }
@@ -259,12 +267,12 @@ enum MicroKernels {
             update(c + 2 * ldc, c2_0, c2_1, w, accumulate)
             update(c + 3 * ldc, c3_0, c3_1, w, accumulate)
         } else {
-            withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
+            withStackScratch(of: V.self, capacity: 8) { tile in
                 tile[0] = c0_0; tile[1] = c0_1
                 tile[2] = c1_0; tile[3] = c1_1
                 tile[4] = c2_0; tile[5] = c2_1
                 tile[6] = c3_0; tile[7] = c3_1
-                addEdgeTile(tile.baseAddress!, c, ldc, rows: 4, columns: columns, cTransposed: false, accumulate: accumulate)
+                addEdgeTile(tile, c, ldc, rows: 4, columns: columns, cTransposed: false, accumulate: accumulate)
             }
         }
     }

@@ -192,12 +192,16 @@ enum NarrowGEMM {
             pa += rowBytes
             pb += q
         }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 2 * q) { t in
+        // One scratch per half (q vectors, 768 bytes for SIMD16<Float>): over 1 KiB, the
+        // scratch would come from the heap (see `withStackScratch`).
+        withStackScratch(of: V.self, capacity: q) { t in
             t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7; t[8] = a8; t[9] = a9; t[10] = a10; t[11] = a11
-            t[12] = b0; t[13] = b1; t[14] = b2; t[15] = b3; t[16] = b4; t[17] = b5
-            t[18] = b6; t[19] = b7; t[20] = b8; t[21] = b9; t[22] = b10; t[23] = b11
-            storeColumns(UnsafePointer(t.baseAddress!), rows: w, to: g.c + i0 * g.ldc, g, overwrite)
-            storeColumns(UnsafePointer(t.baseAddress! + q), rows: w, to: g.c + (i0 + w) * g.ldc, g, overwrite)
+            storeColumns(UnsafePointer(t), rows: w, to: g.c + i0 * g.ldc, g, overwrite)
+        }
+        withStackScratch(of: V.self, capacity: q) { t in
+            t[0] = b0; t[1] = b1; t[2] = b2; t[3] = b3; t[4] = b4; t[5] = b5
+            t[6] = b6; t[7] = b7; t[8] = b8; t[9] = b9; t[10] = b10; t[11] = b11
+            storeColumns(UnsafePointer(t), rows: w, to: g.c + (i0 + w) * g.ldc, g, overwrite)
         }
     }
 
@@ -207,15 +211,15 @@ enum NarrowGEMM {
         _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
         let w = V.scalarCount, q = transposedColumns
-        withUnsafeTemporaryAllocation(of: V.self, capacity: q) { sums in
-            sums.initialize(repeating: V())
+        withStackScratch(of: V.self, capacity: q) { sums in
+            sums.initialize(repeating: V(), count: q)
             for p in 0..<g.k {
                 var x = V()
                 let row = g.a + p * g.lda + i0
                 if rows == w { x = UnsafeRawPointer(row).loadUnaligned(as: V.self) } else { for l in 0..<rows { x[l] = row[l] } }
                 for j in 0..<g.n { sums[j] = F.multiplyAdd(sums[j], x, V(repeating: strip[p * q + j])) }
             }
-            storeColumns(UnsafePointer(sums.baseAddress!), rows: rows, to: g.c + i0 * g.ldc, g, overwrite)
+            storeColumns(UnsafePointer(sums), rows: rows, to: g.c + i0 * g.ldc, g, overwrite)
         }
     }
 
