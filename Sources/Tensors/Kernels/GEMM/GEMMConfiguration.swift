@@ -110,6 +110,17 @@ struct GEMMBlocking {
         // −2.7 %: its Ã outgrows L2). Two-thread profile at n = 1024: micro-kernel 92 % of
         // the product's cycles (≈ 98 % of the measured peak while it runs), packing 4.5 %, the
         // rest waiting and scheduling.
+        // Thirteenth session (another machine of the kind: one core's peak 228–246, clock
+        // ≈ 3.65 GHz, i.e. 64 FLOP per cycle; variants interleaved in one process, 8 rounds of
+        // 10–20 products): not kept, all within ±1 % — the C tile fetched for writing
+        // (`prefetchw`, 24 lines) as the micro-kernel starts; B̃ prefetched 2, 4 or 8 steps
+        // ahead inside the micro-kernel's loop; the per-depth-block schedule on one thread at
+        // n = 1024 (B̃ one reused 1 MiB block instead of a 4 MiB slice); on two threads each
+        // thread packing its own copy of every B̃ block and running with no barrier at all
+        // (n = 2048 357–361 vs 357–359, n = 1024 370–382 vs 367–390). One-thread profile at
+        // n = 1024: micro-kernel 93.5 % of the product (≈ 96 % of the peak while it runs),
+        // packing B̃ 2.8 % (stores missing the cache), Ã 2–3 %. Two threads at n = 2048 in the
+        // machine's slow phases: the micro-kernel itself drops to ≈ 85 % of the peak.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)

@@ -7,7 +7,9 @@
 // the other two transpose, and go through `transposeFourRows`, which moves
 // 4 × w elements with four vector loads, eight two-source shuffles and
 // 4-element stores. A scalar transpose is 3–4× slower and was ~10 % of a
-// 1024³ product's time.
+// 1024³ product's time. LLVM lowers the 16-lane zips feeding 4-element
+// stores to 128-bit inserts; 4 × 4 transposes on `SIMD4` instead (thirteenth
+// session) left packing's share of a 64³ product where it was (17 %).
 
 extension BlockedGEMM {
     /// Packs `op(A)[ic..<ic+mc, pc..<pc+kc]` into `mr`-row panels, each stored
