@@ -238,11 +238,8 @@ extension MicroKernels {
             update(c + 4 * ldc, c4_0, c4_1, w, false)
             update(c + 5 * ldc, c5_0, c5_1, w, false)
         } else {
-            withStackScratch(of: V.self, capacity: 12) { tile in
-                tile[0] = c0_0; tile[1] = c0_1; tile[2] = c1_0; tile[3] = c1_1; tile[4] = c2_0; tile[5] = c2_1
-                tile[6] = c3_0; tile[7] = c3_1; tile[8] = c4_0; tile[9] = c4_1; tile[10] = c5_0; tile[11] = c5_1
-                addEdgeTile(tile, c, ldc, rows: rows, columns: columns, cTransposed: false, accumulate: false)
-            }
+            addSixRows((c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1, c5_0, c5_1),
+                       c, ldc, rows: rows, columns: columns, cTransposed: false, accumulate: false)
         }
     }
 }

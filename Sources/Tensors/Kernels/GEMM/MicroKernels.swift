@@ -93,26 +93,14 @@ enum MicroKernels {
         } else {
             // Two half tiles of 6 rows (768 bytes each for SIMD16<Float>): scratch over
             // 1 KiB would come from the heap (see `withStackScratch`).
-            withStackScratch(of: V.self, capacity: 12) { tile in
-                tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
-                tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
-                tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
-                tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
-                tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
-                tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                addEdgeTile(tile, c, ldc, rows: Swift.min(rows, 6), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
-            }
+            addSixRows((c0_0 * scale, c0_1 * scale, c1_0 * scale, c1_1 * scale, c2_0 * scale, c2_1 * scale,
+                        c3_0 * scale, c3_1 * scale, c4_0 * scale, c4_1 * scale, c5_0 * scale, c5_1 * scale),
+                       c, ldc, rows: Swift.min(rows, 6), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
             if rows > 6 {
-                withStackScratch(of: V.self, capacity: 12) { tile in
-                    tile[0] = c6_0 * scale; tile[1] = c6_1 * scale
-                    tile[2] = c7_0 * scale; tile[3] = c7_1 * scale
-                    tile[4] = c8_0 * scale; tile[5] = c8_1 * scale
-                    tile[6] = c9_0 * scale; tile[7] = c9_1 * scale
-                    tile[8] = c10_0 * scale; tile[9] = c10_1 * scale
-                    tile[10] = c11_0 * scale; tile[11] = c11_1 * scale
-                    addEdgeTile(tile, cTransposed ? c + 6 : c + 6 * ldc, ldc, rows: rows - 6, columns: columns,
-                                cTransposed: cTransposed, accumulate: accumulate)
-                }
+                addSixRows((c6_0 * scale, c6_1 * scale, c7_0 * scale, c7_1 * scale, c8_0 * scale, c8_1 * scale,
+                            c9_0 * scale, c9_1 * scale, c10_0 * scale, c10_1 * scale, c11_0 * scale, c11_1 * scale),
+                           cTransposed ? c + 6 : c + 6 * ldc, ldc, rows: rows - 6, columns: columns,
+                           cTransposed: cTransposed, accumulate: accumulate)
             }
         }
     }
@@ -159,15 +147,9 @@ enum MicroKernels {
             update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w, accumulate)
             update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w, accumulate)
         } else {
-            withStackScratch(of: V.self, capacity: 12) { tile in
-                tile[0] = c0_0 * scale; tile[1] = c0_1 * scale
-                tile[2] = c1_0 * scale; tile[3] = c1_1 * scale
-                tile[4] = c2_0 * scale; tile[5] = c2_1 * scale
-                tile[6] = c3_0 * scale; tile[7] = c3_1 * scale
-                tile[8] = c4_0 * scale; tile[9] = c4_1 * scale
-                tile[10] = c5_0 * scale; tile[11] = c5_1 * scale
-                addEdgeTile(tile, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
-            }
+            addSixRows((c0_0 * scale, c0_1 * scale, c1_0 * scale, c1_1 * scale, c2_0 * scale, c2_1 * scale,
+                        c3_0 * scale, c3_1 * scale, c4_0 * scale, c4_1 * scale, c5_0 * scale, c5_1 * scale),
+                       c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
         }
     }
 
@@ -274,6 +256,21 @@ enum MicroKernels {
                 tile[6] = c3_0; tile[7] = c3_1
                 addEdgeTile(tile, c, ldc, rows: 4, columns: columns, cTransposed: false, accumulate: accumulate)
             }
+        }
+    }
+
+    /// ``addEdgeTile(_:_:_:rows:columns:cTransposed:accumulate:)`` of a tile of at
+    /// most six rows given as its twelve vectors (row 0's two, row 1's two, …), through
+    /// stack scratch of twelve vectors.
+    @inline(__always)
+    static func addSixRows<V: SIMD>(
+        _ v: (V, V, V, V, V, V, V, V, V, V, V, V), _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, columns: Int,
+        cTransposed: Bool, accumulate: Bool
+    ) where V.Scalar: FloatingPoint {
+        withStackScratch(of: V.self, capacity: 12) { tile in
+            tile[0] = v.0; tile[1] = v.1; tile[2] = v.2; tile[3] = v.3; tile[4] = v.4; tile[5] = v.5
+            tile[6] = v.6; tile[7] = v.7; tile[8] = v.8; tile[9] = v.9; tile[10] = v.10; tile[11] = v.11
+            addEdgeTile(tile, c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
         }
     }
 
