@@ -366,7 +366,12 @@ final class MatrixMultiplicationTests: XCTestCase {
         func stackAddress() -> Int {
             withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { Int(bitPattern: $0.baseAddress!) }
         }
-        func isNearStack(_ p: UnsafeRawPointer) -> Bool { abs(Int(bitPattern: p) - stackAddress()) < 64 << 10 }
+        // Under AddressSanitizer, frames with addressable locals may live on its "fake stack"
+        // (heap-backed, one region per frame size), so only alignment is checked there.
+        let underAddressSanitizer = dlsym(nil, "__asan_init") != nil
+        func isNearStack(_ p: UnsafeRawPointer) -> Bool {
+            underAddressSanitizer || abs(Int(bitPattern: p) - stackAddress()) < 64 << 10
+        }
         for capacity in [1, 3, 12, 16] {   // up to 16 × 64 bytes = 1 KiB
             withStackScratch(of: SIMD16<Float>.self, capacity: capacity) { tile in
                 XCTAssertEqual(Int(bitPattern: tile) % MemoryLayout<SIMD16<Float>>.alignment, 0)
