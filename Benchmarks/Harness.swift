@@ -35,8 +35,8 @@ struct Harness {
     var json: Bool
     /// Only cases whose name contains this text run (`--only TEXT`); nil runs all.
     var only: String? = nil
-    /// Suites time only the rows a peer script also times, with its timing policy
-    /// (`--peer-rows`: two warm-up calls, the median of 15 samples).
+    /// The gemm suite times only the rows `gemm.py` also times, with its timing policy
+    /// (`--peer-rows`: two warm-up calls, the median of 15 samples); other suites ignore it.
     var peerRows = false
     private(set) var results: [Measurement] = []
 

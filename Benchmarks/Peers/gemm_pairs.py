@@ -56,12 +56,12 @@ def main():
     args = parser.parse_args()
 
     mine, theirs = {}, {}
-    for round in range(args.rounds):
+    for index in range(args.rounds):
         steps = [("ours", lambda: ours(args.benchmarks, args.only)), ("numpy", lambda: numpy_rows(args.peers, args.only))]
-        for name, step in (steps if round % 2 == 0 else steps[::-1]):
+        for name, step in (steps if index % 2 == 0 else steps[::-1]):
             for key, value in step().items():
                 (mine if name == "ours" else theirs).setdefault(key, []).append(value)
-        print(f"# round {round + 1} of {args.rounds} done", file=sys.stderr)
+        print(f"# round {index + 1} of {args.rounds} done", file=sys.stderr)
 
     print(f"# GFLOPS, median over {args.rounds} alternating rounds; ratio = ours / numpy[SkylakeX] per round")
     print(f"{'case':24} {'dtype':8} {'thr':>3} {'ours':>8} {'numpy':>8} {'ratio min..max':>15} {'rounds >=':>9}")

@@ -14,26 +14,18 @@
 /// alignment and rounds the start up itself when `T` needs more.
 @inline(__always)
 func withStackScratch<T, R>(of _: T.Type, capacity: Int, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
-    let alignment = MemoryLayout<T>.alignment
-    let bytes = Swift.max(1, capacity) * MemoryLayout<T>.stride
-    if alignment <= 16 {
-        return withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 16) { raw in
-            body(raw.baseAddress!.bindMemory(to: T.self, capacity: capacity))
-        }
-    }
-    return withUnsafeTemporaryAllocation(byteCount: bytes + alignment - 16, alignment: 16) { raw in
-        body(raw.baseAddress!.alignedUp(toMultipleOf: alignment).bindMemory(to: T.self, capacity: capacity))
+    withStackScratch(byteCount: capacity * MemoryLayout<T>.stride, alignment: MemoryLayout<T>.alignment) { raw in
+        body(raw.bindMemory(to: T.self, capacity: capacity))
     }
 }
 
 /// ``withStackScratch(of:capacity:_:)`` in bytes, aligned to `alignment`
-/// (a power of two); on the stack while `byteCount` plus the rounding is at most 1 KiB.
+/// (a power of two); on the stack while `byteCount` plus the rounding
+/// (`alignment − 16` when over 16) is at most 1 KiB.
 @inline(__always)
 func withStackScratch<R>(byteCount: Int, alignment: Int, _ body: (UnsafeMutableRawPointer) -> R) -> R {
-    if alignment <= 16 {
-        return withUnsafeTemporaryAllocation(byteCount: Swift.max(1, byteCount), alignment: 16) { body($0.baseAddress!) }
-    }
-    return withUnsafeTemporaryAllocation(byteCount: Swift.max(1, byteCount) + alignment - 16, alignment: 16) { raw in
-        body(raw.baseAddress!.alignedUp(toMultipleOf: alignment))
+    let extra = Swift.max(0, alignment - 16)
+    return withUnsafeTemporaryAllocation(byteCount: Swift.max(1, byteCount) + extra, alignment: 16) { raw in
+        body(extra == 0 ? raw.baseAddress! : raw.baseAddress!.alignedUp(toMultipleOf: alignment))
     }
 }
