@@ -53,6 +53,42 @@ final class MatrixMultiplicationTests: XCTestCase {
         checkGrid(Double.self, rungs: [.simdUnblocked, .direct, .directParallel, .narrow, .blockedSingleThread, .blockedParallel, nil])
     }
 
+    /// Edge tiles of 7–11 rows go through the 12-row kernel's two 6-row halves
+    /// (`MicroKernels.addSixRows`), stored (β = 0) or added, into C or — for
+    /// narrow products computed as Cᵀ — into Cᵀ's storage, where the second
+    /// half starts 6 columns in: each rung and every micro-kernel variant (debug
+    /// builds calibrate to the 6-row tile) against the naive loop.
+    func testEdgeTilesOfSevenToElevenRowsAgainstNaiveLoop() {
+        var g = RandomGenerator(seed: 21)
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
+            // (m, k, n): m mod 12 in 7…11 (row edges), or n in 7…11 with m > n (C computed
+            // transposed, edge rows n; Double transposes only below 8 columns).
+            for (m, k, n) in [(7, 5, 40), (23, 33, 70), (35, 17, 33), (40, 9, 9), (50, 20, 11), (29, 64, 7)] {
+                for (alpha, beta) in [(S(1), S(0)), (S(2), S(1))] {
+                    let a = Tensor<S>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
+                    let b = Tensor<S>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
+                    let c0 = Tensor<S>(randomUniform: [m, n], lower: -1, upper: 1, generator: &g)
+                    var reference = c0
+                    matmul(a, b, alpha: alpha, beta: beta, into: &reference, rung: .naive)
+                    for rung: GEMMRung? in [.direct, .directParallel, .blockedSingleThread, .blockedParallel, nil] {
+                        var c = c0
+                        matmul(a, b, alpha: alpha, beta: beta, into: &c, rung: rung)
+                        assertClose(c, reference.scalars.map(Double.init), relative: 0,
+                                    absolute: Double(S.ulpOfOne) * 8 * Double(k + 2) * 3,
+                                    "\(S.self) \(kernel) \(rung.map(\.rawValue) ?? "automatic") m\(m) k\(k) n\(n) β\(beta)")
+                    }
+                }
+            }
+        }
+        for kernel in GEMMKernel.allCases {
+            GEMMConfiguration.kernel = kernel
+            check(Float.self, kernel)
+            check(Double.self, kernel)
+        }
+    }
+
     /// Segmented depth (`GEMMProblem.kSegment`): `C = Σ_q A_q·B_qᵀ` over `T` step
     /// blocks stored one after another (A's row block `(m, L)` at `q·aStride`, B's
     /// `(n, L)` at `q·bStride`), as a recurrent layer's weight gradient reads them —
