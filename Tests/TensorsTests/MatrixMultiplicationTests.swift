@@ -266,6 +266,33 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// The `Aᵀ·B` narrow kernel is compiled once per column count (2…12, each
+    /// with its own set of accumulators): every count, B in place and
+    /// transposed (copied into a strip), full 2w-row blocks and a last partial
+    /// vector, β = 0 and β ≠ 0, Float and Double, against the naive loop.
+    func testTransposedNarrowKernelForEveryColumnCount() {
+        var g = RandomGenerator(seed: 23)
+        func check<S: TensorScalar>(_: S.Type, tolerance: Double) {
+            for n in 2...12 {
+                for tb in [false, true] {
+                    let (m, k) = (2 * 2 * (S.self == Float.self ? 16 : 8) + 5, 19 + n)
+                    let a: Tensor<S> = Self.operand(m, k, transposed: true, &g)
+                    let b: Tensor<S> = Self.operand(k, n, transposed: tb, &g)
+                    let c0: Tensor<S> = Self.operand(m, n, transposed: false, &g)
+                    for (alpha, beta) in [(S(1), S(0)), (S(-1.5), S(0.5))] {
+                        var c = c0, expected = c0
+                        matmul(a, b, transposingA: true, transposingB: tb, alpha: alpha, beta: beta, into: &c, rung: .narrow)
+                        matmul(a, b, transposingA: true, transposingB: tb, alpha: alpha, beta: beta, into: &expected, rung: .naive)
+                        assertClose(c, expected.scalars.map(Double.init), relative: tolerance, absolute: tolerance,
+                                    "\(S.self) Aᵀ·B n \(n) tB \(tb) α \(alpha) β \(beta)")
+                    }
+                }
+            }
+        }
+        check(Float.self, tolerance: 1e-4)
+        check(Double.self, tolerance: 1e-12)
+    }
+
     func testBitwiseIdenticalForAnyThreadCountAndRun() {
         var g = RandomGenerator(seed: 21)
         let shapes = isReleaseBuild

@@ -4,8 +4,9 @@
 /// Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
 /// With a transposed A (`Aᵀ·B`, n ≤ 12) A's rows are contiguous along C's
 /// rows, and ``transposedA(_:_:_:)`` runs the lanes over C's rows instead
-/// (`AtB dW 128x256@256x10`: 110–114 → 129–132 GFLOPS on one core, where the
-/// packed direct kernel on the transposed problem had served it).
+/// (`AtB dW 128x256@256x10` on one core: 110–114 GFLOPS on the packed direct
+/// kernel, 129–132 on this one with 12 columns always computed, 195–199 with
+/// one compiled variant per column count and B read in place).
 enum NarrowGEMM {
     static func applies<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
@@ -133,64 +134,94 @@ enum NarrowGEMM {
     /// 10 classes). A's rows are contiguous along C's rows, so SIMD lanes run
     /// over 2w rows of C at once and every column of C is an accumulator:
     /// per depth step two vector loads of A, one broadcast per column of B
-    /// (copied once into a zero-padded `k × 12` strip) and `2·12` multiply-adds
-    /// — no packing of A, every lane useful. Blocks of 2w rows are split
-    /// between threads; each row is computed whole by one thread.
-    /// (`AtB dW 128x256@256x10`, one core: the packed direct kernel on the
-    /// transposed problem reached 110–114 GFLOPS.)
+    /// (read in place from B's row; a transposed B is first copied into a
+    /// `k × n` strip) and `2·n` multiply-adds — no packing of A, every lane
+    /// useful. The column count is a constant in each of the eleven compiled
+    /// variants (one per n in 2…12), so no accumulator of a missing column is
+    /// computed. Blocks of 2w rows are split between threads; each row is
+    /// computed whole by one thread.
+    ///
+    /// `AtB dW 128x256@256x10`, one core: the packed direct kernel on the
+    /// transposed problem reached 110–114 GFLOPS; this kernel over 12
+    /// columns with B copied into a zero-padded `k × 12` strip 129–132 (its
+    /// profile: 5.9 % `memmove` and 5.1 % `memset`, one call per row of B for
+    /// 10 and 2 scalars, and two of 24 multiply-adds on padding).
     @inline(__always)
     static func transposedA<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
         typealias S = V.Scalar
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
-        let w = V.scalarCount, q = transposedColumns
-        PackingBufferPool.shared.withBuffer(bytes: g.k * q * MemoryLayout<S>.stride) { raw in
+        if !g.transB { return transposedA(g, g.b, g.ldb, overwrite, V.self, F.self) }
+        PackingBufferPool.shared.withBuffer(bytes: g.k * g.n * MemoryLayout<S>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: S.self)
-            fillStrip(g, strip, width: q)
-            let blocks = (g.m + 2 * w - 1) / (2 * w)
-            let (pg, pstrip) = (UncheckedSendable(g), UncheckedSendable(UnsafePointer(strip)))
-            parallelFor(chunks: blocks, work: g.m * g.n * g.k) { block in
-                let g = pg.value, i0 = block * 2 * w
-                if i0 + 2 * w <= g.m {
-                    transposedBlock(g, i0, pstrip.value, overwrite, V.self, F.self)
-                } else {
-                    // The last rows: one vector at a time (a partial vector loads only valid rows).
-                    var i = i0
-                    while i < g.m {
-                        transposedRows(g, i, Swift.min(w, g.m - i), pstrip.value, overwrite, V.self, F.self)
-                        i += w
-                    }
+            fillStrip(g, strip, width: g.n)
+            transposedA(g, UnsafePointer(strip), g.n, overwrite, V.self, F.self)
+        }
+    }
+
+    /// The row blocks of ``transposedA(_:_:_:)`` with `op(B)[p, j]` at `b[p·ldb + j]`.
+    @inline(__always)
+    static func transposedA<V: KernelVector, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ ldb: Int, _ overwrite: Bool, _: V.Type, _: F.Type
+    ) {
+        let w = V.scalarCount
+        let blocks = (g.m + 2 * w - 1) / (2 * w)
+        let (pg, pb) = (UncheckedSendable(g), UncheckedSendable(b))
+        parallelFor(chunks: blocks, work: g.m * g.n * g.k) { block in
+            let g = pg.value, b = pb.value, i0 = block * 2 * w
+            if i0 + 2 * w <= g.m {
+                switch g.n {
+        case 2: transposedBlock(g, i0, b, ldb, columns: 2, overwrite, V.self, F.self)
+        case 3: transposedBlock(g, i0, b, ldb, columns: 3, overwrite, V.self, F.self)
+        case 4: transposedBlock(g, i0, b, ldb, columns: 4, overwrite, V.self, F.self)
+        case 5: transposedBlock(g, i0, b, ldb, columns: 5, overwrite, V.self, F.self)
+        case 6: transposedBlock(g, i0, b, ldb, columns: 6, overwrite, V.self, F.self)
+        case 7: transposedBlock(g, i0, b, ldb, columns: 7, overwrite, V.self, F.self)
+        case 8: transposedBlock(g, i0, b, ldb, columns: 8, overwrite, V.self, F.self)
+        case 9: transposedBlock(g, i0, b, ldb, columns: 9, overwrite, V.self, F.self)
+        case 10: transposedBlock(g, i0, b, ldb, columns: 10, overwrite, V.self, F.self)
+        case 11: transposedBlock(g, i0, b, ldb, columns: 11, overwrite, V.self, F.self)
+                default: transposedBlock(g, i0, b, ldb, columns: 12, overwrite, V.self, F.self)
+                }
+            } else {
+                // The last rows: one vector at a time (a partial vector loads only valid rows).
+                var i = i0
+                while i < g.m {
+                    transposedRows(g, i, Swift.min(w, g.m - i), b, ldb, overwrite, V.self, F.self)
+                    i += w
                 }
             }
         }
     }
 
-    /// Rows `i0..<i0 + 2w` of C.
+    /// Rows `i0..<i0 + 2w` of C over `n` columns; `n` is a literal at every call
+    /// site, so the tests `n > j` fold away.
     @inline(__always)
     static func transposedBlock<V: KernelVector, F: MultiplyAdd>(
-        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
+        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ b: UnsafePointer<V.Scalar>, _ ldb: Int, columns n: Int,
+        _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
         let w = V.scalarCount, q = transposedColumns
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
         var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V(), b6 = V(), b7 = V(), b8 = V(), b9 = V(), b10 = V(), b11 = V()
-        var pa = UnsafeRawPointer(g.a + i0), pb = strip
+        var pa = UnsafeRawPointer(g.a + i0), pb = b
         let rowBytes = g.lda * MemoryLayout<V.Scalar>.stride, half = w * MemoryLayout<V.Scalar>.stride
         for _ in 0..<g.k {
             let x = pa.loadUnaligned(as: V.self), y = pa.loadUnaligned(fromByteOffset: half, as: V.self)
-            var s = V(repeating: pb[0]); a0 = F.multiplyAdd(a0, x, s); b0 = F.multiplyAdd(b0, y, s)
-            s = V(repeating: pb[1]); a1 = F.multiplyAdd(a1, x, s); b1 = F.multiplyAdd(b1, y, s)
-            s = V(repeating: pb[2]); a2 = F.multiplyAdd(a2, x, s); b2 = F.multiplyAdd(b2, y, s)
-            s = V(repeating: pb[3]); a3 = F.multiplyAdd(a3, x, s); b3 = F.multiplyAdd(b3, y, s)
-            s = V(repeating: pb[4]); a4 = F.multiplyAdd(a4, x, s); b4 = F.multiplyAdd(b4, y, s)
-            s = V(repeating: pb[5]); a5 = F.multiplyAdd(a5, x, s); b5 = F.multiplyAdd(b5, y, s)
-            s = V(repeating: pb[6]); a6 = F.multiplyAdd(a6, x, s); b6 = F.multiplyAdd(b6, y, s)
-            s = V(repeating: pb[7]); a7 = F.multiplyAdd(a7, x, s); b7 = F.multiplyAdd(b7, y, s)
-            s = V(repeating: pb[8]); a8 = F.multiplyAdd(a8, x, s); b8 = F.multiplyAdd(b8, y, s)
-            s = V(repeating: pb[9]); a9 = F.multiplyAdd(a9, x, s); b9 = F.multiplyAdd(b9, y, s)
-            s = V(repeating: pb[10]); a10 = F.multiplyAdd(a10, x, s); b10 = F.multiplyAdd(b10, y, s)
-            s = V(repeating: pb[11]); a11 = F.multiplyAdd(a11, x, s); b11 = F.multiplyAdd(b11, y, s)
+            do { let s = V(repeating: pb[0]); a0 = F.multiplyAdd(a0, x, s); b0 = F.multiplyAdd(b0, y, s) }
+            do { let s = V(repeating: pb[1]); a1 = F.multiplyAdd(a1, x, s); b1 = F.multiplyAdd(b1, y, s) }
+            if n > 2 { let s = V(repeating: pb[2]); a2 = F.multiplyAdd(a2, x, s); b2 = F.multiplyAdd(b2, y, s) }
+            if n > 3 { let s = V(repeating: pb[3]); a3 = F.multiplyAdd(a3, x, s); b3 = F.multiplyAdd(b3, y, s) }
+            if n > 4 { let s = V(repeating: pb[4]); a4 = F.multiplyAdd(a4, x, s); b4 = F.multiplyAdd(b4, y, s) }
+            if n > 5 { let s = V(repeating: pb[5]); a5 = F.multiplyAdd(a5, x, s); b5 = F.multiplyAdd(b5, y, s) }
+            if n > 6 { let s = V(repeating: pb[6]); a6 = F.multiplyAdd(a6, x, s); b6 = F.multiplyAdd(b6, y, s) }
+            if n > 7 { let s = V(repeating: pb[7]); a7 = F.multiplyAdd(a7, x, s); b7 = F.multiplyAdd(b7, y, s) }
+            if n > 8 { let s = V(repeating: pb[8]); a8 = F.multiplyAdd(a8, x, s); b8 = F.multiplyAdd(b8, y, s) }
+            if n > 9 { let s = V(repeating: pb[9]); a9 = F.multiplyAdd(a9, x, s); b9 = F.multiplyAdd(b9, y, s) }
+            if n > 10 { let s = V(repeating: pb[10]); a10 = F.multiplyAdd(a10, x, s); b10 = F.multiplyAdd(b10, y, s) }
+            if n > 11 { let s = V(repeating: pb[11]); a11 = F.multiplyAdd(a11, x, s); b11 = F.multiplyAdd(b11, y, s) }
             pa += rowBytes
-            pb += q
+            pb += ldb
         }
         // One scratch per half (q vectors, 768 bytes for SIMD16<Float>): over 1 KiB, the
         // scratch would come from the heap (see `withStackScratch`).
@@ -208,7 +239,8 @@ enum NarrowGEMM {
     /// Rows `i0..<i0 + rows` of C, `rows ≤ w` (a partial vector reads only valid rows of A).
     @inline(__always)
     static func transposedRows<V: KernelVector, F: MultiplyAdd>(
-        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ strip: UnsafePointer<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type
+        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ b: UnsafePointer<V.Scalar>, _ ldb: Int,
+        _ overwrite: Bool, _: V.Type, _: F.Type
     ) {
         let w = V.scalarCount, q = transposedColumns
         withStackScratch(of: V.self, capacity: q) { sums in
@@ -217,7 +249,7 @@ enum NarrowGEMM {
                 var x = V()
                 let row = g.a + p * g.lda + i0
                 if rows == w { x = UnsafeRawPointer(row).loadUnaligned(as: V.self) } else { for l in 0..<rows { x[l] = row[l] } }
-                for j in 0..<g.n { sums[j] = F.multiplyAdd(sums[j], x, V(repeating: strip[p * q + j])) }
+                for j in 0..<g.n { sums[j] = F.multiplyAdd(sums[j], x, V(repeating: b[p * ldb + j])) }
             }
             storeColumns(UnsafePointer(sums), rows: rows, to: g.c + i0 * g.ldc, g, overwrite)
         }
