@@ -1,7 +1,7 @@
 import XCTest
 @testable import Tensors
 
-/// The register-tile transpose behind the recurrent kernels' layout changes
+/// The register-tile transpose (`TileTranspose`) behind the recurrent kernels' layout changes
 /// (the notes' `(rows, m, T)` to step blocks and back): whole `w × w` tiles
 /// (16 Float, 8 Double lanes), row and column edges, and a negative target
 /// stride (a reversed sequence's step blocks, stored back to front).
@@ -13,8 +13,8 @@ final class TransposeKernelTests: XCTestCase {
         source.withUnsafeBufferPointer { s in
             target.withUnsafeMutableBufferPointer { t in
                 let start = reversed ? t.baseAddress! + (columns - 1) * targetStride : t.baseAddress!
-                RecurrentKernels.transpose(s.baseAddress!, sourceStride: sourceStride, rows: rows, columns: columns,
-                                           start, targetStride: reversed ? -targetStride : targetStride)
+                TileTranspose.transpose(s.baseAddress!, sourceStride: sourceStride, rows: rows, columns: columns,
+                                        start, targetStride: reversed ? -targetStride : targetStride)
             }
         }
         for r in 0..<rows {

@@ -170,7 +170,7 @@ enum RecurrentKernels {
         }
         initialState?.withUnsafeBufferPointer { a0 in
             for σ in 0..<plan.strips {
-                transpose(a0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
+                TileTranspose.transpose(a0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
                           trace.stackedStrip(σ), targetStride: K)
             }
         }
@@ -179,7 +179,7 @@ enum RecurrentKernels {
                 let block = cells + plan.offset(strip: σ, block: 0, blocks: T + 1, width: n)
                 block.initialize(repeating: 0, count: strip * n)
                 initialCell?.withUnsafeBufferPointer { c0 in
-                    transpose(c0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
+                    TileTranspose.transpose(c0.baseAddress! + σ * strip, sourceStride: m, rows: n, columns: Swift.min(strip, m - σ * strip),
                               block, targetStride: n)
                 }
             }
@@ -438,7 +438,7 @@ enum RecurrentKernels {
             }
             func unpadded(_ p: UnsafeMutablePointer<S>) -> Tensor<S> {
                 Tensor(shape: [n, m], unsafeUninitialized: { out in
-                    transpose(p, sourceStride: n, rows: m, columns: n, out.baseAddress!, targetStride: m)
+                    TileTranspose.transpose(p, sourceStride: n, rows: m, columns: n, out.baseAddress!, targetStride: m)
                 })
             }
             let da0 = unpadded(final), dc0 = plan.cell == .lstm ? unpadded(final + n * mPad) : nil
@@ -664,7 +664,7 @@ enum RecurrentKernels {
         for j in 0..<m {
             let target = steps + plan.offset(block: firstBlock + (plan.reversed ? T - 1 : 0), row: j, blocks: blocks, width: rowWidth)
                 + firstColumn   // time 0's row
-            transpose(planes + j * T, sourceStride: m * T, rows: rows, columns: T, target, targetStride: direction)
+            TileTranspose.transpose(planes + j * T, sourceStride: m * T, rows: rows, columns: T, target, targetStride: direction)
         }
     }
 
@@ -680,7 +680,7 @@ enum RecurrentKernels {
         for j in 0..<m {
             let source = steps + plan.offset(block: firstBlock + (plan.reversed ? T - 1 : 0), row: j, blocks: blocks, width: rowWidth)
                 + firstColumn
-            transpose(source, sourceStride: direction, rows: T, columns: rows, planes + j * T, targetStride: m * T)
+            TileTranspose.transpose(source, sourceStride: direction, rows: T, columns: rows, planes + j * T, targetStride: m * T)
         }
     }
 
@@ -691,61 +691,5 @@ enum RecurrentKernels {
     ) {
         gatherFromSteps(UnsafePointer(steps), rows: rows, plan, planes, blocks: blocks, firstBlock: firstBlock, rowWidth: rowWidth,
                         firstColumn: firstColumn)
-    }
-
-    /// `target[c·targetStride + r] = source[r·sourceStride + c]` for `r < rows`,
-    /// `c < columns` (strides may be negative): `w × w` tiles transposed in
-    /// registers (log₂ w rounds of lane interleaving), edges element by element.
-    /// (The LSTM benchmark's layout changes: 4-row groups stored as quads
-    /// took 7 % of a training step.)
-    static func transpose<S: TensorScalar>(
-        _ source: UnsafePointer<S>, sourceStride: Int, rows: Int, columns: Int, _ target: UnsafeMutablePointer<S>, targetStride: Int
-    ) {
-        switch S.scalarType {
-        case .float32:
-            transposeTiles(cast(source, to: Float.self), sourceStride, rows, columns, cast(target, to: Float.self), targetStride, FloatVector.self)
-        case .float64:
-            transposeTiles(cast(source, to: Double.self), sourceStride, rows, columns, cast(target, to: Double.self), targetStride, DoubleVector.self)
-        }
-    }
-
-    static func transposeTiles<V: SIMD>(
-        _ source: UnsafePointer<V.Scalar>, _ sourceStride: Int, _ rows: Int, _ columns: Int,
-        _ target: UnsafeMutablePointer<V.Scalar>, _ targetStride: Int, _: V.Type
-    ) where V.Scalar: TensorScalar {
-        let w = V.scalarCount, half = w / 2
-        // Two scratch tiles of w vectors (1 KiB each for SIMD16<Float>): one of 2 KiB
-        // would come from the heap (see `withStackScratch`).
-        withStackScratch(of: V.self, capacity: w) { first in
-          withStackScratch(of: V.self, capacity: w) { second in
-            var r0 = 0
-            while r0 + w <= rows {
-                var c0 = 0
-                while c0 + w <= columns {
-                    var from = first, to = second
-                    for i in 0..<w { from[i] = UnsafeRawPointer(source + (r0 + i) * sourceStride + c0).loadUnaligned(as: V.self) }
-                    // Round k pairs rows i and i + w/2: after log₂ w rounds row i holds column i.
-                    var span = 1
-                    while span < w {
-                        for i in 0..<half {
-                            to[2 * i] = BlockedGEMM.zip(from[i], from[i + half], half: 0)
-                            to[2 * i + 1] = BlockedGEMM.zip(from[i], from[i + half], half: 1)
-                        }
-                        swap(&from, &to)
-                        span *= 2
-                    }
-                    for i in 0..<w { UnsafeMutableRawPointer(target + (c0 + i) * targetStride + r0).storeBytes(of: from[i], as: V.self) }
-                    c0 += w
-                }
-                for c in c0..<columns {
-                    for i in 0..<w { target[c * targetStride + r0 + i] = source[(r0 + i) * sourceStride + c] }
-                }
-                r0 += w
-            }
-            for r in r0..<rows {
-                for c in 0..<columns { target[c * targetStride + r] = source[r * sourceStride + c] }
-            }
-          }
-        }
     }
 }

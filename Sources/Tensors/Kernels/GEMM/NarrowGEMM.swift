@@ -7,6 +7,14 @@
 /// (`AtB dW 128x256@256x10` on one core: 110–114 GFLOPS on the packed direct
 /// kernel, 129–132 on this one with 12 columns always computed, 195–199 with
 /// one compiled variant per column count and B read in place).
+///
+/// Tried and not kept for a row-major A (`fwd 256x128@128x10`, 100–110
+/// GFLOPS on one core, where the sixteen rows at a runtime stride are
+/// addressed through one chain of dependent adds): transposing each block of
+/// 32 rows into a `k × 32` panel for the `Aᵀ·B` kernel (60–76 GFLOPS: the
+/// register-tile transpose took half the time, the kernel the other half);
+/// four depth steps per iteration at fixed offsets from each row (108, the
+/// accumulators spilled).
 enum NarrowGEMM {
     static func applies<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
