@@ -138,28 +138,42 @@ extension BlockedGEMM {
     }
 
     /// `dst[q·dstStride + r] = src[r·ld + q]` for `r < 4`, `q < count`: four
-    /// contiguous source rows written as `count` groups of four.
+    /// contiguous source rows written as `count` groups of four — full
+    /// vectors, then one half and one quarter vector, then element by element.
+    /// (A depth of 10 went element by element whole: `ABt dX 256x10@10x128`
+    /// spent 13 % of its time packing A.)
     @inline(__always)
     static func transposeFourRows<S: TensorScalar>(
         _ src: UnsafePointer<S>, _ ld: Int, _ count: Int, _ dst: UnsafeMutablePointer<S>, _ dstStride: Int
     ) {
+        var q = 0
         switch S.scalarType {
         case .float32:
-            transposeFourRows(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self), ld, count,
-                              UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), dstStride, FloatVector.self)
+            let (s, d) = (cast(src, to: Float.self), cast(dst, to: Float.self))
+            q = transposeFourRows(s, ld, q, count, d, dstStride, FloatVector.self)
+            q = transposeFourRows(s, ld, q, count, d, dstStride, SIMD8<Float>.self)
+            q = transposeFourRows(s, ld, q, count, d, dstStride, SIMD4<Float>.self)
         case .float64:
-            transposeFourRows(UnsafeRawPointer(src).assumingMemoryBound(to: Double.self), ld, count,
-                              UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self), dstStride, DoubleVector.self)
+            let (s, d) = (cast(src, to: Double.self), cast(dst, to: Double.self))
+            q = transposeFourRows(s, ld, q, count, d, dstStride, DoubleVector.self)
+            q = transposeFourRows(s, ld, q, count, d, dstStride, SIMD4<Double>.self)
+        }
+        while q < count {
+            let d = dst + q * dstStride
+            d[0] = src[q]; d[1] = src[ld + q]; d[2] = src[2 * ld + q]; d[3] = src[3 * ld + q]
+            q += 1
         }
     }
 
-    /// The vector form: per `w = V.scalarCount` steps, rows a, b, c, d are
-    /// zipped into (a₀b₀a₁b₁…) and (c₀d₀c₁d₁…), then those pairwise into
+    /// The vector form, from column `first` while a whole vector fits; returns
+    /// the first column left. Per `w = V.scalarCount` steps, rows a, b, c, d
+    /// are zipped into (a₀b₀a₁b₁…) and (c₀d₀c₁d₁…), then those pairwise into
     /// (a₀b₀c₀d₀ a₁b₁c₁d₁ …), whose groups of four are stored.
     @inline(__always)
     static func transposeFourRows<V: SIMD>(
-        _ src: UnsafePointer<V.Scalar>, _ ld: Int, _ count: Int, _ dst: UnsafeMutablePointer<V.Scalar>, _ dstStride: Int, _: V.Type
-    ) where V.Scalar: TensorScalar {
+        _ src: UnsafePointer<V.Scalar>, _ ld: Int, _ first: Int, _ count: Int, _ dst: UnsafeMutablePointer<V.Scalar>, _ dstStride: Int,
+        _: V.Type
+    ) -> Int where V.Scalar: TensorScalar {
         let w = V.scalarCount
         @inline(__always) func load(_ p: UnsafePointer<V.Scalar>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         @inline(__always) func storeQuads(_ u: V, _ first: Int) {
@@ -168,7 +182,7 @@ extension BlockedGEMM {
                 d[0] = u[4 * i]; d[1] = u[4 * i + 1]; d[2] = u[4 * i + 2]; d[3] = u[4 * i + 3]
             }
         }
-        var q = 0
+        var q = first
         while q + w <= count {
             let a = load(src + q), b = load(src + ld + q), c = load(src + 2 * ld + q), d = load(src + 3 * ld + q)
             let ab0 = zip(a, b, half: 0), ab1 = zip(a, b, half: 1), cd0 = zip(c, d, half: 0), cd1 = zip(c, d, half: 1)
@@ -178,11 +192,7 @@ extension BlockedGEMM {
             storeQuads(zipPairs(ab1, cd1, half: 1), q + 3 * w / 4)
             q += w
         }
-        while q < count {
-            let d = dst + q * dstStride
-            d[0] = src[q]; d[1] = src[ld + q]; d[2] = src[2 * ld + q]; d[3] = src[3 * ld + q]
-            q += 1
-        }
+        return q
     }
 
     /// Interleaves one half of `a` and `b`: (a₀b₀a₁b₁…) from lanes
