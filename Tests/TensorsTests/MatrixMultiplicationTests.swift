@@ -89,6 +89,41 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// The direct kernel reads full 12-row panels of A in place (rows `lda`
+    /// apart, or for a transposed A steps `lda` apart) and packs only a last
+    /// partial panel: both 12-row kernel variants, A and B stored either way,
+    /// C stored transposed (narrow products), β = 0 and β ≠ 0, against the naive loop.
+    func testDirectKernelReadingAInPlaceAgainstNaiveLoop() {
+        var g = RandomGenerator(seed: 24)
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
+            for (m, k, n) in [(12, 1, 32), (24, 7, 33), (41, 33, 70), (36, 20, 5), (40, 9, 13), (5, 16, 40)] {
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    for (alpha, beta) in [(S(1), S(0)), (S(-2), S(0.5))] {
+                        let a: Tensor<S> = Self.operand(m, k, transposed: ta, &g)
+                        let b: Tensor<S> = Self.operand(k, n, transposed: tb, &g)
+                        let c0: Tensor<S> = Self.operand(m, n, transposed: false, &g)
+                        var reference = c0
+                        matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &reference, rung: .naive)
+                        for rung in [GEMMRung.direct, .directParallel] {
+                            var c = c0
+                            matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &c, rung: rung)
+                            assertClose(c, reference.scalars.map(Double.init), relative: 0,
+                                        absolute: Double(S.ulpOfOne) * 8 * Double(k + 2) * 3,
+                                        "\(S.self) \(kernel) \(rung) m\(m) k\(k) n\(n) tA\(ta) tB\(tb) β\(beta)")
+                        }
+                    }
+                }
+            }
+        }
+        for kernel in GEMMKernel.allCases where kernel.isWide {
+            GEMMConfiguration.kernel = kernel
+            check(Float.self, kernel)
+            check(Double.self, kernel)
+        }
+    }
+
     /// Segmented depth (`GEMMProblem.kSegment`): `C = Σ_q A_q·B_qᵀ` over `T` step
     /// blocks stored one after another (A's row block `(m, L)` at `q·aStride`, B's
     /// `(n, L)` at `q·bStride`), as a recurrent layer's weight gradient reads them —

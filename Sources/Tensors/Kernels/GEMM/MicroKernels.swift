@@ -30,48 +30,80 @@ enum SeparateMultiplyAdd: MultiplyAdd {
     }
 }
 
+/// Where the 12-row micro-kernel finds element (r, p) of its A panel: at byte
+/// offset `r·rowBytes + p·stepBytes` from the panel's start.
+protocol PanelLayout {
+    /// Packed (`rowBytes` one element, `stepBytes` 12 elements, both constants)
+    /// rather than read in place (both given at run time).
+    static var isPacked: Bool { get }
+}
+
+/// A packed Ã panel: the 12 rows of a step side by side, steps 12 apart.
+enum PackedPanel: PanelLayout { static var isPacked: Bool { true } }
+
+/// A read in place: a row-major A has rows `lda` elements apart and adjacent
+/// steps, a transposed one (stored `k × m`) adjacent rows and steps `lda` apart.
+/// Both distances stay run-time values even where one is a constant element:
+/// with a constant step LLVM computed the twelve row addresses of a row-major A
+/// as one chain of dependent adds (64³ on one core: 109 GFLOPS against 172).
+enum InPlacePanel: PanelLayout { static var isPacked: Bool { false } }
+
 enum MicroKernels {
     /// C[0..<12, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
     /// packed 12-row panel of A and one 2w-column panel of B (w = V.scalarCount)
     /// whose rows are `bStride` elements apart (2w when packed): 24 vector accumulators.
     /// Edge tiles (`rows < 12` or `columns < 2w`) and tiles of a C stored
     /// transposed (`cTransposed`: element (r, j) at `c[j·ldc + r]`) go through a local tile.
-    @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
+    @inline(__always)
     static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
         accumulate: Bool, _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
+        tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                 accumulate: accumulate, V.self, F.self, PackedPanel.self)
+    }
+
+    /// The 12-row tile with its A panel in layout `L` (``PanelLayout``): packed,
+    /// or read in place from A with rows `rowBytes` and steps `stepBytes` apart.
+    @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
+    static func tile12x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes aRowBytes: Int, stepBytes aStepBytes: Int,
+        _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
+    ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V(), c8_0 = V(), c8_1 = V(), c9_0 = V(), c9_1 = V(), c10_0 = V(), c10_1 = V(), c11_0 = V(), c11_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
-        let aStride = 12 * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
+        let size = MemoryLayout<V.Scalar>.stride, bBytes = bStride * size
+        let aStride = L.isPacked ? 12 * size : aStepBytes, rowBytes = L.isPacked ? size : aRowBytes
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
-            let a0 = V(repeating: pa.load(fromByteOffset: 0 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a0 = V(repeating: pa.load(fromByteOffset: 0 * rowBytes, as: V.Scalar.self))
             c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
-            let a1 = V(repeating: pa.load(fromByteOffset: 1 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a1 = V(repeating: pa.load(fromByteOffset: 1 * rowBytes, as: V.Scalar.self))
             c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
-            let a2 = V(repeating: pa.load(fromByteOffset: 2 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a2 = V(repeating: pa.load(fromByteOffset: 2 * rowBytes, as: V.Scalar.self))
             c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
-            let a3 = V(repeating: pa.load(fromByteOffset: 3 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a3 = V(repeating: pa.load(fromByteOffset: 3 * rowBytes, as: V.Scalar.self))
             c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
-            let a4 = V(repeating: pa.load(fromByteOffset: 4 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a4 = V(repeating: pa.load(fromByteOffset: 4 * rowBytes, as: V.Scalar.self))
             c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
-            let a5 = V(repeating: pa.load(fromByteOffset: 5 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a5 = V(repeating: pa.load(fromByteOffset: 5 * rowBytes, as: V.Scalar.self))
             c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
-            let a6 = V(repeating: pa.load(fromByteOffset: 6 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a6 = V(repeating: pa.load(fromByteOffset: 6 * rowBytes, as: V.Scalar.self))
             c6_0 = F.multiplyAdd(c6_0, a6, b0); c6_1 = F.multiplyAdd(c6_1, a6, b1)
-            let a7 = V(repeating: pa.load(fromByteOffset: 7 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a7 = V(repeating: pa.load(fromByteOffset: 7 * rowBytes, as: V.Scalar.self))
             c7_0 = F.multiplyAdd(c7_0, a7, b0); c7_1 = F.multiplyAdd(c7_1, a7, b1)
-            let a8 = V(repeating: pa.load(fromByteOffset: 8 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a8 = V(repeating: pa.load(fromByteOffset: 8 * rowBytes, as: V.Scalar.self))
             c8_0 = F.multiplyAdd(c8_0, a8, b0); c8_1 = F.multiplyAdd(c8_1, a8, b1)
-            let a9 = V(repeating: pa.load(fromByteOffset: 9 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a9 = V(repeating: pa.load(fromByteOffset: 9 * rowBytes, as: V.Scalar.self))
             c9_0 = F.multiplyAdd(c9_0, a9, b0); c9_1 = F.multiplyAdd(c9_1, a9, b1)
-            let a10 = V(repeating: pa.load(fromByteOffset: 10 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a10 = V(repeating: pa.load(fromByteOffset: 10 * rowBytes, as: V.Scalar.self))
             c10_0 = F.multiplyAdd(c10_0, a10, b0); c10_1 = F.multiplyAdd(c10_1, a10, b1)
-            let a11 = V(repeating: pa.load(fromByteOffset: 11 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a11 = V(repeating: pa.load(fromByteOffset: 11 * rowBytes, as: V.Scalar.self))
             c11_0 = F.multiplyAdd(c11_0, a11, b0); c11_1 = F.multiplyAdd(c11_1, a11, b1)
             pa += aStride
             pb += bBytes
