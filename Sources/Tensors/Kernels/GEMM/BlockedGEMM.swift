@@ -308,7 +308,9 @@ enum BlockedGEMM {
 /// (Reading A in place, one core, interleaved in one process: 64³ 151 → 172
 /// GFLOPS, 128³ 200 → 216, 256³ 236 → 249, `128x784@784x256` 232 → 244,
 /// `256x10@10x128` 149 → 169; a transposed A 64³ 141 → 166, 128³ 198 → 217.
-/// The copy was 14 % of a 64³ product.)
+/// The copy was 14 % of a 64³ product. In the blocked path, where each packed
+/// Ã block serves every column panel, reading A in place instead lost: one
+/// core n = 1024 236 → 233, n = 2048 239 → 229, n = 512 ±0.)
 enum DirectGEMM {
     /// Runs `g`; with `threads`, C is split into one piece per thread (whole
     /// micro-tiles) along the side that copies least: rows when B is read in
