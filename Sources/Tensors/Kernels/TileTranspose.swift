@@ -57,42 +57,23 @@ enum TileTranspose {
         @inline(__always) func z(_ a: V, _ b: V, _ half: Int) -> V { BlockedGEMM.zip(a, b, half: half) }
         switch V.scalarCount {
         case 16:
-            var r: (V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V)
-            r = (
-                l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7),
-                l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15)
-            )
-            r = (
-                z(r.0, r.8, 0), z(r.0, r.8, 1), z(r.1, r.9, 0), z(r.1, r.9, 1),
-                z(r.2, r.10, 0), z(r.2, r.10, 1), z(r.3, r.11, 0), z(r.3, r.11, 1),
-                z(r.4, r.12, 0), z(r.4, r.12, 1), z(r.5, r.13, 0), z(r.5, r.13, 1),
-                z(r.6, r.14, 0), z(r.6, r.14, 1), z(r.7, r.15, 0), z(r.7, r.15, 1)
-            )
-            r = (
-                z(r.0, r.8, 0), z(r.0, r.8, 1), z(r.1, r.9, 0), z(r.1, r.9, 1),
-                z(r.2, r.10, 0), z(r.2, r.10, 1), z(r.3, r.11, 0), z(r.3, r.11, 1),
-                z(r.4, r.12, 0), z(r.4, r.12, 1), z(r.5, r.13, 0), z(r.5, r.13, 1),
-                z(r.6, r.14, 0), z(r.6, r.14, 1), z(r.7, r.15, 0), z(r.7, r.15, 1)
-            )
-            r = (
-                z(r.0, r.8, 0), z(r.0, r.8, 1), z(r.1, r.9, 0), z(r.1, r.9, 1),
-                z(r.2, r.10, 0), z(r.2, r.10, 1), z(r.3, r.11, 0), z(r.3, r.11, 1),
-                z(r.4, r.12, 0), z(r.4, r.12, 1), z(r.5, r.13, 0), z(r.5, r.13, 1),
-                z(r.6, r.14, 0), z(r.6, r.14, 1), z(r.7, r.15, 0), z(r.7, r.15, 1)
-            )
-            r = (
-                z(r.0, r.8, 0), z(r.0, r.8, 1), z(r.1, r.9, 0), z(r.1, r.9, 1),
-                z(r.2, r.10, 0), z(r.2, r.10, 1), z(r.3, r.11, 0), z(r.3, r.11, 1),
-                z(r.4, r.12, 0), z(r.4, r.12, 1), z(r.5, r.13, 0), z(r.5, r.13, 1),
-                z(r.6, r.14, 0), z(r.6, r.14, 1), z(r.7, r.15, 0), z(r.7, r.15, 1)
-            )
+            typealias Rows = (V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V)
+            @inline(__always) func round(_ r: Rows) -> Rows {
+                (z(r.0, r.8, 0), z(r.0, r.8, 1), z(r.1, r.9, 0), z(r.1, r.9, 1),
+                 z(r.2, r.10, 0), z(r.2, r.10, 1), z(r.3, r.11, 0), z(r.3, r.11, 1),
+                 z(r.4, r.12, 0), z(r.4, r.12, 1), z(r.5, r.13, 0), z(r.5, r.13, 1),
+                 z(r.6, r.14, 0), z(r.6, r.14, 1), z(r.7, r.15, 0), z(r.7, r.15, 1))
+            }
+            let r = round(round(round(round((l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7),
+                                             l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15))))))
             st(0, r.0); st(1, r.1); st(2, r.2); st(3, r.3); st(4, r.4); st(5, r.5); st(6, r.6); st(7, r.7)
             st(8, r.8); st(9, r.9); st(10, r.10); st(11, r.11); st(12, r.12); st(13, r.13); st(14, r.14); st(15, r.15)
         case 8:
-            var r: (V, V, V, V, V, V, V, V) = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7))
-            r = (z(r.0, r.4, 0), z(r.0, r.4, 1), z(r.1, r.5, 0), z(r.1, r.5, 1), z(r.2, r.6, 0), z(r.2, r.6, 1), z(r.3, r.7, 0), z(r.3, r.7, 1))
-            r = (z(r.0, r.4, 0), z(r.0, r.4, 1), z(r.1, r.5, 0), z(r.1, r.5, 1), z(r.2, r.6, 0), z(r.2, r.6, 1), z(r.3, r.7, 0), z(r.3, r.7, 1))
-            r = (z(r.0, r.4, 0), z(r.0, r.4, 1), z(r.1, r.5, 0), z(r.1, r.5, 1), z(r.2, r.6, 0), z(r.2, r.6, 1), z(r.3, r.7, 0), z(r.3, r.7, 1))
+            typealias Rows = (V, V, V, V, V, V, V, V)
+            @inline(__always) func round(_ r: Rows) -> Rows {
+                (z(r.0, r.4, 0), z(r.0, r.4, 1), z(r.1, r.5, 0), z(r.1, r.5, 1), z(r.2, r.6, 0), z(r.2, r.6, 1), z(r.3, r.7, 0), z(r.3, r.7, 1))
+            }
+            let r = round(round(round((l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7)))))
             st(0, r.0); st(1, r.1); st(2, r.2); st(3, r.3); st(4, r.4); st(5, r.5); st(6, r.6); st(7, r.7)
         default:
             for c in 0..<V.scalarCount {
