@@ -60,8 +60,6 @@ final class MatrixMultiplicationTests: XCTestCase {
     /// builds calibrate to the 6-row tile) against the naive loop.
     func testEdgeTilesOfSevenToElevenRowsAgainstNaiveLoop() {
         var g = RandomGenerator(seed: 21)
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
         func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
             // (m, k, n): m mod 12 in 7…11 (row edges), or n in 7…11 with m > n (C computed
             // transposed, edge rows n; Double transposes only below 8 columns).
@@ -82,10 +80,20 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        for kernel in GEMMKernel.allCases {
-            GEMMConfiguration.kernel = kernel
+        Self.withEachKernel(GEMMKernel.allCases) { kernel in
             check(Float.self, kernel)
             check(Double.self, kernel)
+        }
+    }
+
+    /// Runs `body` with each of `kernels` as the process's micro-kernel, then
+    /// restores the calibrated choice.
+    static func withEachKernel(_ kernels: [GEMMKernel], _ body: (GEMMKernel) -> Void) {
+        let saved = GEMMConfiguration.kernel
+        defer { GEMMConfiguration.kernel = saved }
+        for kernel in kernels {
+            GEMMConfiguration.kernel = kernel
+            body(kernel)
         }
     }
 
@@ -95,8 +103,6 @@ final class MatrixMultiplicationTests: XCTestCase {
     /// C stored transposed (narrow products), β = 0 and β ≠ 0, against the naive loop.
     func testDirectKernelReadingAInPlaceAgainstNaiveLoop() {
         var g = RandomGenerator(seed: 24)
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
         func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
             for (m, k, n) in [(12, 1, 32), (24, 7, 33), (41, 33, 70), (36, 20, 5), (40, 9, 13), (5, 16, 40)] {
                 for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -117,8 +123,7 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        for kernel in GEMMKernel.allCases where kernel.isWide {
-            GEMMConfiguration.kernel = kernel
+        Self.withEachKernel(GEMMKernel.allCases.filter(\.isWide)) { kernel in
             check(Float.self, kernel)
             check(Double.self, kernel)
         }

@@ -1,6 +1,6 @@
 /// Out-of-place matrix transposes in `w × w` register tiles, for kernels
-/// that change a layout on the way (the recurrent step's planes, the narrow
-/// GEMM's row panels).
+/// that change a layout on the way (the recurrent kernels' planes and step
+/// blocks).
 enum TileTranspose {
     /// `target[c·targetStride + r] = source[r·sourceStride + c]` for `r < rows`,
     /// `c < columns` (strides may be negative): `w × w` tiles transposed in

@@ -179,16 +179,16 @@ enum NarrowGEMM {
             let g = pg.value, b = pb.value, i0 = block * 2 * w
             if i0 + 2 * w <= g.m {
                 switch g.n {
-        case 2: transposedBlock(g, i0, b, ldb, columns: 2, overwrite, V.self, F.self)
-        case 3: transposedBlock(g, i0, b, ldb, columns: 3, overwrite, V.self, F.self)
-        case 4: transposedBlock(g, i0, b, ldb, columns: 4, overwrite, V.self, F.self)
-        case 5: transposedBlock(g, i0, b, ldb, columns: 5, overwrite, V.self, F.self)
-        case 6: transposedBlock(g, i0, b, ldb, columns: 6, overwrite, V.self, F.self)
-        case 7: transposedBlock(g, i0, b, ldb, columns: 7, overwrite, V.self, F.self)
-        case 8: transposedBlock(g, i0, b, ldb, columns: 8, overwrite, V.self, F.self)
-        case 9: transposedBlock(g, i0, b, ldb, columns: 9, overwrite, V.self, F.self)
-        case 10: transposedBlock(g, i0, b, ldb, columns: 10, overwrite, V.self, F.self)
-        case 11: transposedBlock(g, i0, b, ldb, columns: 11, overwrite, V.self, F.self)
+                case 2: transposedBlock(g, i0, b, ldb, columns: 2, overwrite, V.self, F.self)
+                case 3: transposedBlock(g, i0, b, ldb, columns: 3, overwrite, V.self, F.self)
+                case 4: transposedBlock(g, i0, b, ldb, columns: 4, overwrite, V.self, F.self)
+                case 5: transposedBlock(g, i0, b, ldb, columns: 5, overwrite, V.self, F.self)
+                case 6: transposedBlock(g, i0, b, ldb, columns: 6, overwrite, V.self, F.self)
+                case 7: transposedBlock(g, i0, b, ldb, columns: 7, overwrite, V.self, F.self)
+                case 8: transposedBlock(g, i0, b, ldb, columns: 8, overwrite, V.self, F.self)
+                case 9: transposedBlock(g, i0, b, ldb, columns: 9, overwrite, V.self, F.self)
+                case 10: transposedBlock(g, i0, b, ldb, columns: 10, overwrite, V.self, F.self)
+                case 11: transposedBlock(g, i0, b, ldb, columns: 11, overwrite, V.self, F.self)
                 default: transposedBlock(g, i0, b, ldb, columns: 12, overwrite, V.self, F.self)
                 }
             } else {
