@@ -333,6 +333,59 @@ final class MatrixMultiplicationTests: XCTestCase {
         check(Double.self, tolerance: 1e-12)
     }
 
+    /// ``PanelClaims``: in any interleaving of the sets' claims every panel is
+    /// handed out exactly once, in blocks of at most `blockPanels`; a set takes
+    /// its own range from the front and, once it is done, the others' from
+    /// their backs; `reset` makes every range whole again.
+    func testPanelClaimsHandOutEveryPanelOnce() {
+        var g = RandomGenerator(seed: 31)
+        for (sets, panels, blockPanels) in [(1, 86, 6), (2, 86, 6), (2, 1, 6), (3, 171, 6), (4, 10, 3), (5, 3, 2)] {
+            let claims = PanelClaims(sets: sets, panels: panels, blockPanels: blockPanels)
+            for round in 0..<3 {
+                if round > 0 { claims.reset() }
+                var owner = [Int](repeating: -1, count: panels)
+                var exhausted = Set<Int>()
+                while exhausted.count < sets {
+                    // A random set claims next (one that found nothing stays done).
+                    let set = (0..<sets).filter { !exhausted.contains($0) }[g.nextIndex(below: sets - exhausted.count)]
+                    guard let range = claims.next(for: set) else { exhausted.insert(set); continue }
+                    XCTAssertTrue(range.count >= 1 && range.count <= blockPanels, "\(sets) sets: block \(range)")
+                    let home = set * panels / sets..<(set + 1) * panels / sets
+                    // A range outside the set's home comes from another set's back, after its own home is gone.
+                    if !home.contains(range.lowerBound) {
+                        XCTAssertTrue(home.allSatisfy { owner[$0] >= 0 }, "\(sets) sets: set \(set) stole \(range) before finishing \(home)")
+                    }
+                    for panel in range {
+                        XCTAssertEqual(owner[panel], -1, "\(sets) sets: panel \(panel) handed out twice")
+                        owner[panel] = set
+                    }
+                }
+                XCTAssertFalse(owner.contains(-1), "\(sets) sets, \(panels) panels: not every panel handed out")
+            }
+        }
+    }
+
+    /// The per-depth-block schedule with more claim sets than the machine has
+    /// cores (so the threads that run take other sets' rows): bitwise the same C
+    /// as one thread, and within the GEMM bound of the naive loop.
+    func testClaimedRowsGiveTheSameBitsForAnyThreadCount() {
+        var g = RandomGenerator(seed: 32)
+        // Release: C of ≥ 2¹⁸ elements (kc up to 512, mc 72); debug builds (slow kernels) a shallow product.
+        let (m, k, n) = isReleaseBuild ? (1100, 1300, 300) : (1100, 200, 24)
+        let a = Tensor<Float>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
+        let b = Tensor<Float>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
+        let one = Parallelism.withMaxThreads(1) { matmul(a, b, rung: .blockedParallel) }
+        if isReleaseBuild {   // (the one-thread schedule is checked against the loop in every build by the tests above)
+            let reference = matmul(a, b, rung: .naive)
+            XCTAssertLessThanOrEqual(zip(one.scalars, reference.scalars).map { Swift.abs($0 - $1) }.max()!, Float(k) * Float.ulpOfOne * 8)
+        }
+        for threads in isReleaseBuild ? [2, 3, 5] : [2, 3] {
+            let many = Parallelism.withMaxThreads(threads) { matmul(a, b, rung: .blockedParallel) }
+            let differing = zip(one.scalars, many.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+            XCTAssertEqual(differing, 0, "\(threads) threads: \(differing) of \(m * n) elements differ from one thread's")
+        }
+    }
+
     func testBitwiseIdenticalForAnyThreadCountAndRun() {
         var g = RandomGenerator(seed: 21)
         let shapes = isReleaseBuild

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The production GEMM: BLIS's loops around a register micro-kernel.
 ///
 /// ```
@@ -38,7 +40,7 @@ enum BlockedGEMM {
     where V.Scalar: TensorScalar {
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
-        let blocking = GEMMBlocking.forScalarType(V.Scalar.scalarType)
+        let blocking = GEMMBlocking.forProblem(V.Scalar.scalarType, m: g.m, n: g.n, k: g.k)
         let mr = kernel.rows, nr = 2 * V.scalarCount
         // Even block sizes (a multiple of mr for mc) so that work units are balanced.
         let mc = evenSplit(g.m, blocking.mc, multipleOf: mr)
@@ -126,24 +128,30 @@ enum BlockedGEMM {
         }
     }
 
-    /// Products with enough row blocks for every thread (m ≳ 1000 in Float), on
+    /// Products with enough row blocks for every thread (m ≳ 600 in Float), on
     /// several threads: B̃ is packed one `kc × nc` block at a time, by all
     /// threads, right before all of them use it — while it is still in the
     /// caches of the cores that wrote it — instead of a whole `k × nc` slice
-    /// first; each row block packs its own Ã block, and each thread keeps the
-    /// same contiguous row blocks (hence the same lines of C) for every block
-    /// of k. `nc` spans up to 2048 Float columns, so Ã is packed once.
-    /// Row blocks are one micro-panel apart in size and as many as a multiple
-    /// of the thread count, so every thread has the same work between two
-    /// barriers. Blocks only group the work: every element of C sees the same
-    /// operations in the same order as on one thread.
+    /// first; each thread packs the Ã blocks of the rows it takes, and keeps
+    /// nearly the same rows (hence the same lines of C) for every block of k:
+    /// ``PanelClaims`` gives each thread a home range of C's rows, claimed in
+    /// blocks of at most `mcMax` rows, and lets a thread that is done take what
+    /// is left of the others' ranges, so no thread waits at the end of a block
+    /// of k for another one to finish its share (cores run at different speeds
+    /// from moment to moment, and a static split made each round as slow as its
+    /// slower core). `nc` spans up to 2048 Float columns, so Ã is packed once.
+    /// Blocks only group the work: every element of C sees the same operations
+    /// in the same order as on one thread.
     ///
     /// Measured (two cores, Float, medians of 30 products, four interleaved
     /// rounds beside numpy on OpenBLAS SkylakeX): n = 1024 the previous
     /// schedule 479–510, this one 491–519, numpy 499–522 GFLOPS; n = 2048
     /// 471–500, 485–508, 490–512. Packing per k block without keeping each
     /// thread's row blocks read level with the previous schedule (the lines of
-    /// C moved between cores from one block of k to the next).
+    /// C moved between cores from one block of k to the next). Claiming instead
+    /// of a fixed split into equal row blocks (fifteenth session, interleaved
+    /// in one process, two threads, with kc = 512 and mc = 72): waiting at the
+    /// barriers went from ≈ 3.5 % of the cycles to ≈ 0.5 % at n = 2048.
     ///
     /// Also taken on one thread (`threads` false) by products wider than one
     /// `nc` slice of the other schedule. Tried and not kept (twelfth session,
@@ -157,15 +165,10 @@ enum BlockedGEMM {
         let scalarSize = MemoryLayout<V.Scalar>.stride
         let pool = PackingBufferPool.shared
         let rowPanels = (g.m + mr - 1) / mr
-        let threadCount = threads ? Swift.max(1, Parallelism.maxThreads) : 1
+        let blockPanels = Swift.max(1, mcMax / mr)
+        let sets = threads ? Swift.max(1, Swift.min(Parallelism.maxThreads, rowPanels)) : 1
         let work = threads ? Int.max : 0
-        var icBlocks = (rowPanels + mcMax / mr - 1) / (mcMax / mr)
-        icBlocks = Swift.min(rowPanels, (icBlocks + threadCount - 1) / threadCount * threadCount)
-        let mc = (rowPanels + icBlocks - 1) / icBlocks * mr
-        @inline(__always) func rowBlock(_ b: Int) -> (start: Int, rows: Int) {
-            let start = b * rowPanels / icBlocks * mr
-            return (start, Swift.min(g.m, (b + 1) * rowPanels / icBlocks * mr) - start)
-        }
+        let claims = PanelClaims(sets: sets, panels: rowPanels, blockPanels: blockPanels)
         var jc = 0
         while jc < g.n {
             let nc = Swift.min(ncMax, g.n - jc)
@@ -180,17 +183,17 @@ enum BlockedGEMM {
                         let first = job * 4, count = Swift.min(panels, first + 4) - first
                         packB(g, pc, kc, jc + first * nr, Swift.min(count * nr, nc - first * nr), nr, packedB.value + first * nr * kc)
                     }
-                    let sets = Swift.min(threadCount, icBlocks)
+                    claims.reset()
                     parallelFor(chunks: sets, work: work) { set in
-                      for unit in set * icBlocks / sets..<(set + 1) * icBlocks / sets {
-                        pool.withBuffer(bytes: mc * kcMax * scalarSize) { unitBuffer in
-                            let (ic, rowsInBlock) = rowBlock(unit)
+                        pool.withBuffer(bytes: blockPanels * mr * kcMax * scalarSize) { unitBuffer in
                             let aBlock = unitBuffer.assumingMemoryBound(to: V.Scalar.self)
-                            packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
-                            multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                          panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
+                            while let panelRows = claims.next(for: set) {
+                                let ic = panelRows.lowerBound * mr, rowsInBlock = Swift.min(g.m, panelRows.upperBound * mr) - ic
+                                packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
+                                multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
+                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
+                            }
                         }
-                      }
                     }
                     pc += kc
                 }
@@ -458,6 +461,70 @@ enum UnblockedGEMM {
                 for p in 0..<g.k { s += g.opA(i, p) * g.b[p * g.ldb + j] }
                 c[j] += g.alpha * s
                 j += 1
+            }
+        }
+    }
+}
+
+/// The rows of C that one parallel round of ``BlockedGEMM/perDepthBlock(_:_:overwrite:threads:kcMax:ncMax:mcMax:_:)``
+/// hands out, in micro-panels (`mr` rows). Set `s` (one per thread) owns the home
+/// range `s·panels/sets ..< (s + 1)·panels/sets` and claims it from the front in
+/// blocks of at most `blockPanels`, halving as the range runs out; a set whose
+/// range is done takes from the back of the other ranges, half of what is left
+/// each time. So a thread keeps the same rows of C from one block of k to the
+/// next unless another one has fallen behind, and the round ends within about
+/// one micro-panel row of work of the last thread's. Which thread runs which
+/// rows never changes what is computed.
+final class PanelClaims: @unchecked Sendable {
+    /// Per set, the unclaimed part of its range: `upper << 32 | lower`.
+    private let ranges: UnsafeMutablePointer<Atomic<UInt64>>
+    let sets: Int
+    let panels: Int
+    let blockPanels: Int
+
+    init(sets: Int, panels: Int, blockPanels: Int) {
+        precondition(sets >= 1 && panels < 1 << 31 && blockPanels >= 1, "PanelClaims: \(sets) sets, \(panels) panels")
+        (self.sets, self.panels, self.blockPanels) = (sets, panels, blockPanels)
+        ranges = .allocate(capacity: sets)
+        for set in 0..<sets { (ranges + set).initialize(to: Atomic(home(set))) }
+    }
+
+    deinit {
+        ranges.deinitialize(count: sets)
+        ranges.deallocate()
+    }
+
+    /// Set `set`'s whole range, packed as in ``ranges``.
+    private func home(_ set: Int) -> UInt64 {
+        UInt64((set + 1) * panels / sets) << 32 | UInt64(set * panels / sets)
+    }
+
+    /// Makes every range whole again (before a round; no claim may run meanwhile).
+    func reset() {
+        for set in 0..<sets { ranges[set].store(home(set), ordering: .relaxed) }
+    }
+
+    /// The next panels for `set`'s thread: from the front of its own range, else
+    /// from the back of another's; `nil` once every range is claimed.
+    func next(for set: Int) -> Range<Int>? {
+        if let panels = take(from: set, front: true) { return panels }
+        for step in 1..<sets {
+            if let panels = take(from: (set + step) % sets, front: false) { return panels }
+        }
+        return nil
+    }
+
+    private func take(from owner: Int, front: Bool) -> Range<Int>? {
+        while true {
+            let current = ranges[owner].load(ordering: .relaxed)
+            let lower = Int(current & 0xFFFF_FFFF), upper = Int(current >> 32), left = upper - lower
+            if left <= 0 { return nil }
+            // The owner halves its blocks only where a thief may come (several sets).
+            let size = Swift.min(blockPanels, sets == 1 ? left : Swift.max(1, front ? (left + 1) / 2 : left / 2))
+            let (claimed, rest) = front ? (lower..<lower + size, (lower + size, upper)) : (upper - size..<upper, (lower, upper - size))
+            if ranges[owner].compareExchange(expected: current, desired: UInt64(rest.1) << 32 | UInt64(rest.0),
+                                             ordering: .relaxed).exchanged {
+                return claimed
             }
         }
     }

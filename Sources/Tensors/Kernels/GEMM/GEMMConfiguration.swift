@@ -46,8 +46,9 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
 /// Block sizes of the blocked GEMM, in one place (measured with `Benchmarks gemm`
 /// on the project machine: Zen 5, 48 KiB L1d, 1 MiB L2 per core, 32 MiB L3).
 ///
-/// - `kc`: depth of a packed panel; a `kc × 2w` B̃ micro-panel plus a `kc × 12`
-///   Ã micro-panel stay in L1.
+/// - `kc`: depth of a packed panel; a `kc × 12` Ã micro-panel stays in L1
+///   (24 KiB in Float) while B̃'s `kc × 2w` micro-panels stream past it from L2.
+///   C is read and written once per block of k.
 /// - `mc`: rows of a packed Ã block (`mc × kc` stays in L2).
 /// - `nc`: columns of a packed B̃ panel (`kc × nc` stays in L3).
 struct GEMMBlocking {
@@ -58,10 +59,30 @@ struct GEMMBlocking {
     /// a `kc × nc` block of 2 MiB (Float) or 3 MiB (Double), in L3.
     let depthBlockColumns: Int
 
-    /// One blocking per scalar type, whichever micro-kernel runs: `kc` decides
-    /// the order in which a product's terms are added, so a blocking that
-    /// followed the kernel choice would let that choice change the bits.
-    /// (`mc` is a multiple of both tiles' rows, `nc` of both tiles' columns.)
+    /// The blocking of an `m × k` by `k × n` product: it depends on the scalar
+    /// type and the shape alone, whichever micro-kernel or thread count runs —
+    /// `kc` decides the order in which a product's terms are added, so a
+    /// blocking that followed the kernel choice or the threads would let them
+    /// change the bits. (`mc` is a multiple of both tiles' rows, `nc` of both
+    /// tiles' columns.)
+    ///
+    /// Float products whose C outgrows the L2 (at least 2¹⁸ elements, 1 MiB)
+    /// take `kc` up to 512 (with `mc` 72, the same 144 KiB Ã block) when k is
+    /// deeper than 256: C goes through the caches once per block of k, and
+    /// half as many blocks halve that traffic. Where C stays in L2 the deeper
+    /// blocks only cost (`Aᵀ·B` 256 × 12544 → 256 as a pointwise convolution's
+    /// weight gradient: 253 / 231 → 220 / 211 GFLOPS on two threads), and so
+    /// did the smaller row blocks for shallow products (the same convolution's
+    /// forward pass and input gradient, k = 64 and 256: −5 %).
+    static func forProblem(_ scalarType: ScalarType, m: Int, n: Int, k: Int) -> GEMMBlocking {
+        let deep = m * n >= 1 << 18 && k > 256
+        switch scalarType {
+        case .float32 where deep: return GEMMBlocking(kc: 512, mc: 72, nc: 1024, depthBlockColumns: 2048)
+        default: return forScalarType(scalarType)
+        }
+    }
+
+    /// The blocking of products that ``forProblem(_:m:n:k:)`` does not deepen.
     static func forScalarType(_ scalarType: ScalarType) -> GEMMBlocking {
         switch scalarType {
         // Float 12×32 at n = 1024, one core / two cores: kc 256, mc 144 gave 191/365 GFLOPS
@@ -121,6 +142,13 @@ struct GEMMBlocking {
         // n = 1024: micro-kernel 93.5 % of the product (≈ 96 % of the peak while it runs),
         // packing B̃ 2.8 % (stores missing the cache), Ã 2–3 %. Two threads at n = 2048 in the
         // machine's slow phases: the micro-kernel itself drops to ≈ 85 % of the peak.
+        // Fifteenth session (variants interleaved in one process, 6–8 rounds of 4–10 products): kc 512
+        // with mc 72 (the Ã block stays 144 KiB), C read and written half as often (`forProblem`):
+        // one thread n = 1024 205.7 → 210.3, n = 2048 181.2 → 188.4 GFLOPS; two threads with
+        // `PanelClaims` n = 1024 378.5 → 385.1, n = 2048 378.8 → 399.9 (claims alone 379.4 / 383.6).
+        // Shallow and tall products (k = 64 / 256, m = 100352) and 512³ read level (±2 %).
+        // Not kept: kc 512 with mc 144 or 48, kc 768 / mc 48, kc 1024 / mc 36, kc 384 / mc 144 (two
+        // threads n = 1024 within ±1 % of kc 512 / mc 72 or below it; mc 48 −5 % at n = 2048).
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
