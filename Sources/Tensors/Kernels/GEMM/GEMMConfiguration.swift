@@ -148,7 +148,9 @@ struct GEMMBlocking {
         // `PanelClaims` n = 1024 378.5 → 385.1, n = 2048 378.8 → 399.9 (claims alone 379.4 / 383.6).
         // Shallow and tall products (k = 64 / 256, m = 100352) and 512³ read level (±2 %).
         // Not kept: kc 512 with mc 144 or 48, kc 768 / mc 48, kc 1024 / mc 36, kc 384 / mc 144 (two
-        // threads n = 1024 within ±1 % of kc 512 / mc 72 or below it; mc 48 −5 % at n = 2048).
+        // threads n = 1024 within ±1 % of kc 512 / mc 72 or below it; mc 48 −5 % at n = 2048); with
+        // kc 512 at n = 2048, mc 96 (one / two threads +0.9 / −2.3 %) and B̃ depth blocks of 1024
+        // columns instead of 2048 (2 MiB instead of 4, Ã packed twice: −3.5 / −2.9 %).
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
