@@ -128,7 +128,8 @@ enum BlockedGEMM {
         }
     }
 
-    /// Products with enough row blocks for every thread (m ≳ 600 in Float), on
+    /// Products with enough row blocks for every thread (on two cores m > 1008 in
+    /// Float, m > 504 with the deeper blocks of `GEMMBlocking.forProblem`), on
     /// several threads: B̃ is packed one `kc × nc` block at a time, by all
     /// threads, right before all of them use it — while it is still in the
     /// caches of the cores that wrote it — instead of a whole `k × nc` slice

@@ -56,7 +56,7 @@ struct GEMMBlocking {
     let mc: Int
     let nc: Int
     /// `nc` of the schedule that packs B̃ one depth block at a time (`BlockedGEMM.perDepthBlock`):
-    /// a `kc × nc` block of 2 MiB (Float) or 3 MiB (Double), in L3.
+    /// a `kc × nc` block of 2 MiB (Float; 4 MiB with `kc` 512) or 3 MiB (Double), in L3.
     let depthBlockColumns: Int
 
     /// The blocking of an `m × k` by `k × n` product: it depends on the scalar
