@@ -350,10 +350,16 @@ final class MatrixMultiplicationTests: XCTestCase {
                     let set = (0..<sets).filter { !exhausted.contains($0) }[g.nextIndex(below: sets - exhausted.count)]
                     guard let range = claims.next(for: set) else { exhausted.insert(set); continue }
                     XCTAssertTrue(range.count >= 1 && range.count <= blockPanels, "\(sets) sets: block \(range)")
-                    let home = set * panels / sets..<(set + 1) * panels / sets
-                    // A range outside the set's home comes from another set's back, after its own home is gone.
-                    if !home.contains(range.lowerBound) {
-                        XCTAssertTrue(home.allSatisfy { owner[$0] >= 0 }, "\(sets) sets: set \(set) stole \(range) before finishing \(home)")
+                    func home(_ s: Int) -> Range<Int> { s * panels / sets..<(s + 1) * panels / sets }
+                    let unclaimed = { (s: Int) in home(s).filter { owner[$0] < 0 } }
+                    if home(set).contains(range.lowerBound) {
+                        // Its own range, from the front.
+                        XCTAssertEqual(range.lowerBound, unclaimed(set).first, "\(sets) sets: set \(set) took \(range) not from its front")
+                    } else {
+                        // Another set's range, from the back, once its own is gone.
+                        XCTAssertTrue(unclaimed(set).isEmpty, "\(sets) sets: set \(set) stole \(range) before finishing \(home(set))")
+                        let victim = (0..<sets).first { home($0).contains(range.lowerBound) }!
+                        XCTAssertEqual(range.upperBound - 1, unclaimed(victim).last, "\(sets) sets: \(range) not from set \(victim)'s back")
                     }
                     for panel in range {
                         XCTAssertEqual(owner[panel], -1, "\(sets) sets: panel \(panel) handed out twice")
