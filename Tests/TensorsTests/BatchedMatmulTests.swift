@@ -142,10 +142,7 @@ final class BatchedMatmulTests: XCTestCase {
     /// bitwise the direct rung, for every micro-kernel variant.
     func testTinyProductsMatchTheDirectKernel() {
         var g = RandomGenerator(seed: 34)
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in GEMMKernel.allCases {
-            GEMMConfiguration.kernel = kernel
+        withEachGEMMKernel(GEMMKernel.allCases) { kernel in
             for _ in 0..<40 {
                 let (m, n, k) = (2 + g.nextIndex(below: 7), 2 + g.nextIndex(below: 7), g.nextIndex(below: 9))
                 let (ta, tb) = (g.nextIndex(below: 2) == 1, g.nextIndex(below: 2) == 1)

@@ -335,31 +335,28 @@ extension ConvolutionTests {
             ([1, 7, 9, 16], 3, 80, 1, .same), ([2, 6, 5, 8], 3, 128, 2, .explicit(1)), ([1, 5, 7, 12], 1, 96, 1, .valid),
         ]
         // Both micro-kernel families, whichever the calibration chose: 6 × 2·8 and 6 × 2·16 Float tiles.
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
-            GEMMConfiguration.kernel = kernel
-        for c in cases {
-            let x = Tensor<Float>(randomNormal: c.x, generator: &g)
-            let w = Tensor<Float>(randomNormal: [c.f, c.f, c.x[3], c.filters], generator: &g)
-            func run() -> [Tensor<Float>] {
-                let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
-                let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
-                return [y, conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding),
-                        conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding)]
+        withEachGEMMKernel([GEMMKernel.fma6x16, .fma12x32]) { kernel in
+            for c in cases {
+                let x = Tensor<Float>(randomNormal: c.x, generator: &g)
+                let w = Tensor<Float>(randomNormal: [c.f, c.f, c.x[3], c.filters], generator: &g)
+                func run() -> [Tensor<Float>] {
+                    let y = conv2D(x, filter: w, stride: c.stride, padding: c.padding)
+                    let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
+                    return [y, conv2DBackwardInput(dy, filter: w, inputShape: x.shape, stride: c.stride, padding: c.padding),
+                            conv2DBackwardFilter(dy, input: x, filterShape: w.shape, stride: c.stride, padding: c.padding)]
+                }
+                let vector = run(), loop = withComputePath(.loop, run)
+                assertClose(vector[0], loop[0].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c)")
+                assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
+                assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
+                XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
             }
-            let vector = run(), loop = withComputePath(.loop, run)
-            assertClose(vector[0], loop[0].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "forward \(c)")
-            assertClose(vector[1], loop[1].scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "input gradient \(c)")
-            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
-            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
-        }
-            // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
-            let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
-            let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
-            let y = conv2D(x, filter: w, stride: 1, padding: .same)
-            let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
-            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
+                // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
+                let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
+                let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
+                let y = conv2D(x, filter: w, stride: 1, padding: .same)
+                let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
+                assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
         }
     }
 
@@ -379,10 +376,8 @@ extension ConvolutionTests {
             ([2, 13, 15, 16], 64, .same), ([1, 14, 12, 32], 48, .explicit(2)), ([2, 17, 21, 16], 80, .valid),
             ([1, 13, 16, 64], 64, .same), ([2, 17, 15, 32], 32, .same), ([1, 1, 200, 32], 32, .same), ([2, 13, 14, 16], 128, .same),
         ]
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved; ConvolutionConfiguration.usesWinograd = true }
-        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
-            GEMMConfiguration.kernel = kernel
+        defer { ConvolutionConfiguration.usesWinograd = true }
+        withEachGEMMKernel([GEMMKernel.fma6x16, .fma12x32]) { kernel in
             for c in cases {
                 let x = Tensor<Float>(randomNormal: c.x, generator: &g)
                 let w = Tensor<Float>(randomNormal: [3, 3, c.x[3], c.filters], generator: &g)
@@ -497,31 +492,28 @@ extension ConvolutionTests {
             ([2, 9, 10, 32], (3, 3), 1, .same), ([1, 9, 11, 48], (3, 3), 2, .same),   // 512-bit lanes with the wide family
         ]
         // 256-bit vectors, and 512-bit ones with the wide kernel family where 16 divides the channels (16, 32, 48).
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
-            GEMMConfiguration.kernel = kernel
-        for c in cases {
-            let x = Tensor<Float>(randomNormal: c.x, generator: &g)
-            let w = Tensor<Float>(randomNormal: [c.f.0, c.f.1, c.x[3], 1], generator: &g)
-            func run() -> [Tensor<Float>] {
-                let y = depthwiseConv2D(x, filter: w, stride: c.stride, padding: c.padding)
-                let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 5) - 2 })
-                let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: c.stride, padding: c.padding)
-                return [y, dx!, dw!]
+        withEachGEMMKernel([GEMMKernel.fma6x16, .fma12x32]) { kernel in
+            for c in cases {
+                let x = Tensor<Float>(randomNormal: c.x, generator: &g)
+                let w = Tensor<Float>(randomNormal: [c.f.0, c.f.1, c.x[3], 1], generator: &g)
+                func run() -> [Tensor<Float>] {
+                    let y = depthwiseConv2D(x, filter: w, stride: c.stride, padding: c.padding)
+                    let dy = Tensor<Float>(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 5) - 2 })
+                    let (dx, dw) = depthwiseConv2DBackward(dy, input: x, filter: w, stride: c.stride, padding: c.padding)
+                    return [y, dx!, dw!]
+                }
+                let vector = run(), loop = withComputePath(.loop, run)
+                XCTAssertEqual(loop[0], vector[0], "forward \(c)")
+                XCTAssertEqual(loop[1], vector[1], "input gradient \(c)")
+                assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c) \(kernel)")
+                XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
             }
-            let vector = run(), loop = withComputePath(.loop, run)
-            XCTAssertEqual(loop[0], vector[0], "forward \(c)")
-            XCTAssertEqual(loop[1], vector[1], "input gradient \(c)")
-            assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c) \(kernel)")
-            XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
-        }
-            // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
-            let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
-            let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
-            let y = conv2D(x, filter: w, stride: 1, padding: .same)
-            let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
-            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
+                // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
+                let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
+                let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
+                let y = conv2D(x, filter: w, stride: 1, padding: .same)
+                let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
+                assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
         }
     }
 }

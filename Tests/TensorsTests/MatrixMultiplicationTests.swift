@@ -80,20 +80,9 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        Self.withEachKernel(GEMMKernel.allCases) { kernel in
+        withEachGEMMKernel(GEMMKernel.allCases) { kernel in
             check(Float.self, kernel)
             check(Double.self, kernel)
-        }
-    }
-
-    /// Runs `body` with each of `kernels` as the process's micro-kernel, then
-    /// restores the calibrated choice.
-    static func withEachKernel(_ kernels: [GEMMKernel], _ body: (GEMMKernel) -> Void) {
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in kernels {
-            GEMMConfiguration.kernel = kernel
-            body(kernel)
         }
     }
 
@@ -123,7 +112,7 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        Self.withEachKernel(GEMMKernel.allCases.filter(\.isWide)) { kernel in
+        withEachGEMMKernel(GEMMKernel.allCases.filter(\.isWide)) { kernel in
             check(Float.self, kernel)
             check(Double.self, kernel)
         }
@@ -171,10 +160,7 @@ final class MatrixMultiplicationTests: XCTestCase {
         let a: Tensor<Float> = Self.operand(77, 301, transposed: false, &g)
         let b: Tensor<Float> = Self.operand(301, 45, transposed: true, &g)
         let reference = matmul(a, b, transposingB: true, rung: .naive)
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in GEMMKernel.allCases {
-            GEMMConfiguration.kernel = kernel
+        withEachGEMMKernel(GEMMKernel.allCases) { kernel in
             for scalar in [false, true] {
                 if scalar {
                     let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))

@@ -82,36 +82,33 @@ extension DifferentiationTests {
         let lengths = [3, 0, 1, 2, 3, 3, 2, 1, 3]
         // Both micro-kernel families, whichever the calibration chose: strips of 4 rows
         // (`rowsKernel4x2`) and of 8 (`rowsKernel8x2`).
-        let saved = GEMMConfiguration.kernel
-        defer { GEMMConfiguration.kernel = saved }
-        for kernel in [GEMMKernel.fma6x16, .fma12x32] {
-        GEMMConfiguration.kernel = kernel
-        for cell in [RecurrentCell.rnn, .gru, .lstm] {
-            let G = cell.gates, lstm = cell == .lstm
-            let x = random([nx, m, T]), W = random([G * n, n + nx], -0.1, 0.1), b = random([G * n, 1], -0.5, 0.5)
-            let a0 = random([n, m], -0.5, 0.5), c0 = random([n, m], -0.5, 0.5)
-            let R = random([lstm ? 2 * n : n, m, T])
-            for reversed in isReleaseBuild ? [false, true] : [true] {
-                func run() -> [Tensor<Double>] {
-                    let v = [x, W, b, a0] .map { Variable($0, requiresGradient: true) }
-                    let c = lstm ? Variable(c0, requiresGradient: true) : nil
-                    let y = recurrentSequence(cell, v[0], weight: v[1], bias: v[2], initialState: v[3], initialCell: c,
-                                              lengths: lengths, reversed: reversed, returnsCellStates: lstm)
-                    y.backward(seed: R)
-                    return [y.value] + v.map { $0.gradient! } + (c.map { [$0.gradient!] } ?? [])
+        withEachGEMMKernel([GEMMKernel.fma6x16, .fma12x32]) { kernel in
+            for cell in [RecurrentCell.rnn, .gru, .lstm] {
+                let G = cell.gates, lstm = cell == .lstm
+                let x = random([nx, m, T]), W = random([G * n, n + nx], -0.1, 0.1), b = random([G * n, 1], -0.5, 0.5)
+                let a0 = random([n, m], -0.5, 0.5), c0 = random([n, m], -0.5, 0.5)
+                let R = random([lstm ? 2 * n : n, m, T])
+                for reversed in isReleaseBuild ? [false, true] : [true] {
+                    func run() -> [Tensor<Double>] {
+                        let v = [x, W, b, a0] .map { Variable($0, requiresGradient: true) }
+                        let c = lstm ? Variable(c0, requiresGradient: true) : nil
+                        let y = recurrentSequence(cell, v[0], weight: v[1], bias: v[2], initialState: v[3], initialCell: c,
+                                                  lengths: lengths, reversed: reversed, returnsCellStates: lstm)
+                        y.backward(seed: R)
+                        return [y.value] + v.map { $0.gradient! } + (c.map { [$0.gradient!] } ?? [])
+                    }
+                    let name = "\(kernel.rawValue) \(cell)\(reversed ? " reversed" : "")"
+                    let fused = run(), loop = withComputePath(.loop) { run() }
+                    let single = Parallelism.withMaxThreads(1) { run() }
+                    for (k, (f, l)) in zip(fused, loop).enumerated() {
+                        XCTAssertEqual(f.shape, l.shape, name)
+                        let worst = zip(f.scalars, l.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                        XCTAssertLessThan(worst, 1e-12, "\(name): result \(k), fused vs loop")
+                        XCTAssertGreaterThan(f.scalars.map(abs).max() ?? 0, 0, "\(name): result \(k) is all zeros")
+                    }
+                    XCTAssertEqual(fused, single, "\(name): two threads vs one")
                 }
-                let name = "\(kernel.rawValue) \(cell)\(reversed ? " reversed" : "")"
-                let fused = run(), loop = withComputePath(.loop) { run() }
-                let single = Parallelism.withMaxThreads(1) { run() }
-                for (k, (f, l)) in zip(fused, loop).enumerated() {
-                    XCTAssertEqual(f.shape, l.shape, name)
-                    let worst = zip(f.scalars, l.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-                    XCTAssertLessThan(worst, 1e-12, "\(name): result \(k), fused vs loop")
-                    XCTAssertGreaterThan(f.scalars.map(abs).max() ?? 0, 0, "\(name): result \(k) is all zeros")
-                }
-                XCTAssertEqual(fused, single, "\(name): two threads vs one")
             }
-        }
         }
     }
 }

@@ -60,6 +60,17 @@ func onBothPaths(_ body: (ComputePath) throws -> Void) rethrows {
     }
 }
 
+/// Runs `body` with each of `kernels` as the process's GEMM micro-kernel
+/// (``GEMMConfiguration/kernel``), then restores the calibrated choice.
+func withEachGEMMKernel(_ kernels: [GEMMKernel], _ body: (GEMMKernel) -> Void) {
+    let saved = GEMMConfiguration.kernel
+    defer { GEMMConfiguration.kernel = saved }
+    for kernel in kernels {
+        GEMMConfiguration.kernel = kernel
+        body(kernel)
+    }
+}
+
 /// Random tensor with a seeded generator.
 func randomTensor<S: TensorScalar>(_ shape: [Int], _ g: inout RandomGenerator, scale: S = 1) -> Tensor<S> {
     Tensor<S>(randomNormal: shape, standardDeviation: scale, generator: &g)
