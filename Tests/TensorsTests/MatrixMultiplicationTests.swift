@@ -362,8 +362,9 @@ final class MatrixMultiplicationTests: XCTestCase {
     /// as one thread, and within the GEMM bound of the naive loop.
     func testClaimedRowsGiveTheSameBitsForAnyThreadCount() {
         var g = RandomGenerator(seed: 32)
-        // Release: C of ≥ 2¹⁸ elements (kc up to 512, mc 72); debug builds (slow kernels) a shallow product.
-        let (m, k, n) = isReleaseBuild ? (1100, 1300, 300) : (1100, 200, 24)
+        // Release: C of ≥ 2¹⁸ elements (kc up to 512, mc 72); debug builds (slow kernels) a narrower C. Both
+        // with several blocks of k: in the first, C is overwritten, and a row block run twice would go unseen.
+        let (m, k, n) = isReleaseBuild ? (1100, 1300, 300) : (1100, 300, 24)
         let a = Tensor<Float>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
         let b = Tensor<Float>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
         let one = Parallelism.withMaxThreads(1) { matmul(a, b, rung: .blockedParallel) }
