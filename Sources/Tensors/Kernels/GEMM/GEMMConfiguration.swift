@@ -70,8 +70,8 @@ struct GEMMBlocking {
     /// take `kc` up to 512 (with `mc` 72, the same 144 KiB Ã block) when k is
     /// deeper than 256: C goes through the caches once per block of k, and
     /// half as many blocks halve that traffic. Where C stays in L2 the deeper
-    /// blocks only cost (`Aᵀ·B` 256 × 12544 → 256 as a pointwise convolution's
-    /// weight gradient: 253 / 231 → 220 / 211 GFLOPS on two threads), and so
+    /// blocks only cost (a 1 × 1 convolution's weight gradient, N32 C64 56² K256:
+    /// C 64 × 256 over k = 100,352, 253 / 231 → 220 / 211 GFLOPS on two threads), and so
     /// did the smaller row blocks for shallow products (the same convolution's
     /// forward pass and input gradient, k = 64 and 256: −5 %).
     static func forProblem(_ scalarType: ScalarType, m: Int, n: Int, k: Int) -> GEMMBlocking {
