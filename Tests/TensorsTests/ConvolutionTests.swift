@@ -351,12 +351,12 @@ extension ConvolutionTests {
                 assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
                 XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
             }
-                // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
-                let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
-                let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
-                let y = conv2D(x, filter: w, stride: 1, padding: .same)
-                let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
-                assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
+            // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
+            let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
+            let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
+            let y = conv2D(x, filter: w, stride: 1, padding: .same)
+            let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
+            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
         }
     }
 
@@ -508,12 +508,12 @@ extension ConvolutionTests {
                 assertClose(vector[2], loop[2].scalars.map(Double.init), relative: 1e-5, absolute: 1e-5, "filter gradient \(c) \(kernel)")
                 XCTAssertEqual(Parallelism.withMaxThreads(1, run), vector, "threads \(c) \(kernel)")
             }
-                // Double: 512-bit panels of 16 and 32 filters (80 = two wide, one two-vector panel).
-                let x = Tensor<Double>(randomNormal: [2, 7, 6, 9], generator: &g)
-                let w = Tensor<Double>(randomNormal: [3, 3, 9, 80], generator: &g)
-                let y = conv2D(x, filter: w, stride: 1, padding: .same)
-                let loop = withComputePath(.loop) { conv2D(x, filter: w, stride: 1, padding: .same) }
-                assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double forward \(kernel)")
+            // Double: 8-lane vectors over 20 channels (two full, one partial), stride 2.
+            let x = Tensor<Double>(randomNormal: [2, 9, 8, 20], generator: &g)
+            let w = Tensor<Double>(randomNormal: [3, 3, 20, 1], generator: &g)
+            let y = depthwiseConv2D(x, filter: w, stride: 2, padding: .same)
+            let loop = withComputePath(.loop) { depthwiseConv2D(x, filter: w, stride: 2, padding: .same) }
+            assertClose(y, loop.scalars, relative: 1e-12, absolute: 1e-12, "Double depthwise forward \(kernel)")
         }
     }
 }
