@@ -13,7 +13,7 @@ extension Tensor {
 /// ``ComputePath`` when `rung` is nil (loop → naive; vectorized → matrix–vector
 /// kernels when `m` or `n` is 1, scalar loops with the direct kernel's
 /// arithmetic for tiny products, the direct micro-kernel path below
-/// ``GEMMConfiguration/directLimit`` (on pieces of C in parallel above
+/// ``GEMMConfiguration/directLimit`` when op(B) fits in L2 (on pieces of C in parallel above
 /// ``GEMMConfiguration/parallelLimit``), else blocked on all cores).
 func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung? = nil) {
     gemm(g, rung: rung, path: ComputePath.current, kernel: GEMMConfiguration.kernel)
@@ -50,7 +50,8 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePa
             if TinyGEMM.applies(g) { return TinyGEMM.run(g, kernel: kernel) }
             return DirectGEMM.run(g, kernel: kernel, threads: true)
         }
-        if S.scalarType == .float32 && g.m * g.n * g.k < GEMMConfiguration.directLimit {
+        if S.scalarType == .float32 && g.m * g.n * g.k < GEMMConfiguration.directLimit
+            && g.k * g.n * MemoryLayout<S>.stride < GEMMConfiguration.directOperandBytes {
             return DirectGEMM.run(g, kernel: kernel, threads: true)
         }
     }

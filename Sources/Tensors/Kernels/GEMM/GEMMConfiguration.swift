@@ -175,6 +175,7 @@ public enum GEMMConfiguration {
     public static let blockingLimit = 320 * 320 * 320
 
     /// `matmul` runs the direct kernel up to this many multiply-adds in `Float`
+    /// when op(B) is smaller than ``directOperandBytes``
     /// (`Double` keeps ``blockingLimit``: its B read in place outgrows L2 at
     /// n = 512, direct 87 / 168 vs blocked 118 / 208 GFLOPS). With the
     /// worker pool (a job starts in ~1 µs) the direct kernel on pieces of C beats
@@ -184,6 +185,20 @@ public enum GEMMConfiguration {
     /// depends on the shape alone, never on the thread count, so results stay
     /// bitwise identical for any thread count.
     public static let directLimit = 512 * 512 * 512 + 1
+
+    /// Above ``blockingLimit``, the direct kernel reads op(B) in place once per
+    /// 12-row panel of A, so it needs B to stay in the 1 MiB L2; a larger B
+    /// takes the blocked path. Sixteenth session, one / two threads, medians of
+    /// 5 rounds × 10 products, direct vs blocked GFLOPS — B in L2:
+    /// 352³ 255 / 497 vs 239 / 419, 448³ 255 / 463 vs 240 / 447,
+    /// 1024×256×256 258 / 509 vs 242 / 469, 1024×384×320 240 / 413 vs 227 / 420;
+    /// B of 1 MiB or more: 512³ (five runs) 193–242 / 381–489 vs 222–244 / 424–466
+    /// (the direct kernel's two-thread figures swing with the other core's L3
+    /// traffic), 256×512×1024 170 / 335 vs 234 / 457, 384×256×1280 192 / 337 vs
+    /// 229 / 405, 256×1024×448 202 / 365 vs 213 / 385. (Below ``blockingLimit``
+    /// the direct kernel still wins with a large B: 64×768×640 188 / 398 vs
+    /// 181 / 310.)
+    public static let directOperandBytes = 1 << 20
 
     /// The chosen kernel's ``GEMMKernel/code``, 0 while none is chosen.
     /// Atomic rather than locked: every product reads it, so reading it
