@@ -151,6 +151,15 @@ struct GEMMBlocking {
         // threads n = 1024 within ±1 % of kc 512 / mc 72 or below it; mc 48 −5 % at n = 2048); with
         // kc 512 at n = 2048, mc 96 (one / two threads +0.9 / −2.3 %) and B̃ depth blocks of 1024
         // columns instead of 2048 (2 MiB instead of 4, Ã packed twice: −3.5 / −2.9 %).
+        // Sixteenth session (probe, variants interleaved in one process, 6–8 rounds of 4–8 products,
+        // n = 2048): the ceiling of packing — the same products on stale packed buffers, no packing
+        // at all — is +4.9 % on one thread (Ã alone +2.7 %, B̃ +2.2 %) and +2.4 % on two. Not kept:
+        // requesting the next blocks' sources while multiplying (the next Ã block's rows of A and the
+        // thread's share of the next depth block's rows of B, a few lines after each micro-kernel call;
+        // one thread 224.7 / 226.5 → 219.7–226.6, two threads 467.2 → 460.3–465.8); Ã copied row by row
+        // (no transpose) and read by the in-place micro-kernel with rows kc apart (same bits; one thread
+        // 223.1 → 228.2, n = 1024 ±0, two threads −0.5 %: the kernel's twelve row addresses cost what
+        // the transpose saved); B̃ groups of 256 KiB, mc 144 with kc 512, and both (±1 %).
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
