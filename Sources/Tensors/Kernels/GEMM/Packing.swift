@@ -10,6 +10,12 @@
 // 1024³ product's time. LLVM lowers the 16-lane zips feeding 4-element
 // stores to 128-bit inserts; 4 × 4 transposes on `SIMD4` instead (thirteenth
 // session) left packing's share of a 64³ product where it was (17 %).
+// Sixteenth session, not kept: a whole 12-row Float panel sixteen steps at a
+// time (three 4 × 16 register transposes, their vectors interleaved four lanes
+// at a time into twelve 64-byte stores instead of forty-eight 16-byte ones).
+// LLVM folded both stages into chains of `vpermt2ps` from the twelve loads
+// (about ten per stored vector); 2048³ alternated with the previous binary,
+// five pairs: one thread median 223.7 → 223.9 GFLOPS, two threads ±2 %.
 
 extension BlockedGEMM {
     /// Packs `op(A)[ic..<ic+mc, pc..<pc+kc]` into `mr`-row panels, each stored
