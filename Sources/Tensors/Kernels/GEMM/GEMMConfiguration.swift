@@ -159,7 +159,10 @@ struct GEMMBlocking {
         // one thread 224.7 / 226.5 → 219.7–226.6, two threads 467.2 → 460.3–465.8); Ã copied row by row
         // (no transpose) and read by the in-place micro-kernel with rows kc apart (same bits; one thread
         // 223.1 → 228.2, n = 1024 ±0, two threads −0.5 %: the kernel's twelve row addresses cost what
-        // the transpose saved); B̃ groups of 256 KiB, mc 144 with kc 512, and both (±1 %).
+        // the transpose saved); B̃ groups of 256 KiB, mc 144 with kc 512, and both (±1 %). Nor do
+        // transparent huge pages, which numpy asks for on arrays of 4 MiB and more: with
+        // `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (96 MiB of the benchmark in 2 MiB pages) n = 2048
+        // read 222–233 / 424–458 against 224–227 / 422–447 in three alternations.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
