@@ -319,6 +319,27 @@ final class MatrixMultiplicationTests: XCTestCase {
         check(Double.self, tolerance: 1e-12)
     }
 
+    /// Between ``GEMMConfiguration/blockingLimit`` and ``GEMMConfiguration/directLimit``
+    /// `matmul` runs a Float product on the direct kernel (op(B) read in place once
+    /// per 12-row panel of A) only while op(B) is smaller than
+    /// ``GEMMConfiguration/directOperandBytes``: just below that size it gives the
+    /// direct rung's bits, at it the blocked rung's. (The two differ: the blocked
+    /// path adds k = 512 in two blocks of 256, the direct one in one pass.)
+    func testMidSizeProductsReadBInPlaceOnlyWhileItFitsInL2() {
+        var g = RandomGenerator(seed: 35)
+        let k = 512, columnsAtLimit = GEMMConfiguration.directOperandBytes / (k * MemoryLayout<Float>.stride)
+        for (n, direct) in [(columnsAtLimit - 32, true), (columnsAtLimit, false)] {
+            let m = GEMMConfiguration.blockingLimit / (n * k) + 12
+            XCTAssertTrue((GEMMConfiguration.blockingLimit..<GEMMConfiguration.directLimit).contains(m * n * k), "\(m)×\(k)×\(n)")
+            let a = Tensor<Float>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
+            let b = Tensor<Float>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
+            let onDirect = matmul(a, b, rung: .directParallel), onBlocked = matmul(a, b, rung: .blockedParallel)
+            XCTAssertNotEqual(onDirect, onBlocked, "\(m)×\(k)×\(n): the two rungs give the same bits, so the test cannot tell them apart")
+            XCTAssertEqual(matmul(a, b), direct ? onDirect : onBlocked,
+                           "\(m)×\(k)×\(n) (B \(k * n * 4) bytes): expected the \(direct ? "direct" : "blocked") rung")
+        }
+    }
+
     /// ``PanelClaims``: in any interleaving of the sets' claims every panel is
     /// handed out exactly once, in blocks of at most `blockPanels`; a set takes
     /// its own range from the front and, once it is done, the others' from
