@@ -248,8 +248,12 @@ func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor
     }
     guard !step.median.isNaN else { return }
     let parts = [("GEMM", gemm.median), ("elementwise", elementwise.median), ("optimizer", update.median)]
-    let rest = step.median - parts.map(\.1).reduce(0, +)
+    let sum = parts.map(\.1).reduce(0, +), rest = step.median - sum
+    // The parts are timed on their own, so their medians can add up to a little more
+    // than the whole step's: then there is no overhead to show, only that noise.
+    let overhead = rest >= 0 ? String(format: "overhead (the rest) %.0f µs (%.0f %%)", rest * 1e6, 100 * rest / step.median)
+        : String(format: "overhead none measurable (the parts, timed alone, add up to %.0f µs)", sum * 1e6)
     h.note("  → step \(String(format: "%.0f µs", step.median * 1e6)): "
-        + (parts + [("overhead (the rest)", rest)]).map { String(format: "%@ %.0f µs (%.0f %%)", $0.0, $0.1 * 1e6, 100 * $0.1 / step.median) }
+        + (parts.map { String(format: "%@ %.0f µs (%.0f %%)", $0.0, $0.1 * 1e6, 100 * $0.1 / step.median) } + [overhead])
             .joined(separator: ", "))
 }

@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
 """Interleaved GEMM comparison: this library's `Benchmarks gemm --peer-rows` and
-the peer script `gemm.py` (numpy on OpenBLAS, AVX-512 `SkylakeX` kernels),
-alternated round by round so that both see the same phases of a noisy machine.
+the peer script `gemm.py`'s numpy timing (OpenBLAS, AVX-512 `SkylakeX` kernels),
+alternated case by case so that both sides of a case see the same phase of a
+noisy machine.
 
 The machine's clock and cache behaviour drift over minutes (two-thread
-figures of the same binary swing by 10 % and more), so one run of each, minutes
-apart, can put either side ahead. Here every round runs both, in alternating
-order, and the table gives per case the median over rounds of each side's
-median GFLOPS, the range of the per-round ratio ours / numpy, and in how many
-rounds ours was at least numpy's figure.
+figures of the same binary swing by 10 % and more, and in some phases another
+tenant shares the cores: two threads then reach barely more than one). Running
+each side's whole suite in turn put 15–30 s between the two measurements of a
+case, and a phase change in between made single rounds read 0.6× or 2.9×. Here
+every round visits the cases in turn and runs both sides of a case back to back
+(a few seconds apart), in alternating order, and the table gives per case the
+median over rounds of each side's median GFLOPS, the range of the per-round
+ratio ours / numpy, and in how many rounds ours was at least numpy's figure.
+
+The numpy side is gemm.py's own code — its `cases`, `operands` and `TIMING`,
+and `common.timeit` — imported from `--peers` and run in a fresh worker per
+thread count with OPENBLAS/OMP/MKL_NUM_THREADS and the affinity set before
+numpy is imported, as gemm.py's workers do.
 
     . ~/.cache/peer-bench-venv/bin/activate      # numpy (see shared/bench/README.md)
     swift build -c release -Xswiftc -target-cpu -Xswiftc native --product Benchmarks
@@ -25,23 +34,43 @@ import subprocess
 import sys
 
 
-def ours(binary, only):
-    argv = [binary, "gemm", "--peer-rows", "--json", "--retain-freed"] + (["--only", only] if only else [])
+def ours(binary, case):
+    argv = [binary, "gemm", "--peer-rows", "--json", "--retain-freed", "--only", case]
     rows = json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
     out = {}
     for r in rows:
+        if r["case"] != case:   # `--only` selects by substring
+            continue
         scalar, rest = r["variant"].split(" matmul, ")
         threads = int(rest.split()[0])
         out[(r["case"], {"Float": "float32", "Double": "float64"}[scalar], threads)] = r["gflops"]
     return out
 
 
-def numpy_rows(peers, only):
-    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX")
-    argv = [sys.executable, os.path.join(peers, "gemm.py"), "--libs", "numpy", "--coretypes", "", "--json"]
-    data = json.loads(subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout)
-    return {(r["case"], r["dtype"], r["threads"]): r["gflops"] for r in data["rows"]
-            if only is None or only in r["case"]}
+def numpy_side(peers, case, dtypes, threads):
+    """gemm.py's timing of one case, in a worker with `threads` BLAS threads."""
+    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
+               **{v: str(threads) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+    argv = [sys.executable, os.path.abspath(__file__), "--numpy-worker", case, "--dtypes", ",".join(dtypes),
+            "--threads", str(threads), "--peers", peers]
+    rows = json.loads(subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout)
+    return {(case, dtype, threads): gflops for dtype, gflops in rows}
+
+
+def numpy_worker(peers, case, dtypes, threads):
+    sys.path.insert(0, os.path.abspath(peers))
+    import common   # shared/bench/common.py
+    common.pin_threads(threads)
+    import numpy as np
+    import gemm     # shared/bench/gemm.py: its cases, operands and timing
+    label, M, K, N, ta, tb = next(c for c in gemm.cases() if c[0] == case)
+    rows = []
+    for dtype in dtypes:
+        A, B = gemm.operands(np.random.default_rng(0), M, K, N, ta, tb, getattr(np, dtype))
+        a, b = (A.T if ta else A), (B.T if tb else B)
+        t, _ = common.timeit(lambda: a @ b, **gemm.TIMING)
+        rows.append((dtype, 2 * M * K * N / t / 1e9))
+    print(json.dumps(rows))
 
 
 def main():
@@ -53,17 +82,36 @@ def main():
     parser.add_argument("--benchmarks", default=os.path.join(root, ".build", "release", "Benchmarks"))
     parser.add_argument("--peers", default=os.path.join(root, "..", "shared", "bench"),
                         help="folder holding gemm.py")
+    parser.add_argument("--numpy-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--dtypes", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.numpy_worker:
+        return numpy_worker(args.peers, args.numpy_worker, args.dtypes.split(","), args.threads)
 
+    sys.path.insert(0, os.path.abspath(args.peers))
+    import gemm     # only for its list of cases (imports no numerics library)
+    cases = [c[0] for c in gemm.cases() if args.only is None or args.only in c[0]]
     mine, theirs = {}, {}
     for index in range(args.rounds):
-        steps = [("ours", lambda: ours(args.benchmarks, args.only)), ("numpy", lambda: numpy_rows(args.peers, args.only))]
-        for name, step in (steps if index % 2 == 0 else steps[::-1]):
-            for key, value in step().items():
-                (mine if name == "ours" else theirs).setdefault(key, []).append(value)
+        for number, case in enumerate(cases):
+            def numpy_step():
+                keys = [key for key in mine if key[0] == case]
+                result = {}
+                for threads in sorted({key[2] for key in keys}):
+                    dtypes = sorted({key[1] for key in keys if key[2] == threads})
+                    result.update(numpy_side(args.peers, case, dtypes, threads))
+                return result
+            # Ours first in the very first visit of a case: its rows say which dtypes and thread counts to time.
+            first_ours = index == 0 or (index + number) % 2 == 0
+            steps = [("ours", lambda: ours(args.benchmarks, case)), ("numpy", numpy_step)]
+            for name, step in (steps if first_ours else steps[::-1]):
+                for key, value in step().items():
+                    (mine if name == "ours" else theirs).setdefault(key, []).append(value)
         print(f"# round {index + 1} of {args.rounds} done", file=sys.stderr)
 
-    print(f"# GFLOPS, median over {args.rounds} alternating rounds; ratio = ours / numpy[SkylakeX] per round")
+    print(f"# GFLOPS, median over {args.rounds} rounds, the two sides of each case back to back in alternating order;"
+          " ratio = ours / numpy[SkylakeX] per round")
     print(f"{'case':24} {'dtype':8} {'thr':>3} {'ours':>8} {'numpy':>8} {'ratio min..max':>15} {'rounds >=':>9}")
     for key in sorted(mine, key=lambda k: (k[1], k[2], list(mine).index(k))):
         if key not in theirs:
