@@ -8,13 +8,19 @@
 /// kernel, 129–132 on this one with 12 columns always computed, 195–199 with
 /// one compiled variant per column count and B read in place).
 ///
-/// Tried and not kept for a row-major A (`fwd 256x128@128x10`, 100–110
-/// GFLOPS on one core, where the sixteen rows at a runtime stride are
-/// addressed through one chain of dependent adds): transposing each block of
-/// 32 rows into a `k × 32` panel for the `Aᵀ·B` kernel (60–76 GFLOPS: the
-/// register-tile transpose took half the time, the kernel the other half);
-/// four depth steps per iteration at fixed offsets from each row (108, the
-/// accumulators spilled).
+/// A row-major A is read four depth steps per iteration at fixed offsets from
+/// each row's address: LLVM addresses the sixteen rows at a run-time stride
+/// through one chain of dependent adds (the row groups below did not stop it),
+/// sixteen per step with one step per iteration — more than the sixteen
+/// multiply-adds' eight cycles — and four per step this way. Seventeenth
+/// session, one core, probe medians: `fwd 256x128@128x10` 93–101 → 125–128
+/// GFLOPS together with the whole-row stores of C and the vector fill of the
+/// strip below (the loop had been two thirds of the time, the per-row stores and
+/// the strip's `memmove`/`memset` calls the rest); two cores 110–113 → 162–198;
+/// `128x784@784x10` 112 → 129, `1000x64x10` 57 → 122, `100x64x5` 32 → 48.
+/// Tried and not kept: transposing each block of 32 rows into a `k × 32` panel
+/// for the `Aᵀ·B` kernel (60–76 GFLOPS: the register-tile transpose took half
+/// the time, the kernel the other half).
 enum NarrowGEMM {
     static func applies<S: TensorScalar>(_ g: GEMMProblem<S>) -> Bool {
         let width = S.scalarType == .float32 ? 16 : 8
@@ -61,7 +67,24 @@ enum NarrowGEMM {
         let w = V.scalarCount
         PackingBufferPool.shared.withBuffer(bytes: g.k * w * MemoryLayout<V.Scalar>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: V.Scalar.self)
-            fillStrip(g, strip, width: w)
+            // Each row of op(B) as one zero-padded vector (a `memmove` and a `memset` call per
+            // row of 10 scalars were 4 % of `fwd 256x128@128x10`): a whole vector loaded from
+            // the row with the lanes past n cleared, while that load stays inside B's stored
+            // extent (it reads the start of the next row); the last rows lane by lane.
+            var past = SIMDMask<V.MaskStorage>()
+            for j in g.n..<w { past[j] = true }
+            let extent = (g.k - 1) * g.ldb + g.n
+            for p in 0..<g.k {
+                let row: V
+                if !g.transB && p * g.ldb + w <= extent {
+                    row = UnsafeRawPointer(g.b + p * g.ldb).loadUnaligned(as: V.self).replacing(with: 0, where: past)
+                } else {
+                    var gathered = V()
+                    for j in 0..<g.n { gathered[j] = g.opB(p, j) }
+                    row = gathered
+                }
+                UnsafeMutableRawPointer(strip + p * w).storeBytes(of: row, as: V.self)
+            }
             // Element op(A)[i, p] sits at a[i·rs + p·cs].
             let (rs, cs) = g.transA ? (1, g.lda) : (g.lda, 1)
             // Blocks of 16 rows, in chunks of up to four blocks on the worker
@@ -103,7 +126,34 @@ enum NarrowGEMM {
         var a0 = UnsafeRawPointer(g.a + i * rs), a1 = a0 + 4 * o1, a2 = a0 + 8 * o1, a3 = a0 + 12 * o1
         var pb = UnsafeRawPointer(strip)
         @inline(__always) func x(_ p: UnsafeRawPointer, _ o: Int) -> V { V(repeating: p.load(fromByteOffset: o, as: V.Scalar.self)) }
-        for _ in 0..<g.k {
+        var p = 0
+        if cs == 1 {
+            // Four depth steps per iteration at fixed offsets from each row's address.
+            @inline(__always) func y(_ p: UnsafeRawPointer, _ o: Int, _ q: Int) -> V {
+                V(repeating: p.load(fromByteOffset: o + q * size, as: V.Scalar.self))
+            }
+            @inline(__always) func steps(_ s: inout V, _ p: UnsafeRawPointer, _ o: Int, _ b0: V, _ b1: V, _ b2: V, _ b3: V) {
+                s = F.multiplyAdd(s, y(p, o, 0), b0); s = F.multiplyAdd(s, y(p, o, 1), b1)
+                s = F.multiplyAdd(s, y(p, o, 2), b2); s = F.multiplyAdd(s, y(p, o, 3), b3)
+            }
+            while p + 4 <= g.k {
+                let b0 = pb.load(as: V.self), b1 = pb.load(fromByteOffset: w * size, as: V.self)
+                let b2 = pb.load(fromByteOffset: 2 * w * size, as: V.self), b3 = pb.load(fromByteOffset: 3 * w * size, as: V.self)
+                steps(&s0, a0, 0, b0, b1, b2, b3); steps(&s1, a0, o1, b0, b1, b2, b3)
+                steps(&s2, a0, o2, b0, b1, b2, b3); steps(&s3, a0, o3, b0, b1, b2, b3)
+                steps(&s4, a1, 0, b0, b1, b2, b3); steps(&s5, a1, o1, b0, b1, b2, b3)
+                steps(&s6, a1, o2, b0, b1, b2, b3); steps(&s7, a1, o3, b0, b1, b2, b3)
+                steps(&s8, a2, 0, b0, b1, b2, b3); steps(&s9, a2, o1, b0, b1, b2, b3)
+                steps(&s10, a2, o2, b0, b1, b2, b3); steps(&s11, a2, o3, b0, b1, b2, b3)
+                steps(&s12, a3, 0, b0, b1, b2, b3); steps(&s13, a3, o1, b0, b1, b2, b3)
+                steps(&s14, a3, o2, b0, b1, b2, b3); steps(&s15, a3, o3, b0, b1, b2, b3)
+                a0 += 4 * size; a1 += 4 * size; a2 += 4 * size; a3 += 4 * size
+                pb += 4 * w * size
+                p += 4
+            }
+        }
+        while p < g.k {
+            p += 1
             let b = pb.load(as: V.self)
             s0 = F.multiplyAdd(s0, x(a0, 0), b); s1 = F.multiplyAdd(s1, x(a0, o1), b)
             s2 = F.multiplyAdd(s2, x(a0, o2), b); s3 = F.multiplyAdd(s3, x(a0, o3), b)
@@ -116,7 +166,22 @@ enum NarrowGEMM {
             a0 += step; a1 += step; a2 += step; a3 += step
             pb += w * size
         }
-        @inline(__always) func finish(_ r: Int, _ s: V) { store(s, to: g.c + (i + r) * g.ldc, g, overwrite) }
+        // Overwriting rows that are adjacent in memory (`ldc == n`), the block's rows are
+        // stored as whole vectors, in order, while the vector ends inside the block (row
+        // r·n + w ≤ 16·n: rows 0…14 for n = 10): the lanes past a row's n columns land on the
+        // next rows of this block, whose own stores then overwrite them. A vector reaching
+        // past the block would write into another thread's rows or past C's end, so those
+        // rows, and every row of a C that is accumulated into or has gaps between rows, are
+        // stored lane by lane.
+        let lastWholeRow = overwrite && g.ldc == g.n && !g.transposedC ? (16 * g.n - w) / g.n : -1
+        let scale = V(repeating: g.alpha)
+        @inline(__always) func finish(_ r: Int, _ s: V) {
+            if r <= lastWholeRow {
+                UnsafeMutableRawPointer(g.c + (i + r) * g.ldc).storeBytes(of: s * scale, as: V.self)
+            } else {
+                store(s, to: g.c + (i + r) * g.ldc, g, overwrite)
+            }
+        }
         finish(0, s0); finish(1, s1); finish(2, s2); finish(3, s3)
         finish(4, s4); finish(5, s5); finish(6, s6); finish(7, s7)
         finish(8, s8); finish(9, s9); finish(10, s10); finish(11, s11)
