@@ -315,6 +315,13 @@ enum BlockedGEMM {
 /// The copy was 14 % of a 64³ product. In the blocked path, where each packed
 /// Ã block serves every column panel, reading A in place instead lost: one
 /// core n = 1024 236 → 233, n = 2048 239 → 229, n = 512 ±0.)
+/// Seventeenth session, not kept: two depth steps per iteration of the in-place
+/// tile (LLVM addresses its twelve rows through a chain of dependent adds, twelve
+/// per step against the step's twelve cycles of multiply-adds; the narrow kernel
+/// gained from the same change). One core, two alternations of two builds:
+/// 64³ 131–134 → 153–155 GFLOPS, but 256³ 224–226 → 217–220 and
+/// `128x784@784x256` / `128x256@256x784` 0 to −3 % (the machine was noisy; the
+/// cause of the loss was not looked into).
 enum DirectGEMM {
     /// Runs `g`; with `threads`, C is split into one piece per thread (whole
     /// micro-tiles) along the side that copies least: rows when B is read in
