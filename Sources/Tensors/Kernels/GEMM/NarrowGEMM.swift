@@ -119,8 +119,10 @@ enum NarrowGEMM {
     ) {
         let w = V.scalarCount
         var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V(), s8 = V(), s9 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V(), s14 = V(), s15 = V()
-        // Four row groups, each its own pointer, rows within a group at fixed byte
-        // offsets: one chained pointer for all sixteen rows serialised the loads.
+        // Four row groups, each its own pointer, rows within a group at fixed byte offsets
+        // (written against one chained pointer for all sixteen rows; LLVM still derives the
+        // rows from one another, which is what the four-step loop below pays for only once
+        // per four steps).
         let size = MemoryLayout<V.Scalar>.stride
         let o1 = rs * size, o2 = 2 * rs * size, o3 = 3 * rs * size, step = cs * size
         var a0 = UnsafeRawPointer(g.a + i * rs), a1 = a0 + 4 * o1, a2 = a0 + 8 * o1, a3 = a0 + 12 * o1
