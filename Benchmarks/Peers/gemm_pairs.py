@@ -96,15 +96,16 @@ def main():
     for index in range(args.rounds):
         for number, case in enumerate(cases):
             def numpy_step():
-                keys = [key for key in mine if key[0] == case]
+                # The rows `Benchmarks gemm --peer-rows` prints: Float everywhere, Double for squares
+                # from 256, on one thread and on every processor the process may use.
+                dtypes = ["float32"] + (["float64"] if case.startswith("sq") and int(case[2:]) >= 256 else [])
                 result = {}
-                for threads in sorted({key[2] for key in keys}):
-                    dtypes = sorted({key[1] for key in keys if key[2] == threads})
+                for threads in sorted({1, len(os.sched_getaffinity(0))}):
                     result.update(numpy_side(args.peers, case, dtypes, threads))
                 return result
-            # Ours first in the very first visit of a case: its rows say which dtypes and thread counts to time.
-            first_ours = index == 0 or (index + number) % 2 == 0
+            # Which side goes first alternates from case to case and from round to round.
             steps = [("ours", lambda: ours(args.benchmarks, case)), ("numpy", numpy_step)]
+            first_ours = (index + number) % 2 == 0
             for name, step in (steps if first_ours else steps[::-1]):
                 for key, value in step().items():
                     (mine if name == "ours" else theirs).setdefault(key, []).append(value)
