@@ -110,14 +110,15 @@ enum BlockedGEMM {
                         while pc < g.k {
                             let kc = Swift.min(kcMax, g.k - pc)
                             let aBlock: UnsafeMutablePointer<V.Scalar>
-                            if packAPerBlock || packAPerUnit {
+                            let packing = packAPerBlock || packAPerUnit
+                            if packing {
                                 aBlock = packAPerUnit ? unitBuffer.assumingMemoryBound(to: V.Scalar.self) : packedA.value
-                                packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                             } else {
                                 aBlock = packedA.value + packedRows * pc + ic * kc
                             }
                             multiplyBlock(g, kernel, aBlock, packedB.value + panels * nr * pc, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
+                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite,
+                                          packing: packing ? pc : nil, V.self)
                             pc += kc
                         }
                       }
@@ -190,9 +191,8 @@ enum BlockedGEMM {
                             let aBlock = unitBuffer.assumingMemoryBound(to: V.Scalar.self)
                             while let panelRows = claims.next(for: set) {
                                 let ic = panelRows.lowerBound * mr, rowsInBlock = Swift.min(g.m, panelRows.upperBound * mr) - ic
-                                packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                                 multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
+                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, packing: pc, V.self)
                             }
                         }
                     }
@@ -214,23 +214,77 @@ enum BlockedGEMM {
     /// threads 439 → 454; Double n = 1024 107 → 114 / 217 → 222.
     /// Groups only reorder whole micro-kernel calls: each element of C sees the
     /// same operations in the same order.
+    ///
+    /// With `packing` (the block's first column of A, `pc`), the Ã block is
+    /// packed here rather than by the caller. With the 12-row tile and a
+    /// row-major A, every panel after the first is packed by the micro-kernel
+    /// calls of the panel before it in the first group (``PanelPackingJob``, one
+    /// step of the next panel every `group.count` steps): the loads of A's rows,
+    /// which come from L3 or memory and made `packA` 2–3 % of a 1024³ product,
+    /// then wait beside multiply-adds instead of in a loop of their own. The
+    /// first panel, a last partial one, and any other A (transposed, a patch
+    /// matrix, segmented depth) go through `packA` right before use.
+    /// Measured (eighteenth session, same bits): one process alternating the two
+    /// forms, 10–14 rounds of 2–6 products — one thread n = 1024 229.0–230.6 →
+    /// 230.6–231.5 GFLOPS, n = 2048 235.7 → 237.3; two threads n = 1024 432.6 →
+    /// 434.9, n = 2048 466.3 → 467.9; then this code against the previous
+    /// binary, ten alternations (medians) — one thread 228.0 → 229.4 and
+    /// 232.1 → 232.5, two threads 452.8 → 458.3 and 453.5 → 457.0; Double
+    /// n = 1024 one thread 116.4 → 117.2, two ±0. The profile at n = 1024 on one thread:
+    /// `packA` 2.6 % → 0.4 % of the cycles, the packing calls 2.7 % slower than
+    /// the others. (Packing the whole next panel in one call instead: those
+    /// calls 55 % slower, no gain; moving the copy to the end of each step: LLVM
+    /// then loaded the twelve broadcasts ahead and spilled the accumulators.)
     @inline(__always)
     static func multiplyBlock<V: SIMD>(
-        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
-        ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool, _: V.Type
+        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafeMutablePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
+        ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool,
+        packing: Int? = nil, _: V.Type
     ) where V.Scalar: TensorScalar {
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let groupPanels = Swift.max(1, l2ResidentPanelBytes / (nr * kc * MemoryLayout<V.Scalar>.stride))
+        let packsInKernel = kernel.isWide && !g.transA && g.patches == nil && g.kSegment == 0
+        if let pc = packing, !packsInKernel { packA(g, ic, rowsInBlock, pc, kc, mr, aBlock) }
+        @inline(__always) func tile<J: StepJob>(_ ir: Int, _ panel: Int, _ job: inout J) {
+            let jr = panel * nr, (a, b) = (aBlock + ir * kc, bBlock + panel * nr * kc)
+            let (c, rows, columns) = (g.cTile(ic + ir, jc + jr), Swift.min(mr, rowsInBlock - ir), Swift.min(nr, nc - jr))
+            if J.self == NoStepJob.self {
+                microKernel(kernel, kc, a, b, c, g.ldc, g.alpha, rows: rows, columns: columns, cTransposed: g.transposedC,
+                            accumulate: accumulate, V.self)
+            } else if kernel.isFused {
+                MicroKernels.tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: nr, c, g.ldc, g.alpha, rows: rows, columns: columns,
+                                      cTransposed: g.transposedC, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
+                                      PackedPanel.self, job: &job)
+            } else {
+                MicroKernels.tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: nr, c, g.ldc, g.alpha, rows: rows, columns: columns,
+                                      cTransposed: g.transposedC, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
+                                      PackedPanel.self, job: &job)
+            }
+        }
         var first = panels.lowerBound
         while first < panels.upperBound {
             let group = first..<Swift.min(panels.upperBound, first + groupPanels)
             var ir = 0
             while ir < rowsInBlock {
                 let rows = Swift.min(mr, rowsInBlock - ir)
-                for panel in group {
-                    let jr = panel * nr
-                    microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
+                var none = NoStepJob()
+                if let pc = packing, packsInKernel, first == panels.lowerBound {
+                    if ir == 0 || rows < 12 { packA(g, ic + ir, rows, pc, kc, mr, aBlock + ir * kc) }
+                    if ir + mr + 12 <= rowsInBlock {   // the next panel is a full one: packed by these calls
+                        let size = MemoryLayout<V.Scalar>.stride
+                        let (source, target) = (UnsafeRawPointer(g.a + (ic + ir + mr) * g.lda + pc), UnsafeMutableRawPointer(aBlock + (ir + mr) * kc))
+                        if size == 4 {
+                            var job = PanelPackingJob<UInt32>(source: source, rowBytes: g.lda * size, panel: target, period: group.count)
+                            for panel in group { tile(ir, panel, &job) }
+                        } else {
+                            var job = PanelPackingJob<UInt64>(source: source, rowBytes: g.lda * size, panel: target, period: group.count)
+                            for panel in group { tile(ir, panel, &job) }
+                        }
+                    } else {
+                        for panel in group { tile(ir, panel, &none) }
+                    }
+                } else {
+                    for panel in group { tile(ir, panel, &none) }
                 }
                 ir += mr
             }
@@ -280,14 +334,15 @@ enum BlockedGEMM {
         precondition(kernel.isWide, "microKernelReadingA: the \(kernel.rawValue) kernel has 6-row tiles")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
+        var none = NoStepJob()
         if kernel.isFused {
             MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
-                                  InPlacePanel.self)
+                                  InPlacePanel.self, job: &none)
         } else {
             MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
-                                  InPlacePanel.self)
+                                  InPlacePanel.self, job: &none)
         }
     }
 
