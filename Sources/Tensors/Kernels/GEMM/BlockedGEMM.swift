@@ -159,7 +159,17 @@ enum BlockedGEMM {
     /// `nc` slice of the other schedule. Tried and not kept (twelfth session,
     /// interleaved calls): C's columns split between the threads instead of its
     /// rows (each thread packs and keeps its own B̃ columns, Ã shared), two
-    /// threads n = 1024: 483–495 vs 485–490 GFLOPS.
+    /// threads n = 1024: 483–495 vs 485–490 GFLOPS. Eighteenth session, not
+    /// kept: each block of B̃ after the first packed by the micro-kernel calls of
+    /// the block before, beside their multiply-adds (into a second buffer; each
+    /// claim of rows packing its share of the next block's rows, one 128-byte
+    /// panel row every few hundred steps, the way ``PanelPackingJob`` packs Ã),
+    /// so that no round packs B̃ alone. Eight alternations against the previous
+    /// binary (medians): two threads n = 1024 425 → 403 GFLOPS, n = 2048
+    /// 409 → 388, one thread n = 2048 228 → 219 — the loss packing the next
+    /// block between calls had shown (eleventh session, above in
+    /// `GEMMBlocking`); likely the same cause: the block is written a whole
+    /// round before its use and has left L2 by then.
     static func perDepthBlock<V: SIMD>(
         _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, overwrite: Bool, threads: Bool, kcMax: Int, ncMax: Int, mcMax: Int, _: V.Type
     ) where V.Scalar: TensorScalar {
