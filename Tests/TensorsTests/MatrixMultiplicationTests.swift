@@ -118,63 +118,6 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
-    /// The blocked path's 12-row tile packs each Ã panel of a row-major A after
-    /// the first while it multiplies the one before (`PanelPackingJob`, one step
-    /// of the next panel every `group.count` steps of the first B̃ group):
-    /// through the per-block and the per-depth-block schedules, on one thread and
-    /// two (claims of rows), with one and several groups of B̃ panels and blocks
-    /// of k, a last panel of A full or partial, and A stored either way
-    /// (transposed: packed by `packA`). The 6-row tile of the same family packs
-    /// nothing in the kernel and adds every product's terms in the same order, so
-    /// the two must agree bit for bit; both against the naive loop.
-    func testPanelsPackedInsideTheMicroKernelMatchTheSixRowTile() {
-        var g = RandomGenerator(seed: 25)
-        func check<S: TensorScalar>(_: S.Type, _ m: Int, _ k: Int, _ n: Int, transposingA ta: Bool, alpha: S, beta: S,
-                                    threads: Int = 1) {
-            let a: Tensor<S> = Self.operand(m, k, transposed: ta, &g)
-            let b: Tensor<S> = Self.operand(k, n, transposed: false, &g)
-            let c0: Tensor<S> = Self.operand(m, n, transposed: false, &g)
-            var reference = c0
-            matmul(a, b, transposingA: ta, alpha: alpha, beta: beta, into: &reference, rung: .naive)
-            for (wide, narrow) in [(GEMMKernel.fma12x32, GEMMKernel.fma6x16), (.mulAdd12x32, .mulAdd6x16)] {
-                var (c12, c6) = (c0, c0)
-                let rung: GEMMRung = threads == 1 ? .blockedSingleThread : .blockedParallel
-                Parallelism.withMaxThreads(threads) {
-                    withEachGEMMKernel([wide]) { _ in
-                        matmul(a, b, transposingA: ta, alpha: alpha, beta: beta, into: &c12, rung: rung)
-                    }
-                    withEachGEMMKernel([narrow]) { _ in
-                        matmul(a, b, transposingA: ta, alpha: alpha, beta: beta, into: &c6, rung: rung)
-                    }
-                }
-                let label = "\(S.self) \(wide) m\(m) k\(k) n\(n) tA\(ta) β\(beta) \(threads) thread(s)"
-                XCTAssertEqual(c12.scalars.map { Double($0).bitPattern }, c6.scalars.map { Double($0).bitPattern }, label)   // exact, signed zeros too
-                assertClose(c12, reference.scalars.map(Double.init), relative: 0, absolute: Double(S.ulpOfOne) * 8 * Double(k + 2) * 3, label)
-            }
-        }
-        // m = 25 and 24: a full first panel (packed before use), a second packed by the first one's
-        // calls, and a last panel of one row (packed before use) or none. Float: k = 300 → two blocks
-        // of 150, 27 panels (864 columns) per group: n = 900 two groups on the per-block schedule,
-        // n = 1100 two on the per-depth-block one (n > nc = 1024); n = 40 one group of two panels.
-        // Double: 13 panels (208 columns) per group at k = 300 (one block of k), nc = 512; k = 400 →
-        // two blocks of 200.
-        for (m, k, n) in [(25, 300, 900), (25, 300, 1100)] { check(Float.self, m, k, n, transposingA: false, alpha: -1.5, beta: 0.5) }
-        for (m, k, n) in [(25, 300, 400), (25, 400, 900)] { check(Double.self, m, k, n, transposingA: false, alpha: -1.5, beta: 0.5) }
-        if isReleaseBuild {
-            // Several claims of rows, each packing its own Ã blocks: on one thread (blocks of 12
-            // panels, 160 rows → 12 + 2) and on two (m = 1200: 9 row blocks of 144).
-            check(Float.self, 160, 300, 1100, transposingA: false, alpha: 1, beta: 0)
-            check(Float.self, 1200, 300, 100, transposingA: false, alpha: 1, beta: 0, threads: 2)
-            check(Double.self, 1200, 400, 100, transposingA: false, alpha: 0.5, beta: 1, threads: 2)
-        }
-        for (m, k, n) in [(24, 70, 40), (25, 33, 40), (37, 20, 70)] {
-            for ta in [false, true] {
-                check(Float.self, m, k, n, transposingA: ta, alpha: 1, beta: 0)
-                check(Double.self, m, k, n / 2, transposingA: ta, alpha: 2, beta: -1)
-            }
-        }
-    }
-
     /// Segmented depth (`GEMMProblem.kSegment`): `C = Σ_q A_q·B_qᵀ` over `T` step
     /// blocks stored one after another (A's row block `(m, L)` at `q·aStride`, B's
     /// `(n, L)` at `q·bStride`), as a recurrent layer's weight gradient reads them —

@@ -110,15 +110,14 @@ enum BlockedGEMM {
                         while pc < g.k {
                             let kc = Swift.min(kcMax, g.k - pc)
                             let aBlock: UnsafeMutablePointer<V.Scalar>
-                            let packing = packAPerBlock || packAPerUnit
-                            if packing {
+                            if packAPerBlock || packAPerUnit {
                                 aBlock = packAPerUnit ? unitBuffer.assumingMemoryBound(to: V.Scalar.self) : packedA.value
+                                packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                             } else {
                                 aBlock = packedA.value + packedRows * pc + ic * kc
                             }
                             multiplyBlock(g, kernel, aBlock, packedB.value + panels * nr * pc, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite,
-                                          packing: packing ? pc : nil, V.self)
+                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
                             pc += kc
                         }
                       }
@@ -163,13 +162,12 @@ enum BlockedGEMM {
     /// kept: each block of B̃ after the first packed by the micro-kernel calls of
     /// the block before, beside their multiply-adds (into a second buffer; each
     /// claim of rows packing its share of the next block's rows, one 128-byte
-    /// panel row every few hundred steps, the way ``PanelPackingJob`` packs Ã),
-    /// so that no round packs B̃ alone. Eight alternations against the previous
-    /// binary (medians): two threads n = 1024 425 → 403 GFLOPS, n = 2048
-    /// 409 → 388, one thread n = 2048 228 → 219 — the loss packing the next
-    /// block between calls had shown (eleventh session, above in
-    /// `GEMMBlocking`); likely the same cause: the block is written a whole
-    /// round before its use and has left L2 by then.
+    /// panel row every few hundred steps), so that no round packs B̃ alone.
+    /// Eight alternations against the previous binary (medians): two threads
+    /// n = 1024 425 → 403 GFLOPS, n = 2048 409 → 388, one thread n = 2048
+    /// 228 → 219 — the loss packing the next block between calls had shown
+    /// (eleventh session, in `GEMMBlocking`); likely the same cause: the block
+    /// is written a whole round before its use and has left L2 by then.
     static func perDepthBlock<V: SIMD>(
         _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, overwrite: Bool, threads: Bool, kcMax: Int, ncMax: Int, mcMax: Int, _: V.Type
     ) where V.Scalar: TensorScalar {
@@ -201,8 +199,9 @@ enum BlockedGEMM {
                             let aBlock = unitBuffer.assumingMemoryBound(to: V.Scalar.self)
                             while let panelRows = claims.next(for: set) {
                                 let ic = panelRows.lowerBound * mr, rowsInBlock = Swift.min(g.m, panelRows.upperBound * mr) - ic
+                                packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                                 multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, packing: pc, V.self)
+                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
                             }
                         }
                     }
@@ -225,76 +224,41 @@ enum BlockedGEMM {
     /// Groups only reorder whole micro-kernel calls: each element of C sees the
     /// same operations in the same order.
     ///
-    /// With `packing` (the block's first column of A, `pc`), the Ã block is
-    /// packed here rather than by the caller. With the 12-row tile and a
-    /// row-major A, every panel after the first is packed by the micro-kernel
-    /// calls of the panel before it in the first group (``PanelPackingJob``, one
-    /// step of the next panel every `group.count` steps): the loads of A's rows,
-    /// which come from L3 or memory and made `packA` 2–3 % of a 1024³ product,
-    /// then wait beside multiply-adds instead of in a loop of their own. The
-    /// first panel, a last partial one, and any other A (transposed, a patch
-    /// matrix, segmented depth) go through `packA` right before use.
-    /// Measured (eighteenth session, same bits): one process alternating the two
-    /// forms, 10–14 rounds of 2–6 products — one thread n = 1024 229.0–230.6 →
-    /// 230.6–231.5 GFLOPS, n = 2048 235.7 → 237.3; two threads n = 1024 432.6 →
-    /// 434.9, n = 2048 466.3 → 467.9; then this code against the previous
-    /// binary, ten alternations (medians) — one thread 228.0 → 229.4 and
-    /// 232.1 → 232.5, two threads 452.8 → 458.3 and 453.5 → 457.0; Double
-    /// n = 1024 one thread 116.4 → 117.2, two ±0. The profile at n = 1024 on one thread:
-    /// `packA` 2.6 % → 0.4 % of the cycles, the packing calls 2.7 % slower than
-    /// the others. (Packing the whole next panel in one call instead: those
-    /// calls 55 % slower, no gain; moving the copy to the end of each step: LLVM
-    /// then loaded the twelve broadcasts ahead and spilled the accumulators.)
+    /// Eighteenth session, not kept: the Ã block packed by the micro-kernel
+    /// calls themselves — the 12-row tile, given a job it does at the start of
+    /// every depth step, copying one step of the next 12-row panel of a
+    /// row-major A (twelve words through general registers) every
+    /// `group.count` steps of the first group's calls, so that the loads of A's
+    /// rows wait beside multiply-adds rather than in `packA`'s own loop. Same
+    /// bits (checked against the 6-row tile). In one process alternating with
+    /// `packA`, quiet machine: n = 1024 / 2048 one thread +0.4–0.7 %, two
+    /// threads +0.3–0.5 % (`packA` 2.6 → 0.4 % of the cycles, the packing calls
+    /// 2.7 % slower). But other shapes lost: 1500×700×1300 and 3000×256×600 one
+    /// thread −6 to −8 % (groups of 11 and 16 panels, so one copy every 11 or
+    /// 16 steps — a branch pattern the predictor seemed to miss); a copy every
+    /// 4 or 8 steps (copies bounded, the rest finished after the calls) won
+    /// there in one quiet phase (+1–2 %) and lost 4–18 % in a busier one, when
+    /// the demand misses on A's rows inside the loop stall it. Packing the whole
+    /// next panel in one call instead: those calls 55 % slower, no gain; the
+    /// copy at the end of each step: LLVM loaded the twelve broadcasts ahead
+    /// and spilled accumulators. Packing B̃ the same way: see `perDepthBlock`.
     @inline(__always)
     static func multiplyBlock<V: SIMD>(
-        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafeMutablePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
-        ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool,
-        packing: Int? = nil, _: V.Type
+        _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
+        ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let groupPanels = Swift.max(1, l2ResidentPanelBytes / (nr * kc * MemoryLayout<V.Scalar>.stride))
-        let packsInKernel = kernel.isWide && !g.transA && g.patches == nil && g.kSegment == 0
-        if let pc = packing, !packsInKernel { packA(g, ic, rowsInBlock, pc, kc, mr, aBlock) }
-        @inline(__always) func tile<J: StepJob>(_ ir: Int, _ panel: Int, _ job: inout J) {
-            let jr = panel * nr, (a, b) = (aBlock + ir * kc, bBlock + panel * nr * kc)
-            let (c, rows, columns) = (g.cTile(ic + ir, jc + jr), Swift.min(mr, rowsInBlock - ir), Swift.min(nr, nc - jr))
-            if J.self == NoStepJob.self {
-                microKernel(kernel, kc, a, b, c, g.ldc, g.alpha, rows: rows, columns: columns, cTransposed: g.transposedC,
-                            accumulate: accumulate, V.self)
-            } else if kernel.isFused {
-                MicroKernels.tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: nr, c, g.ldc, g.alpha, rows: rows, columns: columns,
-                                      cTransposed: g.transposedC, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
-                                      PackedPanel.self, job: &job)
-            } else {
-                MicroKernels.tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: nr, c, g.ldc, g.alpha, rows: rows, columns: columns,
-                                      cTransposed: g.transposedC, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
-                                      PackedPanel.self, job: &job)
-            }
-        }
         var first = panels.lowerBound
         while first < panels.upperBound {
             let group = first..<Swift.min(panels.upperBound, first + groupPanels)
             var ir = 0
             while ir < rowsInBlock {
                 let rows = Swift.min(mr, rowsInBlock - ir)
-                var none = NoStepJob()
-                if let pc = packing, packsInKernel, first == panels.lowerBound {
-                    if ir == 0 || rows < 12 { packA(g, ic + ir, rows, pc, kc, mr, aBlock + ir * kc) }
-                    if ir + mr + 12 <= rowsInBlock {   // the next panel is a full one: packed by these calls
-                        let size = MemoryLayout<V.Scalar>.stride
-                        let (source, target) = (UnsafeRawPointer(g.a + (ic + ir + mr) * g.lda + pc), UnsafeMutableRawPointer(aBlock + (ir + mr) * kc))
-                        if size == 4 {
-                            var job = PanelPackingJob<UInt32>(source: source, rowBytes: g.lda * size, panel: target, period: group.count)
-                            for panel in group { tile(ir, panel, &job) }
-                        } else {
-                            var job = PanelPackingJob<UInt64>(source: source, rowBytes: g.lda * size, panel: target, period: group.count)
-                            for panel in group { tile(ir, panel, &job) }
-                        }
-                    } else {
-                        for panel in group { tile(ir, panel, &none) }
-                    }
-                } else {
-                    for panel in group { tile(ir, panel, &none) }
+                for panel in group {
+                    let jr = panel * nr
+                    microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
+                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
                 }
                 ir += mr
             }
@@ -344,15 +308,14 @@ enum BlockedGEMM {
         precondition(kernel.isWide, "microKernelReadingA: the \(kernel.rawValue) kernel has 6-row tiles")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
-        var none = NoStepJob()
         if kernel.isFused {
             MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
-                                  InPlacePanel.self, job: &none)
+                                  InPlacePanel.self)
         } else {
             MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
-                                  InPlacePanel.self, job: &none)
+                                  InPlacePanel.self)
         }
     }
 

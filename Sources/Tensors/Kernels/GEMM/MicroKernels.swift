@@ -48,46 +48,6 @@ enum PackedPanel: PanelLayout { static var isPacked: Bool { true } }
 /// as one chain of dependent adds (64³ on one core: 109 GFLOPS against 172).
 enum InPlacePanel: PanelLayout { static var isPacked: Bool { false } }
 
-/// Work a 12-row tile does beside its multiply-adds, one piece per depth step
-/// (in the loop, where the load and store ports have room while the FMAs set the pace).
-protocol StepJob {
-    mutating func step()
-}
-
-/// No work beside the multiply-adds.
-struct NoStepJob: StepJob {
-    @inline(__always) mutating func step() {}
-}
-
-/// Packs the next 12-row Ã panel of a row-major A while the current one is
-/// multiplied, one depth step every `period` steps of the tile (so that a
-/// panel is spread over the `period` micro-kernel calls that use the current
-/// one, and the loads of A's rows — lines that come from L3 or memory — have
-/// time to arrive): a copy moves element p of each of the twelve rows
-/// (`rowBytes` apart) to the panel's step p (twelve side by side). Elements
-/// move as integer words of their size (`Word`), through general registers,
-/// so the vector registers stay the tile's.
-struct PanelPackingJob<Word: FixedWidthInteger>: StepJob {
-    var source: UnsafeRawPointer
-    let rowBytes: Int
-    var panel: UnsafeMutableRawPointer
-    let period: Int
-    var countdown = 1
-
-    @inline(__always) mutating func step() {
-        countdown &-= 1
-        if countdown != 0 { return }
-        countdown = period
-        let l = rowBytes, size = MemoryLayout<Word>.size
-        @inline(__always) func move(_ row: Int) {
-            panel.storeBytes(of: source.load(fromByteOffset: row &* l, as: Word.self), toByteOffset: row &* size, as: Word.self)
-        }
-        move(0); move(1); move(2); move(3); move(4); move(5); move(6); move(7); move(8); move(9); move(10); move(11)
-        source += size
-        panel += 12 &* size
-    }
-}
-
 enum MicroKernels {
     /// C[0..<12, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
     /// packed 12-row panel of A and one 2w-column panel of B (w = V.scalarCount)
@@ -100,31 +60,25 @@ enum MicroKernels {
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
         accumulate: Bool, _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
-        var none = NoStepJob()
         tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                 accumulate: accumulate, V.self, F.self, PackedPanel.self, job: &none)
+                 accumulate: accumulate, V.self, F.self, PackedPanel.self)
     }
 
     /// The 12-row tile with its A panel in layout `L` (``PanelLayout``): packed,
-    /// or read in place from A with rows `rowBytes` and steps `stepBytes` apart;
-    /// `job` does its piece of other work at the start of every depth step
-    /// (``NoStepJob``: none).
+    /// or read in place from A with rows `rowBytes` and steps `stepBytes` apart.
     @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
-    static func tile12x2<V: SIMD, F: MultiplyAdd, L: PanelLayout, J: StepJob>(
+    static func tile12x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes aRowBytes: Int, stepBytes aStepBytes: Int,
         _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
-        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type, job jobState: inout J
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
     ) where V.Scalar: TensorScalar {
-        var job = jobState   // a local copy lives in registers; the caller's is written back once
-        defer { jobState = job }
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V(), c8_0 = V(), c8_1 = V(), c9_0 = V(), c9_1 = V(), c10_0 = V(), c10_1 = V(), c11_0 = V(), c11_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
         let size = MemoryLayout<V.Scalar>.stride, bBytes = bStride * size
         let aStride = L.isPacked ? 12 * size : aStepBytes, rowBytes = L.isPacked ? size : aRowBytes
         for _ in 0..<kc {
-            job.step()   // first: the tile's loads then fold into its multiply-adds
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
             let a0 = V(repeating: pa.load(fromByteOffset: 0 * rowBytes, as: V.Scalar.self))
