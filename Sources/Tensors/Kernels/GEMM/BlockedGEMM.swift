@@ -234,11 +234,12 @@ enum BlockedGEMM {
     /// `packA`, quiet machine: n = 1024 / 2048 one thread +0.4–0.7 %, two
     /// threads +0.3–0.5 % (`packA` 2.6 → 0.4 % of the cycles, the packing calls
     /// 2.7 % slower). But other shapes lost: 1500×700×1300 and 3000×256×600 one
-    /// thread −6 to −8 % (groups of 11 and 16 panels, so one copy every 11 or
-    /// 16 steps — a branch pattern the predictor seemed to miss); a copy every
-    /// 4 or 8 steps (copies bounded, the rest finished after the calls) won
-    /// there in one quiet phase (+1–2 %) and lost 4–18 % in a busier one, when
-    /// the demand misses on A's rows inside the loop stall it. Packing the whole
+    /// thread −6 to −8 %, 1500×700×1300 two threads −10 % (groups of 11 and 16
+    /// panels, so one copy every 11 or 16 steps; this VM has no hardware
+    /// counters to tell whether that branch pattern is mispredicted); a copy
+    /// every 4 or 8 steps (copies bounded, the rest finished after the calls)
+    /// won there in one quiet phase (+1–2 %) and lost 4–18 % in a busier one —
+    /// presumably demand misses on A's rows stalling the loop. Packing the whole
     /// next panel in one call instead: those calls 55 % slower, no gain; the
     /// copy at the end of each step: LLVM loaded the twelve broadcasts ahead
     /// and spilled accumulators. Packing B̃ the same way: see `perDepthBlock`.
