@@ -233,8 +233,10 @@ enum BlockedGEMM {
     /// bits (checked against the 6-row tile). In one process alternating with
     /// `packA`, quiet machine: n = 1024 / 2048 one thread +0.4–0.7 %, two
     /// threads +0.3–0.5 % (`packA` 2.6 → 0.4 % of the cycles, the packing calls
-    /// 2.7 % slower). But other shapes lost: 1500×700×1300 and 3000×256×600 one
-    /// thread −6 to −8 %, 1500×700×1300 two threads −10 % (groups of 11 and 16
+    /// 2.7 % slower); against the previous binary, ten alternations: one thread
+    /// +0.2–0.6 %, two +0.8–1.2 %. But other shapes lost, in two alternations
+    /// each: 1500×700×1300 and 3000×256×600 one thread −6 to −10 %,
+    /// 1500×700×1300 two threads −5 to −10 % (groups of 11 and 16
     /// panels, so one copy every 11 or 16 steps; this VM has no hardware
     /// counters to tell whether that branch pattern is mispredicted); a copy
     /// every 4 or 8 steps (copies bounded, the rest finished after the calls)
