@@ -14,6 +14,14 @@ every round visits the cases in turn and runs both sides of a case back to back
 median over rounds of each side's median GFLOPS, the range of the per-round
 ratio ours / numpy, and in how many rounds ours was at least numpy's figure.
 
+Other tenants of a virtual machine take its processors away at times: Linux
+counts that as steal time (`/proc/stat`). Each side's steal during its part
+of a round is recorded; `steal %` is the largest share of that side's
+processor time stolen in any round, and `quiet >=` counts the wins among the
+rounds in which neither side lost more than `--quiet-steal` percent — the
+rounds that meet gemm.py's "nothing else running". (Neighbours that share
+caches or memory bandwidth without taking a processor do not show as steal.)
+
 The numpy side is gemm.py's own code — its `cases`, `operands` and `TIMING`,
 and `common.timeit` — imported from `--peers` and run in a fresh worker per
 thread count with OPENBLAS/OMP/MKL_NUM_THREADS and the affinity set before
@@ -32,6 +40,17 @@ import os
 import statistics
 import subprocess
 import sys
+import time
+
+
+def steal_seconds():
+    """Processor time stolen by the hypervisor since boot, summed over all processors (None off Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")   # cpu user nice system idle iowait irq softirq steal
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def ours(binary, case):
@@ -82,6 +101,8 @@ def main():
     parser.add_argument("--benchmarks", default=os.path.join(root, ".build", "release", "Benchmarks"))
     parser.add_argument("--peers", default=os.path.join(root, "..", "shared", "bench"),
                         help="folder holding gemm.py")
+    parser.add_argument("--quiet-steal", type=float, default=0.5,
+                        help="percent of a side's processor time stolen above which its round is not quiet")
     parser.add_argument("--numpy-worker", help=argparse.SUPPRESS)
     parser.add_argument("--dtypes", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
@@ -93,6 +114,8 @@ def main():
     import gemm     # only for its list of cases (imports no numerics library)
     cases = [c[0] for c in gemm.cases() if args.only is None or args.only in c[0]]
     mine, theirs = {}, {}
+    stolen = {}   # (side, case) -> per-round share of the side's processor time stolen, percent
+    processors = len(os.sched_getaffinity(0))
     for index in range(args.rounds):
         for number, case in enumerate(cases):
             def numpy_step():
@@ -107,13 +130,18 @@ def main():
             steps = [("ours", lambda: ours(args.benchmarks, case)), ("numpy", numpy_step)]
             first_ours = (index + number) % 2 == 0
             for name, step in (steps if first_ours else steps[::-1]):
+                before, start = steal_seconds(), time.monotonic()
                 for key, value in step().items():
                     (mine if name == "ours" else theirs).setdefault(key, []).append(value)
+                after, wall = steal_seconds(), time.monotonic() - start
+                share = None if before is None or after is None else 100 * (after - before) / (wall * processors)
+                stolen.setdefault((name, case), []).append(share)
         print(f"# round {index + 1} of {args.rounds} done", file=sys.stderr)
 
     print(f"# GFLOPS, median over {args.rounds} rounds, the two sides of each case back to back in alternating order;"
           " ratio = ours / numpy[SkylakeX] per round")
-    print(f"{'case':24} {'dtype':8} {'thr':>3} {'ours':>8} {'numpy':>8} {'ratio min..max':>15} {'rounds >=':>9}")
+    print(f"{'case':24} {'dtype':8} {'thr':>3} {'ours':>8} {'numpy':>8} {'ratio min..max':>15} {'rounds >=':>9}"
+          f" {'steal % o/n':>12} {'quiet >=':>8}")
     for key in sorted(mine, key=lambda k: (k[1], k[2], list(mine).index(k))):
         if key not in theirs:   # the dtype / thread rule in numpy_step no longer matches Benchmarks' rows
             print(f"# {key}: no numpy row to compare with", file=sys.stderr)
@@ -121,8 +149,14 @@ def main():
         a, b = mine[key], theirs[key]
         ratios = [x / y for x, y in zip(a, b)]
         wins = sum(r >= 1 for r in ratios)
+        own, peer = stolen[("ours", key[0])], stolen[("numpy", key[0])]
+        if None in own or None in peer:
+            steal, quiet = "n/a", "n/a"
+        else:
+            calm = [r for r, x, y in zip(ratios, own, peer) if max(x, y) <= args.quiet_steal]
+            steal, quiet = f"{max(own):.1f}/{max(peer):.1f}", f"{sum(r >= 1 for r in calm)}/{len(calm)}"
         print(f"{key[0]:24} {key[1]:8} {key[2]:>3} {statistics.median(a):8.1f} {statistics.median(b):8.1f} "
-              f"{min(ratios):7.3f}..{max(ratios):5.3f} {wins:>5}/{len(ratios)}")
+              f"{min(ratios):7.3f}..{max(ratios):5.3f} {wins:>5}/{len(ratios)} {steal:>12} {quiet:>8}")
 
 
 if __name__ == "__main__":
