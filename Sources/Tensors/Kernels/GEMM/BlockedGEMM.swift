@@ -289,6 +289,15 @@ enum BlockedGEMM {
     ) where V.Scalar: TensorScalar {
         let bs = bStride ?? 2 * V.scalarCount
         switch kernel {
+        // A 12-row panel holding at most 6 rows (the last of a product with m mod 12 in 1...6):
+        // the 6-row tile on its first six rows of each step, half the work of the 12-row one
+        // (nineteenth session, one thread, alternating binaries: 16×512×512 131–139 → 157–178
+        // GFLOPS, 28×1024×256 118–165 → 170–198; 1024³, where it saves 6 rows of 1024, within
+        // the rounds' spread: ten pairs, median ratio 0.998 on one thread, 1.010 on two).
+        case .fma12x32 where rows <= 6:
+            MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
+        case .mulAdd12x32 where rows <= 6:
+            MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         case .fma12x32:
             MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32:

@@ -142,16 +142,21 @@ enum MicroKernels {
     /// whose rows are `bStride` elements apart (2w when packed): 12 vector accumulators.
     /// Edge tiles (`rows < 6` or `columns < 2w`) and tiles of a C stored
     /// transposed (`cTransposed`) go through a local tile.
+    ///
+    /// `panelStep` is the A panel's elements per step: 6, or 12 for the first
+    /// rows of a packed 12-row panel (the last panel of a product whose rows
+    /// leave at most 6 over: half the multiply-adds of the 12-row tile on its
+    /// zero padding, same bits — each element's terms in the same order).
     @inline(never)
     static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 6, _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
         accumulate: Bool, _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
-        let aStride = 6 * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
+        let aStride = panelStep * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
