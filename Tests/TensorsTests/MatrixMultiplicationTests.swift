@@ -86,46 +86,53 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
-    /// A last panel of 1–6 rows goes through the 6-row tile reading the first
-    /// six rows of each 12-row step (`BlockedGEMM.microKernel`): against the
-    /// naive loop, and bit for bit against the same rows computed inside a
-    /// product with A padded to full 12-row panels (the 12-row tile), for each
+    /// Edge panels that the 12-row kernels serve with a smaller tile — a last
+    /// row panel of 1–6 rows (the 6-row tile on the first six rows of each
+    /// 12-row step) and a last column panel of at most one vector (the
+    /// one-vector 12-row tile), both in `BlockedGEMM.microKernel` — against the
+    /// naive loop, and bit for bit against the same elements computed inside a
+    /// product padded to whole tiles (m and n up to multiples of 96), for each
     /// rung and kernel variant, stored or added, into C or Cᵀ's storage.
-    func testEdgeTilesOfOneToSixRowsMatchTheTwelveRowTile() {
+    func testEdgePanelsMatchWholeTiles() {
         var g = RandomGenerator(seed: 22)
         func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
-            // m mod 12 in 1…6, or n in 1…6 with m > n (C computed transposed, edge rows n).
-            for (m, k, n) in [(1, 5, 40), (16, 33, 70), (30, 17, 40), (40, 9, 4), (54, 20, 6), (29, 64, 5), (13, 300, 64)] {
+            // m mod 12 in 1…6; n mod 32 (Float) or 16 (Double) within one vector; both; and narrow
+            // products (n < w, m > n) computed as Cᵀ, whose tiles' rows are C's columns.
+            for (m, k, n) in [(1, 5, 40), (16, 33, 70), (30, 17, 40), (24, 20, 20), (40, 33, 48), (100, 64, 100),
+                              (40, 9, 4), (54, 20, 6), (29, 64, 5), (13, 300, 64)] {
                 for (alpha, beta) in [(S(1), S(0)), (S(2), S(1))] {
                     let a = Tensor<S>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
                     let b = Tensor<S>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)
                     let c0 = Tensor<S>(randomUniform: [m, n], lower: -1, upper: 1, generator: &g)
                     var reference = c0
                     matmul(a, b, alpha: alpha, beta: beta, into: &reference, rung: .naive)
-                    // The padded product: A and C with rows up to a multiple of 12 or, where C is
-                    // computed transposed (m > n), B and C with columns up to one.
-                    let padRows = m > n ? 0 : (12 - m % 12) % 12, padColumns = m > n ? (12 - n % 12) % 12 : 0
-                    let aPadded = Tensor<S>(shape: [m + padRows, k], scalars: a.scalars + (0..<(padRows * k)).map { S(Double($0 % 7) - 3) })
-                    let (bs, cs, wide) = (b.scalars, c0.scalars, n + padColumns)
-                    var bPadded = [S](repeating: 0, count: k * wide), cPadded = [S](repeating: 0, count: (m + padRows) * wide)
+                    // The padded product: A's rows, B's columns and C both ways up to multiples of 96
+                    // (whole 12-row and 32- or 16-column tiles whichever way C is computed).
+                    let (tall, wide) = ((m + 95) / 96 * 96, (n + 95) / 96 * 96)
+                    let (as_, bs, cs) = (a.scalars, b.scalars, c0.scalars)
+                    var aPadded = [S](repeating: 0, count: tall * k), bPadded = [S](repeating: 0, count: k * wide)
+                    var cPadded = [S](repeating: 0, count: tall * wide)
+                    for i in 0..<tall {
+                        for p in 0..<k { aPadded[i * k + p] = i < m ? as_[i * k + p] : S(Double((i + p) % 7) - 3) }
+                    }
                     for p in 0..<k {
                         for j in 0..<wide { bPadded[p * wide + j] = j < n ? bs[p * n + j] : S(Double((j + p) % 5) - 2) }
                     }
-                    for i in 0..<(m + padRows) {
+                    for i in 0..<tall {
                         for j in 0..<wide { cPadded[i * wide + j] = i < m && j < n ? cs[i * n + j] : S(Double((i + j) % 3) - 1) }
                     }
-                    let bWide = Tensor<S>(shape: [k, wide], scalars: bPadded)
+                    let aTall = Tensor<S>(shape: [tall, k], scalars: aPadded), bWide = Tensor<S>(shape: [k, wide], scalars: bPadded)
                     for rung: GEMMRung in [.direct, .directParallel, .blockedSingleThread, .blockedParallel] {
                         var c = c0
                         matmul(a, b, alpha: alpha, beta: beta, into: &c, rung: rung)
                         let label = "\(S.self) \(kernel) \(rung.rawValue) m\(m) k\(k) n\(n) β\(beta)"
                         assertClose(c, reference.scalars.map(Double.init), relative: 0,
                                     absolute: Double(S.ulpOfOne) * 8 * Double(k + 2) * 3, label)
-                        var whole = Tensor<S>(shape: [m + padRows, wide], scalars: cPadded)
-                        matmul(aPadded, bWide, alpha: alpha, beta: beta, into: &whole, rung: rung)
+                        var whole = Tensor<S>(shape: [tall, wide], scalars: cPadded)
+                        matmul(aTall, bWide, alpha: alpha, beta: beta, into: &whole, rung: rung)
                         let all = whole.scalars
                         let inside = (0..<m).flatMap { i in all[(i * wide)..<(i * wide + n)] }
-                        XCTAssertEqual(c.scalars, inside, "\(label): the edge rows' bits differ from the 12-row tile's")
+                        XCTAssertEqual(c.scalars, inside, "\(label): the edge tiles' bits differ from whole tiles'")
                     }
                 }
             }

@@ -298,6 +298,19 @@ enum BlockedGEMM {
             MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32 where rows <= 6:
             MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
+        // A column panel holding at most one vector's columns (the last of a product with
+        // n mod 2w in 1...w): the one-vector 12-row tile, half the work of the two-vector one
+        // (packed here, A read in place in `microKernelReadingA`). Nineteenth session, one thread,
+        // alternating binaries: 512×512×48 160–173 → 179–187 GFLOPS (four pairs); eight pairs:
+        // 256×128×100 median ratio 1.05 (7 of 8 ahead), `ABt dX 128x256@256x784` 1.014 (6 of 8),
+        // 1000×512×400 220–226 → 227–231 (four pairs); a shape it does not touch read 1.03
+        // in the same run (the spread of these short products).
+        case .fma12x32 where columns <= V.scalarCount:
+            MicroKernels.tile12x1(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                                  accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
+        case .mulAdd12x32 where columns <= V.scalarCount:
+            MicroKernels.tile12x1(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                                  accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         case .fma12x32:
             MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd12x32:
@@ -311,7 +324,8 @@ enum BlockedGEMM {
 
     /// The 12-row micro-kernel of `kernel` on a full 12-row panel of A read in
     /// place: rows `lda` apart (steps adjacent), or with `transposed` (A stored
-    /// `k × m`) steps `lda` apart (rows adjacent). `kernel` must be a 12-row one.
+    /// `k × m`) steps `lda` apart (rows adjacent); the one-vector tile where
+    /// `columns` fits in one vector. `kernel` must be a 12-row one.
     static func microKernelReadingA<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ lda: Int, transposed: Bool,
         _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
@@ -320,7 +334,17 @@ enum BlockedGEMM {
         precondition(kernel.isWide, "microKernelReadingA: the \(kernel.rawValue) kernel has 6-row tiles")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
-        if kernel.isFused {
+        if columns <= V.scalarCount {   // at most one vector of columns: the one-vector tile (see `microKernel`)
+            if kernel.isFused {
+                MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
+                                      columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
+                                      InPlacePanel.self)
+            } else {
+                MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
+                                      columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
+                                      InPlacePanel.self)
+            }
+        } else if kernel.isFused {
             MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
                                   InPlacePanel.self)

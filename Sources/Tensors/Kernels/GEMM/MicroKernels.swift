@@ -190,6 +190,63 @@ enum MicroKernels {
         }
     }
 
+    /// C[0..<12, 0..<w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
+    /// 12-row panel of A and the first `w` columns (one vector) of a B̃
+    /// panel whose rows are `bStride` elements apart: 12 vector accumulators,
+    /// twelve broadcasts per twelve multiply-adds. It serves the last column
+    /// panel of a product whose columns leave at most `w` over (n mod 2w in
+    /// 1...w), where the 12 × 2w tile would spend half its multiply-adds on
+    /// B̃'s zero padding; each element's terms come in the same order, so the
+    /// bits are the 12 × 2w tile's. Partial tiles (`rows < 12`, `columns < w`)
+    /// and a C stored transposed go through the local tile.
+    ///
+    /// Its A panel is in layout `L` (``PanelLayout``), as the 12 × 2w tile's.
+    @inline(never)
+    static func tile12x1<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes aRowBytes: Int, stepBytes aStepBytes: Int,
+        _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
+        var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        let size = MemoryLayout<V.Scalar>.stride, bBytes = bStride * size
+        let aStride = L.isPacked ? 12 * size : aStepBytes, rowBytes = L.isPacked ? size : aRowBytes
+        @inline(__always) func broadcast(_ r: Int) -> V { V(repeating: pa.load(fromByteOffset: r * rowBytes, as: V.Scalar.self)) }
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            c0 = F.multiplyAdd(c0, broadcast(0), b0); c1 = F.multiplyAdd(c1, broadcast(1), b0)
+            c2 = F.multiplyAdd(c2, broadcast(2), b0); c3 = F.multiplyAdd(c3, broadcast(3), b0)
+            c4 = F.multiplyAdd(c4, broadcast(4), b0); c5 = F.multiplyAdd(c5, broadcast(5), b0)
+            c6 = F.multiplyAdd(c6, broadcast(6), b0); c7 = F.multiplyAdd(c7, broadcast(7), b0)
+            c8 = F.multiplyAdd(c8, broadcast(8), b0); c9 = F.multiplyAdd(c9, broadcast(9), b0)
+            c10 = F.multiplyAdd(c10, broadcast(10), b0); c11 = F.multiplyAdd(c11, broadcast(11), b0)
+            pa += aStride
+            pb += bBytes
+        }
+        let scale = V(repeating: alpha)
+        if rows == 12 && columns == w && !cTransposed {
+            @inline(__always) func update(_ row: Int, _ u: V) {
+                let p = UnsafeMutableRawPointer(c + row * ldc)
+                p.storeBytes(of: accumulate ? p.loadUnaligned(as: V.self) + u : u, as: V.self)
+            }
+            update(0, c0 * scale); update(1, c1 * scale); update(2, c2 * scale); update(3, c3 * scale)
+            update(4, c4 * scale); update(5, c5 * scale); update(6, c6 * scale); update(7, c7 * scale)
+            update(8, c8 * scale); update(9, c9 * scale); update(10, c10 * scale); update(11, c11 * scale)
+        } else {
+            // The local tile holds two vectors per row; the second ones are past `columns` and never read.
+            let none = V()
+            addSixRows((c0 * scale, none, c1 * scale, none, c2 * scale, none, c3 * scale, none, c4 * scale, none, c5 * scale, none),
+                       c, ldc, rows: Swift.min(rows, 6), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+            if rows > 6 {
+                addSixRows((c6 * scale, none, c7 * scale, none, c8 * scale, none, c9 * scale, none, c10 * scale, none, c11 * scale, none),
+                           cTransposed ? c + 6 : c + 6 * ldc, ldc, rows: rows - 6, columns: columns,
+                           cTransposed: cTransposed, accumulate: accumulate)
+            }
+        }
+    }
+
     /// C[0..<8, 0..<columns] += A·B̃ (or `=` when `accumulate` is false) for 8
     /// rows of A read in place (`lda` apart, each broadcast from its own row:
     /// nothing packed) and one packed panel of B̃ two vectors wide (`2w` per
