@@ -163,6 +163,9 @@ struct GEMMBlocking {
         // transparent huge pages, which numpy asks for on arrays of 4 MiB and more: with
         // `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (96 MiB of the benchmark in 2 MiB pages) n = 2048
         // read 222–233 / 424–458 against 224–227 / 422–447 in three alternations.
+        // Nineteenth session: mc 144 again in the per-depth-block schedule, n = 2048 on one thread
+        // (half as many passes of the 4 MiB B̃ block through L3, should neighbours crowd it), eight
+        // alternations: median 230.1 vs 230.8 GFLOPS, 4 of 8 ahead.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
