@@ -88,18 +88,20 @@ final class MatrixMultiplicationTests: XCTestCase {
 
     /// Edge panels that the 12-row kernels serve with a smaller tile — a last
     /// row panel of 1–6 rows (the 6-row tile on the first six rows of each
-    /// 12-row step) and a last column panel of at most one vector (the
-    /// one-vector 12-row tile), both in `BlockedGEMM.microKernel` — against the
-    /// naive loop, and bit for bit against the same elements computed inside a
-    /// product padded to whole tiles (m and n up to multiples of 96), for each
-    /// rung and kernel variant, stored or added, into C or Cᵀ's storage.
+    /// 12-row step) or of 7–8 rows (the 8-row tile), and a last column panel
+    /// of at most one vector (the one-vector 12-row tile), all chosen in
+    /// `BlockedGEMM.microKernel` — against the naive loop, and bit for bit
+    /// against the same elements computed inside a product padded to whole
+    /// tiles (m and n up to multiples of 96), for each rung and kernel
+    /// variant, stored or added, into C or Cᵀ's storage.
     func testEdgePanelsMatchWholeTiles() {
         var g = RandomGenerator(seed: 22)
         func check<S: TensorScalar>(_: S.Type, _ kernel: GEMMKernel) {
-            // m mod 12 in 1…6; n mod 32 (Float) or 16 (Double) within one vector; both; and narrow
+            // m mod 12 in 1…8; n mod 32 (Float) or 16 (Double) within one vector; both; and narrow
             // products (n < w, m > n) computed as Cᵀ, whose tiles' rows are C's columns.
             for (m, k, n) in [(1, 5, 40), (16, 33, 70), (30, 17, 40), (24, 20, 20), (40, 33, 48), (100, 64, 100),
-                              (40, 9, 4), (54, 20, 6), (29, 64, 5), (13, 300, 64)] {
+                              (40, 9, 4), (54, 20, 6), (29, 64, 5), (13, 300, 64), (32, 40, 50), (19, 33, 70), (128, 20, 40),
+                              (40, 9, 8), (50, 20, 7)] {
                 for (alpha, beta) in [(S(1), S(0)), (S(2), S(1))] {
                     let a = Tensor<S>(randomUniform: [m, k], lower: -1, upper: 1, generator: &g)
                     let b = Tensor<S>(randomUniform: [k, n], lower: -1, upper: 1, generator: &g)

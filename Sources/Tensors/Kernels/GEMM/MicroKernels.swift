@@ -192,6 +192,63 @@ enum MicroKernels {
         }
     }
 
+    /// C[0..<8, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for the
+    /// first 8 rows of a packed 12-row panel of A (steps 12 elements apart) and
+    /// one 2w-column panel of B whose rows are `bStride` elements apart: 16
+    /// vector accumulators. It serves the last row panel of a product whose
+    /// rows leave 7 or 8 over (m mod 12; a batch of 32 or 128), where the
+    /// 12-row tile would spend a third of its multiply-adds on zero padding;
+    /// each element's terms come in the same order, so the bits are the 12-row
+    /// tile's. Partial tiles (`rows < 8`, `columns < 2w`) and a C stored
+    /// transposed go through the local tile.
+    @inline(never)
+    static func tile8x2<V: SIMD, F: MultiplyAdd>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V()
+        var c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V(), c6_0 = V(), c6_1 = V(), c7_0 = V(), c7_1 = V()
+        var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        let size = MemoryLayout<V.Scalar>.stride, aStride = 12 * size, bBytes = bStride * size
+        @inline(__always) func broadcast(_ r: Int) -> V { V(repeating: pa.load(fromByteOffset: r * size, as: V.Scalar.self)) }
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: w * size, as: V.self)
+            let a0 = broadcast(0); c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            let a1 = broadcast(1); c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            let a2 = broadcast(2); c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            let a3 = broadcast(3); c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            let a4 = broadcast(4); c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+            let a5 = broadcast(5); c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+            let a6 = broadcast(6); c6_0 = F.multiplyAdd(c6_0, a6, b0); c6_1 = F.multiplyAdd(c6_1, a6, b1)
+            let a7 = broadcast(7); c7_0 = F.multiplyAdd(c7_0, a7, b0); c7_1 = F.multiplyAdd(c7_1, a7, b1)
+            pa += aStride
+            pb += bBytes
+        }
+        let scale = V(repeating: alpha)
+        if rows == 8 && columns == 2 * w && !cTransposed {
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w, accumulate)
+            update(c + 4 * ldc, c4_0 * scale, c4_1 * scale, w, accumulate)
+            update(c + 5 * ldc, c5_0 * scale, c5_1 * scale, w, accumulate)
+            update(c + 6 * ldc, c6_0 * scale, c6_1 * scale, w, accumulate)
+            update(c + 7 * ldc, c7_0 * scale, c7_1 * scale, w, accumulate)
+        } else {
+            addSixRows((c0_0 * scale, c0_1 * scale, c1_0 * scale, c1_1 * scale, c2_0 * scale, c2_1 * scale,
+                        c3_0 * scale, c3_1 * scale, c4_0 * scale, c4_1 * scale, c5_0 * scale, c5_1 * scale),
+                       c, ldc, rows: Swift.min(rows, 6), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+            if rows > 6 {   // rows 6 and 7; the local tile's other four rows are never read
+                let none = V()
+                addSixRows((c6_0 * scale, c6_1 * scale, c7_0 * scale, c7_1 * scale, none, none, none, none, none, none, none, none),
+                           cTransposed ? c + 6 : c + 6 * ldc, ldc, rows: rows - 6, columns: columns,
+                           cTransposed: cTransposed, accumulate: accumulate)
+            }
+        }
+    }
+
     /// C[0..<12, 0..<w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
     /// 12-row panel of A and the first `w` columns (one vector) of a B̃
     /// panel whose rows are `bStride` elements apart: 12 vector accumulators,
