@@ -6,7 +6,8 @@
 // accumulators (+ 2 B vectors + 1 broadcast = 27 of AVX-512's 32 registers);
 // the 6-row tile keeps 12 (for AVX2's 16 registers). Edge panels of the 12-row
 // kernels take smaller tiles with the same order of terms: at most 6 rows the
-// 6-row tile, at most one vector of columns the one-vector 12-row tile.
+// 6-row tile, at most one vector of columns the one-vector 12-row tile, 7 or 8
+// rows an 8-row tile.
 // Written generically over the vector type and the multiply-add form; every
 // use is specialized (Float: SIMD16 or SIMD8; Double: SIMD8 or SIMD4).
 
