@@ -289,43 +289,12 @@ enum BlockedGEMM {
     ) where V.Scalar: TensorScalar {
         let bs = bStride ?? 2 * V.scalarCount
         switch kernel {
-        // A 12-row panel holding at most 6 rows (the last of a product with m mod 12 in 1...6):
-        // the 6-row tile on its first six rows of each step, half the work of the 12-row one
-        // (nineteenth session, one thread, alternating binaries: 16×512×512 131–139 → 157–178
-        // GFLOPS, 28×1024×256 118–165 → 170–198; 1024³, where it saves 6 rows of 1024, within
-        // the rounds' spread: ten pairs, median ratio 0.998 on one thread, 1.010 on two).
-        case .fma12x32 where rows <= 6:
-            MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
-        case .mulAdd12x32 where rows <= 6:
-            MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
-        // A column panel holding at most one vector's columns (the last of a product with
-        // n mod 2w in 1...w): the one-vector 12-row tile, half the work of the two-vector one
-        // (packed here, A read in place in `microKernelReadingA`). Nineteenth session, one thread,
-        // alternating binaries: 512×512×48 160–173 → 179–187 GFLOPS (four pairs); eight pairs:
-        // 256×128×100 median ratio 1.05 (7 of 8 ahead), `ABt dX 128x256@256x784` 1.014 (6 of 8),
-        // 1000×512×400 220–226 → 227–231 (four pairs); a shape it does not touch read 1.03
-        // in the same run (the spread of these short products).
-        case .fma12x32 where columns <= V.scalarCount:
-            MicroKernels.tile12x1(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                  accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
-        case .mulAdd12x32 where columns <= V.scalarCount:
-            MicroKernels.tile12x1(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                  accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
-        // A last row panel of 7 or 8 rows (m mod 12; a batch of 32 or 128): the 8-row tile,
-        // two thirds of the 12-row one's multiply-adds. Nineteenth session, one thread, six
-        // alternations of binaries, median ratio (all six ahead): 128×784×256 1.033, `ABt dX
-        // 128x256@256x784` 1.041, 32×512×512 1.153 (189.9 → 219.2 GFLOPS), 32×784×256 1.125;
-        // 200×300×400 1.032 (4 of 6).
-        case .fma12x32 where rows <= 8:
-            MicroKernels.tile8x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                 accumulate: accumulate, V.self, FusedMultiplyAdd.self)
-        case .mulAdd12x32 where rows <= 8:
-            MicroKernels.tile8x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                 accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
         case .fma12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
+            wideTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                     accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
         case .mulAdd12x32:
-            MicroKernels.microKernel12x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
+            wideTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                     accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         case .fma6x16:
             MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
         case .mulAdd6x16:
@@ -345,24 +314,52 @@ enum BlockedGEMM {
         precondition(kernel.isWide, "microKernelReadingA: the \(kernel.rawValue) kernel has 6-row tiles")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
-        if columns <= V.scalarCount {   // at most one vector of columns: the one-vector tile (see `microKernel`)
-            if kernel.isFused {
-                MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
-                                      columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
-                                      InPlacePanel.self)
-            } else {
-                MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
-                                      columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
-                                      InPlacePanel.self)
-            }
-        } else if kernel.isFused {
-            MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
-                                  columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self,
-                                  InPlacePanel.self)
+        if kernel.isFused {
+            wideTile(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12, columns: columns,
+                     cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self, InPlacePanel.self)
         } else {
-            MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12,
-                                  columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self,
-                                  InPlacePanel.self)
+            wideTile(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12, columns: columns,
+                     cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
+        }
+    }
+
+    /// The tile a 12-row kernel runs on a `rows × columns` piece of C whose A
+    /// panel is in layout `L`: the 12 × 2w tile, or for an edge panel a smaller
+    /// one that adds each element's terms in the same order (same bits) without
+    /// the multiply-adds on zero padding — a packed panel of at most 6 rows the
+    /// 6-row tile on the first six rows of each 12-row step, at most one vector
+    /// of columns the one-vector 12-row tile (packed or in place), a packed
+    /// panel of 7–8 rows (a batch of 32 or 128) the 8-row tile. (A read in place
+    /// is always a full 12-row panel.)
+    ///
+    /// Nineteenth session, one thread, alternating binaries — 6-row edge:
+    /// 16×512×512 131–139 → 157–178 GFLOPS, 28×1024×256 118–165 → 170–198;
+    /// 1024³ (6 of 1024 rows saved) within the spread, ten pairs, median ratio
+    /// 0.998 on one thread and 1.010 on two. One-vector edge: 512×512×48
+    /// 160–173 → 179–187 (four pairs); 256×128×100 median ratio 1.05 (7 of 8
+    /// pairs ahead), `ABt dX 128x256@256x784` 1.014 (6 of 8); 1000×512×400
+    /// 220–226 → 227–231; a shape it does not touch read 1.03 in the same run
+    /// (the spread of these short products). 8-row edge, six pairs, all ahead:
+    /// 128×784×256 1.033, `ABt dX 128x256@256x784` 1.041, 32×512×512 1.153
+    /// (189.9 → 219.2), 32×784×256 1.125; 200×300×400 1.032 (4 of 6).
+    @inline(__always)
+    static func wideTile<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes: Int, stepBytes: Int, _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
+    ) where V.Scalar: TensorScalar {
+        if L.isPacked && rows <= 6 {
+            MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                                        cTransposed: cTransposed, accumulate: accumulate, V.self, F.self)
+        } else if columns <= V.scalarCount {
+            MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
+                                  columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
+        } else if L.isPacked && rows <= 8 {
+            MicroKernels.tile8x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                                 accumulate: accumulate, V.self, F.self)
+        } else {
+            MicroKernels.tile12x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
+                                  columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
         }
     }
 

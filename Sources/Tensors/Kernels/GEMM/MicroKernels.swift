@@ -53,22 +53,12 @@ enum InPlacePanel: PanelLayout { static var isPacked: Bool { false } }
 
 enum MicroKernels {
     /// C[0..<12, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false) for one
-    /// packed 12-row panel of A and one 2w-column panel of B (w = V.scalarCount)
-    /// whose rows are `bStride` elements apart (2w when packed): 24 vector accumulators.
-    /// Edge tiles (`rows < 12` or `columns < 2w`) and tiles of a C stored
-    /// transposed (`cTransposed`: element (r, j) at `c[j·ldc + r]`) go through a local tile.
-    @inline(__always)
-    static func microKernel12x2<V: SIMD, F: MultiplyAdd>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
-        accumulate: Bool, _: V.Type, _: F.Type
-    ) where V.Scalar: TensorScalar {
-        tile12x2(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                 accumulate: accumulate, V.self, F.self, PackedPanel.self)
-    }
-
-    /// The 12-row tile with its A panel in layout `L` (``PanelLayout``): packed,
-    /// or read in place from A with rows `rowBytes` and steps `stepBytes` apart.
+    /// 12-row panel of A and one 2w-column panel of B (w = V.scalarCount) whose
+    /// rows are `bStride` elements apart (2w when packed): 24 vector accumulators.
+    /// The A panel is in layout `L` (``PanelLayout``): packed, or read in place
+    /// from A with rows `rowBytes` and steps `stepBytes` apart. Edge tiles
+    /// (`rows < 12` or `columns < 2w`) and tiles of a C stored transposed
+    /// (`cTransposed`: element (r, j) at `c[j·ldc + r]`) go through a local tile.
     @inline(never)   // own register allocation: inlined into the GEMM loops it spilled
     static func tile12x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes aRowBytes: Int, stepBytes aStepBytes: Int,
@@ -201,7 +191,9 @@ enum MicroKernels {
     /// 12-row tile would spend a third of its multiply-adds on zero padding;
     /// each element's terms come in the same order, so the bits are the 12-row
     /// tile's. Partial tiles (`rows < 8`, `columns < 2w`) and a C stored
-    /// transposed go through the local tile.
+    /// transposed go through the local tile. (``rowsKernel8x2`` is the same
+    /// tile on rows of A read in place, for the recurrent kernels; serving both
+    /// from one tile generic over ``PanelLayout`` is left for a measured change.)
     @inline(never)
     static func tile8x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
