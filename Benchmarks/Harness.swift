@@ -38,6 +38,10 @@ struct Harness {
     /// The gemm suite times only the rows `gemm.py` also times, with its timing policy
     /// (`--peer-rows`: two warm-up calls, the median of 15 samples); other suites ignore it.
     var peerRows = false
+    /// Whether each case runs with the measuring thread bound to the first
+    /// ``Parallelism/maxThreads`` processors, as the peers' workers bind
+    /// themselves (`--unpinned` turns it off; see `withProcessorAffinity`).
+    var pinsThreads = true
     private(set) var results: [Measurement] = []
 
     var samples: Int { peerRows ? 15 : quick ? 3 : 7 }
@@ -54,20 +58,22 @@ struct Harness {
             return Measurement(suite: suite, name: name, variant: variant, shape: shape, median: .nan, min: .nan, max: .nan,
                                metric: metric, work: work)
         }
-        body()   // warm-up (also triggers one-time calibration and buffer allocation)
-        if peerRows { body() }
-        let t0 = Self.now()
-        body()
-        let one = Swift.max(Self.now() - t0, 1e-9)
-        let inner = Swift.max(1, Int(minSample / one))
-        let count = Swift.max(3, Swift.min(samples, Int(maxSeconds / (one * Double(inner)))))
-        var times: [Double] = []
-        for _ in 0..<count {
-            let start = Self.now()
-            for _ in 0..<inner { body() }
-            times.append((Self.now() - start) / Double(inner))
+        let (samples, minSample, warmUps) = (samples, minSample, peerRows ? 2 : 1)
+        let times = withProcessorAffinity(firstProcessors: pinsThreads ? Parallelism.maxThreads : .max) { () -> [Double] in
+            for _ in 0..<warmUps { body() }   // also triggers one-time calibration and buffer allocation
+            let t0 = Self.now()
+            body()
+            let one = Swift.max(Self.now() - t0, 1e-9)
+            let inner = Swift.max(1, Int(minSample / one))
+            let count = Swift.max(3, Swift.min(samples, Int(maxSeconds / (one * Double(inner)))))
+            var times: [Double] = []
+            for _ in 0..<count {
+                let start = Self.now()
+                for _ in 0..<inner { body() }
+                times.append((Self.now() - start) / Double(inner))
+            }
+            return times.sorted()
         }
-        times.sort()
         let m = Measurement(suite: suite, name: name, variant: variant, shape: shape,
                             median: times[times.count / 2], min: times.first!, max: times.last!,
                             metric: metric, work: work)

@@ -14,8 +14,10 @@ func trainingSuite(_ h: inout Harness) {
         let loop = h.measure("training", name, variant: "loop", shape: shape, metric: .itemsPerSecond, work: Double(examples)) {
             withComputePath(.loop, body)
         }
-        let single = h.measure("training", name, variant: "vectorized 1 thread", shape: shape, metric: .itemsPerSecond,
-                               work: Double(examples)) { Parallelism.withMaxThreads(1, body) }
+        let single = Parallelism.withMaxThreads(1) {
+            h.measure("training", name, variant: "vectorized 1 thread", shape: shape, metric: .itemsPerSecond,
+                      work: Double(examples), body)
+        }
         let parallel = h.measure("training", name, variant: "vectorized parallel", shape: shape, metric: .itemsPerSecond,
                                  work: Double(examples)) { body() }
         h.speedup(loop, single)

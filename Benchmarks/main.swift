@@ -6,6 +6,8 @@ import Tensors
 //   --threads N: at most N threads (Parallelism.withMaxThreads; default: every active processor).
 //   --retain-freed: TensorMemory.retainsFreedBlocks = true (glibc keeps freed large blocks;
 //     compare with the peers' `--malloc no-mmap` rows).
+//   --unpinned: do not bind the measuring thread to the first N processors for a case run on N
+//     threads (by default it is, as the peer scripts' workers bind themselves).
 //   --peer-rows: gemm times only what gemm.py times (matmul's own choice, per thread count), as it
 //     does (two warm-up calls, median of 15 samples of ≥ 10 ms): no ladder, no peak readings.
 // Suites: vectorization, elementwise, gemm, training, conv, sequence, attention, overhead (default: all). Build in release with
@@ -13,7 +15,7 @@ import Tensors
 
 let arguments = CommandLine.arguments.dropFirst()
 let allSuites = ["vectorization", "elementwise", "gemm", "training", "conv", "sequence", "attention", "overhead"]
-let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--threads N] [--retain-freed] [--peer-rows]"
+let usage = "usage: Benchmarks [\(allSuites.joined(separator: "|"))…] [--quick] [--json] [--only TEXT] [--threads N] [--retain-freed] [--peer-rows] [--unpinned]"
 if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
@@ -42,13 +44,14 @@ if let unknown = suites.first(where: { !allSuites.contains($0) }) {
     FileHandle.standardError.write("unknown suite '\(unknown)'; choose from \(allSuites.joined(separator: ", "))\n".data(using: .utf8)!)
     exit(2)
 }
-if let unknown = options.first(where: { $0.hasPrefix("-") && !["--quick", "--json", "--retain-freed", "--peer-rows"].contains($0) }) {
+if let unknown = options.first(where: { $0.hasPrefix("-") && !["--quick", "--json", "--retain-freed", "--peer-rows", "--unpinned"].contains($0) }) {
     FileHandle.standardError.write("unknown option '\(unknown)'\n\(usage)\n".data(using: .utf8)!)
     exit(2)
 }
 if suites.isEmpty { suites = allSuites }
 var harness = Harness(quick: options.contains("--quick"), json: options.contains("--json"), only: only,
                       peerRows: options.contains("--peer-rows"))
+harness.pinsThreads = !options.contains("--unpinned")
 if options.contains("--retain-freed") {
     TensorMemory.retainsFreedBlocks = true
     harness.note("allocator: freed large blocks retained for reuse (TensorMemory.retainsFreedBlocks)")
