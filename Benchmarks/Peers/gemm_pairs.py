@@ -103,6 +103,8 @@ def main():
                         help="folder holding gemm.py")
     parser.add_argument("--quiet-steal", type=float, default=0.5,
                         help="percent of a side's processor time stolen above which its round is not quiet")
+    parser.add_argument("--per-round", action="store_true",
+                        help="after the table, each case's per-round GFLOPS of both sides (ours/numpy, in round order)")
     parser.add_argument("--numpy-worker", help=argparse.SUPPRESS)
     parser.add_argument("--dtypes", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
@@ -157,6 +159,12 @@ def main():
             steal, quiet = f"{max(own):.1f}/{max(peer):.1f}", f"{sum(r >= 1 for r in calm)}/{len(calm)}"
         print(f"{key[0]:24} {key[1]:8} {key[2]:>3} {statistics.median(a):8.1f} {statistics.median(b):8.1f} "
               f"{min(ratios):7.3f}..{max(ratios):5.3f} {wins:>5}/{len(ratios)} {steal:>12} {quiet:>8}")
+    if args.per_round:
+        print("# per round, ours/numpy GFLOPS")
+        for key in sorted(mine, key=lambda k: (k[1], k[2], list(mine).index(k))):
+            if key in theirs:
+                rounds = "  ".join(f"{x:.1f}/{y:.1f}" for x, y in zip(mine[key], theirs[key]))
+                print(f"{key[0]:24} {key[1]:8} {key[2]:>3}  {rounds}")
 
 
 if __name__ == "__main__":
