@@ -11,7 +11,7 @@ import Synchronization
 ///   phase 2 (parallel units = ic block × group of jr panels):
 ///     for pc in 0..<k step kc                     (C tile stays with its unit)
 ///       [packed in phase 2: this mc × kc block of Ã into an L2-resident buffer]
-///       for ir in 0..<mc step MR                  (Ã micro-panel stays in L1)
+///       for ir in 0..<mc step MR                  (Ã micro-panel in L1 at kc 256)
 ///         for jr in unit's panels                 (B̃ micro-panels stream from L2)
 ///           micro-kernel: C[ir.., jr..] += α·Ã·B̃  (registers)
 /// ```
@@ -214,10 +214,14 @@ enum BlockedGEMM {
 
     /// C[ic..<ic+rows, jc + panel columns] (+)= α·Ã·B̃ for one packed Ã block
     /// (`rows` × `kc` in mr-row panels) and `panels` of a packed B̃ block (`kc` ×
-    /// `columns` in nr-column panels): each Ã micro-panel stays in L1 while
-    /// the B̃ panels stream past it, 512 KiB of them at a time (16 Float panels at
-    /// kc = 256), so that the group is read from L2 by every micro-panel of the
-    /// block rather than from L3 (1 MiB blocks of B̃ filled the whole L2).
+    /// `columns` in nr-column panels): each Ã micro-panel is swept across the
+    /// B̃ panels 512 KiB of them at a time (16 Float panels at kc = 256), so that
+    /// the group is read from L2 by every micro-panel of the block rather than
+    /// from L3 (1 MiB blocks of B̃ filled the whole L2). At kc = 256 the Ã
+    /// micro-panel (12 KiB) stays in L1 while a B̃ panel (32 KiB) streams past
+    /// it; at kc = 512 one call streams 24 + 64 KiB, more than L1 holds, so both
+    /// come from L2 — calls split into shallower ones that fit L1 did not help
+    /// (twentieth session, in `GEMMBlocking`).
     /// Measured with interleaved calls, with the packing prefetches: Float
     /// n = 1024 one / two threads 224 → 231 / 443 → 453 GFLOPS, n = 2048 two
     /// threads 439 → 454; Double n = 1024 107 → 114 / 217 → 222.

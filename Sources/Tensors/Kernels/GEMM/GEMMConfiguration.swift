@@ -166,6 +166,15 @@ struct GEMMBlocking {
         // Nineteenth session: mc 144 again in the per-depth-block schedule, n = 2048 on one thread
         // (half as many passes of the 4 MiB B̃ block through L3, should neighbours crowd it), eight
         // alternations: median 230.1 vs 230.8 GFLOPS, 4 of 8 ahead.
+        // Twentieth session (probe, variants interleaved in one process, 6–8 rounds of 5 products,
+        // one thread bound to a processor, n = 2048): the profile puts 5.7 % of the micro-kernel's
+        // samples on C's load-add-store after the loop (waiting for C's lines: four passes of the
+        // 16 MiB C at kc = 512), yet neither remedy tried here moved the product beyond the rounds'
+        // spread — the next call's C tile requested (24 lines) before each call: `prefetchw`
+        // 227.7 → 232.9 and 232.8 → 235.1 (+1 to +2 %), `prefetcht0` +1.3 %, `prefetcht1` +0.7 %;
+        // two threads ±0 (449.4 / 447.2), n = 1024 one thread −0.6 %; each 512-deep block run as
+        // two or three shallower micro-kernel calls per panel (so that a call's Ã and B̃ steps fit
+        // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
