@@ -174,7 +174,13 @@ struct GEMMBlocking {
         // 227.7 → 232.9 and 232.8 → 235.1 (+1 to +2 %), `prefetcht0` +1.3 %, `prefetcht1` +0.7 %;
         // two threads ±0 (449.4 / 447.2), n = 1024 one thread −0.6 %; each 512-deep block run as
         // two or three shallower micro-kernel calls per panel (so that a call's Ã and B̃ steps fit
-        // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0.
+        // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0. Nor do fewer
+        // passes of C at n = 2048 (the fifteenth session's "kc 768" was kc 512 at n = 1024, where
+        // `evenSplit` turns 768 into two blocks of 512): kc 683 (limit 768) with mc 48 / 72, kc 1024
+        // with mc 36, against kc 512 / mc 72 — 230.9 / 227.4 / 231.0 vs 230.1 GFLOPS. So C's
+        // traffic is not what separates 2048³ (≈ 230) from 2048 × 512 × 2048 (239–245): the
+        // latter's A and B (4 MiB each) stay in L3 from one call to the next; 2048³'s 48 MiB of
+        // operands do not, and the packing reads them from memory.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
