@@ -177,10 +177,12 @@ struct GEMMBlocking {
         // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0. Nor do fewer
         // passes of C at n = 2048 (the fifteenth session's "kc 768" was kc 512 at n = 1024, where
         // `evenSplit` turns 768 into two blocks of 512): kc 683 (limit 768) with mc 48 / 72, kc 1024
-        // with mc 36, against kc 512 / mc 72 — 230.9 / 227.4 / 231.0 vs 230.1 GFLOPS. So C's
-        // traffic is not what separates 2048³ (≈ 230) from 2048 × 512 × 2048 (239–245): the
-        // latter's A and B (4 MiB each) stay in L3 from one call to the next; 2048³'s 48 MiB of
-        // operands do not, and the packing reads them from memory.
+        // with mc 36, against kc 512 / mc 72 — 230.9 / 227.4 / 231.0 vs 230.1 GFLOPS; nor the
+        // accumulating tile's 24 loads of C issued before any of its stores (rows 8 KiB apart alias
+        // in their low 12 address bits): +0.7 %, with the `prefetchw` above +0.9 % (eight rounds).
+        // What separates 2048³ from 2048 × 512 × 2048 (same packing share, 4.3 % of the samples;
+        // 2048 × 512 × 2048 runs as fast cycling through four operand sets, 96 MiB, as on one) is
+        // the accumulating passes' epilogue: 4.7 % of the micro-kernel's samples against 1.5 %.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
