@@ -192,8 +192,13 @@ enum MicroKernels {
     /// each element's terms come in the same order, so the bits are the 12-row
     /// tile's. Partial tiles (`rows < 8`, `columns < 2w`) and a C stored
     /// transposed go through the local tile. (``rowsKernel8x2`` is the same
-    /// tile on rows of A read in place, for the recurrent kernels; serving both
-    /// from one tile generic over ``PanelLayout`` is left for a measured change.)
+    /// tile on rows of A read in place, for the recurrent kernels. Twentieth
+    /// session, not kept: this tile made generic over ``PanelLayout`` serving
+    /// both — same bits, fewer instructions per step, α = 1 skipping the
+    /// scaling — alternated with the two-tile binary in `Benchmarks sequence`
+    /// (I64 H128 T50 B32, two threads), the recurrent cases were level at best:
+    /// 35 of 72 case pairs ahead in the suite (13 of 48 before the α = 1 path),
+    /// GRU forward 2 of 10 ahead, 2–3 % behind in the quieter pairs.)
     @inline(never)
     static func tile8x2<V: SIMD, F: MultiplyAdd>(
         _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, bStride: Int,
