@@ -57,6 +57,13 @@ if options.contains("--retain-freed") {
     harness.note("allocator: freed large blocks retained for reuse (TensorMemory.retainsFreedBlocks)")
 }
 
+// The library's worker threads start with its first parallel job and keep the processor
+// binding of the thread that starts them (Linux threads inherit it): start them now, unbound,
+// so that none can inherit a case's binding of the measuring thread (`withProcessorAffinity`).
+Parallelism.withMaxThreads(ProcessInfo.processInfo.activeProcessorCount) {
+    consume(matmul(Tensor<Float>.ones([256, 256]), Tensor<Float>.ones([256, 256])))
+}
+
 /// Every chosen suite, in order (inside `--threads`' limit when given).
 @MainActor func runSuites() {
 #if DEBUG
