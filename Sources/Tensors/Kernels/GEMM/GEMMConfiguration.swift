@@ -169,17 +169,22 @@ struct GEMMBlocking {
         // Twentieth session (probe, variants interleaved in one process, 6–8 rounds of 5 products,
         // one thread bound to a processor, n = 2048): the profile puts 5.7 % of the micro-kernel's
         // samples on C's load-add-store after the loop (waiting for C's lines: four passes of the
-        // 16 MiB C at kc = 512), yet neither remedy tried here moved the product beyond the rounds'
-        // spread — the next call's C tile requested (24 lines) before each call: `prefetchw`
-        // 227.7 → 232.9 and 232.8 → 235.1 (+1 to +2 %), `prefetcht0` +1.3 %, `prefetcht1` +0.7 %;
-        // two threads ±0 (449.4 / 447.2), n = 1024 one thread −0.6 %; each 512-deep block run as
+        // 16 MiB C at kc = 512). Kept: the next call's C tile requested (`prefetchw`, 24 lines)
+        // before each call of the per-depth-block schedule's accumulating passes
+        // (`BlockedGEMM.multiplyBlock`'s `requestsC`): in one process 227.7 → 232.9 and
+        // 232.8 → 235.1 (`prefetcht0` +1.3 %, `prefetcht1` +0.7 %; two threads 449.4 / 447.2;
+        // n = 1024 one thread, the other schedule, −0.6 %); alternating binaries, eight pairs one
+        // thread all ahead (median ratio 1.05: +1–2 % in quiet pairs, +8–14 % in noisy ones, where
+        // C's lines come from further away), two threads 5 of 6 ahead at n = 2048 and at 1024.
+        // Not kept: each 512-deep block run as
         // two or three shallower micro-kernel calls per panel (so that a call's Ã and B̃ steps fit
         // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0. Nor do fewer
         // passes of C at n = 2048 (the fifteenth session's "kc 768" was kc 512 at n = 1024, where
         // `evenSplit` turns 768 into two blocks of 512): kc 683 (limit 768) with mc 48 / 72, kc 1024
         // with mc 36, against kc 512 / mc 72 — 230.9 / 227.4 / 231.0 vs 230.1 GFLOPS; nor the
         // accumulating tile's 24 loads of C issued before any of its stores (rows 8 KiB apart alias
-        // in their low 12 address bits): +0.7 %, with the `prefetchw` above +0.9 % (eight rounds).
+        // in their low 12 address bits): +0.7 %, with the `prefetchw` above +0.9 % (against +1.0 %
+        // for the `prefetchw` alone in the same eight rounds).
         // What separates 2048³ from 2048 × 512 × 2048 (same packing share, 4.3 % of the samples;
         // 2048 × 512 × 2048 runs as fast cycling through four operand sets, 96 MiB, as on one) is
         // the accumulating passes' epilogue: 4.7 % of the micro-kernel's samples against 1.5 %.
