@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// Runs `body` with the calling thread bound to the first `count` processors
 /// it may run on, then restores its previous set — what the peer scripts'
@@ -14,9 +15,7 @@ import Glibc
 /// Linux, `body` just runs. Worker threads of the library are not bound.
 func withProcessorAffinity<R>(firstProcessors count: Int, _ body: () throws -> R) rethrows -> R {
 #if os(Linux)
-    guard let getAffinity = affinityCall("sched_getaffinity"), let setAffinity = affinityCall("sched_setaffinity") else {
-        return try body()
-    }
+    guard let (getAffinity, setAffinity) = affinityCalls else { return try body() }
     var previous = cpu_set_t()
     let size = MemoryLayout<cpu_set_t>.size
     guard getAffinity(0, size, &previous) == 0 else { return try body() }
@@ -31,7 +30,10 @@ func withProcessorAffinity<R>(firstProcessors count: Int, _ body: () throws -> R
     withUnsafeMutableBytes(of: &bound) { bytes in
         for cpu in allowed.prefix(count) { bytes[cpu / 8] |= UInt8(1 << (cpu % 8)) }
     }
-    guard setAffinity(0, size, &bound) == 0 else { return try body() }
+    guard setAffinity(0, size, &bound) == 0 else {
+        warnUnbound("sched_setaffinity failed")
+        return try body()
+    }
     defer { _ = setAffinity(0, size, &previous) }
     return try body()
 #else
@@ -40,11 +42,26 @@ func withProcessorAffinity<R>(firstProcessors count: Int, _ body: () throws -> R
 }
 
 #if os(Linux)
+private typealias AffinityCall = @convention(c) (Int32, Int, UnsafeMutableRawPointer) -> Int32
+
 /// glibc's `sched_getaffinity` / `sched_setaffinity` (thread id 0: the calling
-/// thread), looked up at run time: `<sched.h>` declares them only under
+/// thread), looked up once at run time: `<sched.h>` declares them only under
 /// `_GNU_SOURCE`, so Swift's Glibc module does not import them.
-private func affinityCall(_ name: String) -> (@convention(c) (Int32, Int, UnsafeMutableRawPointer) -> Int32)? {
-    guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, name) else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int, UnsafeMutableRawPointer) -> Int32).self)
-}
+private let affinityCalls: (AffinityCall, AffinityCall)? = {
+    guard let process = dlopen(nil, RTLD_NOW),
+          let get = dlsym(process, "sched_getaffinity"), let set = dlsym(process, "sched_setaffinity") else {
+        warnUnbound("sched_getaffinity / sched_setaffinity not found")
+        return nil
+    }
+    return (unsafeBitCast(get, to: AffinityCall.self), unsafeBitCast(set, to: AffinityCall.self))
+}()
 #endif
+
+/// Says once, on standard error, that cases run unbound — so that a comparison
+/// with the peers' bound workers is not taken for a like-for-like one.
+private func warnUnbound(_ reason: String) {
+    guard !warnedUnbound else { return }
+    warnedUnbound = true
+    FileHandle.standardError.write("warning: \(reason); cases run with the measuring thread unbound\n".data(using: .utf8)!)
+}
+nonisolated(unsafe) private var warnedUnbound = false
