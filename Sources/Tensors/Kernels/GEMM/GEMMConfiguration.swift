@@ -167,18 +167,18 @@ struct GEMMBlocking {
         // (half as many passes of the 4 MiB B̃ block through L3, should neighbours crowd it), eight
         // alternations: median 230.1 vs 230.8 GFLOPS, 4 of 8 ahead.
         // Twentieth session (probe, variants interleaved in one process, 6–8 rounds of 5 products,
-        // one thread bound to a processor, n = 2048): the profile puts 5.7 % of the micro-kernel's
-        // samples on C's load-add-store after the loop (waiting for C's lines: four passes of the
-        // 16 MiB C at kc = 512). Kept: the next call's C tile requested (`prefetchw`, 24 lines)
+        // one thread bound to a processor, n = 2048): two profiles put 5.7 and 4.7 % of the
+        // micro-kernel's samples on C's load-add-store after the loop (waiting for C's lines: four
+        // passes of the 16 MiB C at kc = 512). Kept: the next call's C tile requested (`prefetchw`, 24 lines)
         // before each call of the per-depth-block schedule's accumulating passes
         // (`BlockedGEMM.multiplyBlock`'s `requestsC`): in one process 227.7 → 232.9 and
         // 232.8 → 235.1 (`prefetcht0` +1.3 %, `prefetcht1` +0.7 %; two threads 449.4 / 447.2;
         // n = 1024 one thread, the other schedule, −0.6 %); alternating binaries, eight pairs one
-        // thread all ahead (median ratio 1.05: +1–2 % in quiet pairs, +8–14 % in noisy ones, where
+        // thread all ahead (median ratio 1.05: +0.6–2 % in quiet pairs, +8–14 % in noisy ones, where
         // C's lines come from further away), two threads 5 of 6 ahead at n = 2048 and at 1024.
-        // Not kept: each 512-deep block run as
-        // two or three shallower micro-kernel calls per panel (so that a call's Ã and B̃ steps fit
-        // L1; C's tile re-read from L2 in between): 227.9 / 227.9 / 227.5 GFLOPS, ±0. Nor do fewer
+        // Not kept: each 512-deep block run as two or three shallower micro-kernel calls per panel
+        // (so that a call's Ã and B̃ steps fit L1; C's tile re-read from L2 in between):
+        // 227.9 / 227.9 / 227.5 GFLOPS, ±0. Nor do fewer
         // passes of C at n = 2048 (the fifteenth session's "kc 768" was kc 512 at n = 1024, where
         // `evenSplit` turns 768 into two blocks of 512): kc 683 (limit 768) with mc 48 / 72, kc 1024
         // with mc 36, against kc 512 / mc 72 — 230.9 / 227.4 / 231.0 vs 230.1 GFLOPS; nor the
