@@ -292,20 +292,41 @@ final class MatrixMultiplicationTests: XCTestCase {
     }
 
     /// The narrow kernel (n ≤ one vector of columns) splits its 16-row blocks
-    /// between threads above the parallel threshold: 300 rows (18 blocks and 12
-    /// leftover rows) against the naive loop, and the same bits on one thread.
+    /// (6-row with the AVX2-sized kernels) between threads above the parallel
+    /// threshold: 300 rows (18 blocks and 12 leftover rows; 50 blocks of 6)
+    /// against the naive loop, and the same bits on one thread.
     ///
     /// With a transposed A (`Aᵀ·B`, at most 12 columns) the kernel runs SIMD
-    /// over C's rows: blocks of 2w rows, a last partial vector, a transposed B,
-    /// α and β, Float and Double, against the naive loop.
+    /// over C's rows: blocks of 2w rows (one AVX2 vector with the 6-row
+    /// kernels), a last partial vector, a transposed B, α and β, Float and
+    /// Double, against the naive loop — with every micro-kernel variant, and
+    /// the same bits from the 12-row and 6-row variants of one multiply-add
+    /// form (each element is the same chain of multiply-adds either way).
     func testNarrowProductsSplitAcrossThreads() {
+        withEachGEMMKernel(GEMMKernel.allCases) { kernel in narrowProductsSplitAcrossThreads(kernel) }
+        var g = RandomGenerator(seed: 25)
+        for (m, k, n, ta) in [(300, 900, 10, false), (301, 77, 16, false), (300, 900, 10, true), (70, 33, 11, true), (45, 20, 12, true)] {
+            let a: Tensor<Float> = Self.operand(m, k, transposed: ta, &g), b: Tensor<Float> = Self.operand(k, n, transposed: false, &g)
+            let ad: Tensor<Double> = Self.operand(m, k, transposed: ta, &g), bd: Tensor<Double> = Self.operand(k, n, transposed: false, &g)
+            for (wide, narrow) in [(GEMMKernel.fma12x32, GEMMKernel.fma6x16), (.mulAdd12x32, .mulAdd6x16)] {
+                var results: [[UInt64]] = []
+                withEachGEMMKernel([wide, narrow]) { _ in
+                    let single = matmul(a, b, transposingA: ta, rung: .narrow).scalars.map { UInt64($0.bitPattern) }
+                    results.append(single + matmul(ad, bd, transposingA: ta, rung: .narrow).scalars.map(\.bitPattern))
+                }
+                XCTAssertEqual(results[0], results[1], "narrow \(m)×\(k)×\(n)\(ta ? " Aᵀ" : ""): \(wide) and \(narrow) bits differ")
+            }
+        }
+    }
+
+    private func narrowProductsSplitAcrossThreads(_ kernel: GEMMKernel) {
         var g = RandomGenerator(seed: 22)
         for (m, k, n, ta, tb) in [(300, 900, 10, false, false), (300, 1000, 3, false, false), (300, 900, 10, true, false),
                                   (37, 50, 12, true, true), (16, 7, 2, true, false), (70, 33, 11, true, false)] {
             let a: Tensor<Float> = Self.operand(m, k, transposed: ta, &g)
             let b: Tensor<Float> = Self.operand(k, n, transposed: tb, &g)
             let c0: Tensor<Float> = Self.operand(m, n, transposed: false, &g)
-            let label = "narrow \(m)×\(k)×\(n)\(ta ? " Aᵀ" : "")\(tb ? " Bᵀ" : "")"
+            let label = "\(kernel) narrow \(m)×\(k)×\(n)\(ta ? " Aᵀ" : "")\(tb ? " Bᵀ" : "")"
             let reference = matmul(a, b, transposingA: ta, transposingB: tb, rung: .naive)
             let two = Parallelism.withMaxThreads(2) { matmul(a, b, transposingA: ta, transposingB: tb, rung: .narrow) }
             let one = Parallelism.withMaxThreads(1) { matmul(a, b, transposingA: ta, transposingB: tb, rung: .narrow) }
@@ -346,8 +367,10 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        check(Float.self, tolerance: 1e-4)
-        check(Double.self, tolerance: 1e-12)
+        withEachGEMMKernel(GEMMKernel.allCases) { _ in
+            check(Float.self, tolerance: 1e-4)
+            check(Double.self, tolerance: 1e-12)
+        }
     }
 
     /// Between ``GEMMConfiguration/blockingLimit`` and ``GEMMConfiguration/directLimit``

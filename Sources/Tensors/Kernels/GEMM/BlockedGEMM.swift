@@ -297,8 +297,10 @@ enum BlockedGEMM {
     }
 
     /// Bytes of B̃ panels ``multiplyBlock`` sweeps with each Ã micro-panel
-    /// before moving on: half of the L2 (1 MiB per core on the project machine).
-    static let l2ResidentPanelBytes = 512 * 1024
+    /// before moving on: half of the L2 (``GEMMConfiguration/level2CacheBytes``;
+    /// 1 MiB per core on the Zen 5 machines, 512 KiB on Zen 3). Only the order
+    /// of whole micro-kernel calls depends on it, never a result's bits.
+    static let l2ResidentPanelBytes = GEMMConfiguration.level2CacheBytes / 2
 
     /// The block size ≤ `limit` (rounded up to `multipleOf`) that splits
     /// `total` into the fewest, most equal blocks.
@@ -474,7 +476,8 @@ enum DirectGEMM {
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let panels = (g.n + nr - 1) / nr
-        let fullPanels = g.transB ? 0 : g.n / nr      // panels read in place
+        // Panels of B read in place: none with the 6-row kernels (see `packsWholeB`).
+        let fullPanels = g.transB || packsWholeB(kernel) ? 0 : g.n / nr
         let copied = panels - fullPanels
         let size = MemoryLayout<V.Scalar>.stride
         PackingBufferPool.shared.withBuffer(bytes: (copied * nr + mr) * g.k * size) { raw in
@@ -504,6 +507,22 @@ enum DirectGEMM {
             }
         }
     }
+
+    /// Whether the direct kernel copies every panel of op(B) into contiguous
+    /// `k × nr` panels first instead of reading an untransposed B in place:
+    /// with the 6-row (AVX2) kernels. Their machines' caches are smaller
+    /// (Zen 3: 32 KiB L1d, 512 KiB L2, 8-way), and a B panel read in place has
+    /// its rows `ldb` apart — at 1 KiB (256 columns) they fall into one set in
+    /// sixteen, so the panel stays in neither L1 nor L2. Twenty-first session,
+    /// Zen 3, one / two threads, one build switched by the environment, three
+    /// alternations: `fwd 128x784@784x256` 52–61 / 75–121 → 77–81 / 98–148
+    /// GFLOPS (numpy, OpenBLAS Haswell kernels: 90 / 164), `AtB dW
+    /// 784x128@128x256` 76–83 / 148–165 → 59–87 / 95–167, 256³ Float 52–80 /
+    /// 109–157 → 57–84 / 127–158, Double 36–38 / 55–65 → 41–44 / 42–80 (numpy
+    /// 44 / 81). (Not kept, same runs: B panels reused by groups of up to eight
+    /// packed 6-row panels of A — level with one panel at a time.) The packed
+    /// panels hold the same values in the same order: the bits do not change.
+    static func packsWholeB(_ kernel: GEMMKernel) -> Bool { !kernel.isWide }
 }
 
 /// The middle rung of the ladder: rows of C accumulated in SIMD registers

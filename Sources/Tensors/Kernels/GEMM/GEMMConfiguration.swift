@@ -237,6 +237,18 @@ public enum GEMMConfiguration {
     /// 181 / 310.)
     public static let directOperandBytes = 1 << 20
 
+    /// The L2 cache of one core, in bytes: glibc's `sysconf(_SC_LEVEL2_CACHE_SIZE)`
+    /// (read from the processor's `cpuid`), 1 MiB where it does not say. Sets
+    /// only the order in which whole micro-kernel calls run (which panels share
+    /// the L2), so that results do not depend on it.
+    static let level2CacheBytes: Int = {
+        #if os(Linux)
+        let reported = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        if reported >= 64 << 10 && reported <= 64 << 20 { return reported }
+        #endif
+        return 1 << 20
+    }()
+
     /// The chosen kernel's ``GEMMKernel/code``, 0 while none is chosen.
     /// Atomic rather than locked: every product reads it, so reading it
     /// takes no lock once a kernel is chosen.

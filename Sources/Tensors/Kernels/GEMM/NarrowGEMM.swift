@@ -1,7 +1,8 @@
 /// Products with a narrow C (`n ≤ w`, one vector of columns, e.g. a 10-class
-/// output layer): sixteen rows of C at a time, each one vector accumulator,
-/// with A read in place and B copied once into a zero-padded `k × w` strip.
-/// Per step: one B load, sixteen broadcasts, sixteen multiply-adds.
+/// output layer): sixteen rows of C at a time (six with AVX2-sized kernels,
+/// see ``run(_:kernel:)``), each one vector accumulator, with A read in place
+/// and B copied once into a zero-padded `k × w` strip. Per step: one B load,
+/// sixteen broadcasts, sixteen multiply-adds.
 /// With a transposed A (`Aᵀ·B`, n ≤ 12) A's rows are contiguous along C's
 /// rows, and ``transposedA(_:_:_:)`` runs the lanes over C's rows instead
 /// (`AtB dW 128x256@256x10` on one core: 110–114 GFLOPS on the packed direct
@@ -39,31 +40,51 @@ enum NarrowGEMM {
 
     /// Runs `g` on the `Aᵀ·B` kernel when ``appliesTransposed(_:)``, else on the
     /// row kernel; one dispatch to the concrete vector and multiply-add types.
+    ///
+    /// The register blocking follows `kernel`'s register file. With the 12-row
+    /// (AVX-512, 32 registers) kernels: sixteen rows of C per block, and the
+    /// `Aᵀ·B` kernel two vectors of rows (`SIMD16<Float>`). With the 6-row
+    /// (AVX2, 16 registers of 8 Floats) kernels, where a `SIMD16<Float>` takes
+    /// two registers: six rows per block (12 of the 16 registers), and the
+    /// `Aᵀ·B` kernel one `SIMD8<Float>` of rows (at most 12 accumulators).
+    /// Twenty-first session, Zen 3 (AVX2), the AVX-512 blocking spilled: see
+    /// ``block6(_:_:_:_:_:_:_:_:)``. Each element of C is the same chain of
+    /// multiply-adds over the depth in order either way, so both blockings
+    /// give the same bits (tested).
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel) {
         switch (S.scalarType, kernel.isFused) {
-        case (.float32, true): typed(g.retyped(Float.self), FloatVector.self, FusedMultiplyAdd.self)
-        case (.float32, false): typed(g.retyped(Float.self), FloatVector.self, SeparateMultiplyAdd.self)
-        case (.float64, true): typed(g.retyped(Double.self), DoubleVector.self, FusedMultiplyAdd.self)
-        case (.float64, false): typed(g.retyped(Double.self), DoubleVector.self, SeparateMultiplyAdd.self)
+        case (.float32, true):
+            typed(g.retyped(Float.self), FloatVector.self, SIMD8<Float>.self, FusedMultiplyAdd.self, wide: kernel.isWide)
+        case (.float32, false):
+            typed(g.retyped(Float.self), FloatVector.self, SIMD8<Float>.self, SeparateMultiplyAdd.self, wide: kernel.isWide)
+        case (.float64, true):
+            typed(g.retyped(Double.self), DoubleVector.self, SIMD4<Double>.self, FusedMultiplyAdd.self, wide: kernel.isWide)
+        case (.float64, false):
+            typed(g.retyped(Double.self), DoubleVector.self, SIMD4<Double>.self, SeparateMultiplyAdd.self, wide: kernel.isWide)
         }
     }
 
+    /// `V` is the full-width vector (one AVX-512 register), `H` its half (one AVX2 register).
     @inline(__always)
-    static func typed<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
-        if appliesTransposed(g) { return transposedA(g, V.self, F.self) }
+    static func typed<V: SIMD, H: SIMD, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _: V.Type, _: H.Type, _: F.Type, wide: Bool
+    ) where V.Scalar: TensorScalar, H.Scalar == V.Scalar {
+        if appliesTransposed(g) { return wide ? transposedA(g, V.self, F.self) : transposedA(g, H.self, F.self) }
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let w = V.scalarCount
         // Wider C is walked in strips of w columns (the rung is valid for any shape).
         var j0 = 0
         while j0 < g.n {
-            columns(g.columns(j0..<Swift.min(g.n, j0 + w)), overwrite, V.self, F.self)
+            columns(g.columns(j0..<Swift.min(g.n, j0 + w)), overwrite, wide: wide, V.self, F.self)
             j0 += w
         }
     }
 
     @inline(__always)
-    static func columns<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _ overwrite: Bool, _: V.Type, _: F.Type) {
+    static func columns<V: SIMD, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool, wide: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         PackingBufferPool.shared.withBuffer(bytes: g.k * w * MemoryLayout<V.Scalar>.stride) { raw in
             let strip = raw.assumingMemoryBound(to: V.Scalar.self)
@@ -87,18 +108,23 @@ enum NarrowGEMM {
             }
             // Element op(A)[i, p] sits at a[i·rs + p·cs].
             let (rs, cs) = g.transA ? (1, g.lda) : (g.lda, 1)
-            // Blocks of 16 rows, in chunks of up to four blocks on the worker
-            // threads (each row is computed whole by one thread: the bits do not
-            // depend on the thread count). fwd 256×128·(128×10): 5.2 µs on one
-            // thread, 3.3–4.0 on two (seventeenth session).
-            let blocks = g.m / 16, blocksPerChunk = 4
+            // Blocks of 16 rows (6 with 16 registers), in chunks of up to 64 rows on
+            // the worker threads (each row is computed whole by one thread: the bits
+            // do not depend on the thread count). fwd 256×128·(128×10): 5.2 µs on
+            // one thread, 3.3–4.0 on two (seventeenth session).
+            let rowsPerBlock = wide ? 16 : 6, blocksPerChunk = wide ? 4 : 10
+            let blocks = g.m / rowsPerBlock
             let (pg, pstrip) = (UncheckedSendable(g), UncheckedSendable(strip))
             parallelFor(chunks: (blocks + blocksPerChunk - 1) / blocksPerChunk, work: g.m * g.n * g.k) { chunk in
                 for b in (chunk * blocksPerChunk)..<Swift.min(blocks, (chunk + 1) * blocksPerChunk) {
-                    block(pg.value, 16 * b, pstrip.value, rs, cs, overwrite, V.self, F.self)
+                    if wide {
+                        block(pg.value, 16 * b, pstrip.value, rs, cs, overwrite, V.self, F.self)
+                    } else {
+                        block6(pg.value, 6 * b, pstrip.value, rs, cs, overwrite, V.self, F.self)
+                    }
                 }
             }
-            var i = 16 * blocks
+            var i = rowsPerBlock * blocks
             while i < g.m {   // leftover rows, one at a time
                 var s = V()
                 var a = g.a + i * rs
@@ -113,10 +139,10 @@ enum NarrowGEMM {
     }
 
     @inline(__always)
-    static func block<V: KernelVector, F: MultiplyAdd>(
+    static func block<V: SIMD, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i: Int, _ strip: UnsafeMutablePointer<V.Scalar>, _ rs: Int, _ cs: Int,
         _ overwrite: Bool, _: V.Type, _: F.Type
-    ) {
+    ) where V.Scalar: TensorScalar {
         let w = V.scalarCount
         var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V(), s8 = V(), s9 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V(), s14 = V(), s15 = V()
         // Four row groups, each its own pointer, rows within a group at fixed byte offsets
@@ -168,33 +194,78 @@ enum NarrowGEMM {
             a0 += step; a1 += step; a2 += step; a3 += step
             pb += w * size
         }
-        // Overwriting rows that are adjacent in memory (`ldc == n`), the block's rows are
-        // stored as whole vectors, in order, while the vector ends inside the block (row
-        // r·n + w ≤ 16·n: rows 0…14 for n = 10): the lanes past a row's n columns land on the
-        // next rows of this block, whose own stores then overwrite them. A vector reaching
-        // past the block would write into another thread's rows or past C's end, so those
-        // rows, and every row of a C that is accumulated into or has gaps between rows, are
-        // stored lane by lane.
-        let lastWholeRow = overwrite && g.ldc == g.n && !g.transposedC ? (16 * g.n - w) / g.n : -1
-        let scale = V(repeating: g.alpha)
-        @inline(__always) func finish(_ r: Int, _ s: V) {
-            if r <= lastWholeRow {
-                UnsafeMutableRawPointer(g.c + (i + r) * g.ldc).storeBytes(of: s * scale, as: V.self)
-            } else {
-                store(s, to: g.c + (i + r) * g.ldc, g, overwrite)
-            }
-        }
+        let finish = BlockStores(g, rows: i..<(i + 16), overwrite, V.self)
         finish(0, s0); finish(1, s1); finish(2, s2); finish(3, s3)
         finish(4, s4); finish(5, s5); finish(6, s6); finish(7, s7)
         finish(8, s8); finish(9, s9); finish(10, s10); finish(11, s11)
         finish(12, s12); finish(13, s13); finish(14, s14); finish(15, s15)
     }
 
+    /// ``block(_:_:_:_:_:_:_:_:)`` for a register file of sixteen 8-Float
+    /// (AVX2) registers, where a `SIMD16<Float>` row takes two: six rows, twelve
+    /// registers of sums, one step per iteration (four steps' B vectors would
+    /// take eight more). Rows are addressed from two pointers at fixed offsets.
+    /// The sixteen-row block spilled its sums there: twenty-first session, Zen 3,
+    /// one core, `fwd 256x128@128x10` 18.7 GFLOPS against numpy's 47.0
+    /// (OpenBLAS Haswell kernels).
+    @inline(__always)
+    static func block6<V: SIMD, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ i: Int, _ strip: UnsafeMutablePointer<V.Scalar>, _ rs: Int, _ cs: Int,
+        _ overwrite: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount, size = MemoryLayout<V.Scalar>.stride
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V()
+        let o1 = rs * size, o2 = 2 * rs * size, step = cs * size
+        var a0 = UnsafeRawPointer(g.a + i * rs), a1 = a0 + 3 * o1
+        var pb = UnsafeRawPointer(strip)
+        @inline(__always) func x(_ p: UnsafeRawPointer, _ o: Int) -> V { V(repeating: p.load(fromByteOffset: o, as: V.Scalar.self)) }
+        for _ in 0..<g.k {
+            let b = pb.load(as: V.self)
+            s0 = F.multiplyAdd(s0, x(a0, 0), b); s1 = F.multiplyAdd(s1, x(a0, o1), b); s2 = F.multiplyAdd(s2, x(a0, o2), b)
+            s3 = F.multiplyAdd(s3, x(a1, 0), b); s4 = F.multiplyAdd(s4, x(a1, o1), b); s5 = F.multiplyAdd(s5, x(a1, o2), b)
+            a0 += step; a1 += step
+            pb += w * size
+        }
+        let finish = BlockStores(g, rows: i..<(i + 6), overwrite, V.self)
+        finish(0, s0); finish(1, s1); finish(2, s2); finish(3, s3); finish(4, s4); finish(5, s5)
+    }
+
+    /// Stores a row block's sums. Overwriting rows that are adjacent in memory
+    /// (`ldc == n`), the block's rows are stored as whole vectors, in order,
+    /// while the vector ends inside the block (row r·n + w ≤ R·n for R rows: rows
+    /// 0…14 of 16 for n = 10): the lanes past a row's n columns land on the
+    /// next rows of this block, whose own stores then overwrite them. A vector
+    /// reaching past the block would write into another thread's rows or past
+    /// C's end, so those rows, and every row of a C that is accumulated into
+    /// or has gaps between rows, are stored lane by lane.
+    struct BlockStores<V: SIMD> where V.Scalar: TensorScalar {
+        let g: GEMMProblem<V.Scalar>, first: Int, lastWholeRow: Int, overwrite: Bool, scale: V
+
+        @inline(__always)
+        init(_ g: GEMMProblem<V.Scalar>, rows: Range<Int>, _ overwrite: Bool, _: V.Type) {
+            self.g = g
+            first = rows.lowerBound
+            lastWholeRow = overwrite && g.ldc == g.n && !g.transposedC ? (rows.count * g.n - V.scalarCount) / g.n : -1
+            self.overwrite = overwrite
+            scale = V(repeating: g.alpha)
+        }
+
+        @inline(__always)
+        func callAsFunction(_ r: Int, _ s: V) {
+            if r <= lastWholeRow {
+                UnsafeMutableRawPointer(g.c + (first + r) * g.ldc).storeBytes(of: s * scale, as: V.self)
+            } else {
+                NarrowGEMM.store(s, to: g.c + (first + r) * g.ldc, g, overwrite)
+            }
+        }
+    }
+
     /// `row[j] += α·s[j]` (or `=` when `overwrite`: the β = 0 product never reads C)
     /// for the `n` valid lanes; lanes are read through memory because a generic
     /// `s[j]` is not a plain extract.
     @inline(__always)
-    static func store<V: KernelVector>(_ s: V, to row: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool) {
+    static func store<V: SIMD>(_ s: V, to row: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool)
+    where V.Scalar: TensorScalar {
         withUnsafeBytes(of: s) { lanes in
             for j in 0..<g.n {
                 let value = g.alpha * lanes.load(fromByteOffset: j * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self)
@@ -207,7 +278,8 @@ enum NarrowGEMM {
 
     /// `C = α·Aᵀ·B (+ β·C)` with a narrow C (a weight gradient `Xᵀ·dY` onto
     /// 10 classes). A's rows are contiguous along C's rows, so SIMD lanes run
-    /// over 2w rows of C at once and every column of C is an accumulator:
+    /// over 2w rows of C at once (w with AVX2-sized vectors,
+    /// ``vectorsPerBlock(_:)``) and every column of C is an accumulator:
     /// per depth step two vector loads of A, one broadcast per column of B
     /// (read in place from B's row; a transposed B is first copied into a
     /// `k × n` strip) and `2·n` multiply-adds — no packing of A, every lane
@@ -222,7 +294,8 @@ enum NarrowGEMM {
     /// profile: 5.9 % `memmove` and 5.1 % `memset`, one call per row of B for
     /// 10 and 2 scalars, and two of 24 multiply-adds on padding).
     @inline(__always)
-    static func transposedA<V: KernelVector, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type) {
+    static func transposedA<V: SIMD, F: MultiplyAdd>(_ g: GEMMProblem<V.Scalar>, _: V.Type, _: F.Type)
+    where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let overwrite = g.prepareCForOverwrite()
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
@@ -236,15 +309,15 @@ enum NarrowGEMM {
 
     /// The row blocks of ``transposedA(_:_:_:)`` with `op(B)[p, j]` at `b[p·ldb + j]`.
     @inline(__always)
-    static func transposedA<V: KernelVector, F: MultiplyAdd>(
+    static func transposedA<V: SIMD, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ ldb: Int, _ overwrite: Bool, _: V.Type, _: F.Type
-    ) {
-        let w = V.scalarCount
-        let blocks = (g.m + 2 * w - 1) / (2 * w)
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount, rows = vectorsPerBlock(V.self) * w
+        let blocks = (g.m + rows - 1) / rows
         let (pg, pb) = (UncheckedSendable(g), UncheckedSendable(b))
         parallelFor(chunks: blocks, work: g.m * g.n * g.k) { block in
-            let g = pg.value, b = pb.value, i0 = block * 2 * w
-            if i0 + 2 * w <= g.m {
+            let g = pg.value, b = pb.value, i0 = block * rows
+            if i0 + rows <= g.m {
                 switch g.n {
                 case 2: transposedBlock(g, i0, b, ldb, columns: 2, overwrite, V.self, F.self)
                 case 3: transposedBlock(g, i0, b, ldb, columns: 3, overwrite, V.self, F.self)
@@ -269,13 +342,23 @@ enum NarrowGEMM {
         }
     }
 
-    /// Rows `i0..<i0 + 2w` of C over `n` columns; `n` is a literal at every call
-    /// site, so the tests `n > j` fold away.
+    /// Vectors of rows per block of ``transposedA(_:_:_:)``: two of an
+    /// AVX-512-sized vector (24 of 32 registers for 12 columns), one of an
+    /// AVX2-sized one (12 of 16 registers; two spilled the sums —
+    /// twenty-first session, Zen 3, `AtB dW 128x256@256x10` one core 31.0
+    /// GFLOPS with `SIMD16<Float>`, numpy 42.5). A constant of each
+    /// specialization.
     @inline(__always)
-    static func transposedBlock<V: KernelVector, F: MultiplyAdd>(
+    static func vectorsPerBlock<V: SIMD>(_: V.Type) -> Int { MemoryLayout<V>.size >= 64 ? 2 : 1 }
+
+    /// Rows `i0..<i0 + w` (one vector per block) or `i0..<i0 + 2w` of C over `n`
+    /// columns; `n` is a literal at every call site, so the tests `n > j` fold away.
+    @inline(__always)
+    static func transposedBlock<V: SIMD, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ b: UnsafePointer<V.Scalar>, _ ldb: Int, columns n: Int,
         _ overwrite: Bool, _: V.Type, _: F.Type
-    ) {
+    ) where V.Scalar: TensorScalar {
+        if vectorsPerBlock(V.self) == 1 { return transposedBlock1(g, i0, b, ldb, columns: n, overwrite, V.self, F.self) }
         let w = V.scalarCount, q = transposedColumns
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
         var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V(), b6 = V(), b7 = V(), b8 = V(), b9 = V(), b10 = V(), b11 = V()
@@ -311,12 +394,45 @@ enum NarrowGEMM {
         }
     }
 
+    /// ``transposedBlock(_:_:_:_:columns:_:_:_:)`` on one vector of rows.
+    @inline(__always)
+    static func transposedBlock1<V: SIMD, F: MultiplyAdd>(
+        _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ b: UnsafePointer<V.Scalar>, _ ldb: Int, columns n: Int,
+        _ overwrite: Bool, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount, q = transposedColumns
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
+        var pa = UnsafeRawPointer(g.a + i0), pb = b
+        let rowBytes = g.lda * MemoryLayout<V.Scalar>.stride
+        for _ in 0..<g.k {
+            let x = pa.loadUnaligned(as: V.self)
+            a0 = F.multiplyAdd(a0, x, V(repeating: pb[0]))
+            a1 = F.multiplyAdd(a1, x, V(repeating: pb[1]))
+            if n > 2 { a2 = F.multiplyAdd(a2, x, V(repeating: pb[2])) }
+            if n > 3 { a3 = F.multiplyAdd(a3, x, V(repeating: pb[3])) }
+            if n > 4 { a4 = F.multiplyAdd(a4, x, V(repeating: pb[4])) }
+            if n > 5 { a5 = F.multiplyAdd(a5, x, V(repeating: pb[5])) }
+            if n > 6 { a6 = F.multiplyAdd(a6, x, V(repeating: pb[6])) }
+            if n > 7 { a7 = F.multiplyAdd(a7, x, V(repeating: pb[7])) }
+            if n > 8 { a8 = F.multiplyAdd(a8, x, V(repeating: pb[8])) }
+            if n > 9 { a9 = F.multiplyAdd(a9, x, V(repeating: pb[9])) }
+            if n > 10 { a10 = F.multiplyAdd(a10, x, V(repeating: pb[10])) }
+            if n > 11 { a11 = F.multiplyAdd(a11, x, V(repeating: pb[11])) }
+            pa += rowBytes
+            pb += ldb
+        }
+        withStackScratch(of: V.self, capacity: q) { t in
+            t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7; t[8] = a8; t[9] = a9; t[10] = a10; t[11] = a11
+            storeColumns(UnsafePointer(t), rows: w, to: g.c + i0 * g.ldc, g, overwrite)
+        }
+    }
+
     /// Rows `i0..<i0 + rows` of C, `rows ≤ w` (a partial vector reads only valid rows of A).
     @inline(__always)
-    static func transposedRows<V: KernelVector, F: MultiplyAdd>(
+    static func transposedRows<V: SIMD, F: MultiplyAdd>(
         _ g: GEMMProblem<V.Scalar>, _ i0: Int, _ rows: Int, _ b: UnsafePointer<V.Scalar>, _ ldb: Int,
         _ overwrite: Bool, _: V.Type, _: F.Type
-    ) {
+    ) where V.Scalar: TensorScalar {
         let w = V.scalarCount, q = transposedColumns
         withStackScratch(of: V.self, capacity: q) { sums in
             sums.initialize(repeating: V(), count: q)
@@ -332,9 +448,9 @@ enum NarrowGEMM {
 
     /// `C[i0 + l, j] (+)= α·columns[j][l]` for `l < rows`, `j < n`.
     @inline(__always)
-    static func storeColumns<V: KernelVector>(
+    static func storeColumns<V: SIMD>(
         _ columns: UnsafePointer<V>, rows: Int, to c: UnsafeMutablePointer<V.Scalar>, _ g: GEMMProblem<V.Scalar>, _ overwrite: Bool
-    ) {
+    ) where V.Scalar: TensorScalar {
         for j in 0..<g.n {
             withUnsafeBytes(of: columns[j]) { lanes in
                 for l in 0..<rows {
