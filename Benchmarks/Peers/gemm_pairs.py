@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Interleaved GEMM comparison: this library's `Benchmarks gemm --peer-rows` and
-the peer script `gemm.py`'s numpy timing (OpenBLAS, AVX-512 `SkylakeX` kernels),
+the peer script `gemm.py`'s numpy timing (OpenBLAS, its AVX-512 `SkylakeX` kernels, or `Haswell` on AVX2 processors),
 alternated case by case so that both sides of a case see the same phase of a
 noisy machine.
 
@@ -66,9 +66,18 @@ def ours(binary, case):
     return out
 
 
-def numpy_side(peers, case, dtypes, threads):
-    """gemm.py's timing of one case, in a worker with `threads` BLAS threads."""
-    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
+def has_avx512():
+    """Whether this processor runs AVX-512 (OpenBLAS's SkylakeX kernels stop with SIGILL where it does not)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+def numpy_side(peers, case, dtypes, threads, coretype):
+    """gemm.py's timing of one case, in a worker with `threads` BLAS threads and OpenBLAS's `coretype` kernels."""
+    env = dict(os.environ, OPENBLAS_CORETYPE=coretype,
                **{v: str(threads) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
     argv = [sys.executable, os.path.abspath(__file__), "--numpy-worker", case, "--dtypes", ",".join(dtypes),
             "--threads", str(threads), "--peers", peers]
@@ -103,6 +112,9 @@ def main():
                         help="folder holding gemm.py")
     parser.add_argument("--quiet-steal", type=float, default=0.5,
                         help="percent of a side's processor time stolen above which its round is not quiet")
+    parser.add_argument("--coretype", default="auto",
+                        help="OPENBLAS_CORETYPE of the numpy side: SkylakeX (AVX-512) where the processor has "
+                             "AVX-512, else Haswell (AVX2, the kernels OpenBLAS runs on AMD Zen 1-3) — or name one")
     parser.add_argument("--per-round", action="store_true",
                         help="after the table, each case's per-round GFLOPS of both sides (ours/numpy, in round order)")
     parser.add_argument("--numpy-worker", help=argparse.SUPPRESS)
@@ -112,6 +124,7 @@ def main():
     if args.numpy_worker:
         return numpy_worker(args.peers, args.numpy_worker, args.dtypes.split(","), args.threads)
 
+    coretype = args.coretype if args.coretype != "auto" else ("SkylakeX" if has_avx512() else "Haswell")
     sys.path.insert(0, os.path.abspath(args.peers))
     import gemm     # only for its list of cases (imports no numerics library)
     cases = [c[0] for c in gemm.cases() if args.only is None or args.only in c[0]]
@@ -126,7 +139,7 @@ def main():
                 dtypes = ["float32"] + (["float64"] if case.startswith("sq") and int(case[2:]) >= 256 else [])
                 result = {}
                 for threads in sorted({1, len(os.sched_getaffinity(0))}):
-                    result.update(numpy_side(args.peers, case, dtypes, threads))
+                    result.update(numpy_side(args.peers, case, dtypes, threads, coretype))
                 return result
             # Which side goes first alternates from case to case and from round to round.
             steps = [("ours", lambda: ours(args.benchmarks, case)), ("numpy", numpy_step)]
@@ -141,7 +154,7 @@ def main():
         print(f"# round {index + 1} of {args.rounds} done", file=sys.stderr)
 
     print(f"# GFLOPS, median over {args.rounds} rounds, the two sides of each case back to back in alternating order;"
-          " ratio = ours / numpy[SkylakeX] per round")
+          f" ratio = ours / numpy[{coretype}] per round")
     print(f"{'case':24} {'dtype':8} {'thr':>3} {'ours':>8} {'numpy':>8} {'ratio min..max':>15} {'rounds >=':>9}"
           f" {'steal % o/n':>12} {'quiet >=':>8}")
     for key in sorted(mine, key=lambda k: (k[1], k[2], list(mine).index(k))):
