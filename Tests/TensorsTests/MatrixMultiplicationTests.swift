@@ -117,9 +117,9 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
-    /// The direct kernel reads full 12-row panels of A in place (rows `lda`
-    /// apart, or for a transposed A steps `lda` apart) and packs only a last
-    /// partial panel: both 12-row kernel variants, A and B stored either way,
+    /// The direct kernel reads full panels of A in place (rows `lda` apart, or
+    /// for a transposed A steps `lda` apart) and packs only a last partial
+    /// panel: every kernel variant (12- and 6-row), A and B stored either way,
     /// C stored transposed (narrow products), β = 0 and β ≠ 0, against the naive loop.
     func testDirectKernelReadingAInPlaceAgainstNaiveLoop() {
         var g = RandomGenerator(seed: 24)
@@ -143,7 +143,7 @@ final class MatrixMultiplicationTests: XCTestCase {
                 }
             }
         }
-        withEachGEMMKernel(GEMMKernel.allCases.filter(\.isWide)) { kernel in
+        withEachGEMMKernel(GEMMKernel.allCases) { kernel in
             check(Float.self, kernel)
             check(Double.self, kernel)
         }

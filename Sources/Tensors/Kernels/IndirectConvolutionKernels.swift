@@ -197,7 +197,7 @@ enum IndirectConvolutionKernels {
 
 extension MicroKernels {
     /// C[0..<6, 0..<2w] = Σ over `taps` table entries and `channels`: the
-    /// indirect form of ``microKernel6x2(_:_:_:bStride:_:_:_:rows:columns:cTransposed:accumulate:_:_:)``.
+    /// indirect form of ``microKernel6x2(_:_:panelStep:rowBytes:stepBytes:_:bStride:_:_:_:rows:columns:cTransposed:accumulate:_:_:_:)``.
     /// For tap `t`, row `r` reads its `channels` A values contiguously from
     /// `table[6t + r]`; B is one packed `(taps · channels) × 2w` panel.
     @inline(never)

@@ -300,6 +300,11 @@ enum BlockedGEMM {
     /// before moving on: half of the L2 (``GEMMConfiguration/level2CacheBytes``;
     /// 1 MiB per core on the Zen 5 machines, 512 KiB on Zen 3). Only the order
     /// of whole micro-kernel calls depends on it, never a result's bits.
+    /// (It was a constant 512 KiB, the whole L2 of a Zen 3 core. Twenty-first
+    /// session, Zen 3, `gemm_pairs.py --rounds 3` before and after, 25 minutes
+    /// apart, ours / numpy on OpenBLAS's Haswell kernels per round: 2048³ one
+    /// thread 0.946–0.958 → 0.976–0.984, two 0.933–0.999 → 0.975–0.996;
+    /// 1024³ 0.950–1.025 → 0.973–0.988 and 0.890–1.033 → 0.974–0.999.)
     static let l2ResidentPanelBytes = GEMMConfiguration.level2CacheBytes / 2
 
     /// The block size ≤ `limit` (rounded up to `multipleOf`) that splits
@@ -325,24 +330,37 @@ enum BlockedGEMM {
             wideTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
                      accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         case .fma6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                                        accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
         case .mulAdd6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self)
+            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                                        accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         }
     }
 
-    /// The 12-row micro-kernel of `kernel` on a full 12-row panel of A read in
+    /// The micro-kernel of `kernel` on a full panel of A (12 or 6 rows) read in
     /// place: rows `lda` apart (steps adjacent), or with `transposed` (A stored
-    /// `k × m`) steps `lda` apart (rows adjacent); the one-vector tile where
-    /// `columns` fits in one vector. `kernel` must be a 12-row one.
+    /// `k × m`) steps `lda` apart (rows adjacent); for a 12-row kernel the
+    /// one-vector tile where `columns` fits in one vector.
     static func microKernelReadingA<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ lda: Int, transposed: Bool,
         _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
         columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
-        precondition(kernel.isWide, "microKernelReadingA: the \(kernel.rawValue) kernel has 6-row tiles")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
+        if !kernel.isWide {
+            if kernel.isFused {
+                MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
+                                            rows: 6, columns: columns, cTransposed: cTransposed, accumulate: accumulate,
+                                            V.self, FusedMultiplyAdd.self, InPlacePanel.self)
+            } else {
+                MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
+                                            rows: 6, columns: columns, cTransposed: cTransposed, accumulate: accumulate,
+                                            V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
+            }
+            return
+        }
         if kernel.isFused {
             wideTile(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: 12, columns: columns,
                      cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self, InPlacePanel.self)
@@ -379,7 +397,7 @@ enum BlockedGEMM {
     ) where V.Scalar: TensorScalar {
         if L.isPacked && rows <= 6 {
             MicroKernels.microKernel6x2(kc, a, panelStep: 12, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
-                                        cTransposed: cTransposed, accumulate: accumulate, V.self, F.self)
+                                        cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, PackedPanel.self)
         } else if columns <= V.scalarCount {
             MicroKernels.tile12x1(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
                                   columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
@@ -406,10 +424,20 @@ enum BlockedGEMM {
 }
 
 /// The small-problem path: the register micro-kernel reading op(B) in place
-/// (rows `ldb` apart; a transposed B or a partial last panel is copied) and,
-/// with the 12-row tile, full 12-row panels of A in place too (a last partial
-/// panel, the 6-row tile's panels, patch matrices and segmented depth are
-/// copied one `mr`-row panel at a time) — no cache blocking, no threads.
+/// (rows `ldb` apart; a transposed B or a partial last panel is copied, and
+/// with the 6-row tile every panel: ``packsWholeB(_:)``) and full panels of A
+/// in place too (a last partial panel, patch matrices and segmented depth
+/// are copied one `mr`-row panel at a time) — no cache blocking, no threads.
+/// (The 6-row tile's A panels read in place, twenty-first session, Zen 3, one
+/// build switched by the environment, three alternations, one / two threads,
+/// GFLOPS: `fwd 128x784@784x256` 80.6–81.0 / 148–151 → 87.6–88.7 / 162–165
+/// (numpy on OpenBLAS's Haswell kernels 89.9 / 163.6), `AtB dW
+/// 784x128@128x256` 84.2–84.8 / 146–165 → 89.8–90.2 / 170–179, `ABt dX
+/// 128x256@256x784` 80.2–80.4 / 151–153 → 83.4–84.9 / 162–165, 256³
+/// 82.3–83.6 / 150–159 → 90.7–91.6 / 172–174, 128³ 72.3–73.5 / 129–132 →
+/// 80.9–84.7 / 147–150, 64³ 52.7–53.6 / 69–70 → 64.2–66.1 / 93–95; Double
+/// 256³ 43.0–43.6 / 80–81 → 44.6–45.7 / 83–84. Same bits: the same
+/// operations in the same order.)
 /// (Reading A in place, one core, interleaved in one process: 64³ 151 → 172
 /// GFLOPS, 128³ 200 → 216, 256³ 236 → 249, `128x784@784x256` 232 → 244,
 /// `256x10@10x128` 149 → 169; a transposed A 64³ 141 → 166, 128³ 198 → 217.
@@ -487,8 +515,8 @@ enum DirectGEMM {
             var ir = 0
             while ir < g.m {
                 let rows = Swift.min(mr, g.m - ir)
-                // Full 12-row panels of a stored A are read in place (no copy of A at all).
-                let inPlaceA = rows == 12 && kernel.isWide && g.patches == nil && g.kSegment == 0
+                // Full panels of a stored A are read in place (no copy of A at all).
+                let inPlaceA = rows == mr && g.patches == nil && g.kSegment == 0
                 if !inPlaceA { BlockedGEMM.packA(g, ir, rows, 0, g.k, mr, aPanel) }
                 for panel in 0..<panels {
                     let inPlace = panel < fullPanels

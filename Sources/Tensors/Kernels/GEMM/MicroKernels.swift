@@ -140,30 +140,36 @@ enum MicroKernels {
     /// rows of a packed 12-row panel (the last panel of a product whose rows
     /// leave at most 6 over: half the multiply-adds of the 12-row tile on its
     /// zero padding, same bits — each element's terms in the same order).
+    ///
+    /// The A panel is in layout `L` (``PanelLayout``): packed (`panelStep`
+    /// elements per step), or read in place from A with rows `rowBytes` and
+    /// steps `stepBytes` apart (the direct kernel's full 6-row panels).
     @inline(never)
-    static func microKernel6x2<V: SIMD, F: MultiplyAdd>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 6, _ b: UnsafePointer<V.Scalar>, bStride: Int,
+    static func microKernel6x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 6, rowBytes aRowBytes: Int = 0, stepBytes aStepBytes: Int = 0,
+        _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
-        accumulate: Bool, _: V.Type, _: F.Type
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
     ) where V.Scalar: TensorScalar {
-        let w = V.scalarCount
+        let w = V.scalarCount, size = MemoryLayout<V.Scalar>.stride
         var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
         var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
-        let aStride = panelStep * MemoryLayout<V.Scalar>.stride, bBytes = bStride * MemoryLayout<V.Scalar>.stride
+        let aStride = L.isPacked ? panelStep * size : aStepBytes, rowBytes = L.isPacked ? size : aRowBytes
+        let bBytes = bStride * size
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
-            let b1 = pb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
-            let a0 = V(repeating: pa.load(fromByteOffset: 0 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let b1 = pb.loadUnaligned(fromByteOffset: w * size, as: V.self)
+            let a0 = V(repeating: pa.load(fromByteOffset: 0 * rowBytes, as: V.Scalar.self))
             c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
-            let a1 = V(repeating: pa.load(fromByteOffset: 1 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a1 = V(repeating: pa.load(fromByteOffset: 1 * rowBytes, as: V.Scalar.self))
             c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
-            let a2 = V(repeating: pa.load(fromByteOffset: 2 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a2 = V(repeating: pa.load(fromByteOffset: 2 * rowBytes, as: V.Scalar.self))
             c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
-            let a3 = V(repeating: pa.load(fromByteOffset: 3 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a3 = V(repeating: pa.load(fromByteOffset: 3 * rowBytes, as: V.Scalar.self))
             c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
-            let a4 = V(repeating: pa.load(fromByteOffset: 4 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a4 = V(repeating: pa.load(fromByteOffset: 4 * rowBytes, as: V.Scalar.self))
             c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
-            let a5 = V(repeating: pa.load(fromByteOffset: 5 * MemoryLayout<V.Scalar>.stride, as: V.Scalar.self))
+            let a5 = V(repeating: pa.load(fromByteOffset: 5 * rowBytes, as: V.Scalar.self))
             c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
             pa += aStride
             pb += bBytes
