@@ -188,6 +188,16 @@ struct GEMMBlocking {
         // What separates 2048³ from 2048 × 512 × 2048 (same packing share, 4.3 % of the samples;
         // 2048 × 512 × 2048 runs as fast cycling through four operand sets, 96 MiB, as on one) is
         // the accumulating passes' epilogue: 4.7 % of the micro-kernel's samples against 1.5 %.
+        // Twenty-first session, on an AVX2 machine (Zen 3: 32 KiB L1d, 512 KiB L2 per core; the 6 × 16
+        // tile), one build switched by the environment, two alternations, one / two threads, GFLOPS:
+        // with the 6-row tile kc 256 (mc 72 or 144) instead of 512 — 2048³ 89.2–91.0 / 173–179 vs
+        // 91.1–92.0 / 176–180, 1024³ 85.8–89.3 vs 85.5–91.9, 512³ 80.8–89.7 vs 85.5–90.6 — so the
+        // blocking stays the same for every kernel (at kc 512 the 6 × 16 tile's Ã and B̃ micro-panels,
+        // 12 + 32 KiB, both stream from L2, and that costs no more); mc 36 (2048³ 92.1–92.9 / 184 vs
+        // 91.1–92.0 / 176–180, 512³ and 1024³ level) and B̃ groups of a quarter of the L2 instead of
+        // half (level): within the rounds' spread, not kept. On that machine the blocked path
+        // reads 0.93–0.99 of numpy on OpenBLAS's Haswell kernels per round (n = 512–2048, one and two
+        // threads), its calibration tile 90–101 GFLOPS against a measured peak of 99–100.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
