@@ -245,7 +245,10 @@ enum NarrowGEMM {
         init(_ g: GEMMProblem<V.Scalar>, rows: Range<Int>, _ overwrite: Bool, _: V.Type) {
             self.g = g
             first = rows.lowerBound
-            lastWholeRow = overwrite && g.ldc == g.n && !g.transposedC ? (rows.count * g.n - V.scalarCount) / g.n : -1
+            // (Integer division truncates toward zero: a block shorter than one vector stores no row whole.)
+            let blockElements = rows.count * g.n
+            lastWholeRow = overwrite && g.ldc == g.n && !g.transposedC && blockElements >= V.scalarCount
+                ? (blockElements - V.scalarCount) / g.n : -1
             self.overwrite = overwrite
             scale = V(repeating: g.alpha)
         }
