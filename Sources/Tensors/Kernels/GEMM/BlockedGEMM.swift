@@ -425,7 +425,7 @@ enum BlockedGEMM {
 
 /// The small-problem path: the register micro-kernel reading op(B) in place
 /// (rows `ldb` apart; a transposed B or a partial last panel is copied, and
-/// with the 6-row tile every panel: ``packsWholeB(_:)``) and full panels of A
+/// with the 6-row tile every panel: ``packsWholeB(_:rows:)``) and full panels of A
 /// in place too (a last partial panel, patch matrices and segmented depth
 /// are copied one `mr`-row panel at a time) — no cache blocking, no threads.
 /// (The 6-row tile's A panels read in place, twenty-first session, Zen 3, one
@@ -504,8 +504,8 @@ enum DirectGEMM {
         if g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0 { return }
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let panels = (g.n + nr - 1) / nr
-        // Panels of B read in place: none with the 6-row kernels (see `packsWholeB`).
-        let fullPanels = g.transB || packsWholeB(kernel) ? 0 : g.n / nr
+        // Panels of B read in place: none with the 6-row kernels over several row panels (`packsWholeB`).
+        let fullPanels = g.transB || packsWholeB(kernel, rows: g.m) ? 0 : g.n / nr
         let copied = panels - fullPanels
         let size = MemoryLayout<V.Scalar>.stride
         PackingBufferPool.shared.withBuffer(bytes: (copied * nr + mr) * g.k * size) { raw in
@@ -550,7 +550,11 @@ enum DirectGEMM {
     /// 44 / 81). (Not kept, same runs: B panels reused by groups of up to eight
     /// packed 6-row panels of A — level with one panel at a time.) The packed
     /// panels hold the same values in the same order: the bits do not change.
-    static func packsWholeB(_ kernel: GEMMKernel) -> Bool { !kernel.isWide }
+    /// A product of at most one row panel reads each B panel once: the copy
+    /// would be a second pass over B for nothing, so there B stays in place
+    /// (5 × 1024 × 512, one / two threads, three alternations: 29.7–30.9 /
+    /// 53–55 GFLOPS in place against 13.9–17.4 / 26–33 copied).
+    static func packsWholeB(_ kernel: GEMMKernel, rows m: Int) -> Bool { !kernel.isWide && m > kernel.rows }
 }
 
 /// The middle rung of the ladder: rows of C accumulated in SIMD registers
