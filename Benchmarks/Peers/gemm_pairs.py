@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interleaved GEMM comparison: this library's `Benchmarks gemm --peer-rows` and
-the peer script `gemm.py`'s numpy timing (OpenBLAS, its AVX-512 `SkylakeX` kernels, or `Haswell` on AVX2 processors),
+the peer script `gemm.py`'s numpy timing (OpenBLAS: its AVX-512 `SkylakeX`
+kernels, or on processors without AVX-512 its `Haswell` ones; `--coretype`),
 alternated case by case so that both sides of a case see the same phase of a
 noisy machine.
 
