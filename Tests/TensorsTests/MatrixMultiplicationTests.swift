@@ -149,6 +149,49 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
+    /// The direct kernel's last row panels with the 6-row kernels: 1–4 rows
+    /// left take the 4-row tile (A packed four rows per step, or read in place
+    /// when four rows of a stored A are left), 7 or 8 rows left two such
+    /// panels (4 + 3, 4 + 4), 5 the 6-row tile — against the naive loop, and
+    /// bitwise against the 12-row kernel of the same multiply-add form, on
+    /// one and two threads (each element of C is the same chain of
+    /// multiply-adds whichever tile computes it). The transposed B's are
+    /// packed in 8 × 8 register tiles: k and n leave partial tiles.
+    func testSixRowKernelEdgePanelsAgainstNaiveLoopAndTwelveRowBits() {
+        var g = RandomGenerator(seed: 26)
+        func check<S: TensorScalar>(_: S.Type) {
+            for m in [1, 2, 3, 4, 5, 7, 8, 9, 10, 13, 14, 40, 128] {
+                for (k, n) in [(9, 40), (37, 21)] {
+                    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                        for (alpha, beta) in [(S(1), S(0)), (S(-1.5), S(0.5))] {
+                            let a: Tensor<S> = Self.operand(m, k, transposed: ta, &g)
+                            let b: Tensor<S> = Self.operand(k, n, transposed: tb, &g)
+                            let c0: Tensor<S> = Self.operand(m, n, transposed: false, &g)
+                            var reference = c0
+                            matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &reference, rung: .naive)
+                            let label = "\(S.self) m\(m) k\(k) n\(n) tA\(ta) tB\(tb) β\(beta)"
+                            for (wide, narrow) in [(GEMMKernel.fma12x32, GEMMKernel.fma6x16), (.mulAdd12x32, .mulAdd6x16)] {
+                                for rung in [GEMMRung.direct, .directParallel] {
+                                    var results: [[Double]] = []
+                                    withEachGEMMKernel([wide, narrow]) { kernel in
+                                        var c = c0
+                                        matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &c, rung: rung)
+                                        assertClose(c, reference.scalars.map(Double.init), relative: 0,
+                                                    absolute: Double(S.ulpOfOne) * 8 * Double(k + 2) * 3, "\(kernel) \(rung) " + label)
+                                        results.append(c.scalars.map(Double.init))
+                                    }
+                                    XCTAssertEqual(results[0], results[1], "\(rung) \(label): \(wide) and \(narrow) differ")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// Segmented depth (`GEMMProblem.kSegment`): `C = Σ_q A_q·B_qᵀ` over `T` step
     /// blocks stored one after another (A's row block `(m, L)` at `q·aStride`, B's
     /// `(n, L)` at `q·bStride`), as a recurrent layer's weight gradient reads them —

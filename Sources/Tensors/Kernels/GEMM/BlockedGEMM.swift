@@ -427,7 +427,8 @@ enum BlockedGEMM {
 /// (rows `ldb` apart; a transposed B or a partial last panel is copied, and
 /// with the 6-row tile every panel: ``packsWholeB(_:rows:)``) and full panels of A
 /// in place too (a last partial panel, patch matrices and segmented depth
-/// are copied one `mr`-row panel at a time) — no cache blocking, no threads.
+/// are copied one `mr`-row panel at a time; the 6-row tile's last 1–4 rows
+/// take a 4-row tile, ``panelRows(_:left:)``) — no cache blocking, no threads.
 /// (The 6-row tile's A panels read in place, twenty-first session, Zen 3, one
 /// build switched by the environment, three alternations, one / two threads,
 /// GFLOPS: `fwd 128x784@784x256` 80.6–81.0 / 148–151 → 87.6–88.7 / 162–165
@@ -514,15 +515,22 @@ enum DirectGEMM {
             if copied > 0 { BlockedGEMM.packB(g, 0, g.k, fullPanels * nr, g.n - fullPanels * nr, nr, bCopy) }
             var ir = 0
             while ir < g.m {
-                let rows = Swift.min(mr, g.m - ir)
-                // Full panels of a stored A are read in place (no copy of A at all).
-                let inPlaceA = rows == mr && g.patches == nil && g.kSegment == 0
-                if !inPlaceA { BlockedGEMM.packA(g, ir, rows, 0, g.k, mr, aPanel) }
+                let rows = panelRows(kernel, left: g.m - ir)
+                // Full panels of a stored A are read in place (no copy of A at all), and so are the
+                // 6-row kernels' 4-row edge panels; a shorter edge is packed four rows per step.
+                let storedA = g.patches == nil && g.kSegment == 0
+                let edge = !kernel.isWide && rows <= 4
+                let inPlaceA = (rows == mr || edge && rows == 4) && storedA
+                if !inPlaceA { BlockedGEMM.packA(g, ir, rows, 0, g.k, edge ? 4 : mr, aPanel) }
                 for panel in 0..<panels {
                     let inPlace = panel < fullPanels
                     let b = inPlace ? g.b + panel * nr : UnsafePointer(bCopy + (panel - fullPanels) * nr * g.k)
                     let (c, columns, bStride) = (g.cTile(ir, panel * nr), Swift.min(nr, g.n - panel * nr), inPlace ? g.ldb : nr)
-                    if inPlaceA {
+                    if edge {
+                        let a = inPlaceA ? (g.transA ? g.a + ir : g.a + ir * g.lda) : UnsafePointer(aPanel)
+                        fourRowTile(kernel, g.k, a, inPlace: inPlaceA, lda: g.lda, transposed: g.transA, b, bStride: bStride,
+                                    c, g.ldc, g.alpha, rows: rows, columns: columns, cTransposed: g.transposedC, accumulate: !overwrite, V.self)
+                    } else if inPlaceA {
                         BlockedGEMM.microKernelReadingA(kernel, g.k, g.transA ? g.a + ir : g.a + ir * g.lda, g.lda, transposed: g.transA,
                                                         b, bStride: bStride, c, g.ldc, g.alpha, columns: columns,
                                                         cTransposed: g.transposedC, accumulate: !overwrite, V.self)
@@ -531,8 +539,52 @@ enum DirectGEMM {
                                                 cTransposed: g.transposedC, accumulate: !overwrite, V.self, bStride: bStride)
                     }
                 }
-                ir += mr
+                ir += rows
             }
+        }
+    }
+
+    /// The rows of the next row panel when `left` rows of C are left: the
+    /// kernel's rows (fewer at the end), except that with the 6-row kernels a
+    /// last 1–4 rows take the 4-row tile (``MicroKernels/microKernel4x2``) and
+    /// a last 7 or 8 rows two of them (4 + 3, 4 + 4) instead of a 6-row tile
+    /// and one of 1 or 2 rows — a batch of 128 is 21 panels of 6 and 2 rows
+    /// over, and the 6-row tile spent 4/6 of its last panel's multiply-adds on
+    /// zero padding. Twenty-second session, Zen 3, alternating one build switched
+    /// by the environment (six rounds, medians, one / two threads, GFLOPS, with
+    /// the transposed-B packing in `packB`): `fwd 128x784@784x256` 87.1 / 159.4
+    /// → 90.8 / 162.8, `ABt dX 128x256@256x784` 78.8 / 157.8 → 85.8 / 164.8.
+    /// The 12-row kernels keep their own edge tiles (`BlockedGEMM.wideTile`).
+    static func panelRows(_ kernel: GEMMKernel, left: Int) -> Int {
+        if kernel.isWide { return Swift.min(kernel.rows, left) }
+        return left <= 4 ? left : left == 7 || left == 8 ? 4 : Swift.min(6, left)
+    }
+
+    /// The 4-row edge tile of the 6-row kernels (fused or separate
+    /// multiply-add), on rows of A packed four per step or read in place
+    /// (rows `lda` apart, or with `transposed` steps `lda` apart).
+    static func fourRowTile<V: SIMD>(
+        _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, inPlace: Bool, lda: Int, transposed: Bool,
+        _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
+        rows: Int, columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
+    ) where V.Scalar: TensorScalar {
+        let size = MemoryLayout<V.Scalar>.stride
+        let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
+        switch (kernel.isFused, inPlace) {
+        case (true, true):
+            MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
+                                        columns: columns, cTransposed: cTransposed, accumulate: accumulate,
+                                        V.self, FusedMultiplyAdd.self, InPlacePanel.self)
+        case (true, false):
+            MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                                        cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
+        case (false, true):
+            MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
+                                        columns: columns, cTransposed: cTransposed, accumulate: accumulate,
+                                        V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
+        case (false, false):
+            MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                                        cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         }
     }
 
@@ -554,6 +606,12 @@ enum DirectGEMM {
     /// would be a second pass over B for nothing, so there B stays in place
     /// (5 × 1024 × 512, one / two threads, three alternations: 29.7–30.9 /
     /// 53–55 GFLOPS in place against 13.9–17.4 / 26–33 copied).
+    /// Twenty-second session, not kept: the packed B panels swept in groups
+    /// of half the L2 across all row panels (A re-read once per group instead
+    /// of B once per row panel, where the packed B outgrows the L2: 800 KB at
+    /// 784 × 256) — five alternations, medians, one / two threads:
+    /// `fwd 128x784@784x256` 90.4 / 165.5 → 90.7 / 160.3, `ABt dX
+    /// 128x256@256x784` 84.9 / 167.2 → 86.5 / 165.1.
     static func packsWholeB(_ kernel: GEMMKernel, rows m: Int) -> Bool { !kernel.isWide && m > kernel.rows }
 }
 

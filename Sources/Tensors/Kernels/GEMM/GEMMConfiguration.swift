@@ -198,6 +198,13 @@ struct GEMMBlocking {
         // half (level): within the rounds' spread, not kept. On that machine the blocked path
         // reads 0.93–0.99 of numpy on OpenBLAS's Haswell kernels per round (n = 512–2048, one and two
         // threads), its calibration tile 90–101 GFLOPS against a measured peak of 99–100.
+        // Twenty-second session, same kind of machine (one build switched by the environment, 2048³,
+        // two alternations each, one / two threads, GFLOPS; the unchanged code read 82.4–91.0 /
+        // 175–182 in the same runs): the 6 × 16 tile requesting B̃ and Ã ahead in its loop
+        // (`prefetcht0` 512 / 192, 1024 / 384, 2048 / 768 bytes ahead, or B̃ or Ã alone) —
+        // 86.4–92.2 / 157–184, within the spread; BLIS's order (each B̃ panel swept across the
+        // block's Ã micro-panels) 78.8–83.4 / 95–152. A profile of 2048³ on one thread puts 95 %
+        // of the samples in the micro-kernel (≈ 91 % of the peak while it runs), 4.6 % in packing.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)

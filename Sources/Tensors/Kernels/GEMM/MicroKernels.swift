@@ -7,7 +7,8 @@
 // the 6-row tile keeps 12 (for AVX2's 16 registers). Edge panels of the 12-row
 // kernels take smaller tiles with the same order of terms: at most 6 rows the
 // 6-row tile, at most one vector of columns the one-vector 12-row tile, 7 or 8
-// rows an 8-row tile.
+// rows an 8-row tile; in the direct kernel the 6-row tile's last 1–4 rows a
+// 4-row tile.
 // Written generically over the vector type and the multiply-add form; every
 // use is specialized (Float: SIMD16 or SIMD8; Double: SIMD8 or SIMD4).
 
@@ -186,6 +187,55 @@ enum MicroKernels {
             addSixRows((c0_0 * scale, c0_1 * scale, c1_0 * scale, c1_1 * scale, c2_0 * scale, c2_1 * scale,
                         c3_0 * scale, c3_1 * scale, c4_0 * scale, c4_1 * scale, c5_0 * scale, c5_1 * scale),
                        c, ldc, rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate)
+        }
+    }
+
+    /// C[0..<4, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false): the
+    /// 6-row tile's edge, for a last row panel of 1–4 rows in the direct
+    /// kernel (``DirectGEMM/panelRows(_:left:)``), with 8 vector accumulators
+    /// (enough to keep both FMA pipes busy at four cycles of latency) instead
+    /// of the 6-row tile's 12 on zero padding. The A panel is packed
+    /// (`panelStep` elements per step) or read in place (layout `L`). Each
+    /// element's terms come in the same order as in the 6- and 12-row tiles,
+    /// so the bits are theirs.
+    @inline(never)
+    static func microKernel4x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 4, rowBytes aRowBytes: Int = 0, stepBytes aStepBytes: Int = 0,
+        _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount, size = MemoryLayout<V.Scalar>.stride
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V(), c3_0 = V(), c3_1 = V()
+        var pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        let aStride = L.isPacked ? panelStep * size : aStepBytes, rowBytes = L.isPacked ? size : aRowBytes
+        let bBytes = bStride * size
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: w * size, as: V.self)
+            let a0 = V(repeating: pa.load(fromByteOffset: 0 * rowBytes, as: V.Scalar.self))
+            c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            let a1 = V(repeating: pa.load(fromByteOffset: 1 * rowBytes, as: V.Scalar.self))
+            c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            let a2 = V(repeating: pa.load(fromByteOffset: 2 * rowBytes, as: V.Scalar.self))
+            c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            let a3 = V(repeating: pa.load(fromByteOffset: 3 * rowBytes, as: V.Scalar.self))
+            c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            pa += aStride
+            pb += bBytes
+        }
+        let scale = V(repeating: alpha)
+        if rows == 4 && columns == 2 * w && !cTransposed {
+            update(c + 0 * ldc, c0_0 * scale, c0_1 * scale, w, accumulate)
+            update(c + 1 * ldc, c1_0 * scale, c1_1 * scale, w, accumulate)
+            update(c + 2 * ldc, c2_0 * scale, c2_1 * scale, w, accumulate)
+            update(c + 3 * ldc, c3_0 * scale, c3_1 * scale, w, accumulate)
+        } else {
+            // Rows 4 and 5 of the local tile are past `rows` and never read.
+            let none = V()
+            addSixRows((c0_0 * scale, c0_1 * scale, c1_0 * scale, c1_1 * scale, c2_0 * scale, c2_1 * scale,
+                        c3_0 * scale, c3_1 * scale, none, none, none, none),
+                       c, ldc, rows: Swift.min(rows, 4), columns: columns, cTransposed: cTransposed, accumulate: accumulate)
         }
     }
 

@@ -16,6 +16,13 @@
 // LLVM folded both stages into chains of `vpermt2ps` from the twelve loads
 // (about ten per stored vector); 2048³ alternated with the previous binary,
 // five pairs: one thread median 223.7 → 223.9 GFLOPS, two threads ±2 %.
+// Twenty-second session (Zen 3, AVX2), not kept: a transposed B packed for the
+// 6-row tile (16-column panels) in 8 × 8 register tiles — `TileTranspose`'s,
+// one in AVX2's in-half shuffles, one whose half-row loads exchange the halves.
+// Packing's share of `ABt dX 128x256@256x784` on one thread (profiles, same
+// phase of the machine): 7.8 % with the four-row zips, 8.5 / 8.3 / 7.1 % with
+// the tiles; GFLOPS level (medians 64.4 / 64.2 / 64.3 / 63.9 over five
+// alternations). Reading B (800 KB, from L3) bounds it, not the shuffles.
 
 extension BlockedGEMM {
     /// Packs `op(A)[ic..<ic+mc, pc..<pc+kc]` into `mr`-row panels, each stored
