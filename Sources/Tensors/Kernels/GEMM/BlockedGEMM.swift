@@ -550,10 +550,13 @@ enum DirectGEMM {
     /// a last 7 or 8 rows two of them (4 + 3, 4 + 4) instead of a 6-row tile
     /// and one of 1 or 2 rows — a batch of 128 is 21 panels of 6 and 2 rows
     /// over, and the 6-row tile spent 4/6 of its last panel's multiply-adds on
-    /// zero padding. Twenty-second session, Zen 3, alternating one build switched
-    /// by the environment (six rounds, medians, one / two threads, GFLOPS, with
-    /// the transposed-B packing in `packB`): `fwd 128x784@784x256` 87.1 / 159.4
-    /// → 90.8 / 162.8, `ABt dX 128x256@256x784` 78.8 / 157.8 → 85.8 / 164.8.
+    /// zero padding. Twenty-second session, Zen 3, one build switched by the
+    /// environment, six alternations, one thread, GFLOPS, in the three rounds
+    /// where the machine was quiet: `fwd 128x784@784x256` 86.7–88.0 → 90.4–91.1,
+    /// `ABt dX 128x256@256x784` 83.2–84.5 → 83.2–86.7 (in the other three both
+    /// sides read 57–85; two threads 94–164 → 118–170). The 4-row tile's share
+    /// of the profile is its share of the rows (4.4–5.9 % for 6.25 %); the
+    /// 6-row tile on the last 2 rows had taken 3.9 % for 1.6 %.
     /// The 12-row kernels keep their own edge tiles (`BlockedGEMM.wideTile`).
     static func panelRows(_ kernel: GEMMKernel, left: Int) -> Int {
         if kernel.isWide { return Swift.min(kernel.rows, left) }
