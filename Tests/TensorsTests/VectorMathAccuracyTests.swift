@@ -53,7 +53,7 @@ final class VectorMathAccuracyTests: XCTestCase {
         check("log", Float.self, limit: 3.4e38, bound: 2, log, Foundation.log, domain: { $0 > 0 })
         check("tanh", Float.self, limit: 3.4e38, bound: 3, tanh, Foundation.tanh)
         check("sigmoid", Float.self, limit: 3.4e38, bound: 4, sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
-        check("sqrt", Float.self, limit: 3.4e38, bound: 1, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
+        check("sqrt", Float.self, limit: 3.4e38, bound: Self.sqrtBound, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
     }
 
     func testDoubleAccuracy() {
@@ -63,7 +63,7 @@ final class VectorMathAccuracyTests: XCTestCase {
         check("sigmoid", Double.self, limit: 1.7e308, bound: 4, sigmoid) { x in
             x < 0 ? Foundation.exp(x) / (1 + Foundation.exp(x)) : 1 / (1 + Foundation.exp(-x))
         }
-        check("sqrt", Double.self, limit: 1.7e308, bound: 1, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
+        check("sqrt", Double.self, limit: 1.7e308, bound: Self.sqrtBound, sqrt, Foundation.sqrt, domain: { $0 >= 0 })
     }
 
     /// sin and cos (≤ 1 ulp, TrigonometricMath.swift) on the wide grid up to
@@ -108,6 +108,43 @@ final class VectorMathAccuracyTests: XCTestCase {
             let libmSlack: Double = path == .loop ? 2 : 1
             assertWithinUlps(sin(Tensor<Double>(hard.double)), hard.double_sin, ulps: libmSlack, "Double \(path)")
             assertWithinUlps(cos(Tensor<Double>(hard.double)), hard.double_cos, ulps: libmSlack, "Double \(path)")
+        }
+    }
+
+    /// Correctly rounded on x86-64 (the processor's square root); ≤ 1 ulp elsewhere
+    /// (and in thread-sanitizer builds, which define `TENSORS_NO_LLVM_INTRINSICS`).
+    #if arch(x86_64) && !TENSORS_NO_LLVM_INTRINSICS
+    static let sqrtBound = 0.5
+    #else
+    static let sqrtBound = 1.0
+    #endif
+
+    /// The vectorized square root is the scalar `squareRoot()` bit for bit on
+    /// x86-64 — random bit patterns over every finite, subnormal and special
+    /// value, both signs — and within 1 ulp of it elsewhere.
+    func testSquareRootMatchesScalarSquareRoot() {
+        var g = RandomGenerator(seed: 71)
+        let floats = (0..<4099).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: g.next())) }
+            + [0, -0.0, .infinity, -.infinity, .nan, Float.leastNonzeroMagnitude, Float.leastNormalMagnitude, .greatestFiniteMagnitude]
+        let doubles = (0..<4099).map { _ in Double(bitPattern: g.next()) }
+            + [0, -0.0, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, .greatestFiniteMagnitude]
+        onBothPaths { path in
+            for (x, y) in zip(floats, sqrt(Tensor<Float>(floats)).scalars) {
+                let expected = x.squareRoot()
+                #if arch(x86_64) && !TENSORS_NO_LLVM_INTRINSICS
+                XCTAssertTrue(y.bitPattern == expected.bitPattern || y.isNaN && expected.isNaN, "√\(x): \(y) vs \(expected) (\(path))")
+                #else
+                XCTAssertTrue(y == expected || abs(y - expected) <= expected.ulp || y.isNaN && expected.isNaN, "√\(x): \(y) vs \(expected) (\(path))")
+                #endif
+            }
+            for (x, y) in zip(doubles, sqrt(Tensor<Double>(doubles)).scalars) {
+                let expected = x.squareRoot()
+                #if arch(x86_64) && !TENSORS_NO_LLVM_INTRINSICS
+                XCTAssertTrue(y.bitPattern == expected.bitPattern || y.isNaN && expected.isNaN, "√\(x): \(y) vs \(expected) (\(path))")
+                #else
+                XCTAssertTrue(y == expected || abs(y - expected) <= expected.ulp || y.isNaN && expected.isNaN, "√\(x): \(y) vs \(expected) (\(path))")
+                #endif
+            }
         }
     }
 

@@ -80,8 +80,16 @@ struct RowPrefetch {
     }
 }
 
+#if !TENSORS_NO_LLVM_INTRINSICS
 /// LLVM's `llvm.prefetch(address, write, locality, data cache)`, which Swift
 /// does not expose: declared under its LLVM name, the call compiles to the
-/// instruction itself (checked in optimized, debug and sanitizer builds).
+/// instruction itself (checked in optimized, debug and address-sanitizer builds).
 @_silgen_name("llvm.prefetch.p0")
 private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+#else
+/// Builds that define `TENSORS_NO_LLVM_INTRINSICS` drop the hint: the thread
+/// sanitizer's instrumentation turns calls into `invoke`s, which LLVM refuses
+/// for intrinsics (`.ci/sanitizers thread` defines it).
+@inline(__always)
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32) {}
+#endif

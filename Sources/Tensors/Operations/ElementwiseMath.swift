@@ -3,8 +3,9 @@
 //
 // Accuracy of the vectorized path (max error against Double libm, measured by
 // VectorMathAccuracyTests over wide ranges, subnormals, ±∞, NaN):
-// exp, log ≤ 2 ulp; tanh ≤ 3 ulp; sigmoid ≤ 4 ulp; sqrt, sin, cos ≤ 1 ulp; pow with a
-// non-integer exponent ≈ (2 + |p·ln x|) ulp. The loop path evaluates in Double with libm.
+// exp, log ≤ 2 ulp; tanh ≤ 3 ulp; sigmoid ≤ 4 ulp; sin, cos ≤ 1 ulp; sqrt correctly
+// rounded on x86-64 (≤ 1 ulp elsewhere); pow with a non-integer exponent
+// ≈ (2 + |p·ln x|) ulp. The loop path evaluates in Double with libm.
 
 extension Tensor {
     /// `f(self)` elementwise, on the current ``ComputePath``.
@@ -52,7 +53,8 @@ public func sin<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.sin, in
 public func cos<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.cos) }
 /// Writes `cos x` into `out` (same shape as `x`) without allocating.
 public func cos<S>(_ x: Tensor<S>, into out: inout Tensor<S>) { x.apply(.cos, into: &out) }
-/// Square root elementwise (vectorized path within 1 ulp; loop path correctly rounded).
+/// Square root elementwise, correctly rounded (the vectorized path on
+/// architectures other than x86-64: within 1 ulp).
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.sqrt) }
 /// `x²` elementwise.
 public func square<S>(_ x: Tensor<S>) -> Tensor<S> { x.applying(.square) }
