@@ -609,9 +609,12 @@ final class MatrixMultiplicationTests: XCTestCase {
         // back after it (a fresh pool: the shared one may hold other threads' buffers).
         final class Slot: @unchecked Sendable { var pointer: UnsafeMutableRawPointer? }
         func onAnotherThread(_ body: @escaping @Sendable () -> Void) {
-            let thread = Thread(block: body)
+            // Waited for through a semaphore, which orders the thread's writes before what
+            // follows (polling `isFinished` did not, for the thread sanitizer).
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread { body(); done.signal() }
             thread.start()
-            while !thread.isFinished { usleep(100) }
+            done.wait()
         }
         let fresh = PackingBufferPool(), slot = Slot()
         let mine = fresh.take(bytes: 100_000)
