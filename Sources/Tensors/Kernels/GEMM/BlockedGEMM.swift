@@ -573,22 +573,16 @@ enum DirectGEMM {
     ) where V.Scalar: TensorScalar {
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
-        switch (kernel.isFused, inPlace) {
-        case (true, true):
-            MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
-                                        columns: columns, cTransposed: cTransposed, accumulate: accumulate,
-                                        V.self, FusedMultiplyAdd.self, InPlacePanel.self)
-        case (true, false):
-            MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
-                                        cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
-        case (false, true):
-            MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
-                                        columns: columns, cTransposed: cTransposed, accumulate: accumulate,
-                                        V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
-        case (false, false):
-            MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
-                                        cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
+        func tile<F: MultiplyAdd>(_: F.Type) {
+            if inPlace {
+                MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
+                                            columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, InPlacePanel.self)
+            } else {
+                MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                                            cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, PackedPanel.self)
+            }
         }
+        if kernel.isFused { tile(FusedMultiplyAdd.self) } else { tile(SeparateMultiplyAdd.self) }
     }
 
     /// Whether the direct kernel copies every panel of op(B) into contiguous
