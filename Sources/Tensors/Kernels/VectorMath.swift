@@ -448,11 +448,12 @@ extension SIMD8: KernelVector where Scalar == Double {
 /// `TENSORS_NO_LLVM_INTRINSICS` (the thread sanitizer's, see `CacheLines`),
 /// keep the software square root.
 ///
-/// Twenty-second session, Zen 3 (AVX2): the Adam update of MLP
-/// 784-256-128-10's 235,146 parameters on one thread 289 → 99 µs against the
-/// bit-level estimate with Newton steps it replaces (≤ 1 ulp, kept as
-/// ``FloatMath/softwareSqrt(_:)`` for other architectures), which spilled
-/// AVX2's sixteen registers.
+/// Twenty-second session, Zen 3 (AVX2): Adam's vectorized loop over MLP
+/// 784-256-128-10's 235,146 parameters, copied into a standalone program, one
+/// thread, best of 50: 289 → 99 µs against the bit-level estimate with Newton
+/// steps it replaces (≤ 1 ulp, kept as ``FloatMath/softwareSqrt(_:)``), which
+/// spilled AVX2's sixteen registers; in `Benchmarks training` (two threads)
+/// the optimizer's share of the step went from 294 to 99–121 µs.
 enum HardwareSquareRoot {
     @inline(__always)
     static func sqrt(_ x: SIMD16<Float>) -> SIMD16<Float> {
