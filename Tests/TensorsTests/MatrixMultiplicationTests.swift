@@ -149,14 +149,14 @@ final class MatrixMultiplicationTests: XCTestCase {
         }
     }
 
-    /// The direct kernel's last row panels with the 6-row kernels: 1–4 rows
-    /// left take the 4-row tile (A packed four rows per step, or read in place
-    /// when four rows of a stored A are left), 7 or 8 rows left two such
-    /// panels (4 + 3, 4 + 4), 5 the 6-row tile — against the naive loop, and
-    /// bitwise against the 12-row kernel of the same multiply-add form, on
-    /// one and two threads (each element of C is the same chain of
-    /// multiply-adds whichever tile computes it). The transposed B's are
-    /// packed in 8 × 8 register tiles: k and n leave partial tiles.
+    /// The last row panels with the 6-row kernels: 1–4 rows left take the
+    /// 4-row tile (A packed six rows per step, or in the direct kernel read in
+    /// place when four rows of a stored A are left), and in the direct kernel
+    /// 7 or 8 rows left two such panels (4 + 3, 4 + 4), 5 the 6-row tile —
+    /// against the naive loop, and bitwise against the 12-row kernel of the
+    /// same multiply-add form, direct and blocked, on one and two threads
+    /// (each element of C is the same chain of multiply-adds whichever tile
+    /// computes it). k and n leave partial panels.
     func testSixRowKernelEdgePanelsAgainstNaiveLoopAndTwelveRowBits() {
         var g = RandomGenerator(seed: 26)
         func check<S: TensorScalar>(_: S.Type) {
@@ -171,7 +171,7 @@ final class MatrixMultiplicationTests: XCTestCase {
                             matmul(a, b, transposingA: ta, transposingB: tb, alpha: alpha, beta: beta, into: &reference, rung: .naive)
                             let label = "\(S.self) m\(m) k\(k) n\(n) tA\(ta) tB\(tb) β\(beta)"
                             for (wide, narrow) in [(GEMMKernel.fma12x32, GEMMKernel.fma6x16), (.mulAdd12x32, .mulAdd6x16)] {
-                                for rung in [GEMMRung.direct, .directParallel] {
+                                for rung in [GEMMRung.direct, .directParallel, .blockedSingleThread, .blockedParallel] {
                                     var results: [[Double]] = []
                                     withEachGEMMKernel([wide, narrow]) { kernel in
                                         var c = c0

@@ -315,6 +315,9 @@ enum BlockedGEMM {
         return Swift.max(unit, ((size + unit - 1) / unit) * unit)
     }
 
+    /// The micro-kernel of `kernel` on a packed panel of A (`kernel.rows`
+    /// elements per step) holding `rows` rows: for the 12-row kernels
+    /// ``wideTile``'s choice, for the 6-row kernels ``narrowTile``'s.
     @inline(__always)
     static func microKernel<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
@@ -330,34 +333,33 @@ enum BlockedGEMM {
             wideTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
                      accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         case .fma6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                        accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
+            narrowTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                       accumulate: accumulate, V.self, FusedMultiplyAdd.self, PackedPanel.self)
         case .mulAdd6x16:
-            MicroKernels.microKernel6x2(kc, a, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
-                                        accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
+            narrowTile(kc, a, rowBytes: 0, stepBytes: 0, b, bStride: bs, c, ldc, alpha, rows: rows, columns: columns, cTransposed: cTransposed,
+                       accumulate: accumulate, V.self, SeparateMultiplyAdd.self, PackedPanel.self)
         }
     }
 
-    /// The micro-kernel of `kernel` on a full panel of A (12 or 6 rows) read in
-    /// place: rows `lda` apart (steps adjacent), or with `transposed` (A stored
-    /// `k × m`) steps `lda` apart (rows adjacent); for a 12-row kernel the
-    /// one-vector tile where `columns` fits in one vector.
+    /// The micro-kernel of `kernel` on a panel of A read in place: rows `lda`
+    /// apart (steps adjacent), or with `transposed` (A stored `k × m`) steps
+    /// `lda` apart (rows adjacent). `rows` is the kernel's (a full panel), or 4
+    /// for a 6-row kernel's edge panel (``DirectGEMM/panelRows(_:left:)``); for
+    /// a 12-row kernel the one-vector tile where `columns` fits in one vector.
     static func microKernelReadingA<V: SIMD>(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ lda: Int, transposed: Bool,
         _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
-        columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
+        rows: Int, columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
         if !kernel.isWide {
             if kernel.isFused {
-                MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
-                                            rows: 6, columns: columns, cTransposed: cTransposed, accumulate: accumulate,
-                                            V.self, FusedMultiplyAdd.self, InPlacePanel.self)
+                narrowTile(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                           cTransposed: cTransposed, accumulate: accumulate, V.self, FusedMultiplyAdd.self, InPlacePanel.self)
             } else {
-                MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
-                                            rows: 6, columns: columns, cTransposed: cTransposed, accumulate: accumulate,
-                                            V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
+                narrowTile(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
+                           cTransposed: cTransposed, accumulate: accumulate, V.self, SeparateMultiplyAdd.self, InPlacePanel.self)
             }
             return
         }
@@ -410,6 +412,28 @@ enum BlockedGEMM {
         }
     }
 
+    /// The tile a 6-row kernel runs on a `rows × columns` piece of C whose A
+    /// panel is in layout `L` (packed six rows per step, or read in place):
+    /// the 6 × 2w tile, or for a panel of at most 4 rows the 4-row tile
+    /// (``MicroKernels/microKernel4x2``: 8 accumulators instead of 12 on zero
+    /// padding; each element's terms in the same order, the same bits). The
+    /// direct kernel's last 1–4 rows and the blocked path's last row panel take
+    /// it alike. (A panel read in place has the tile's rows: 6, or 4.)
+    @inline(__always)
+    static func narrowTile<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, rowBytes: Int, stepBytes: Int, _ b: UnsafePointer<V.Scalar>, bStride: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
+        accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
+    ) where V.Scalar: TensorScalar {
+        if rows <= 4 {
+            MicroKernels.microKernel4x2(kc, a, panelStep: 6, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
+                                        rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
+        } else {
+            MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
+                                        rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
+        }
+    }
+
     /// The Float micro-kernel of `kernel` on packed panels (used by calibration).
     static func runMicroKernel(
         _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
@@ -458,6 +482,20 @@ enum DirectGEMM {
     /// place, columns when a transposed B would be copied by every row piece.
     /// Piece boundaries stay on the tile grid and every element sees the same
     /// operations, so the result is bitwise identical for any thread count.
+    ///
+    /// Twenty-third session, Zen 3 (6-row tile), not kept — one build switched
+    /// by the environment, alternated, three rounds in a noisy phase of the
+    /// machine. The eight products of the MLP training step (`Benchmarks
+    /// training`, 784-256-128-10, batch 128, two threads), medians per round:
+    /// 1.24 / 1.00 / 0.79 ms as below; near ties split along columns instead
+    /// (each column piece reads all of A in place, no duplicate copy of B)
+    /// 1.46 / 1.01 / 1.11; two or four pieces per thread, claimed as they
+    /// free up, 1.15 / 0.85 / 0.85 and 1.78 / 0.97 / 1.11 (each row piece
+    /// copies all of B again). An `A·Bᵀ` with `n > m` run as `Cᵀ = B·Aᵀ`
+    /// (B's rows read in place, the smaller A transposed into panels, C
+    /// written through the transposed local tile): `ABt dX 128x256@256x784`
+    /// on one thread 64–76 against 84–87 GFLOPS, two threads 142–147 against
+    /// 154–165.
     static func run<S: TensorScalar>(_ g: GEMMProblem<S>, kernel: GEMMKernel, threads: Bool = false) {
         if let t = g.transposedIfNarrow(kernel) { return run(t, kernel: kernel, threads: threads) }
         let threadCount = Parallelism.maxThreads
@@ -517,22 +555,17 @@ enum DirectGEMM {
             while ir < g.m {
                 let rows = panelRows(kernel, left: g.m - ir)
                 // Full panels of a stored A are read in place (no copy of A at all), and so are the
-                // 6-row kernels' 4-row edge panels; a shorter edge is packed four rows per step.
+                // 6-row kernels' 4-row edge panels; other edges are packed, `mr` elements per step.
                 let storedA = g.patches == nil && g.kSegment == 0
-                let edge = !kernel.isWide && rows <= 4
-                let inPlaceA = (rows == mr || edge && rows == 4) && storedA
-                if !inPlaceA { BlockedGEMM.packA(g, ir, rows, 0, g.k, edge ? 4 : mr, aPanel) }
+                let inPlaceA = (rows == mr || !kernel.isWide && rows == 4) && storedA
+                if !inPlaceA { BlockedGEMM.packA(g, ir, rows, 0, g.k, mr, aPanel) }
                 for panel in 0..<panels {
                     let inPlace = panel < fullPanels
                     let b = inPlace ? g.b + panel * nr : UnsafePointer(bCopy + (panel - fullPanels) * nr * g.k)
                     let (c, columns, bStride) = (g.cTile(ir, panel * nr), Swift.min(nr, g.n - panel * nr), inPlace ? g.ldb : nr)
-                    if edge {
-                        let a = inPlaceA ? (g.transA ? g.a + ir : g.a + ir * g.lda) : UnsafePointer(aPanel)
-                        fourRowTile(kernel, g.k, a, inPlace: inPlaceA, lda: g.lda, transposed: g.transA, b, bStride: bStride,
-                                    c, g.ldc, g.alpha, rows: rows, columns: columns, cTransposed: g.transposedC, accumulate: !overwrite, V.self)
-                    } else if inPlaceA {
+                    if inPlaceA {
                         BlockedGEMM.microKernelReadingA(kernel, g.k, g.transA ? g.a + ir : g.a + ir * g.lda, g.lda, transposed: g.transA,
-                                                        b, bStride: bStride, c, g.ldc, g.alpha, columns: columns,
+                                                        b, bStride: bStride, c, g.ldc, g.alpha, rows: rows, columns: columns,
                                                         cTransposed: g.transposedC, accumulate: !overwrite, V.self)
                     } else {
                         BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, c, g.ldc, g.alpha, rows: rows, columns: columns,
@@ -561,28 +594,6 @@ enum DirectGEMM {
     static func panelRows(_ kernel: GEMMKernel, left: Int) -> Int {
         if kernel.isWide { return Swift.min(kernel.rows, left) }
         return left <= 4 ? left : left == 7 || left == 8 ? 4 : Swift.min(6, left)
-    }
-
-    /// The 4-row edge tile of the 6-row kernels (fused or separate
-    /// multiply-add), on rows of A packed four per step or read in place
-    /// (rows `lda` apart, or with `transposed` steps `lda` apart).
-    static func fourRowTile<V: SIMD>(
-        _ kernel: GEMMKernel, _ kc: Int, _ a: UnsafePointer<V.Scalar>, inPlace: Bool, lda: Int, transposed: Bool,
-        _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
-        rows: Int, columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
-    ) where V.Scalar: TensorScalar {
-        let size = MemoryLayout<V.Scalar>.stride
-        let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
-        func tile<F: MultiplyAdd>(_: F.Type) {
-            if inPlace {
-                MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha, rows: rows,
-                                            columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, InPlacePanel.self)
-            } else {
-                MicroKernels.microKernel4x2(kc, a, b, bStride: bStride, c, ldc, alpha, rows: rows, columns: columns,
-                                            cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, PackedPanel.self)
-            }
-        }
-        if kernel.isFused { tile(FusedMultiplyAdd.self) } else { tile(SeparateMultiplyAdd.self) }
     }
 
     /// Whether the direct kernel copies every panel of op(B) into contiguous

@@ -7,8 +7,7 @@
 // the 6-row tile keeps 12 (for AVX2's 16 registers). Edge panels of the 12-row
 // kernels take smaller tiles with the same order of terms: at most 6 rows the
 // 6-row tile, at most one vector of columns the one-vector 12-row tile, 7 or 8
-// rows an 8-row tile; in the direct kernel the 6-row tile's last 1–4 rows a
-// 4-row tile.
+// rows an 8-row tile; the 6-row tile's last 1–4 rows a 4-row tile.
 // Written generically over the vector type and the multiply-add form; every
 // use is specialized (Float: SIMD16 or SIMD8; Double: SIMD8 or SIMD4).
 
@@ -191,16 +190,17 @@ enum MicroKernels {
     }
 
     /// C[0..<4, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false): the
-    /// 6-row tile's edge, for a last row panel of 1–4 rows in the direct
-    /// kernel (``DirectGEMM/panelRows(_:left:)``), with 8 vector accumulators
-    /// (enough to keep both FMA pipes busy at four cycles of latency) instead
-    /// of the 6-row tile's 12 on zero padding. The A panel is packed
-    /// (`panelStep` elements per step) or read in place (layout `L`). Each
+    /// 6-row tile's edge, for a last row panel of 1–4 rows
+    /// (`BlockedGEMM.narrowTile`; the direct kernel also splits 7 or 8 rows into two, ``DirectGEMM/panelRows(_:left:)``),
+    /// with 8 vector accumulators (enough to keep both FMA pipes busy at four
+    /// cycles of latency) instead of the 6-row tile's 12 on zero padding. The
+    /// A panel is packed (`panelStep` elements per step: the 6-row tile's
+    /// panels) or read in place (layout `L`). Each
     /// element's terms come in the same order as in the 6- and 12-row tiles,
     /// so the bits are theirs.
     @inline(never)
     static func microKernel4x2<V: SIMD, F: MultiplyAdd, L: PanelLayout>(
-        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 4, rowBytes aRowBytes: Int = 0, stepBytes aStepBytes: Int = 0,
+        _ kc: Int, _ a: UnsafePointer<V.Scalar>, panelStep: Int = 6, rowBytes aRowBytes: Int = 0, stepBytes aStepBytes: Int = 0,
         _ b: UnsafePointer<V.Scalar>, bStride: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar, rows: Int, columns: Int, cTransposed: Bool,
         accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
