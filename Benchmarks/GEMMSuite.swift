@@ -76,4 +76,13 @@ func gemmSuite(_ h: inout Harness) {
         run(Float.self, "ABt dX \(batch)x\(outputs)@\(outputs)x\(inputs)", m: batch, k: outputs, n: inputs, ta: false, tb: true,
             rungs: [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
     }
+    // The transformer encoder layer's products (`Benchmarks attention`: d 256, feed-forward 1024,
+    // 16 × 128 tokens) in the library's layout, features × tokens: the projections W·X, the
+    // feed-forward W₁·X and W₂·H. No peer case: gemm.py times the batch-major shapes.
+    if !h.quick {
+        for (outputs, inputs) in [(256, 256), (1024, 256), (256, 1024)] {
+            run(Float.self, "W·X \(outputs)x\(inputs)@\(inputs)x2048", m: outputs, k: inputs, n: 2048, ta: false, tb: false,
+                rungs: [.direct, .blockedSingleThread, .blockedParallel])
+        }
+    }
 }
