@@ -88,9 +88,12 @@ extension DifferentiationTests {
         }
     }
 
-    /// Random shapes on both paths, several query blocks; two threads give one thread's bits.
+    /// Random shapes on both paths, several query blocks (with a causal mask blocks of
+    /// `AttentionKernels.queryBlock` rows; without one a block holds all the queries while
+    /// their scores fit `blockScores`, so 200 × 190 takes two blocks); two threads give
+    /// one thread's bits.
     func testAttentionKernelMatchesTheLoopPathAndIsThreadCountIndependent() {
-        var shapes = [(1, 1, 1, 1, 1, 1), (2, 3, 33, 31, 7, 9), (1, 2, 64, 64, 16, 16), (3, 1, 5, 70, 17, 3)]
+        var shapes = [(1, 1, 1, 1, 1, 1), (2, 3, 33, 31, 7, 9), (1, 2, 64, 64, 16, 16), (3, 1, 5, 70, 17, 3), (1, 1, 200, 190, 8, 5)]
         if isReleaseBuild { shapes.append((2, 4, 130, 129, 64, 64)) }
         for (B, h, tq, tk, d, dv) in shapes {
             for mask in [AttentionMask.none, .causal, .padding(keyLengths: (0..<B).map { ($0 * 7) % (tk + 1) })] {

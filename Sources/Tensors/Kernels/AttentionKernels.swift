@@ -10,9 +10,10 @@ import Foundation
 //   dV = Pᵀ·dO,   dP = dO·Vᵀ,   dS = P ⊙ (dP − D) with D_i = Σ_j P_ij dP_ij,
 //   dQ = scale·dS·K,   dK = scale·dSᵀ·Q.
 //
-// The vectorized path works on blocks of query rows (`queryBlock`): with a
+// The vectorized path works on blocks of query rows (`queryRows`): with a
 // causal mask, block [i₀, i₁) only meets keys [0, i₁), so about half of the
-// products are skipped; each block's scores live in a small row-major buffer
+// products are skipped (without one, a block holds as many queries as fit a
+// fixed number of scores); each block's scores live in a small row-major buffer
 // (or in the saved weights) while they are masked, exponentiated and multiplied
 // with V. The products run on the GEMM's register micro-kernel (`DirectGEMM`);
 // the heads of one layout need no copy because each operand is described by
@@ -91,6 +92,24 @@ enum AttentionKernels {
     /// partial tile, and small enough that a causal mask skips most of the
     /// upper triangle (59 % of the full products remain at T = 128).
     static var queryBlock: Int { 4 * GEMMConfiguration.kernel.rows }
+
+    /// Scores a block without a causal mask may hold (128 KiB in Float).
+    static let blockScores = 1 << 15
+
+    /// Query rows per block for `p`: ``queryBlock`` with a causal mask; without
+    /// one no keys are skipped, so all the queries at once while their scores
+    /// fit ``blockScores``, else the most whole `queryBlock`s that fit. Each
+    /// block packs its K and V panels anew, and its `·V` product has the
+    /// block's rows as columns (a transformer layer's 128 queries at 32 channels
+    /// per head in blocks of 24 computed 32 columns for 24 and packed K and V
+    /// six times). The block size depends on the shape and the kernel, never
+    /// on the thread count.
+    static func queryRows<S>(_ p: AttentionProblem<S>) -> Int {
+        let block = queryBlock, tq = p.queryTokens, tk = Swift.max(1, p.keyTokens)
+        if p.causal || tq <= block { return block }
+        if tq * tk <= blockScores { return tq }
+        return Swift.max(block, blockScores / tk / block * block)
+    }
 
     // MARK: Loop path
 
@@ -244,7 +263,7 @@ enum AttentionKernels {
         _: V.Type
     ) {
         typealias S = V.Scalar
-        let tq = p.queryTokens, tk = p.keyTokens, block = queryBlock
+        let tq = p.queryTokens, tk = p.keyTokens, block = queryRows(p)
         let ptrs = UncheckedSendable((q, k, v, out, weights))
         let work = p.items * tq * tk * (p.keyChannels + p.valueChannels)
         parallelFor(chunks: p.items, work: work) { n in
@@ -281,7 +300,7 @@ enum AttentionKernels {
         _: V.Type
     ) {
         typealias S = V.Scalar
-        let tq = p.queryTokens, tk = p.keyTokens, ck = p.keyChannels, cv = p.valueChannels, block = queryBlock
+        let tq = p.queryTokens, tk = p.keyTokens, ck = p.keyChannels, cv = p.valueChannels, block = queryRows(p)
         let ptrs = UncheckedSendable((q, k, v, weights, dOut, dq, dk, dv))
         let work = 2 * p.items * tq * tk * (ck + cv)
         parallelFor(chunks: p.items, work: work) { n in
