@@ -99,11 +99,11 @@ enum AttentionKernels {
     /// Query rows per block for `p`: ``queryBlock`` with a causal mask; without
     /// one no keys are skipped, so all the queries at once while their scores
     /// fit ``blockScores``, else the most whole `queryBlock`s that fit. Each
-    /// block packs its K and V panels anew, and its `·V` product has the
-    /// block's rows as columns (a transformer layer's 128 queries at 32 channels
-    /// per head in blocks of 24 computed 32 columns for 24 and packed K and V
-    /// six times). The block size depends on the shape and the kernel, never
-    /// on the thread count.
+    /// block packs K's panels anew (and V's in the token-major layout); in the
+    /// feature-major layout its `·V` product has the block's rows as columns
+    /// (a transformer layer's 128 queries at 32 channels per head, in blocks
+    /// of 24, computed 32 columns for 24 and packed K six times). The block
+    /// size depends on the shape and the kernel, never on the thread count.
     static func queryRows<S>(_ p: AttentionProblem<S>) -> Int {
         let block = queryBlock, tq = p.queryTokens, tk = Swift.max(1, p.keyTokens)
         if p.causal || tq <= block { return block }
