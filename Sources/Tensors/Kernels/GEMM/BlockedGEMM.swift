@@ -351,6 +351,7 @@ enum BlockedGEMM {
         _ b: UnsafePointer<V.Scalar>, bStride: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ alpha: V.Scalar,
         rows: Int, columns: Int, cTransposed: Bool, accumulate: Bool, _: V.Type
     ) where V.Scalar: TensorScalar {
+        assert(rows == kernel.rows || !kernel.isWide && rows == 4, "a panel read in place has \(kernel.rows) rows, or 4 (6-row kernels)")
         let size = MemoryLayout<V.Scalar>.stride
         let (rowBytes, stepBytes) = transposed ? (size, lda * size) : (lda * size, size)
         if !kernel.isWide {
@@ -426,7 +427,7 @@ enum BlockedGEMM {
         accumulate: Bool, _: V.Type, _: F.Type, _: L.Type
     ) where V.Scalar: TensorScalar {
         if rows <= 4 {
-            MicroKernels.microKernel4x2(kc, a, panelStep: 6, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
+            MicroKernels.microKernel4x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,
                                         rows: rows, columns: columns, cTransposed: cTransposed, accumulate: accumulate, V.self, F.self, L.self)
         } else {
             MicroKernels.microKernel6x2(kc, a, rowBytes: rowBytes, stepBytes: stepBytes, b, bStride: bStride, c, ldc, alpha,

@@ -191,8 +191,8 @@ enum MicroKernels {
 
     /// C[0..<4, 0..<2w] += α·Ã·B̃ (or `=` when `accumulate` is false): the
     /// 6-row tile's edge, for a last row panel of 1–4 rows
-    /// (`BlockedGEMM.narrowTile`; the direct kernel also splits 7 or 8 rows into two, ``DirectGEMM/panelRows(_:left:)``),
-    /// with 8 vector accumulators (enough to keep both FMA pipes busy at four
+    /// (`BlockedGEMM.narrowTile`; the direct kernel also splits 7 or 8 rows
+    /// into two, ``DirectGEMM/panelRows(_:left:)``), with 8 vector accumulators (enough to keep both FMA pipes busy at four
     /// cycles of latency) instead of the 6-row tile's 12 on zero padding. The
     /// A panel is packed (`panelStep` elements per step: the 6-row tile's
     /// panels) or read in place (layout `L`). Each
