@@ -105,6 +105,36 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(miniBatches(X, Y, size: 10).first?.Y.scalars, Y.scalars, "batch GD keeps the order")
     }
 
+    /// The mini-batches are those of one permutation drawn from the generator,
+    /// picked example by example here with plain loops, in every layout the notes use.
+    func testMiniBatchesAreThePermutedExamplesInEveryLayout() {
+        for shape in [[3, 11], [2, 11, 4], [11, 3, 2, 2]] {
+            let axis = exampleAxis(ofRank: shape.count)
+            let count = shape.reduce(1, *)
+            let X = Tensor<Double>(shape: shape, scalars: (0..<count).map { Double($0) })
+            let Y = Tensor<Double>(shape: [2, 11], scalars: (0..<22).map { Double($0) })
+            var g = RandomGenerator(seed: 7), reference = RandomGenerator(seed: 7)
+            let batches = miniBatches(X, Y, size: 4, generator: &g)
+            let order = reference.permutation(11)
+            XCTAssertEqual(g.next(), reference.next(), "the batches draw exactly one permutation")
+            XCTAssertEqual(batches.count, 3)
+            let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+            for (b, batch) in batches.enumerated() {
+                let picked = Array(order[(b * 4)..<Swift.min(11, b * 4 + 4)])
+                var expected: [Double] = []
+                for o in 0..<outer { for j in picked { for i in 0..<inner { expected.append(X.scalars[(o * 11 + j) * inner + i]) } } }
+                var expectedShape = shape
+                expectedShape[axis] = picked.count
+                XCTAssertEqual(batch.X.shape, expectedShape, "\(shape) batch \(b)")
+                XCTAssertEqual(batch.X.scalars, expected, "\(shape) batch \(b)")
+                XCTAssertEqual(batch.Y.scalars, [0, 11].flatMap { row in picked.map { Double(row + $0) } }, "\(shape) batch \(b)")
+            }
+            let ordered = miniBatches(X, Y, size: 5)
+            XCTAssertEqual(ordered.map { $0.Y.scalars }, [[0, 1, 2, 3, 4, 11, 12, 13, 14, 15], [5, 6, 7, 8, 9, 16, 17, 18, 19, 20], [10, 21]])
+            XCTAssertEqual(miniBatches(X, Y, size: 11).map { $0.X }, [X], "one batch is the data itself")
+        }
+    }
+
     /// The loop path and the vectorized path train the same model to the same
     /// parameters (the notes' loops-vs-vectorization at the scale of a run).
     func testLoopAndVectorizedPathsTrainTheSameModel() throws {

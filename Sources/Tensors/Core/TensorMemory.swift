@@ -15,6 +15,18 @@ import Synchronization
 /// 33–38 ms against 5.5 ms into a reused buffer; a 1×1 convolution producing
 /// 103 MB spent over two thirds of its time faulting.
 ///
+/// Blocks below the threshold fault too: once the threshold has adapted to
+/// the largest block freed so far, glibc returns the top of its heap to the
+/// system whenever more than twice that much lies free there, and the next
+/// step grows it again. An LSTM step outside `fit` (`Benchmarks sequence`,
+/// rnn.py's shapes: T 50, batch 32, hidden 128) frees 1.6 MB blocks, so the
+/// heap is trimmed above 3.2 MB free while a step's temporaries span more:
+/// `strace` shows the program break rising and falling by 4.9 MB every step,
+/// `perf stat` 450–700 page faults per step, and the step takes 12.5–14.6 ms
+/// against 10.7 ms with freed blocks retained. PyTorch's step on the same
+/// glibc faults 1–460 times, depending on where its heap stands
+/// (`Benchmarks/Peers/lstm_page_faults.py`, six runs, 9.2–13.6 ms a step).
+///
 /// Setting ``retainsFreedBlocks`` makes glibc serve every block from its heap
 /// and keep freed memory there (`M_MMAP_MAX = 0`, a 2 GiB `M_TRIM_THRESHOLD`),
 /// so a training loop's steady state reuses the previous step's pages — the
