@@ -362,8 +362,13 @@ extension IndirectConvolutionKernels {
         // follows the thread count.
         let band = 4, bands = (g.outHeight + band - 1) / band
         // Eight channels per micro-tile when they divide n_C_prev (every power of two from 8):
-        // two fewer loads per sixteen multiply-adds than six, and no shifted last tile.
-        let rowsPerTile = channels % 8 == 0 ? 8 : Self.tile
+        // two fewer loads per sixteen multiply-adds than six, and no shifted last tile. Only
+        // with 512-bit vectors: its 16 accumulators need the 32 registers of AVX-512, and with
+        // 256-bit vectors (16 registers: AVX2's 6 × 16 kernel family, Double's 6 × 8) they
+        // spill. Zen 3, AVX2, two threads, one build switched by the environment, two
+        // alternations: 3×3 64 → 64 N32 56×56 dW 91.9–94.3 ms with eight rows against
+        // 49.3–49.6 with six; 1×1 64 → 256 dW 48.2–49.8 against 25.6–29.0.
+        let rowsPerTile = channels % 8 == 0 && MemoryLayout<V>.size >= 64 ? 8 : Self.tile
         let filterPanels = (filters + width - 1) / width, channelTiles = (channels + rowsPerTile - 1) / rowsPerTile
         let groups = Swift.min(bands, (16 + g.batch - 1) / g.batch), bandsPerGroup = (bands + groups - 1) / groups
         let units = g.batch * groups
@@ -499,7 +504,8 @@ extension MicroKernels {
 extension MicroKernels {
     /// ``stridedA6x2(rows:length:_:pixelStep:rowStep:_:gradientStep:gradientRowStep:_:_:_:_:)``
     /// with eight channels per tile: 16 accumulators, ten loads per sixteen
-    /// multiply-adds (six rows: eight per twelve).
+    /// multiply-adds (six rows: eight per twelve). For 512-bit vectors only:
+    /// with 256-bit ones the accumulators alone fill AVX2's 16 registers.
     @inline(never)
     static func stridedA8x2<V: SIMD, F: MultiplyAdd>(
         rows: Int, length: Int, _ a: UnsafePointer<V.Scalar>, pixelStep: Int, rowStep: Int,
