@@ -367,7 +367,9 @@ extension ConvolutionTests {
     /// 2 × 2 tiles), padding 0, 1 and 2 (windows on the zero row), partial
     /// 48-tile blocks and blocks across image ends, tile counts not a multiple
     /// of six, four-vector panels of 64 filters with and without a two-vector
-    /// panel after them, and a one-row image. Float agrees with the loop twin within the
+    /// panel after them, and a one-row image. The filter gradient by F(3×3,
+    /// 2×2) runs on both kernel families (panels of four 512-bit or two
+    /// 256-bit vectors) and is checked to be taken. Float agrees with the loop twin within the
     /// transforms' rounding (measured worst: see the tolerance), Double within
     /// 1e-11, and the bits do not depend on the thread count. The algorithm is
     /// really taken: its result differs from the direct (indirect-GEMM) one,
@@ -394,9 +396,13 @@ extension ConvolutionTests {
                 assertClose(dw, dwLoop.scalars.map(Double.init), relative: 1e-5, absolute: 1e-3, "filter gradient \(c) \(kernel)")
                 XCTAssertEqual(Parallelism.withMaxThreads(1, gradient), dw, "filter gradient threads \(c) \(kernel)")
                 ConvolutionConfiguration.usesWinograd = false
-                let direct = run()
+                let direct = run(), directGradient = gradient()
                 ConvolutionConfiguration.usesWinograd = true
                 XCTAssertNotEqual(direct, winograd, "Winograd not taken \(c) \(kernel)")
+                // Its filter gradient wherever the filters fill whole panels (64 wide, 16 for the 6-row family).
+                if c.filters % (kernel == .fma12x32 ? 64 : 16) == 0 {
+                    XCTAssertNotEqual(directGradient, dw, "Winograd filter gradient not taken \(c) \(kernel)")
+                }
                 assertClose(direct, loop.scalars.map(Double.init), relative: 1e-5, absolute: 1e-4, "direct \(c) \(kernel)")
             }
             let x = Tensor<Double>(randomNormal: [2, 15, 13, 16], generator: &g)
@@ -418,9 +424,8 @@ extension ConvolutionTests {
             assertClose(dw, withComputePath(.loop, gradient).scalars, relative: 1e-11, absolute: 1e-10, "Double filter gradient \(kernel)")
             ConvolutionConfiguration.usesWinograd = false
             XCTAssertNotEqual(conv2D(x, filter: w, padding: .same), y, "Double: Winograd not taken \(kernel)")
-            if kernel == .fma12x32 {   // F(3×3, 2×2) for the filter gradient needs 512-bit vectors
-                XCTAssertNotEqual(gradient(), dw, "Double: Winograd filter gradient not taken \(kernel)")
-            }
+            // F(3×3, 2×2) for the filter gradient, in panels of four 512-bit or two 256-bit vectors.
+            XCTAssertNotEqual(gradient(), dw, "Double: Winograd filter gradient not taken \(kernel)")
             // Where it was not measured faster, the direct algorithm runs: fewer than 48 tiles per image.
             let small = Tensor<Float>(randomNormal: [2, 9, 9, 32], generator: &g), f = Tensor<Float>(randomNormal: [3, 3, 32, 64], generator: &g)
             let direct = conv2D(small, filter: f, padding: .same)

@@ -332,7 +332,8 @@ public enum ConvolutionConfiguration {
 /// product `P_ξ = V_ξᵀ·Ũ_ξ` (n_C_prev × tiles by tiles × n_C) — 16
 /// multiply-adds per tile and channel–filter pair instead of 36. `V_ξ` is
 /// broadcast in place (six channels, a tile apart per step) and `Ũ_ξ` is
-/// written by its transform straight into 4-vector panels. Blocks of tiles are
+/// written by its transform straight into panels of four 512-bit or two 256-bit
+/// vectors (``gradientPanelVectors(_:)``). Blocks of tiles are
 /// summed into a fixed number of partial `P` (by shape only), added in order,
 /// so the bits do not depend on the thread count. N32 C64 56² K64, two threads:
 /// 17.8–18.0 ms with the direct kernel, 10.2–10.5 with this. (A first version
@@ -344,11 +345,19 @@ extension WinogradConvolutionKernels {
     /// Partial sums of `P` (at most; fewer for small problems).
     static let gradientChunks = 8
 
-    /// The forward pass's shapes (``serves(_:kernel:_:)``) with 512-bit vectors and
-    /// filters in whole groups of four vectors (64 Float, 32 Double).
+    /// The forward pass's shapes (``serves(_:kernel:_:)``) with filters in whole
+    /// panels of the products' micro-tile: four 512-bit vectors (64 Float, 32
+    /// Double) for the wide kernel family, two 256-bit vectors (16 Float, 8
+    /// Double) for the 6-row one.
     static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        kernel.isWide && g.filters % (256 / MemoryLayout<S>.stride) == 0 && serves(g, kernel: kernel, S.self)
+        g.filters % ((kernel.isWide ? 256 : 64) / MemoryLayout<S>.stride) == 0 && serves(g, kernel: kernel, S.self)
     }
+
+    /// Vectors per panel of filters in the filter gradient's products: four
+    /// with 512-bit vectors (24 accumulators of AVX-512's 32 registers), two
+    /// with 256-bit ones (12 of AVX2's 16).
+    @inline(__always)
+    static func gradientPanelVectors<V: SIMD>(_: V.Type) -> Int { MemoryLayout<V>.size >= 64 ? 4 : 2 }
 
     static func filterGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
@@ -370,7 +379,7 @@ extension WinogradConvolutionKernels {
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
-        let lanes = V.scalarCount, width = 4 * lanes, (channels, filters) = (g.channels, g.filters)
+        let lanes = V.scalarCount, width = gradientPanelVectors(V.self) * lanes, (channels, filters) = (g.channels, g.filters)
         let plane = channels * filters, panels = filters / width
         let T = gradientBlockTiles, tiling = WinogradTiling(g, blockTiles: T), tiles = tiling.tiles, jobs = tiling.blocks
         guard jobs > 0 else {
@@ -433,8 +442,13 @@ extension WinogradConvolutionKernels {
                     while c < channels {
                         let rows = Swift.min(6, channels - c)
                         for j in 0..<panels {
-                            MicroKernels.strided6x4(count, UnsafePointer(vXi + c), aStride: channels, UnsafePointer(uXi + j * T * width),
-                                                    pXi + c * filters + j * width, filters, rows: rows, V.self, F.self)
+                            if width == 4 * lanes {
+                                MicroKernels.strided6x4(count, UnsafePointer(vXi + c), aStride: channels, UnsafePointer(uXi + j * T * width),
+                                                        pXi + c * filters + j * width, filters, rows: rows, V.self, F.self)
+                            } else {
+                                MicroKernels.strided6x2(count, UnsafePointer(vXi + c), aStride: channels, UnsafePointer(uXi + j * T * width),
+                                                        pXi + c * filters + j * width, filters, rows: rows, V.self, F.self)
+                            }
                         }
                         c += 6
                     }
@@ -552,5 +566,45 @@ extension MicroKernels {
         if rows > 3 { update(c + 3 * ldc, c3_0, c3_1, w, true); update(c + 3 * ldc + 2 * w, c3_2, c3_3, w, true) }
         if rows > 4 { update(c + 4 * ldc, c4_0, c4_1, w, true); update(c + 4 * ldc + 2 * w, c4_2, c4_3, w, true) }
         if rows > 5 { update(c + 5 * ldc, c5_0, c5_1, w, true); update(c + 5 * ldc + 2 * w, c5_2, c5_3, w, true) }
+    }
+
+    /// ``strided6x4(_:_:aStride:_:_:_:rows:_:_:)`` on a `steps × 2w` panel of
+    /// B: 12 accumulators, for 256-bit vectors (AVX2's 16 registers).
+    @inline(never)
+    static func strided6x2<V: SIMD, F: MultiplyAdd>(
+        _ steps: Int, _ a: UnsafePointer<V.Scalar>, aStride: Int, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, rows: Int, _: V.Type, _: F.Type
+    ) where V.Scalar: TensorScalar {
+        let w = V.scalarCount
+        var c0_0 = V(), c0_1 = V(), c1_0 = V(), c1_1 = V(), c2_0 = V(), c2_1 = V()
+        var c3_0 = V(), c3_1 = V(), c4_0 = V(), c4_1 = V(), c5_0 = V(), c5_1 = V()
+        var pb = UnsafeRawPointer(b), pa = a
+        let vector = w * MemoryLayout<V.Scalar>.stride, bBytes = 2 * vector
+        let (o1, o2, o3) = (Swift.min(1, rows - 1), Swift.min(2, rows - 1), Swift.min(3, rows - 1))
+        let (o4, o5) = (Swift.min(4, rows - 1), Swift.min(5, rows - 1))
+        for _ in 0..<steps {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: vector, as: V.self)
+            let a0 = V(repeating: pa[0])
+            c0_0 = F.multiplyAdd(c0_0, a0, b0); c0_1 = F.multiplyAdd(c0_1, a0, b1)
+            let a1 = V(repeating: pa[o1])
+            c1_0 = F.multiplyAdd(c1_0, a1, b0); c1_1 = F.multiplyAdd(c1_1, a1, b1)
+            let a2 = V(repeating: pa[o2])
+            c2_0 = F.multiplyAdd(c2_0, a2, b0); c2_1 = F.multiplyAdd(c2_1, a2, b1)
+            let a3 = V(repeating: pa[o3])
+            c3_0 = F.multiplyAdd(c3_0, a3, b0); c3_1 = F.multiplyAdd(c3_1, a3, b1)
+            let a4 = V(repeating: pa[o4])
+            c4_0 = F.multiplyAdd(c4_0, a4, b0); c4_1 = F.multiplyAdd(c4_1, a4, b1)
+            let a5 = V(repeating: pa[o5])
+            c5_0 = F.multiplyAdd(c5_0, a5, b0); c5_1 = F.multiplyAdd(c5_1, a5, b1)
+            pb += bBytes
+            pa += aStride
+        }
+        if rows > 0 { update(c, c0_0, c0_1, w, true) }
+        if rows > 1 { update(c + ldc, c1_0, c1_1, w, true) }
+        if rows > 2 { update(c + 2 * ldc, c2_0, c2_1, w, true) }
+        if rows > 3 { update(c + 3 * ldc, c3_0, c3_1, w, true) }
+        if rows > 4 { update(c + 4 * ldc, c4_0, c4_1, w, true) }
+        if rows > 5 { update(c + 5 * ldc, c5_0, c5_1, w, true) }
     }
 }
