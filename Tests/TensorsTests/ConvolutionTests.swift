@@ -313,7 +313,8 @@ extension ConvolutionTests {
     /// a layer with more than 16 input channels runs through it too. The
     /// filter gradient's unpacked kernel: channel counts with a shifted last
     /// tile (5 → GEMM, 17, 18), eight-channel tiles (8, 16, 24; 512-bit vectors
-    /// only, so the 256-bit family shifts its six-channel tiles there), bands of rows, padding larger than the
+    /// only: the 256-bit family takes six-channel tiles there, the last shifted
+    /// back for 8 and 16), bands of rows, padding larger than the
     /// image border (the 3×5 image with padding 2), a single image split into
     /// groups of row bands, and 1×1 filters. Within rounding of the
     /// loop path (the micro-kernel may fuse multiply-adds), bitwise equal
@@ -330,7 +331,7 @@ extension ConvolutionTests {
             ([2, 8, 12, 8], 2, 24, 2, .valid), ([1, 9, 15, 8], 2, 20, 2, .valid), ([2, 5, 8, 16], 2, 18, 2, .valid),
             ([1, 7, 10, 16], 3, 17, 3, .valid),
             // Channel counts a multiple of 8 with at least one 512-bit panel of filters: the 8-row filter-gradient
-            // tile with 512-bit vectors, six-row tiles (the last shifted back) with 256-bit ones.
+            // tile with 512-bit vectors, six-row tiles with 256-bit ones (the last shifted back for 8 and 16).
             ([2, 9, 11, 16], 3, 40, 1, .same), ([1, 12, 10, 24], 3, 32, 2, .explicit(1)), ([2, 5, 6, 8], 1, 64, 1, .valid),
             // 64 filters and more: the forward's four-vector panels (6 × 64 Float tiles), alone, twice,
             // and followed by a two-vector panel (a partial one for 80), with pixel counts not a multiple of 6.

@@ -104,8 +104,9 @@ enum ConvolutionKernels {
     }
 
     /// `dW = Pᵀ·dY`; with 8 or 16 filters (Float; 4 or 8 for Double) the
-    /// direct kernel, otherwise (six or more input channels, a panel of
-    /// filters) the unpacked one.
+    /// direct kernel; Winograd's F(3×3, 2×2) where it serves (stride-1 3×3
+    /// filters, whole panels of filters); otherwise (six or more input
+    /// channels, a panel of filters) the unpacked one.
     static func backwardFilter<S: TensorScalar>(_ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry) {
         if DirectConvolutionKernels.servesFilterGradient(g, S.self) {
             DirectConvolutionKernels.filterGradient(dy, x, dw, g)

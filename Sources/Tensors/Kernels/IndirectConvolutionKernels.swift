@@ -318,7 +318,8 @@ extension IndirectConvolutionKernels {
     /// `dW = Pᵀ·dY` without packing either operand. Pᵀ's rows are (tap,
     /// channel) pairs; consecutive channels of one tap are contiguous values
     /// of each input pixel, so a micro-tile of dW (six channels of one tap —
-    /// eight when 8 divides `n_C_prev` — × two vectors of filters) reads A as
+    /// eight when 8 divides `n_C_prev` and the vectors are 512-bit — × two
+    /// vectors of filters) reads A as
     /// broadcasts from one pointer that steps a pixel (`s · n_C_prev`) per
     /// output pixel, and B as the output gradient's contiguous filters,
     /// stepping `n_C` per pixel. Each image (or group of rows, for small

@@ -308,10 +308,11 @@ public enum ConvolutionConfiguration {
 
     /// Whether stride-1 3×3 convolutions with whole vectors of channels and
     /// filters (≥ 16 each) take Winograd's F(2×2, 3×3) algorithm in the
-    /// vectorized forward pass (default `true`; 2.25× fewer multiplications,
-    /// results differ from the direct algorithm's by rounding). `false` keeps
-    /// every convolution on the direct (indirect-GEMM) algorithm, as PyTorch's
-    /// CPU default does.
+    /// vectorized forward pass and stride-1 input gradient, and F(3×3, 2×2)
+    /// for the filter gradient where the filters fill whole panels (default
+    /// `true`; 2.25× fewer multiplications, results differ from the direct
+    /// algorithm's by rounding). `false` keeps every convolution on the
+    /// direct (indirect-GEMM) algorithm, as PyTorch's CPU default does.
     public static var usesWinograd: Bool {
         get { winograd.load(ordering: .relaxed) }
         set { winograd.store(newValue, ordering: .relaxed) }
@@ -381,6 +382,7 @@ extension WinogradConvolutionKernels {
         typealias S = V.Scalar
         let lanes = V.scalarCount, width = gradientPanelVectors(V.self) * lanes, (channels, filters) = (g.channels, g.filters)
         let plane = channels * filters, panels = filters / width
+        assert(filters % width == 0, "Winograd filter gradient: \(filters) filters are not whole panels of \(width)")
         let T = gradientBlockTiles, tiling = WinogradTiling(g, blockTiles: T), tiles = tiling.tiles, jobs = tiling.blocks
         guard jobs > 0 else {
             dw.initialize(repeating: 0, count: 9 * plane)
