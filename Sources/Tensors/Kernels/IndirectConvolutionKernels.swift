@@ -118,7 +118,7 @@ enum IndirectConvolutionKernels {
         // With 512-bit vectors, the filters go four vectors at a time while they last (a
         // 6 × 64 Float tile: 24 accumulators, each broadcast feeding four multiply-adds),
         // the rest two at a time; AVX2's 16 registers take two.
-        let wideBlocks = V.scalarCount * MemoryLayout<S>.stride == 64 ? filters / (2 * width) : 0
+        let wideBlocks = RegisterFile.hasWideVectors(V.self) ? filters / (2 * width) : 0
         let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
         // The filter as `blocks` panels of `depth` rows × `width` filters (zero beyond n_C);
         // the first 2·wideBlocks in pairs, each pair one panel of `depth` rows × 2·width.
@@ -369,7 +369,7 @@ extension IndirectConvolutionKernels {
         // spill. Zen 3, AVX2, two threads, one build switched by the environment, two
         // alternations: 3×3 64 → 64 N32 56×56 dW 91.9–94.3 ms with eight rows against
         // 49.3–49.6 with six; 1×1 64 → 256 dW 48.2–49.8 against 25.6–29.0.
-        let rowsPerTile = channels % 8 == 0 && MemoryLayout<V>.size >= 64 ? 8 : Self.tile
+        let rowsPerTile = channels % 8 == 0 && RegisterFile.hasWideVectors(V.self) ? 8 : Self.tile
         let filterPanels = (filters + width - 1) / width, channelTiles = (channels + rowsPerTile - 1) / rowsPerTile
         let groups = Swift.min(bands, (16 + g.batch - 1) / g.batch), bandsPerGroup = (bands + groups - 1) / groups
         let units = g.batch * groups

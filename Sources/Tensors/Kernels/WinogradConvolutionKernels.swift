@@ -42,7 +42,7 @@ enum WinogradConvolutionKernels {
     /// C64 7² K64: 0.28 → 0.61 before blocks spanned images, and not measured
     /// faster since).
     static func serves<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        let lanes = (kernel.isWide ? 64 : 32) / MemoryLayout<S>.stride
+        let lanes = RegisterFile.vectorBytes(kernel) / MemoryLayout<S>.stride
         let tilesPerImage = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
         return ConvolutionConfiguration.usesWinograd && g.filterHeight == 3 && g.filterWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.channels >= 16 && g.filters > 16 && g.channels % lanes == 0 && g.filters % lanes == 0
@@ -97,7 +97,7 @@ enum WinogradConvolutionKernels {
         let lanes = V.scalarCount, width = 2 * lanes
         let (channels, filters) = (g.channels, g.filters)
         // Filter: transformed, then each U_ξ packed as the indirect kernels' panels.
-        let wideBlocks = lanes * MemoryLayout<S>.stride == 64 ? filters / (2 * width) : 0
+        let wideBlocks = RegisterFile.hasWideVectors(V.self) ? filters / (2 * width) : 0
         let blocks = 2 * wideBlocks + (filters - 2 * width * wideBlocks + width - 1) / width
         let panelsSize = blocks * channels * width
         // Scratch from the packing pool: reused across calls instead of fresh pages each time.
@@ -334,7 +334,7 @@ public enum ConvolutionConfiguration {
 /// multiply-adds per tile and channel–filter pair instead of 36. `V_ξ` is
 /// broadcast in place (six channels, a tile apart per step) and `Ũ_ξ` is
 /// written by its transform straight into panels of four 512-bit or two 256-bit
-/// vectors (``gradientPanelVectors(_:)``). Blocks of tiles are
+/// vectors (``gradientPanelWidth(vectorBytes:_:)``). Blocks of tiles are
 /// summed into a fixed number of partial `P` (by shape only), added in order,
 /// so the bits do not depend on the thread count. N32 C64 56² K64, two threads:
 /// 17.8–18.0 ms with the direct kernel, 10.2–10.5 with this. (A first version
@@ -351,14 +351,17 @@ extension WinogradConvolutionKernels {
     /// Double) for the wide kernel family, two 256-bit vectors (16 Float, 8
     /// Double) for the 6-row one.
     static func servesFilterGradient<S: TensorScalar>(_ g: Convolution2DGeometry, kernel: GEMMKernel, _: S.Type) -> Bool {
-        g.filters % ((kernel.isWide ? 256 : 64) / MemoryLayout<S>.stride) == 0 && serves(g, kernel: kernel, S.self)
+        g.filters % gradientPanelWidth(vectorBytes: RegisterFile.vectorBytes(kernel), S.self) == 0 && serves(g, kernel: kernel, S.self)
     }
 
-    /// Vectors per panel of filters in the filter gradient's products: four
-    /// with 512-bit vectors (24 accumulators of AVX-512's 32 registers), two
-    /// with 256-bit ones (12 of AVX2's 16).
+    /// Filters per panel of the filter gradient's products: four 512-bit
+    /// vectors (24 accumulators of AVX-512's 32 registers) or two 256-bit ones
+    /// (12 of AVX2's 16). The one rule both ``servesFilterGradient(_:kernel:_:)``
+    /// and the kernel read.
     @inline(__always)
-    static func gradientPanelVectors<V: SIMD>(_: V.Type) -> Int { MemoryLayout<V>.size >= 64 ? 4 : 2 }
+    static func gradientPanelWidth<S>(vectorBytes: Int, _: S.Type) -> Int {
+        (vectorBytes >= 64 ? 4 : 2) * vectorBytes / MemoryLayout<S>.stride
+    }
 
     static func filterGradient<S: TensorScalar>(
         _ dy: UnsafePointer<S>, _ x: UnsafePointer<S>, _ dw: UnsafeMutablePointer<S>, _ g: Convolution2DGeometry, kernel: GEMMKernel
@@ -380,7 +383,7 @@ extension WinogradConvolutionKernels {
         _: V.Type, _: F.Type
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
-        let lanes = V.scalarCount, width = gradientPanelVectors(V.self) * lanes, (channels, filters) = (g.channels, g.filters)
+        let lanes = V.scalarCount, width = gradientPanelWidth(vectorBytes: MemoryLayout<V>.size, S.self), (channels, filters) = (g.channels, g.filters)
         let plane = channels * filters, panels = filters / width
         assert(filters % width == 0, "Winograd filter gradient: \(filters) filters are not whole panels of \(width)")
         let T = gradientBlockTiles, tiling = WinogradTiling(g, blockTiles: T), tiles = tiling.tiles, jobs = tiling.blocks

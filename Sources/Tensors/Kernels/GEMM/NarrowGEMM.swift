@@ -352,7 +352,7 @@ enum NarrowGEMM {
     /// GFLOPS with `SIMD16<Float>`, numpy 42.5). A constant of each
     /// specialization.
     @inline(__always)
-    static func vectorsPerBlock<V: SIMD>(_: V.Type) -> Int { MemoryLayout<V>.size >= 64 ? 2 : 1 }
+    static func vectorsPerBlock<V: SIMD>(_: V.Type) -> Int { RegisterFile.hasWideVectors(V.self) ? 2 : 1 }
 
     /// Rows `i0..<i0 + w` (one vector per block) or `i0..<i0 + 2w` of C over `n`
     /// columns; `n` is a literal at every call site, so the tests `n > j` fold away.
