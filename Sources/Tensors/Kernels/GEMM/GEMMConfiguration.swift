@@ -205,6 +205,18 @@ struct GEMMBlocking {
         // 86.4–92.2 / 157–184, within the spread; BLIS's order (each B̃ panel swept across the
         // block's Ã micro-panels) 78.8–83.4 / 95–152. A profile of 2048³ on one thread puts 95 %
         // of the samples in the micro-kernel (≈ 91 % of the peak while it runs), 4.6 % in packing.
+        // Twenty-fifth session, same kind (one build switched by the environment, alternated, one
+        // thread, GFLOPS): BLIS's order again, now at kc 256 — each B̃ panel (16 KiB) kept in L1 and
+        // swept down the block's 6-row Ã micro-panels, which stream from L2 at 24 bytes a step
+        // against B̃'s 64 in the present order — with mc 72 / 144 / 288 / 480: 2048³ 84.5–92.2 against
+        // 89.9–93.6, 1024³ 80.3–88.3 against 90.3–91.6; kc 256 in the present order (mc 144) level
+        // (1024³ 89.5–91.9 vs 90.3–91.6, 2048³ 89.2–90.7 vs 89.9–92.2); at 512³ (kc 512) mc 36 or 144,
+        // and B̃ groups of a quarter of the L2, medians of three 84.2–87.3 against 88.4. Numpy's
+        // OpenBLAS (0.3.31, Haswell kernels) runs the same register tile in its orientation, 16 × 6 (two vector
+        // loads, six broadcasts, twelve multiply-adds a step; its streamed operand requested 512
+        // bytes ahead); its 512³ profile on one thread: kernel 91.8 % of the samples, packing 4.4 %.
+        // `gemm_pairs.py --rounds 5`, one thread, ours / numpy: 512³ 85.5 / 93.8 (no round ahead),
+        // 1024³ 85.8 / 92.8 (1 of 5), 2048³ 87.1 / 88.8 (none); Double level or ahead.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
         // nc 512 gave 196 vs 182 at n = 2048 (the 6×8 tile had used kc 256).
         case .float32: GEMMBlocking(kc: 256, mc: 144, nc: 1024, depthBlockColumns: 2048)
