@@ -215,9 +215,10 @@ enum BlockedGEMM {
     /// C[ic..<ic+rows, jc + panel columns] (+)= α·Ã·B̃ for one packed Ã block
     /// (`rows` × `kc` in mr-row panels) and `panels` of a packed B̃ block (`kc` ×
     /// `columns` in nr-column panels): each Ã micro-panel is swept across the
-    /// B̃ panels 512 KiB of them at a time (16 Float panels at kc = 256), so that
-    /// the group is read from L2 by every micro-panel of the block rather than
-    /// from L3 (1 MiB blocks of B̃ filled the whole L2). At kc = 256 the Ã
+    /// B̃ panels half an L2 of them at a time (``l2ResidentPanelBytes``: 512 KiB
+    /// on Zen 5, 16 panels of the 12 × 32 tile at kc = 256; 256 KiB on Zen 3), so
+    /// that the group is read from L2 by every micro-panel of the block rather
+    /// than from L3 (1 MiB blocks of B̃ filled the whole L2). At kc = 256 the Ã
     /// micro-panel (12 KiB) stays in L1 while a B̃ panel (32 KiB) streams past
     /// it; at kc = 512 one call streams 24 + 64 KiB, more than L1 holds, so both
     /// come from L2 — calls split into shallower ones that fit L1 did not help
