@@ -11,6 +11,7 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(Tensor<Float>([[1, 2], [3, 4]]).shape, [2, 2])
         XCTAssertEqual(Tensor<Float>.zeros([2, 3]).sum(), 0)
         XCTAssertEqual(Tensor<Float>.identity(3).sum(), 3)
+        XCTAssertEqual(Tensor<Float>.ones([2, 3]).scalars, [1, 1, 1, 1, 1, 1])
         var x = Tensor<Float>.arange(0, 12).reshaped(to: [3, 4])
         XCTAssertEqual(Tensor<Float>.linspace(0, 1, count: 5).scalars, [0, 0.25, 0.5, 0.75, 1])
         // random
@@ -45,6 +46,8 @@ final class PortingTableTests: XCTestCase {
         // reduce
         XCTAssertEqual(A.sum(axis: 0, keepingDimensions: true).shape, [1, 2])
         XCTAssertEqual(A.max(axis: 1).scalars, [1, 4])
+        XCTAssertEqual(A.mean(), 0)                               // np.mean([[1, -2], [-3, 4]]) = 0
+        XCTAssertEqual(A.norm(), Float(30).squareRoot(), accuracy: 1e-6)  // np.linalg.norm: √(1 + 4 + 9 + 16)
         XCTAssertEqual(A.variance(axis: 0).scalars, [4, 9])
         XCTAssertEqual(A.argmax(axis: 0), [0, 1])
         XCTAssertEqual(A.std(axis: 0).scalars, [2, 3])
@@ -55,6 +58,7 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(Tensor<Float>([3, 1, 4, 1, 5]).topK(3).indices, [4, 2, 0])
         // reshape
         XCTAssertEqual(x.reshaped(to: [-1, 4]).shape, [3, 4])
+        XCTAssertEqual(A.transposed().scalars, [1, -3, -2, 4])
         XCTAssertEqual(Tensor<Float>.zeros([2, 3, 4]).permuted([1, 0, 2]).shape, [3, 2, 4])
         XCTAssertEqual(A.expandingShape(at: 0).shape, [1, 2, 2])
         XCTAssertEqual(A.expandingShape(at: 0).squeezingShape().shape, [2, 2])
@@ -72,6 +76,9 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(exp(Tensor<Float>([0])).scalars, [1])
         XCTAssertEqual(clip(A, lower: 0, upper: 1).scalars, [1, 0, 0, 1])
         XCTAssertEqual(matmul(A, A, transposingA: true).scalars, [10, -14, -14, 20])
+        XCTAssertEqual(matmul(A, A).scalars, [7, -10, -15, 22])
+        // batched, as np.matmul on (2, 2, 2) @ (2, 2): each batch element times A
+        XCTAssertEqual(matmul(Tensor.stack([A, Tensor<Float>.identity(2)], axis: 0), A).scalars, [7, -10, -15, 22, 1, -2, -3, 4])
         XCTAssertEqual(Tensor<Float>.oneHot(labels, classes: 3).shape, [3, 2])
         // autograd, train, save, load
         let w = Variable(A, requiresGradient: true)
@@ -89,5 +96,8 @@ final class PortingTableTests: XCTestCase {
         XCTAssertEqual(try Sequential<Float>.load(from: url).predict(X), model.predict(X))
         // print
         XCTAssertEqual("\(Tensor<Float>([[1, 2], [3, 4]]))", "[[1, 2], [3, 4]]")
+        var described = ""
+        debugPrint(Tensor<Float>([[1, 2], [3, 4]]), to: &described)
+        XCTAssertTrue(described.contains("Float") && described.contains("[2, 2]") && described.contains("[[1, 2], [3, 4]]"), described)
     }
 }
