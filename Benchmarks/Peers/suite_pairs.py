@@ -34,11 +34,18 @@ import subprocess
 import sys
 
 
-def ours(binary, suite, only, threads, retain):
+def ours(binary, suite, only, threads, retain, variant):
+    """Our rows of `variant` (the start of the variant's name) on `threads`
+    threads (its end: the suites write "\\(n) threads"), one per case."""
     argv = [binary, suite, "--json", "--threads", str(threads), "--only", only] + (["--retain-freed"] if retain else [])
     rows = json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
-    suffix = f"{threads} thread" + ("s" if threads > 1 else "")
-    return {r["case"]: r["median_s"] * 1e3 for r in rows if r["variant"].endswith(suffix)}
+    out = {}
+    for r in rows:
+        if r["variant"].startswith(variant) and r["variant"].endswith((f" {threads} threads", f" {threads} thread")):
+            if r["case"] in out:
+                sys.exit(f"two rows of ours for {r['case']!r} match --variant {variant!r}: name a longer one")
+            out[r["case"]] = r["median_s"] * 1e3
+    return out
 
 
 def peer(script, args, threads, filters):
@@ -67,6 +74,9 @@ def main():
     p.add_argument("--peer-filter", action="append", default=[], help="key=value a peer row must have (repeatable)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--variant", default="vectorized,",
+                   help="our rows whose variant starts with this (default: the vectorized path, not e.g. "
+                        "\"direct (no Winograd)\" or \"loop\")")
     p.add_argument("--glibc-defaults", action="store_true", help="run ours without --retain-freed")
     p.add_argument("--benchmarks", default=os.path.join(root, ".build", "release", "Benchmarks"))
     p.add_argument("--peers", default=os.path.join(root, "..", "shared", "bench"))
@@ -75,7 +85,7 @@ def main():
     script = os.path.join(a.peers, a.peer)
     per_case = {}   # (case, peer label) -> [(ours ms, peer ms)] per round
     for round_ in range(a.rounds):
-        sides = [("ours", lambda: ours(a.benchmarks, a.suite, a.only, a.threads, not a.glibc_defaults)),
+        sides = [("ours", lambda: ours(a.benchmarks, a.suite, a.only, a.threads, not a.glibc_defaults, a.variant)),
                  ("peer", lambda: peer(script, a.peer_args, a.threads, filters))]
         results = {}
         for name, run in (sides if round_ % 2 == 0 else sides[::-1]):
