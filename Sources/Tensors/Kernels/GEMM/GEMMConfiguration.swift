@@ -212,9 +212,10 @@ struct GEMMBlocking {
         // 89.9–93.6, 1024³ 80.3–88.3 against 90.3–91.6; kc 256 in the present order (mc 144) level
         // (1024³ 89.5–91.9 vs 90.3–91.6, 2048³ 89.2–90.7 vs 89.9–92.2); at 512³ (kc 512) mc 36 or 144,
         // and B̃ groups of a quarter of the L2, medians of three 84.2–87.3 against 88.4. Numpy's
-        // OpenBLAS (0.3.31, Haswell kernels) runs the same register tile in its orientation, 16 × 6 (two vector
-        // loads, six broadcasts, twelve multiply-adds a step; its streamed operand requested 512
-        // bytes ahead); its 512³ profile on one thread: kernel 91.8 % of the samples, packing 4.4 %.
+        // OpenBLAS (0.3.31, Haswell kernels) runs the same register tile in its orientation, 16 × 6
+        // (two vector loads, six broadcasts, twelve multiply-adds a step; its streamed operand
+        // requested 512 bytes ahead); its 512³ profile on one thread: kernel 91.8 % of the samples,
+        // packing 4.4 %.
         // `gemm_pairs.py --rounds 5`, one thread, ours / numpy: 512³ 85.5 / 93.8 (no round ahead),
         // 1024³ 85.8 / 92.8 (1 of 5), 2048³ 87.1 / 88.8 (none); Double level or ahead.
         // Double 12×16: kc 384/mc 72 gave 167 on two cores (kc 256/mc 96: 163; kc 192: 157);
