@@ -38,6 +38,12 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(text.contains("matmul") && text.contains("[2, 3]") && text.contains("[4, 5]"), text)
     }
 
+    func testBadLinearNamesTheOperationAndTheThreeShapes() throws {
+        let (status, text) = try standardError(of: "linear")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("linear: needs W (n, n_prev), X (n_prev, m), b (n, 1); got W [2, 3], X [3, 5], b [3, 1]"), text)
+    }
+
     func testBadAxisNamesTheOperationAndTheShape() throws {
         let (status, text) = try standardError(of: "axis")
         XCTAssertNotEqual(status, 0)

@@ -26,7 +26,7 @@ public final class PositionwiseFeedForward<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Variable<Scalar>, dropout: Dropout<Scalar>? = nil, context: ForwardContext) -> Variable<Scalar> {
         let (d, m, t) = (x.shape[0], x.shape[1], x.shape[2])
-        var h = relu(linear(W1.variable, x.reshaped(to: [d, m * t]), b1.variable))
+        var h = linear(W1.variable, x.reshaped(to: [d, m * t]), b1.variable, activation: .relu)
         if let dropout { h = dropout.forward(h, context: context) }
         return linear(W2.variable, h, b2.variable).reshaped(to: [d, m, t])
     }

@@ -42,19 +42,24 @@ public func matmul<S>(_ a: Variable<S>, _ b: Variable<S>, transposingA: Bool = f
 }
 
 /// The dense layer's affine map as one fused node: `Z = W·X + b` with `W`
-/// `(n, n_prev)`, `X` `(n_prev, m)` and `b` `(n, 1)`, one example per column.
+/// `(n, n_prev)`, `X` `(n_prev, m)` and `b` `(n, 1)`, one example per column;
+/// with `activation: .relu`, `A = max(0, W·X + b)`.
 ///
 /// Backward (C1W4-06): `dW = dZ·Xᵀ`, `db = Σ_columns dZ`, `dX = Wᵀ·dZ`; the
 /// input gradient is skipped when `X` needs none (a network's first layer).
+/// The bias (and, when nothing is recorded, the ReLU) is applied inside the
+/// product (the tensor form of `linear`); recorded, the
+/// ReLU is its own node on `Z`, whose derivative at `z = 0` is the notes' 1,
+/// which the output alone cannot tell from `z < 0`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-public func linear<S>(_ W: Variable<S>, _ X: Variable<S>, _ b: Variable<S>) -> Variable<S> {
+public func linear<S>(_ W: Variable<S>, _ X: Variable<S>, _ b: Variable<S>, activation: LinearActivation = .identity) -> Variable<S> {
     let w = W.value, x = X.value
-    if w.rank != 2 || x.rank != 2 || b.value.shape != [w.shape[0], 1] {
-        shapeFailure(ShapeError(operation: "linear", message: "needs W (n, n_prev), X (n_prev, m), b (n, 1); got W \(format(w.shape)), X \(format(x.shape)), b \(format(b.value.shape))"))
+    if activation == .relu {
+        let recorded = GradientTape.isRecording && (W.requiresGradient || X.requiresGradient || b.requiresGradient)
+        return recorded ? relu(linear(W, X, b)) : Variable(linear(w, x, b.value, activation: .relu))
     }
-    var z = matmul(w, x)
-    z += b.value
+    let z = linear(w, x, b.value)
     return Variable(z, derivedFrom: [W, X, b]) { g, needs in
         [needs[0] ? matmul(g, x, transposingB: true) : nil,
          needs[1] ? matmul(w, g, transposingA: true) : nil,

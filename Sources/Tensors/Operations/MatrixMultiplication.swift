@@ -43,11 +43,18 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePa
     #if DEBUG
     if g.m * g.n * g.k >= 64 * 64 * 64 { DebugBuildNotice.emitOnce() }
     #endif
+    // The epilogue (bias, ReLU) rides on the direct and blocked kernels' tile stores;
+    // the other implementations (and a product with no terms) get one pass after theirs.
+    @inline(__always) func separately(_ run: (GEMMProblem<S>) -> Void) {
+        run(g.withoutEpilogue)
+        g.applyEpilogue(rows: 0..<g.m, columns: 0..<g.n)
+    }
+    if g.hasEpilogue && (g.k == 0 || g.alpha == 0) { return separately { gemm($0, rung: rung, path: path, kernel: kernel) } }
     if rung == nil && path == .vectorized {
-        if GEMV.runIfVector(g) { return }
+        if GEMV.runIfVector(g.withoutEpilogue) { return g.applyEpilogue(rows: 0..<g.m, columns: 0..<g.n) }
         if g.m * g.n * g.k < GEMMConfiguration.blockingLimit {
-            if NarrowGEMM.applies(g) || NarrowGEMM.appliesTransposed(g) { return NarrowGEMM.run(g, kernel: kernel) }
-            if TinyGEMM.applies(g) { return TinyGEMM.run(g, kernel: kernel) }
+            if NarrowGEMM.applies(g) || NarrowGEMM.appliesTransposed(g) { return separately { NarrowGEMM.run($0, kernel: kernel) } }
+            if TinyGEMM.applies(g) { return separately { TinyGEMM.run($0, kernel: kernel) } }
             return DirectGEMM.run(g, kernel: kernel, threads: true)
         }
         if S.scalarType == .float32 && g.m * g.n * g.k < GEMMConfiguration.directLimit
@@ -57,11 +64,11 @@ func gemm<S: TensorScalar>(_ g: GEMMProblem<S>, rung: GEMMRung?, path: ComputePa
     }
     let rung = rung ?? (path == .loop ? .naive : .blockedParallel)
     switch rung {
-    case .naive: NaiveGEMM.run(g)
-    case .simdUnblocked: UnblockedGEMM.run(g)
+    case .naive: separately { NaiveGEMM.run($0) }
+    case .simdUnblocked: separately { UnblockedGEMM.run($0) }
     case .direct: DirectGEMM.run(g, kernel: kernel)
     case .directParallel: DirectGEMM.run(g, kernel: kernel, threads: true)
-    case .narrow: NarrowGEMM.run(g, kernel: kernel)
+    case .narrow: separately { NarrowGEMM.run($0, kernel: kernel) }
     case .blockedSingleThread: BlockedGEMM.run(g, kernel: kernel, threads: false)
     case .blockedParallel: BlockedGEMM.run(g, kernel: kernel, threads: true)
     }
@@ -196,6 +203,70 @@ public func matmul<S>(
     var c = Tensor<S>(shape: shapes.batchShape.isEmpty ? [shapes.m, shapes.n] : shapes.batchShape + [shapes.m, shapes.n]) { _ in }
     matmul(a, b, transposingA: transposingA, transposingB: transposingB, into: &c, rung: rung)
     return c
+}
+
+/// An activation that ``linear(_:_:_:activation:)`` applies in the product's
+/// own pass over its output.
+public enum LinearActivation: Sendable, Hashable {
+    /// `Z = W·X + b`.
+    case identity
+    /// `A = max(0, W·X + b)` (`z < 0 ? 0 : z`, the bits of `relu`).
+    case relu
+}
+
+/// The dense layer's affine map, `Z = W·X + b` (the notes' `np.dot(W, A_prev) + b`),
+/// or with `activation: .relu` `A = max(0, W·X + b)`, in one pass over the output.
+///
+/// - `W`: `(n, n_prev)`; `X`: `(n_prev, m)`, one example per column; `b`:
+///   `(n, 1)`, added to every column. Result: `(n, m)`.
+/// - The bias and the activation are applied to each tile of the product as
+///   it is finished, while it is in cache, instead of in passes of their own:
+///   the result has the bits of `relu(matmul(W, X) + b)` (or `matmul(W, X) + b`),
+///   on either compute path and any number of threads.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func linear<S>(_ w: Tensor<S>, _ x: Tensor<S>, _ b: Tensor<S>, activation: LinearActivation = .identity) -> Tensor<S> {
+    linear(w, x, b, activation: activation, rung: nil)
+}
+
+/// ``linear(_:_:_:activation:)`` on a chosen rung of the GEMM ladder (`nil`:
+/// the one `matmul` picks), for tests that compare the rungs.
+@_spi(Benchmarks)
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func linear<S>(_ w: Tensor<S>, _ x: Tensor<S>, _ b: Tensor<S>, activation: LinearActivation = .identity,
+                      rung: GEMMRung?) -> Tensor<S> {
+    if w.rank != 2 || x.rank != 2 || b.shape != [w.shape[0], 1] || w.shape[1] != x.shape[0] {
+        linearFailure(w, x, b)
+    }
+    let (m, n, k) = (w.shape[0], x.shape[1], w.shape[1])
+    var z = Tensor<S>(shape: [m, n]) { _ in }   // every element is written before it is read (β = 0)
+    let path = ComputePath.current, kernel = GEMMConfiguration.kernel
+    w.withUnsafeBufferPointer { pw in
+        x.withUnsafeBufferPointer { px in
+            b.withUnsafeBufferPointer { pb in
+                z.withUnsafeMutableBufferPointer { pz in
+                    guard let c = pz.baseAddress else { return }   // m·n = 0: nothing to write
+                    withUnsafeTemporaryAllocation(of: S.self, capacity: 1) { empty in
+                        let stand = UnsafePointer(empty.baseAddress!)   // k = 0: operands are never read
+                        var problem = GEMMProblem(m: m, n: n, k: k, a: pw.baseAddress ?? stand, lda: k, transA: false,
+                                                  b: px.baseAddress ?? stand, ldb: n, transB: false, c: c, ldc: n, alpha: 1, beta: 0)
+                        problem.bias = pb.baseAddress
+                        problem.rectifies = activation == .relu
+                        gemm(problem, rung: rung, path: path, kernel: kernel)
+                    }
+                }
+            }
+        }
+    }
+    return z
+}
+
+/// Stops with a ``ShapeError`` of `linear` naming the three shapes.
+@inline(never)
+fileprivate func linearFailure<S>(_ w: Tensor<S>, _ x: Tensor<S>, _ b: Tensor<S>) -> Never {
+    shapeFailure(ShapeError(operation: "linear", message: "needs W (n, n_prev), X (n_prev, m), b (n, 1); got W \(format(w.shape)), "
+        + "X \(format(x.shape)), b \(format(b.shape))"))
 }
 
 /// A stack of products sharing `m`, `n`, `k`, transposes and scalars, whose

@@ -117,7 +117,8 @@ enum BlockedGEMM {
                                 aBlock = packedA.value + packedRows * pc + ic * kc
                             }
                             multiplyBlock(g, kernel, aBlock, packedB.value + panels * nr * pc, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite, V.self)
+                                          panels: firstPanel..<lastPanel, kc: kc, accumulate: pc > 0 || !overwrite,
+                                          finishes: pc + kc == g.k, V.self)
                             pc += kc
                         }
                       }
@@ -201,7 +202,8 @@ enum BlockedGEMM {
                                 let ic = panelRows.lowerBound * mr, rowsInBlock = Swift.min(g.m, panelRows.upperBound * mr) - ic
                                 packA(g, ic, rowsInBlock, pc, kc, mr, aBlock)
                                 multiplyBlock(g, kernel, aBlock, packedB.value, ic: ic, rows: rowsInBlock, jc: jc, columns: nc,
-                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite, requestsC: true, V.self)
+                                              panels: 0..<panels, kc: kc, accumulate: pc > 0 || !overwrite,
+                                              finishes: pc + kc == g.k, requestsC: true, V.self)
                             }
                         }
                     }
@@ -228,6 +230,8 @@ enum BlockedGEMM {
     /// threads 439 → 454; Double n = 1024 107 → 114 / 217 → 222.
     /// Groups only reorder whole micro-kernel calls: each element of C sees the
     /// same operations in the same order.
+    /// With `finishes` (the last block of k) each tile gets the problem's
+    /// epilogue (bias, ReLU) right after its call.
     ///
     /// With `requestsC` (the per-depth-block schedule, whose C outgrows the
     /// caches), an accumulating pass requests the next call's tile of C for
@@ -262,7 +266,7 @@ enum BlockedGEMM {
     static func multiplyBlock<V: SIMD>(
         _ g: GEMMProblem<V.Scalar>, _ kernel: GEMMKernel, _ aBlock: UnsafePointer<V.Scalar>, _ bBlock: UnsafePointer<V.Scalar>,
         ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool,
-        requestsC: Bool = false, _: V.Type
+        finishes: Bool, requestsC: Bool = false, _: V.Type
     ) where V.Scalar: TensorScalar {
         let mr = kernel.rows, nr = 2 * V.scalarCount
         let groupPanels = Swift.max(1, l2ResidentPanelBytes / (nr * kc * MemoryLayout<V.Scalar>.stride))
@@ -288,8 +292,11 @@ enum BlockedGEMM {
                             }
                         }
                     }
+                    let columns = Swift.min(nr, nc - jr)
                     microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
-                                rows: rows, columns: Swift.min(nr, nc - jr), cTransposed: g.transposedC, accumulate: accumulate, V.self)
+                                rows: rows, columns: columns, cTransposed: g.transposedC, accumulate: accumulate, V.self)
+                    // The epilogue on the tile just finished, while it is in L1.
+                    if finishes { g.applyEpilogue(rows: ic + ir..<ic + ir + rows, columns: jc + jr..<jc + jr + columns) }
                 }
                 ir += mr
             }
@@ -573,6 +580,7 @@ enum DirectGEMM {
                         BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, c, g.ldc, g.alpha, rows: rows, columns: columns,
                                                 cTransposed: g.transposedC, accumulate: !overwrite, V.self, bStride: bStride)
                     }
+                    g.applyEpilogue(rows: ir..<ir + rows, columns: panel * nr..<panel * nr + columns)
                 }
                 ir += rows
             }

@@ -24,6 +24,17 @@ struct GEMMProblem<S: TensorScalar> {
     /// product, read in place by the packing. Only the packed (blocked) path and
     /// the naive loop read such operands.
     var kSegment = 0, aSegmentStride = 0, bSegmentStride = 0
+    /// The epilogue (nil: none): after C's last term, every element of stored
+    /// row `r` of C gets `bias[r]` added, and with `rectifies` then `max(0, ·)`
+    /// (`x < 0 ? 0 : x`, the `relu` kernel's form). Stored rows are C's rows, or
+    /// with `transposedC` its columns — the product's as the caller wrote it.
+    /// Kernels that write C tile by tile apply it to each tile right after its
+    /// last depth block, while the tile is in L1; the others leave it to
+    /// ``applyEpilogue(rows:columns:)`` over the whole output. Either way each
+    /// element gets `(product + bias)` then the clamp: the bits of the product,
+    /// then a broadcast `+ b`, then `relu`.
+    var bias: UnsafePointer<S>? = nil
+    var rectifies = false
 
     /// Address of C's element `(i, j)`.
     @inline(__always) func cTile(_ i: Int, _ j: Int) -> UnsafeMutablePointer<S> {
@@ -76,6 +87,7 @@ struct GEMMProblem<S: TensorScalar> {
             part.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
         }
         part.c = cTile(range.lowerBound, 0)
+        if !transposedC, let bias { part.bias = bias + range.lowerBound }
         return part
     }
 
@@ -85,6 +97,7 @@ struct GEMMProblem<S: TensorScalar> {
         part.n = range.count
         part.b = transB ? b + range.lowerBound * ldb : b + range.lowerBound
         part.c = cTile(0, range.lowerBound)
+        if transposedC, let bias { part.bias = bias + range.lowerBound }
         return part
     }
 
@@ -95,7 +108,63 @@ struct GEMMProblem<S: TensorScalar> {
         GEMMProblem<T>(m: m, n: n, k: k, a: cast(a, to: T.self), lda: lda, transA: transA,
                        b: cast(b, to: T.self), ldb: ldb, transB: transB, c: cast(c, to: T.self), ldc: ldc,
                        alpha: T(alpha), beta: T(beta), transposedC: transposedC, patches: patches,
-                       kSegment: kSegment, aSegmentStride: aSegmentStride, bSegmentStride: bSegmentStride)
+                       kSegment: kSegment, aSegmentStride: aSegmentStride, bSegmentStride: bSegmentStride,
+                       bias: bias.map { cast($0, to: T.self) }, rectifies: rectifies)
+    }
+
+    /// Whether there is an epilogue to apply.
+    var hasEpilogue: Bool { bias != nil || rectifies }
+
+    /// The same product without its epilogue.
+    var withoutEpilogue: GEMMProblem {
+        var plain = self
+        (plain.bias, plain.rectifies) = (nil, false)
+        return plain
+    }
+
+    /// Applies the epilogue (see ``bias``) to C's elements `(i, j)` for `i` in
+    /// `rows`, `j` in `columns` — a tile just finished, or the whole output.
+    @inline(__always)
+    func applyEpilogue(rows: Range<Int>, columns: Range<Int>) {
+        guard hasEpilogue else { return }
+        // Runs of stored rows: contiguous in memory whichever way C is stored.
+        let (storedRows, run) = transposedC ? (columns, rows) : (rows, columns)
+        switch S.scalarType {
+        case .float32:
+            retyped(Float.self).applyEpilogue(storedRows: storedRows, run: run, FloatVector.self)
+        case .float64:
+            retyped(Double.self).applyEpilogue(storedRows: storedRows, run: run, DoubleVector.self)
+        }
+    }
+
+    @inline(__always)
+    private func applyEpilogue<V: SIMD>(storedRows: Range<Int>, run: Range<Int>, _: V.Type) where V.Scalar == S {
+        let w = V.scalarCount
+        for r in storedRows {
+            let row = c + r * ldc + run.lowerBound
+            let b = bias?[r] ?? 0
+            var j = 0
+            if rectifies {
+                while j + w <= run.count {
+                    var v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
+                    if bias != nil { v += b }
+                    UnsafeMutableRawPointer(row + j).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: V.self)
+                    j += w
+                }
+                while j < run.count {
+                    let x = bias != nil ? row[j] + b : row[j]
+                    row[j] = x < 0 ? 0 : x
+                    j += 1
+                }
+            } else {
+                while j + w <= run.count {
+                    let v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
+                    UnsafeMutableRawPointer(row + j).storeBytes(of: v + b, as: V.self)
+                    j += w
+                }
+                while j < run.count { row[j] += b; j += 1 }
+            }
+        }
     }
 
     /// Prepares C for kernels that can overwrite it on their first k-block:
