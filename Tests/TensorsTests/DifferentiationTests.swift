@@ -1,5 +1,5 @@
 import Foundation
-import Tensors
+@testable import Tensors
 import XCTest
 
 /// The gradient tape: the notes' worked examples, and every backward rule
@@ -137,6 +137,49 @@ final class DifferentiationTests: XCTestCase {
         checkGradient("negate", [a]) { -$0[0] }
     }
 
+    /// tanh, sigmoid and relu take their backward rule in one pass over the
+    /// incoming gradient and the saved output (input for relu): the same
+    /// values on both compute paths, bit for bit, over a vector-and-a-tail
+    /// length; within a few ulps of `g ⊙ f′(z)` computed from the input; and
+    /// relu′ is 1 at ±0 (the notes' convention) and 0 below.
+    func testActivationRulesInOnePass() {
+        func check<S: TensorScalar>(_: S.Type) {
+            var generator = RandomGenerator(seed: 31)
+            var z = Tensor<S>(randomUniform: [1, 1000 + 13], lower: -5, upper: 5, generator: &generator)
+            z[0, 0] = 0
+            z[0, 1] = -0.0
+            let g = Tensor<S>(randomNormal: z.shape, generator: &generator)
+            let rules: [(String, (Variable<S>) -> Variable<S>, Tensor<S>, BinaryOperation, Tensor<S>)] = [
+                ("tanh", { tanh($0) }, tanhDerivative(z), .tanhGradient, tanh(z)),
+                ("sigmoid", { sigmoid($0) }, sigmoidDerivative(z), .sigmoidGradient, sigmoid(z)),
+                ("relu", { relu($0) }, reluDerivative(z), .reluGradient, z),
+            ]
+            for (name, f, derivative, rule, saved) in rules {
+                let v = Variable(z, requiresGradient: true)
+                f(v).backward(seed: g)
+                let vectorized = v.gradient!
+                // The rule on the same saved tensor: the same bits on both paths (the functions'
+                // own values differ between the paths by their rounding, so the tape's do too).
+                XCTAssertEqual(withComputePath(.loop) { g.broadcasting(rule, saved) }.scalars, vectorized.scalars,
+                               "\(S.self) \(name): the paths differ")
+                let fromInput = g * derivative
+                for i in 0..<z.count {
+                    let (a, e) = (Double(vectorized.scalars[i]), Double(fromInput.scalars[i]))
+                    XCTAssertEqual(a, e, accuracy: 8 * Double(S.ulpOfOne) * Swift.max(abs(Double(g.scalars[i])), 1e-30),
+                                   "\(S.self) \(name) at z = \(z.scalars[i])")
+                }
+                if name == "relu" {
+                    XCTAssertEqual(vectorized.scalars[0], g.scalars[0], "relu′(+0) = 1")
+                    XCTAssertEqual(vectorized.scalars[1], g.scalars[1], "relu′(−0) = 1")
+                    let negative = z.scalars.indices.first { z.scalars[$0] < 0 }!
+                    XCTAssertEqual(vectorized.scalars[negative], 0, "relu′ < 0")
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     func testElementwiseFunctions() {
         let x = random([4, 5]), positive = random([4, 5], 0.2, 3)
         checkGradient("exp", [x]) { exp($0[0]) }
@@ -152,6 +195,8 @@ final class DifferentiationTests: XCTestCase {
         checkGradient("sigmoid", [x]) { sigmoid($0[0]) }
         checkGradient("relu", [x]) { relu($0[0]) }
         checkGradient("leakyRelu", [x]) { leakyRelu($0[0], slope: 0.1) }
+        checkGradient("tanh, large inputs", [random([4, 5], -6, 6)]) { tanh($0[0]) }
+        checkGradient("sigmoid, large inputs", [random([4, 5], -12, 12)]) { sigmoid($0[0]) }
         for axis in [0, 1] {
             checkGradient("softmax axis \(axis)", [x]) { softmax($0[0], axis: axis) }
             checkGradient("logSoftmax axis \(axis)", [x]) { logSoftmax($0[0], axis: axis) }

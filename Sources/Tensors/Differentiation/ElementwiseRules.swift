@@ -5,11 +5,16 @@
 //   abs        dx = g·sign(x)           reciprocal dx = −g·y²
 //   pow(x, p)  dx = g·p·x^(p−1)         clip       dx = g·[lower ≤ x ≤ upper]
 //   pow(x, y)  dx = g·y·x^(y−1)         dy = g·xʸ·ln x (0 where x = 0 and y ≥ 0), each summed to its shape
-//   tanh       dx = g·tanh′(x)          sigmoid    dx = g·σ′(x)
+//   tanh       dx = g·(1 − y²)          sigmoid    dx = g·y·(1 − y)
 //   sin        dx = g·cos x             cos        dx = −g·sin x
 //   relu       dx = g·[x ≥ 0]           leakyRelu  dx = g·(x ≥ 0 ? 1 : slope)
 //
-// (relu′(0) = 1 is the notes' convention, as in `reluDerivative`.)
+// (relu′(0) = 1 is the notes' convention, as in `reluDerivative`.) tanh, sigmoid
+// and relu take their rule in one pass over g and the saved tensor (the issue's
+// fusion; PyTorch's `tanh_backward`/`sigmoid_backward` use the output the same way):
+// no derivative tensor, no second evaluation of the function. From the output,
+// σ′ is 0 where σ(z) rounds to 1 (z > 17 in Float), where σ(z)·σ(−z) from the
+// input would still give e⁻ᶻ — gradients below the scalar's resolution of y.
 
 extension Variable {
     /// Records `f(self)` with `∂J/∂self = rule(g)`.
@@ -118,16 +123,16 @@ public func clip<S>(_ x: Variable<S>, lower: S, upper: S) -> Variable<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func tanh<S>(_ z: Variable<S>) -> Variable<S> {
-    let v = z.value
-    return z.unary(tanh(v)) { g in g * tanhDerivative(v) }
+    let a = tanh(z.value)
+    return z.unary(a) { g in g.broadcasting(.tanhGradient, a) }
 }
 
 /// The logistic function `σ(z) = 1/(1 + e⁻ᶻ)` elementwise.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func sigmoid<S>(_ z: Variable<S>) -> Variable<S> {
-    let v = z.value
-    return z.unary(sigmoid(v)) { g in g * sigmoidDerivative(v) }
+    let a = sigmoid(z.value)
+    return z.unary(a) { g in g.broadcasting(.sigmoidGradient, a) }
 }
 
 /// `max(z, 0)` elementwise.
@@ -135,7 +140,7 @@ public func sigmoid<S>(_ z: Variable<S>) -> Variable<S> {
 @_specialize(where S == Double)
 public func relu<S>(_ z: Variable<S>) -> Variable<S> {
     let v = z.value
-    return z.unary(relu(v)) { g in g * reluDerivative(v) }
+    return z.unary(relu(v)) { g in g.broadcasting(.reluGradient, v) }
 }
 
 /// `max(slope·z, z)` elementwise.

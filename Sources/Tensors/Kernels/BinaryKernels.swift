@@ -5,6 +5,11 @@ import Foundation
 enum BinaryOperation: String, CaseIterable, Sendable {
     case add, subtract, multiply, divide, minimum, maximum, pow
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
+    /// Activation backward rules in one pass, `a` the incoming gradient: from
+    /// the saved output `b = σ(z)`, `a·(b·(1 − b))`; from `b = tanh z`,
+    /// `a·(1 − b·b)`; from the saved input `b = z`, `a·[z ≥ 0]` (relu′(0) = 1,
+    /// the notes' convention; NaN gives 0).
+    case sigmoidGradient, tanhGradient, reluGradient
 
     @inline(__always)
     func apply<S: TensorScalar>(_ a: S, _ b: S) -> S {
@@ -22,6 +27,9 @@ enum BinaryOperation: String, CaseIterable, Sendable {
         case .lessOrEqual: a <= b ? 1 : 0
         case .greater: a > b ? 1 : 0
         case .greaterOrEqual: a >= b ? 1 : 0
+        case .sigmoidGradient: a * (b * (1 - b))
+        case .tanhGradient: a * (1 - b * b)
+        case .reluGradient: a * (b >= 0 ? 1 : 0)
         }
     }
 }
@@ -214,6 +222,10 @@ enum BinaryKernels {
         case .maximum: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.maximum(u, v) }, { (u: S, v: S) in ScalarMath.maximum(u, v) })
         case .pow:   // the tail through the vector function too, so every element gets the same bits
             row(a, sa, b, sb, y, n, { (u: V, v: V) in V.pow(u, v) }, { (u: S, v: S) in V.pow(V(repeating: u), V(repeating: v))[0] })
+        case .sigmoidGradient: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * (v * (1 - v)) }, { (u: S, v: S) in u * (v * (1 - v)) })
+        case .tanhGradient: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * (1 - v * v) }, { (u: S, v: S) in u * (1 - v * v) })
+        case .reluGradient:
+            row(a, sa, b, sb, y, n, { (u: V, v: V) in u * V().replacing(with: 1, where: v .>= 0) }, { (u: S, v: S) in u * (v >= 0 ? 1 : 0) })
         default: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.mask(op, u, v) }, { (u: S, v: S) in op.apply(u, v) })
         }
     }
