@@ -81,17 +81,18 @@ public struct BinaryCrossEntropyWithLogits<Scalar: TensorScalar>: Loss {
 
 /// Softmax cross-entropy from logits `Z` of shape `(C, m)` against one-hot `Y`
 /// (C2W3-07): `J = −(1/m) Σᵢ Σ_c y_c log softmax(z)_c`, fused gradient
-/// `dZ = (softmax(Z) − Y)/m`, with `softmax = exp(logSoftmax)` from the one
-/// stable `logSoftmax` pass. PyTorch's `CrossEntropyLoss` on probabilities as targets.
+/// `dZ = (softmax(Z) − Y)/m`, both from one stable sweep over the logits
+/// (`Tensors`' `softmaxCrossEntropy`; the gradient only when it will be
+/// used). PyTorch's `CrossEntropyLoss` on probabilities as targets.
 public struct SoftmaxCrossEntropy<Scalar: TensorScalar>: Loss {
     public init() {}
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ Z: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("SoftmaxCrossEntropy", Z.value, Y)
-        let m = exampleCount(Y)
-        let logProbabilities = logSoftmax(Z.value, axis: 0)
-        return lossNode(Z, cost: -(Y * logProbabilities).sum() / m) { (exp(logProbabilities) - Y) / m }
+        let recorded = GradientTape.isRecording && Z.requiresGradient
+        let (cost, gradient) = softmaxCrossEntropy(logits: Z.value, labels: Y, computingGradient: recorded)
+        return lossNode(Z, cost: cost) { gradient! }
     }
 }
 

@@ -134,3 +134,39 @@ extension Tensor {
 public func softmax<S>(_ z: Tensor<S>, axis: Int) -> Tensor<S> { z.softmax(axis: axis, log: false, operation: "softmax") }
 /// Numerically stable `log(softmax(z))` along `axis`: `z − m − ln Σ eᶻ⁻ᵐ`.
 public func logSoftmax<S>(_ z: Tensor<S>, axis: Int) -> Tensor<S> { z.softmax(axis: axis, log: true, operation: "logSoftmax") }
+
+/// Softmax cross-entropy from logits, with the classes along axis 0 and the
+/// examples along the last axis (the notes' `(C, m)`; any shape `(C, …, m)`):
+/// `J = −(1/m) Σ y·log softmax(z)`, softmax over axis 0 of each column.
+/// Returns `J` and, unless `computingGradient` is false, `∂J/∂z = (softmax(z) − y)/m`
+/// (`z`'s shape), both from one sweep over each block of columns — no
+/// log-softmax, product or difference tensors in between — with the cost
+/// summed in fixed blocks, so it does not depend on the thread count.
+/// A label of 0 adds nothing to `J`, even where `log softmax(z)` is −∞.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func softmaxCrossEntropy<S>(logits z: Tensor<S>, labels y: Tensor<S>, computingGradient: Bool = true)
+    -> (cost: S, gradient: Tensor<S>?) {
+    if z.shape != y.shape || z.rank == 0 {
+        shapeFailure(ShapeError(operation: "softmaxCrossEntropy",
+                                message: "logits \(format(z.shape)) and labels \(format(y.shape)) must have one shape of rank ≥ 1"))
+    }
+    let classes = z.shape[0], columns = classes == 0 ? 0 : z.count / classes
+    let scale = 1 / S(z.shape[z.rank - 1])
+    if z.count == 0 { return (0, computingGradient ? Tensor<S>.zeros(z.shape) : nil) }
+    var gradient: Tensor<S>? = computingGradient ? Tensor<S>(shape: z.shape) { _ in } : nil   // every element is written
+    let cost: S = z.withUnsafeBufferPointer { pz in
+        y.withUnsafeBufferPointer { py in
+            func run(_ g: UnsafeMutablePointer<S>?) -> S {
+                ComputePath.current.run(loop: {
+                    CrossEntropyKernels.loop(pz.baseAddress!, py.baseAddress!, g, classes: classes, columns: columns, scale: scale)
+                }, vectorized: {
+                    CrossEntropyKernels.vectorized(pz.baseAddress!, py.baseAddress!, g, classes: classes, columns: columns, scale: scale)
+                })
+            }
+            guard gradient != nil else { return run(nil) }
+            return gradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+        }
+    }
+    return (cost, gradient)
+}
