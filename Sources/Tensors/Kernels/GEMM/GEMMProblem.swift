@@ -123,47 +123,14 @@ struct GEMMProblem<S: TensorScalar> {
     }
 
     /// Applies the epilogue (see ``bias``) to C's elements `(i, j)` for `i` in
-    /// `rows`, `j` in `columns` — a tile just finished, or the whole output.
+    /// `rows`, `j` in `columns`: a tile just finished, or the whole output
+    /// after a kernel that does not apply it itself.
     @inline(__always)
     func applyEpilogue(rows: Range<Int>, columns: Range<Int>) {
         guard hasEpilogue else { return }
-        // Runs of stored rows: contiguous in memory whichever way C is stored.
-        let (storedRows, run) = transposedC ? (columns, rows) : (rows, columns)
         switch S.scalarType {
-        case .float32:
-            retyped(Float.self).applyEpilogue(storedRows: storedRows, run: run, FloatVector.self)
-        case .float64:
-            retyped(Double.self).applyEpilogue(storedRows: storedRows, run: run, DoubleVector.self)
-        }
-    }
-
-    @inline(__always)
-    private func applyEpilogue<V: SIMD>(storedRows: Range<Int>, run: Range<Int>, _: V.Type) where V.Scalar == S {
-        let w = V.scalarCount
-        for r in storedRows {
-            let row = c + r * ldc + run.lowerBound
-            let b = bias?[r] ?? 0
-            var j = 0
-            if rectifies {
-                while j + w <= run.count {
-                    var v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
-                    if bias != nil { v += b }
-                    UnsafeMutableRawPointer(row + j).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: V.self)
-                    j += w
-                }
-                while j < run.count {
-                    let x = bias != nil ? row[j] + b : row[j]
-                    row[j] = x < 0 ? 0 : x
-                    j += 1
-                }
-            } else {
-                while j + w <= run.count {
-                    let v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
-                    UnsafeMutableRawPointer(row + j).storeBytes(of: v + b, as: V.self)
-                    j += w
-                }
-                while j < run.count { row[j] += b; j += 1 }
-            }
+        case .float32: retyped(Float.self).applyEpilogue(rows: rows, columns: columns, FloatVector.self)
+        case .float64: retyped(Double.self).applyEpilogue(rows: rows, columns: columns, DoubleVector.self)
         }
     }
 
@@ -187,6 +154,44 @@ struct GEMMProblem<S: TensorScalar> {
                 row.update(repeating: 0, count: columns)
             } else {
                 for j in 0..<columns { row[j] *= beta }
+            }
+        }
+    }
+}
+
+extension GEMMProblem {
+    /// ``applyEpilogue(rows:columns:)`` on the library's kernel vectors, whose
+    /// `compare` is one vector instruction: the generic `v .< zero` built its
+    /// mask lane by lane through the stack here (22 % of a transformer layer's
+    /// samples, in this function alone).
+    @inline(__always)
+    func applyEpilogue<V: KernelVector>(rows: Range<Int>, columns: Range<Int>, _: V.Type) where V.Scalar == S {
+        // Runs of stored rows: contiguous in memory whichever way C is stored.
+        let (storedRows, run) = transposedC ? (columns, rows) : (rows, columns)
+        let w = V.scalarCount, zero = V(repeating: 0), adds = bias != nil
+        for r in storedRows {
+            let row = c + r * ldc + run.lowerBound
+            let b = bias?[r] ?? 0
+            var j = 0
+            if rectifies {
+                while j + w <= run.count {
+                    var v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
+                    if adds { v += b }
+                    UnsafeMutableRawPointer(row + j).storeBytes(of: v.replacing(with: 0, where: V.compare(.less, v, zero)), as: V.self)
+                    j += w
+                }
+                while j < run.count {
+                    let x = adds ? row[j] + b : row[j]
+                    row[j] = x < 0 ? 0 : x
+                    j += 1
+                }
+            } else {
+                while j + w <= run.count {
+                    let v = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
+                    UnsafeMutableRawPointer(row + j).storeBytes(of: v + b, as: V.self)
+                    j += w
+                }
+                while j < run.count { row[j] += b; j += 1 }
             }
         }
     }
