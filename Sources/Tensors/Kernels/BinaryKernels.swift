@@ -225,7 +225,8 @@ enum BinaryKernels {
         case .sigmoidGradient: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * (v * (1 - v)) }, { (u: S, v: S) in u * (v * (1 - v)) })
         case .tanhGradient: row(a, sa, b, sb, y, n, { (u: V, v: V) in u * (1 - v * v) }, { (u: S, v: S) in u * (1 - v * v) })
         case .reluGradient:
-            row(a, sa, b, sb, y, n, { (u: V, v: V) in u * V().replacing(with: 1, where: v .>= 0) }, { (u: S, v: S) in u * (v >= 0 ? 1 : 0) })
+            // The library's compare (one instruction); a generic `v .>= 0` builds its mask lane by lane.
+            row(a, sa, b, sb, y, n, { (u: V, v: V) in u * V.mask(.greaterOrEqual, v, V()) }, { (u: S, v: S) in u * (v >= 0 ? 1 : 0) })
         default: row(a, sa, b, sb, y, n, { (u: V, v: V) in V.mask(op, u, v) }, { (u: S, v: S) in op.apply(u, v) })
         }
     }

@@ -122,7 +122,8 @@ enum CrossEntropyKernels {
                 let c = Swift.min(w, n - j)
                 let label = load(y + k * stride, j, c)
                 let logP = (load(z + k * stride, j, c) - load(m, j, c)) - load(lnS, j, c)
-                costs -= (label * logP).replacing(with: 0, where: label .== 0)   // y = 0 adds nothing, even where log p = −∞
+                // y = 0 adds nothing, even where log p = −∞ (the library's compare: a generic `.==` builds its mask lane by lane)
+                costs -= (label * logP).replacing(with: 0, where: V.compare(.equal, label, V()))
                 if let e { store((load(e + k * stride, j, c) / load(s, j, c) - label) * scale, e + k * stride, j, c) }
                 j += w
             }
