@@ -4,7 +4,7 @@ import Tensors
 
 // probe <command> — small programs the tests run as separate processes:
 //
-//   probe add | matmul | linear | axis | topk | pow | batchnorm
+//   probe add | matmul | linear | crossentropy | axis | topk | pow | batchnorm
 //                               make one invalid call: an optimized build must still stop
 //                               with a message naming the operation and the shapes
 //                               (`fatalError` keeps its text under -O, `precondition` does not)
@@ -18,6 +18,7 @@ switch arguments.first {
 case "add": print(a + Tensor<Float>.zeros([4]))
 case "matmul": print(matmul(a, Tensor<Float>.zeros([4, 5])))
 case "linear": print(linear(a, Tensor<Float>.zeros([3, 5]), Tensor<Float>.zeros([3, 1])))
+case "crossentropy": print(softmaxCrossEntropy(logits: a, labels: Tensor<Float>.zeros([3, 2])).cost)
 case "axis": print(a.sum(axis: 2))
 case "topk": print(a.topK(4).values)
 case "pow": print(pow(a, Tensor<Float>.zeros([4])))

@@ -55,6 +55,28 @@ final class CrossEntropyTests: XCTestCase {
         check(Double.self, tolerance: 1e-13)
     }
 
+    /// The gradient against central finite differences of the cost, in Double,
+    /// over a (C, m, T) shape with soft labels, on both paths.
+    func testGradientMatchesFiniteDifferences() {
+        var g = RandomGenerator(seed: 43)
+        let z = Tensor<Double>(randomNormal: [4, 3, 5], generator: &g)
+        let y = softmax(Tensor<Double>(randomNormal: [4, 3, 5], generator: &g), axis: 0)
+        for path in [ComputePath.loop, .vectorized] {
+            withComputePath(path) {
+                let gradient = softmaxCrossEntropy(logits: z, labels: y).gradient!
+                for i in 0..<z.count {
+                    let epsilon = 1e-6
+                    var plus = z, minus = z
+                    plus.withUnsafeMutableBufferPointer { $0[i] += epsilon }
+                    minus.withUnsafeMutableBufferPointer { $0[i] -= epsilon }
+                    let numeric = (softmaxCrossEntropy(logits: plus, labels: y, computingGradient: false).cost
+                        - softmaxCrossEntropy(logits: minus, labels: y, computingGradient: false).cost) / (2 * epsilon)
+                    XCTAssertEqual(gradient.scalars[i], numeric, accuracy: 1e-8, "\(path) element \(i)")
+                }
+            }
+        }
+    }
+
     /// A class the model rules out (z = −∞) with label 0 costs nothing; the
     /// composed form gave 0·(−∞) = NaN there.
     func testZeroLabelOnImpossibleClassCostsNothing() {

@@ -44,6 +44,12 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(text.contains("linear: needs W (n, n_prev), X (n_prev, m), b (n, 1); got W [2, 3], X [3, 5], b [3, 1]"), text)
     }
 
+    func testBadCrossEntropyNamesTheOperationAndBothShapes() throws {
+        let (status, text) = try standardError(of: "crossentropy")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(text.contains("softmaxCrossEntropy: logits [2, 3] and labels [3, 2] must have one shape of rank ≥ 1"), text)
+    }
+
     func testBadAxisNamesTheOperationAndTheShape() throws {
         let (status, text) = try standardError(of: "axis")
         XCTAssertNotEqual(status, 0)
