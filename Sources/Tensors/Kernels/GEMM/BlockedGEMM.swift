@@ -268,7 +268,7 @@ enum BlockedGEMM {
         ic: Int, rows rowsInBlock: Int, jc: Int, columns nc: Int, panels: Range<Int>, kc: Int, accumulate: Bool,
         finishes: Bool, requestsC: Bool = false, _: V.Type
     ) where V.Scalar: TensorScalar {
-        let mr = kernel.rows, nr = 2 * V.scalarCount
+        let mr = kernel.rows, nr = 2 * V.scalarCount, epilogue = g.hasEpilogue
         let groupPanels = Swift.max(1, l2ResidentPanelBytes / (nr * kc * MemoryLayout<V.Scalar>.stride))
         let requests = requestsC && accumulate && !g.transposedC
         let rowBytes = g.ldc * MemoryLayout<V.Scalar>.stride
@@ -296,7 +296,7 @@ enum BlockedGEMM {
                     microKernel(kernel, kc, aBlock + ir * kc, bBlock + panel * nr * kc, g.cTile(ic + ir, jc + jr), g.ldc, g.alpha,
                                 rows: rows, columns: columns, cTransposed: g.transposedC, accumulate: accumulate, V.self)
                     // The epilogue on the tile just finished, while it is in L1.
-                    if finishes { g.applyEpilogue(rows: ic + ir..<ic + ir + rows, columns: jc + jr..<jc + jr + columns) }
+                    if finishes && epilogue { g.applyEpilogue(rows: ic + ir..<ic + ir + rows, columns: jc + jr..<jc + jr + columns) }
                 }
                 ir += mr
             }
@@ -556,6 +556,9 @@ enum DirectGEMM {
         let fullPanels = g.transB || packsWholeB(kernel, rows: g.m) ? 0 : g.n / nr
         let copied = panels - fullPanels
         let size = MemoryLayout<V.Scalar>.stride
+        // Tested once here: the call below is not inlined, and made for every tile
+        // it cost products without an epilogue 10 % (`ABt dX 256x10@10x128`).
+        let epilogue = g.hasEpilogue
         PackingBufferPool.shared.withBuffer(bytes: (copied * nr + mr) * g.k * size) { raw in
             let bCopy = raw.assumingMemoryBound(to: V.Scalar.self)
             let aPanel = bCopy + copied * nr * g.k
@@ -580,7 +583,7 @@ enum DirectGEMM {
                         BlockedGEMM.microKernel(kernel, g.k, UnsafePointer(aPanel), b, c, g.ldc, g.alpha, rows: rows, columns: columns,
                                                 cTransposed: g.transposedC, accumulate: !overwrite, V.self, bStride: bStride)
                     }
-                    g.applyEpilogue(rows: ir..<ir + rows, columns: panel * nr..<panel * nr + columns)
+                    if epilogue { g.applyEpilogue(rows: ir..<ir + rows, columns: panel * nr..<panel * nr + columns) }
                 }
                 ir += rows
             }
