@@ -76,6 +76,18 @@ func gemmSuite(_ h: inout Harness) {
         run(Float.self, "ABt dX \(batch)x\(outputs)@\(outputs)x\(inputs)", m: batch, k: outputs, n: inputs, ta: false, tb: true,
             rungs: [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
     }
+    // The MLP training step's five large products (`Benchmarks training`: 784-256-128-10, batch 128) in
+    // the library's layout, features × examples: forward W·X, weight gradients dZ·Aᵀ, input gradient
+    // Wᵀ·dZ. No peer case: gemm.py times the batch-major shapes (the same products transposed).
+    if !h.quick {
+        for (label, m, k, n, ta, tb) in [("W·X 256x784@784x128", 256, 784, 128, false, false),
+                                         ("W·X 128x256@256x128", 128, 256, 128, false, false),
+                                         ("dZ·Aᵀ 256x128@128x784", 256, 128, 784, false, true),
+                                         ("dZ·Aᵀ 128x128@128x256", 128, 128, 256, false, true),
+                                         ("Wᵀ·dZ 256x128@128x128", 256, 128, 128, true, false)] {
+            run(Float.self, label, m: m, k: k, n: n, ta: ta, tb: tb, rungs: [.direct, .directParallel, .blockedSingleThread, .blockedParallel])
+        }
+    }
     // The transformer encoder layer's products (`Benchmarks attention`: d 256, feed-forward 1024,
     // 16 × 128 tokens) in the library's layout, features × tokens: the projections W·X, the
     // feed-forward W₁·X and W₂·H. No peer case: gemm.py times the batch-major shapes.

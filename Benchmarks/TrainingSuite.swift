@@ -231,8 +231,10 @@ func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor
             if l > 0 { _ = matmul(W[l], dZ[l], transposingA: true) }
         }
     }
-    // The bias is added in place to each product's fresh output, as `linear` does (own buffers here,
-    // so `+=` never copies); the loss takes one log-softmax for its value and its gradient.
+    // The bias is added in place to each product's fresh output, as `linear` does without its fused
+    // epilogue (own buffers here, so `+=` never copies); the ReLU derivative is a mask and a product
+    // where the tape's rule makes one pass; the loss is the fused kernel `SoftmaxCrossEntropy` runs
+    // (cost and gradient in one sweep of the logits).
     var products = Z.map { $0 * 1 }
     let elementwise = h.measure("training", name, variant: "elementwise", shape: "784x128", metric: .itemsPerSecond, work: 128, maxSeconds: 5) {
         for l in 0..<3 {
@@ -240,9 +242,7 @@ func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor
             if l < 2 { _ = relu(Z[l]); _ = dA[l + 1] * reluDerivative(Z[l]) }
             _ = dZ[l].sum(axis: 1, keepingDimensions: true)
         }
-        let logProbabilities = logSoftmax(Z[2], axis: 0)
-        _ = -(Y * logProbabilities).sum() / 128
-        _ = (exp(logProbabilities) - Y) / 128
+        _ = softmaxCrossEntropy(logits: Z[2], labels: Y)
     }
     let update = h.measure("training", name, variant: "optimizer (Adam)", shape: "\(parameters.map(\.value.count).reduce(0, +)) parameters",
                            metric: .itemsPerSecond, work: 128, maxSeconds: 5) {

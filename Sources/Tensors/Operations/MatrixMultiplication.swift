@@ -151,6 +151,19 @@ public func matmul<S>(
         matmulFailure("output shape \(format(c.shape)) should be \(format(shapes.batchShape + [m, n])) for", a, b,
                       transposingA, transposingB)
     }
+    multiply(a, b, transposingA: transposingA, transposingB: transposingB, alpha: alpha, beta: beta, into: &c,
+             shapes: shapes, rung: rung)
+}
+
+/// Runs `C = α·op(A)·op(B) + β·C` for checked `shapes`, with the epilogue
+/// `bias` (one value per row of C, added to the row) and `rectifies` (then
+/// `max(0, ·)`) on the rank-2 products of ``linear(_:_:_:activation:rung:)``.
+@inline(__always)
+fileprivate func multiply<S>(
+    _ a: Tensor<S>, _ b: Tensor<S>, transposingA: Bool, transposingB: Bool, alpha: S, beta: S, into c: inout Tensor<S>,
+    shapes: MatmulShapes, rung: GEMMRung?, bias: Tensor<S>? = nil, rectifies: Bool = false
+) {
+    let (m, n, k) = (shapes.m, shapes.n, shapes.k)
     let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
     let path = ComputePath.current, kernel = GEMMConfiguration.kernel
     a.withUnsafeBufferPointer { pa in
@@ -162,10 +175,15 @@ public func matmul<S>(
                 withUnsafeTemporaryAllocation(of: S.self, capacity: 1) { empty in
                     let baseA = pa.baseAddress ?? UnsafePointer(empty.baseAddress!)
                     let baseB = pb.baseAddress ?? UnsafePointer(empty.baseAddress!)
-                    let problem = GEMMProblem(m: m, n: n, k: k, a: baseA, lda: lda, transA: transposingA,
+                    var problem = GEMMProblem(m: m, n: n, k: k, a: baseA, lda: lda, transA: transposingA,
                                               b: baseB, ldb: ldb, transB: transposingB, c: ca, ldc: n, alpha: alpha, beta: beta)
-                    if batchRank == 0 {
-                        gemm(problem, rung: rung, path: path, kernel: kernel)
+                    problem.rectifies = rectifies
+                    if shapes.batchShape.isEmpty {
+                        guard let bias else { return gemm(problem, rung: rung, path: path, kernel: kernel) }
+                        bias.withUnsafeBufferPointer { pBias in
+                            problem.bias = pBias.baseAddress
+                            gemm(problem, rung: rung, path: path, kernel: kernel)
+                        }
                     } else {
                         BatchedGEMM.run(problem, batchShape: shapes.batchShape, batchA: a.shape.dropLast(2),
                                         batchB: b.shape.dropLast(2), rung: rung, path: path, kernel: kernel)
@@ -239,26 +257,10 @@ public func linear<S>(_ w: Tensor<S>, _ x: Tensor<S>, _ b: Tensor<S>, activation
     if w.rank != 2 || x.rank != 2 || b.shape != [w.shape[0], 1] || w.shape[1] != x.shape[0] {
         linearFailure(w, x, b)
     }
-    let (m, n, k) = (w.shape[0], x.shape[1], w.shape[1])
-    var z = Tensor<S>(shape: [m, n]) { _ in }   // every element is written before it is read (β = 0)
-    let path = ComputePath.current, kernel = GEMMConfiguration.kernel
-    w.withUnsafeBufferPointer { pw in
-        x.withUnsafeBufferPointer { px in
-            b.withUnsafeBufferPointer { pb in
-                z.withUnsafeMutableBufferPointer { pz in
-                    guard let c = pz.baseAddress else { return }   // m·n = 0: nothing to write
-                    withUnsafeTemporaryAllocation(of: S.self, capacity: 1) { empty in
-                        let stand = UnsafePointer(empty.baseAddress!)   // k = 0: operands are never read
-                        var problem = GEMMProblem(m: m, n: n, k: k, a: pw.baseAddress ?? stand, lda: k, transA: false,
-                                                  b: px.baseAddress ?? stand, ldb: n, transB: false, c: c, ldc: n, alpha: 1, beta: 0)
-                        problem.bias = pb.baseAddress
-                        problem.rectifies = activation == .relu
-                        gemm(problem, rung: rung, path: path, kernel: kernel)
-                    }
-                }
-            }
-        }
-    }
+    var z = Tensor<S>(shape: [w.shape[0], x.shape[1]]) { _ in }   // every element is written before it is read (β = 0)
+    multiply(w, x, transposingA: false, transposingB: false, alpha: 1, beta: 0, into: &z,
+             shapes: MatmulShapes(w, x, transposingA: false, transposingB: false), rung: rung,
+             bias: b, rectifies: activation == .relu)
     return z
 }
 
