@@ -144,7 +144,7 @@ public func matmul<S>(
     alpha: S = 1, beta: S = 0, into c: inout Tensor<S>, rung: GEMMRung?
 ) {
     let shapes = MatmulShapes(a, b, transposingA: transposingA, transposingB: transposingB)
-    let (m, n, k) = (shapes.m, shapes.n, shapes.k)
+    let (m, n) = (shapes.m, shapes.n)
     let batchRank = shapes.batchShape.count
     if c.rank != batchRank + 2 || c.shape[batchRank] != m || c.shape[batchRank + 1] != n
         || (batchRank > 0 && !c.shape.starts(with: shapes.batchShape)) {
