@@ -87,28 +87,9 @@ enum CrossEntropyKernels {
         _: V.Type
     ) -> Double {
         let w = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V {
-            if count == w { return UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-            var v = V()
-            for l in 0..<count { v[l] = p[j + l] }
-            return v
-        }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) {
-            if count == w { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self); return }
-            for l in 0..<count { p[j + l] = v[l] }
-        }
-        for j in 0..<n { m[j] = -.infinity; s[j] = 0 }
-        for k in 0..<classes { ReductionKernels.accumulate(.maximum, z + k * stride, m, n, V.self) }
-        for k in 0..<classes {
-            var j = 0
-            while j < n {
-                let c = Swift.min(w, n - j)
-                let x = V.exp(load(z + k * stride, j, c) - load(m, j, c))
-                store(load(s, j, c) + x, s, j, c)
-                if let e { store(x, e + k * stride, j, c) }
-                j += w
-            }
-        }
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { V(partial: p + j, count: count) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { v.store(partial: p + j, count: count) }
+        SoftmaxKernels.columnStatistics(z, stride, classes, n, max: m, sum: s, exponentials: e, V.self)
         var j = 0
         while j < n {   // ln sⱼ
             let c = Swift.min(w, n - j)

@@ -97,6 +97,36 @@ enum SoftmaxKernels {
         }
     }
 
+    /// For `n` adjacent columns of `length` rows `stride` apart: each column's
+    /// maximum `mⱼ` and `sⱼ = Σₖ e^(xₖⱼ − mⱼ)`, and, where `exponentials` is
+    /// given, `e^(xₖⱼ − mⱼ)` there (same layout) — the two sweeps of a
+    /// softmax over columns, shared with the cross-entropy kernel.
+    @inline(__always)
+    static func columnStatistics<V: KernelVector>(
+        _ x: UnsafePointer<V.Scalar>, _ stride: Int, _ length: Int, _ n: Int,
+        max m: UnsafeMutablePointer<V.Scalar>, sum s: UnsafeMutablePointer<V.Scalar>,
+        exponentials e: UnsafeMutablePointer<V.Scalar>?, _: V.Type
+    ) {
+        for j in 0..<n { m[j] = -.infinity; s[j] = 0 }
+        for k in 0..<length { ReductionKernels.accumulate(.maximum, x + k * stride, m, n, V.self) }
+        let w = V.scalarCount
+        for k in 0..<length {
+            var j = 0
+            while j + w <= n {   // whole vectors: no partial loads in the hot loop
+                let power = V.exp(UnsafeRawPointer(x + k * stride + j).loadUnaligned(as: V.self) - UnsafeRawPointer(m + j).loadUnaligned(as: V.self))
+                UnsafeMutableRawPointer(s + j).storeBytes(of: UnsafeRawPointer(s + j).loadUnaligned(as: V.self) + power, as: V.self)
+                if let e { UnsafeMutableRawPointer(e + k * stride + j).storeBytes(of: power, as: V.self) }
+                j += w
+            }
+            if j < n {
+                let c = n - j
+                let power = V.exp(V(partial: x + k * stride + j, count: c) - V(partial: m + j, count: c))
+                (V(partial: s + j, count: c) + power).store(partial: s + j, count: c)
+                if let e { power.store(partial: e + k * stride + j, count: c) }
+            }
+        }
+    }
+
     /// `n` adjacent columns (stride `inner` between rows), vectorized across columns.
     @inline(__always)
     static func columnsBlock<V: KernelVector>(
@@ -104,29 +134,10 @@ enum SoftmaxKernels {
         _ log: Bool, _ scratch: UnsafeMutablePointer<V.Scalar>, _: V.Type
     ) {
         let m = scratch, s = scratch + n
-        for j in 0..<n { m[j] = -.infinity; s[j] = 0 }
-        for k in 0..<length { ReductionKernels.accumulate(.maximum, x + k * inner, m, n, V.self) }
+        columnStatistics(x, inner, length, n, max: m, sum: s, exponentials: log ? nil : y, V.self)
         let w = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V {
-            if count == w { return UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-            var v = V()
-            for l in 0..<count { v[l] = p[j + l] }
-            return v
-        }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) {
-            if count == w { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self); return }
-            for l in 0..<count { p[j + l] = v[l] }
-        }
-        for k in 0..<length {
-            var j = 0
-            while j < n {
-                let c = Swift.min(w, n - j)
-                let e = V.exp(load(x + k * inner, j, c) - load(m, j, c))
-                store(load(s, j, c) + e, s, j, c)
-                if !log { store(e, y + k * inner, j, c) }
-                j += w
-            }
-        }
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { V(partial: p + j, count: count) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { v.store(partial: p + j, count: count) }
         var j = 0
         while j < n {
             let c = Swift.min(w, n - j)
