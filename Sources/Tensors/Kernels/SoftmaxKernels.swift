@@ -112,7 +112,10 @@ enum SoftmaxKernels {
         let w = V.scalarCount
         for k in 0..<length {
             var j = 0
-            while j + w <= n {   // whole vectors: no partial loads in the hot loop
+            // Whole vectors in a loop of their own, the partial tail after it: a hot loop that
+            // chose between a whole and a partial load for every vector had LLVM split the
+            // 16-lane exp into ymm, xmm and scalar pieces (softmax over columns 2–4× slower).
+            while j + w <= n {
                 let power = V.exp(UnsafeRawPointer(x + k * stride + j).loadUnaligned(as: V.self) - UnsafeRawPointer(m + j).loadUnaligned(as: V.self))
                 UnsafeMutableRawPointer(s + j).storeBytes(of: UnsafeRawPointer(s + j).loadUnaligned(as: V.self) + power, as: V.self)
                 if let e { UnsafeMutableRawPointer(e + k * stride + j).storeBytes(of: power, as: V.self) }
