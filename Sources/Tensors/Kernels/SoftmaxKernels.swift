@@ -123,9 +123,9 @@ enum SoftmaxKernels {
             }
             if j < n {
                 let c = n - j
-                let power = V.exp(V(partial: x + k * stride + j, count: c) - V(partial: m + j, count: c))
-                (V(partial: s + j, count: c) + power).store(partial: s + j, count: c)
-                if let e { power.store(partial: e + k * stride + j, count: c) }
+                let power: V = V.exp(NormalizationKernels.load(x + k * stride + j, c) - NormalizationKernels.load(m + j, c))
+                NormalizationKernels.store(NormalizationKernels.load(s + j, c) + power, s + j, c)
+                if let e { NormalizationKernels.store(power, e + k * stride + j, c) }
             }
         }
     }
@@ -139,8 +139,8 @@ enum SoftmaxKernels {
         let m = scratch, s = scratch + n
         columnStatistics(x, inner, length, n, max: m, sum: s, exponentials: log ? nil : y, V.self)
         let w = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { V(partial: p + j, count: count) }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { v.store(partial: p + j, count: count) }
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { NormalizationKernels.load(p + j, count) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { NormalizationKernels.store(v, p + j, count) }
         var j = 0
         while j < n {
             let c = Swift.min(w, n - j)

@@ -20,25 +20,6 @@
 typealias FloatVector = SIMD16<Float>
 typealias DoubleVector = SIMD8<Double>
 
-extension SIMD {
-    /// The `count ≤ scalarCount` elements at `p` as a vector, zeros after
-    /// them — a whole vector in one unaligned load (the last, partial vector
-    /// of a row of columns lane by lane).
-    @inline(__always)
-    init(partial p: UnsafePointer<Scalar>, count: Int) {
-        if count == Self.scalarCount { self = UnsafeRawPointer(p).loadUnaligned(as: Self.self); return }
-        self.init()
-        for l in 0..<count { self[l] = p[l] }
-    }
-
-    /// Stores the first `count ≤ scalarCount` lanes at `p`.
-    @inline(__always)
-    func store(partial p: UnsafeMutablePointer<Scalar>, count: Int) {
-        if count == Self.scalarCount { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self); return }
-        for l in 0..<count { p[l] = self[l] }
-    }
-}
-
 enum FloatMath {
     static let log2e: Float = 1.44269504088896341
     static let ln2Hi: Float = 0.693359375            // 9 significant bits: n·ln2Hi is exact
