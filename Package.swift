@@ -26,7 +26,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: ["Tensors", "NeuralNetworks"],
             path: "Benchmarks",
-            exclude: ["Peers"]
+            exclude: ["Peers", "HISTORY.md"]
         ),
         .executableTarget(
             name: "digits",

@@ -186,12 +186,12 @@ enum BatchNormalizationKernels {
 
     @inline(__always)
     static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int) -> V {
-        NormalizationKernels.load(p, count)
+        PartialVector.load(p, count)
     }
 
     @inline(__always)
     static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) {
-        NormalizationKernels.store(v, p, count)
+        PartialVector.store(v, p, count)
     }
 
     /// Blocks of samples for the `.columns` layout: (count, rows per block).

@@ -87,8 +87,8 @@ enum CrossEntropyKernels {
         _: V.Type
     ) -> Double {
         let w = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { NormalizationKernels.load(p + j, count) }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { NormalizationKernels.store(v, p + j, count) }
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { PartialVector.load(p + j, count) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { PartialVector.store(v, p + j, count) }
         SoftmaxKernels.columnStatistics(z, stride, classes, n, max: m, sum: s, exponentials: e, V.self)
         var j = 0
         while j < n {   // ln sⱼ

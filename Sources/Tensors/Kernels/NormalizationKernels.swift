@@ -120,18 +120,10 @@ enum NormalizationKernels {
     }
 
     @inline(__always)
-    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int) -> V {
-        if count == V.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        var v = V()
-        for l in 0..<count { v[l] = p[l] }
-        return v
-    }
+    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int) -> V { PartialVector.load(p, count) }
 
     @inline(__always)
-    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) {
-        if count == V.scalarCount { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-        for l in 0..<count { p[l] = v[l] }
-    }
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) { PartialVector.store(v, p, count) }
 
     static func forwardTyped<V: SIMD>(
         _ x: UnsafePointer<V.Scalar>, _ gamma: UnsafePointer<V.Scalar>, _ beta: UnsafePointer<V.Scalar>, _ d: Int, _ n: Int,

@@ -375,24 +375,16 @@ enum RecurrentKernels {
         }
     }
 
-    /// `count` (≤ one vector) elements from `p`, zero beyond them.
+    /// `count` (≤ one vector) elements from `p`, zero beyond them (``PartialVector``).
     @inline(__always)
-    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int, _: V.Type) -> V {
-        if count == V.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        var v = V()
-        for l in 0..<count { v[l] = p[l] }
-        return v
-    }
+    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ count: Int, _: V.Type) -> V { PartialVector.load(p, count, as: V.self) }
 
     @inline(__always)
-    static func load<V: SIMD>(_ p: UnsafeMutablePointer<V.Scalar>, _ count: Int, _: V.Type) -> V { load(UnsafePointer(p), count, V.self) }
+    static func load<V: SIMD>(_ p: UnsafeMutablePointer<V.Scalar>, _ count: Int, _: V.Type) -> V { PartialVector.load(p, count, as: V.self) }
 
-    /// Stores the first `count` lanes of `v` at `p`.
+    /// Stores the first `count` lanes of `v` at `p` (``PartialVector``).
     @inline(__always)
-    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) {
-        if count == V.scalarCount { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-        for l in 0..<count { p[l] = v[l] }
-    }
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ count: Int) { PartialVector.store(v, p, count) }
 
     // MARK: Backward
 

@@ -123,9 +123,9 @@ enum SoftmaxKernels {
             }
             if j < n {
                 let c = n - j
-                let power: V = V.exp(NormalizationKernels.load(x + k * stride + j, c) - NormalizationKernels.load(m + j, c))
-                NormalizationKernels.store(NormalizationKernels.load(s + j, c) + power, s + j, c)
-                if let e { NormalizationKernels.store(power, e + k * stride + j, c) }
+                let power: V = V.exp(PartialVector.load(x + k * stride + j, c) - PartialVector.load(m + j, c))
+                PartialVector.store(PartialVector.load(s + j, c) + power, s + j, c)
+                if let e { PartialVector.store(power, e + k * stride + j, c) }
             }
         }
     }
@@ -139,8 +139,8 @@ enum SoftmaxKernels {
         let m = scratch, s = scratch + n
         columnStatistics(x, inner, length, n, max: m, sum: s, exponentials: log ? nil : y, V.self)
         let w = V.scalarCount
-        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { NormalizationKernels.load(p + j, count) }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { NormalizationKernels.store(v, p + j, count) }
+        @inline(__always) func load(_ p: UnsafePointer<V.Scalar>, _ j: Int, _ count: Int) -> V { PartialVector.load(p + j, count) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, _ j: Int, _ count: Int) { PartialVector.store(v, p + j, count) }
         var j = 0
         while j < n {
             let c = Swift.min(w, n - j)
