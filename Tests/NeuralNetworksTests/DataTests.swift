@@ -16,6 +16,20 @@ final class DataTests: XCTestCase {
         XCTAssertEqual([c.train.X.shape[1], c.dev.X.shape[1], c.test.X.shape[1]], [600, 200, 200])
     }
 
+    /// A training-dev set (C3W2-06): a seeded fraction of the training columns,
+    /// X and Y together, disjoint from what is left to train on.
+    func testTrainingDevSplitHoldsOutPartOfTheTrainingData() {
+        let m = 50
+        let X = Tensor<Float>(shape: [2, m], scalars: (0..<(2 * m)).map(Float.init)), Y = X.rows(0..<1) * -1
+        let (train, trainingDev) = trainingDevSplit(X, Y, fraction: 0.2, seed: 9)
+        XCTAssertEqual([train.X.shape[1], trainingDev.X.shape[1]], [40, 10])
+        XCTAssertEqual(Set(train.X.rows(0..<1).scalars + trainingDev.X.rows(0..<1).scalars), Set((0..<m).map(Float.init)))
+        XCTAssertEqual(trainingDev.Y, trainingDev.X.rows(0..<1) * -1, "Y's columns follow X's")
+        XCTAssertEqual(trainingDev.X.rows(1..<2), trainingDev.X.rows(0..<1) + Float(m), "whole columns are taken")
+        XCTAssertEqual(trainingDevSplit(X, Y, fraction: 0.2, seed: 9).trainingDev.X, trainingDev.X, "same seed, same split")
+        XCTAssertNotEqual(trainingDevSplit(X, Y, fraction: 0.2, seed: 10).trainingDev.X, trainingDev.X)
+    }
+
     /// TC-N1: statistics come from the training set and are reused on test data.
     func testNormalizerUsesTrainingStatistics() {
         let train = Tensor<Double>([[1, 2, 3, 4], [10, 10, 10, 10]])

@@ -56,6 +56,25 @@ final class GradientCheckTests: XCTestCase {
         assertGreat(gradientCheck(classifier, Xc, Ym, loss: MultiTaskSigmoidCrossEntropy()), "multi-task")
     }
 
+    /// TC-G1: f(θ) = θ³ at θ = 1 with ε = 0.01.
+    func testOneAndTwoSidedDifferences() {
+        let cube: (Double) -> Double = { $0 * $0 * $0 }
+        XCTAssertEqual(numericalDerivative(of: cube, at: 1, epsilon: 0.01, .oneSided), 3.0301, accuracy: 1e-12)
+        XCTAssertEqual(numericalDerivative(of: cube, at: 1, epsilon: 0.01), 3.0001, accuracy: 1e-12)
+        XCTAssertEqual(numericalDerivative(of: cube, at: 1), 3, accuracy: 1e-8)
+    }
+
+    /// The mean absolute error by hand — differences (1, 0; −2, 3) over m = 2:
+    /// J = 6/2 = 3, ∂J/∂ŷ = sign/2 — and by finite differences on a model.
+    func testMeanAbsoluteError() {
+        let (J, dA) = MeanAbsoluteError<Double>()(Tensor([[1.0, 2], [3, 4]]), Tensor([[0.0, 2], [5, 1]]))
+        XCTAssertEqual(J, 3)
+        XCTAssertEqual(dA.scalars, [0.5, 0, -0.5, 0.5])
+        let (X, Y) = data(3, 6)
+        let model = Sequential<Double>([Dense(inputs: 3, outputs: 2, initializer: .scaledNormal(1), generator: &generator)])
+        assertGreat(gradientCheck(model, X, Tensor.concatenate([Y, Y * 2], axis: 0), loss: MeanAbsoluteError()), "MAE")
+    }
+
     func testBatchNormDropoutAndL2() {
         let (X, Y) = data(3, 8)
         let model = Sequential<Double>([
@@ -66,6 +85,7 @@ final class GradientCheckTests: XCTestCase {
         // Dropout stays on: every evaluation replays the same seed, so the same masks.
         let before = (model.layers[1] as! BatchNorm<Double>).runningMean
         assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy(), l2: 0.7), "BatchNorm + dropout + L2")
+        assertGreat(gradientCheck(model, X, Y, loss: BinaryCrossEntropy(), l1: 0.7), "BatchNorm + dropout + L1")
         XCTAssertEqual((model.layers[1] as! BatchNorm<Double>).runningMean, before, "gradient checking leaves running averages alone")
         XCTAssertNotNil(model[parameter: "gamma1"])
         XCTAssertNotNil(model[parameter: "W2"])

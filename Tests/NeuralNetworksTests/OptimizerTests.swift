@@ -31,6 +31,37 @@ final class OptimizerTests: XCTestCase {
               [[0.9999, -1.9998, 0.4997], [1.00021, -2.00012, 0.49938], [1.000289, -2.000608, 0.499192]], "momentum")
     }
 
+    /// The notes' alternative `v = β·v + dW` (PyTorch's `SGD(momentum: 0.9)`), by
+    /// hand: v₁ = (0.1, −0.2, 0.3); v₂ = 0.9·v₁ + g₂ = (−0.31, 0.32, 0.32);
+    /// v₃ = 0.9·v₂ + g₃ = (−0.079, 0.488, 0.188); W −= 0.01·v each step. It is
+    /// the averaged form with α/(1 − β) = 0.1: those steps, times 10.
+    func testMomentumAccumulatedForm() {
+        check(steps(Momentum<Double>(form: .accumulated)),
+              [[0.999, -1.998, 0.497], [1.0021, -2.0012, 0.4938], [1.00289, -2.00608, 0.49192]], "accumulated momentum")
+        let start = [1.0, -2.0, 0.5]
+        let averaged = steps(Momentum<Double>()).map { w in zip(w, start).map { $1 + ($0 - $1) / (1 - 0.9) } }
+        check(steps(Momentum<Double>(form: .accumulated)), averaged, "the averaged form's steps × 1/(1 − β)")
+    }
+
+    /// TC-E1: β = 0.9 on 40, 49, 45 °F; TC-E3: β = 0.98 at t = 2; TC-E2's windows.
+    func testExponentiallyWeightedAverages() {
+        let plain = exponentiallyWeightedAverages([40, 49, 45], beta: 0.9)
+        let corrected = exponentiallyWeightedAverages([40, 49, 45], beta: 0.9, biasCorrected: true)
+        for (x, y) in zip(plain, [4.0, 8.5, 12.15]) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+        for (x, y) in zip(corrected, [40.0, 44.736842, 44.833948]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        var average = ExponentialAverage(beta: 0.98)
+        XCTAssertEqual(average.biasCorrected, 0)
+        average.add(1)   // θ₁ = 1, θ₂ = 0: v₂ = 0.0196
+        average.add(0)
+        XCTAssertEqual(average.value, 0.0196, accuracy: 1e-15)
+        XCTAssertEqual(average.biasCorrected, 0.0196 / 0.0396, accuracy: 1e-15)
+        XCTAssertEqual(average.count, 2)
+        // A constant series is its own bias-corrected average from the first value on.
+        XCTAssertTrue(exponentiallyWeightedAverages([7, 7, 7, 7], beta: 0.5, biasCorrected: true).allSatisfy { Swift.abs($0 - 7) < 1e-14 })
+        XCTAssertEqual(pow(0.9, 10), 0.3487, accuracy: 1e-4)
+        XCTAssertEqual(pow(0.98, 50), 0.3642, accuracy: 1e-4)
+    }
+
     func testRMSpropWithEpsilonInsideTheRoot() {
         check(steps(RMSprop<Double>()), [
             [0.6839302293794931, -1.6838117550438698, 0.18378980072850343],

@@ -20,6 +20,83 @@ final class StrategyTests: XCTestCase {
         XCTAssertEqual(Set(units).isSubset(of: Set((50...100).map(Double.init))), true)
     }
 
+    /// Coarse to fine (C2W3-01): every trial of a later round lies within the
+    /// span of the best trials before it, and three rounds of 20 land closer
+    /// to the optimum than the first round alone.
+    func testCoarseToFineSamplesTheRegionOfTheBestPoints() {
+        var evaluated: [[String: Double]] = []
+        let objective: ([String: Double]) -> Double = { p in
+            evaluated.append(p)
+            return Swift.abs(log10(p["alpha"]!) + 2) + Swift.abs(p["units"]! - 70) / 50
+        }
+        let space: [String: HyperparameterDistribution] = ["alpha": .logUniform(low: 1e-4, high: 1), "units": .integer(low: 50, high: 100)]
+        let trials = coarseToFineSearch(rounds: 3, trialsPerRound: 20, keep: 3, space: space, seed: 5, evaluate: objective)
+        XCTAssertEqual(trials.count, 60)
+        XCTAssertEqual(evaluated.count, 60)
+        for round in 1..<3 {
+            let before = evaluated[..<(round * 20)].sorted { objective0($0) < objective0($1) }.prefix(3)
+            for name in ["alpha", "units"] {
+                let values = before.map { $0[name]! }
+                for point in evaluated[(round * 20)..<((round + 1) * 20)] {
+                    XCTAssert(point[name]! >= values.min()! - 1e-12 && point[name]! <= values.max()! + 1e-12, "round \(round + 1): \(name) \(point[name]!) outside \(values)")
+                }
+            }
+        }
+        let firstRound = evaluated[..<20].map(objective0).min()!
+        XCTAssertLessThan(trials[0].score, firstRound)
+        XCTAssertEqual(HyperparameterDistribution.oneMinusLogUniform(low: 0.9, high: 0.999).narrowed(to: [0.95, 0.99, 0.93]),
+                       .oneMinusLogUniform(low: 0.93, high: 0.99))
+        XCTAssertEqual(HyperparameterDistribution.integer(low: 1, high: 9).narrowed(to: [3, 7]), .integer(low: 3, high: 7))
+    }
+
+    private func objective0(_ p: [String: Double]) -> Double { Swift.abs(log10(p["alpha"]!) + 2) + Swift.abs(p["units"]! - 70) / 50 }
+
+    /// TC-M2 (slice averages), TC-M4 (the combined cost's units), TC-M8 (label
+    /// noise), TC-M9 (shuffled mismatched dev set), TC-M10 (Bayes proxy),
+    /// TC-M14 (dev-set resolution).
+    func testStrategyNumbersOfTheNotes() {
+        let regions: [String: [Double]] = ["A": [3, 7, 5, 9], "B": [5, 6, 5, 10], "C": [2, 3, 4, 5],
+                                           "D": [5, 8, 7, 2], "E": [4, 5, 2, 4], "F": [7, 11, 8, 12]]
+        let averages = regions.mapValues(MLStrategy.sliceAverage)
+        XCTAssertEqual(averages, ["A": 6, "B": 6.5, "C": 3.5, "D": 5.5, "E": 3.75, "F": 9.5])
+        XCTAssertEqual(averages.min { $0.value < $1.value }?.key, "C")
+
+        let percentAndMilliseconds = [("A", 90.0, 80.0), ("B", 92, 95), ("C", 95, 1500)].map {
+            MLStrategy.Candidate(name: $0.0, metrics: ["accuracy": $0.1, "runningTime": $0.2])
+        }
+        let fractionAndSeconds = percentAndMilliseconds.map {
+            MLStrategy.Candidate(name: $0.name, metrics: ["accuracy": $0.metrics["accuracy"]! / 100, "runningTime": $0.metrics["runningTime"]! / 1000])
+        }
+        let weights = ["accuracy": 1.0, "runningTime": -0.5]
+        func best(_ candidates: [MLStrategy.Candidate]) -> String {
+            candidates.max { MLStrategy.combinedScore($0, weights: weights) < MLStrategy.combinedScore($1, weights: weights) }!.name
+        }
+        XCTAssertEqual(best(percentAndMilliseconds), "A")   // 50, 44.5, −655
+        XCTAssertEqual(best(fractionAndSeconds), "B")       // 0.86, 0.8725, 0.2
+        XCTAssertTrue(MLStrategy.combinedScore(percentAndMilliseconds[0], weights: ["memory": 1]).isNaN)
+
+        let (labels, other) = MLStrategy.labelNoise(devError: 10, mislabeledFraction: 0.06)
+        XCTAssertEqual(labels, 0.6, accuracy: 1e-12)
+        XCTAssertEqual(other, 9.4, accuracy: 1e-12)
+        let (labels2, other2) = MLStrategy.labelNoise(devError: 2, mislabeledFraction: 0.3)
+        XCTAssertEqual(labels2, 0.6, accuracy: 1e-12)
+        XCTAssertEqual(other2, 1.4, accuracy: 1e-12)
+
+        let composition = MLStrategy.expectedComposition(sources: ["web": 200_000, "app": 10_000], devSize: 2500)
+        XCTAssertEqual(composition["web"]!, 2380.95, accuracy: 0.005)
+        XCTAssertEqual(composition["app"]!, 119.05, accuracy: 0.005)
+
+        XCTAssertEqual(MLStrategy.bayesProxy(humanLevels: [3, 1, 0.7, 0.5]), 0.5)
+        let report = MLStrategy.errorReport(humanLevels: [3, 1, 0.7, 0.5], train: 0.7, dev: 0.8)
+        XCTAssertEqual(report.avoidableBias, 0.2, accuracy: 1e-12)
+        XCTAssertEqual(report.variance, 0.1, accuracy: 1e-12)
+
+        XCTAssertEqual(MLStrategy.resolution(devSetSize: 100), 0.01)
+        XCTAssertEqual(MLStrategy.devSetSize(resolving: 0.001), 1000)
+        XCTAssertEqual(MLStrategy.devSetSize(resolving: 0.01), 100)
+        XCTAssertEqual(MLStrategy.devSetSize(resolving: 0.003), 334)
+    }
+
     func testRandomSearchFindsTheMinimum() {
         let trials = randomSearch(trials: 60, space: ["alpha": .logUniform(low: 1e-4, high: 1)], seed: 2) { p in
             abs(log10(p["alpha"]!) - log10(0.01))     // best near α = 0.01

@@ -39,6 +39,42 @@ final class TrainingTests: XCTestCase {
         XCTAssert(glorot.scalars.allSatisfy { Swift.abs($0) <= bound })
         XCTAssertGreaterThan(glorot.scalars.map(Swift.abs).max()!, 0.99 * bound)
         XCTAssertEqual(deviation(glorot), bound / 3.0.squareRoot(), accuracy: 0.01 * bound)
+        let glorotNormal: Tensor<Double> = Initializer.glorotNormal.weights(rows: 300, columns: 200, generator: &g)
+        XCTAssertEqual(deviation(glorotNormal), (2.0 / 500).squareRoot(), accuracy: 0.01 * (2.0 / 500).squareRoot())
+    }
+
+    /// L1 regularization (C2W1-05) in `fit`: one step of batch gradient descent
+    /// with λ against the same step without. The weights differ by exactly
+    /// `−α·λ/(2m)·sign(W)` (the zero weight not at all), the biases not at
+    /// all, and the epoch's cost by `λ/(2m)·Σ‖W‖₁`.
+    func testL1RegularizationAddsTheNotesTermToCostAndGradient() throws {
+        let X = Tensor<Double>([[0.5, -1, 2, 0.25, 1], [1, 0.5, -0.5, 2, -1]]), Y = Tensor<Double>([[1, 0, 1, 0, 1]])
+        let (m, lambda, alpha) = (5.0, 0.3, 0.1)
+        let w1 = Tensor<Double>([[0.5, -0.25], [0, 1], [-2, 0.75]]), w2 = Tensor<Double>([[1, -1, 0.5]])
+        func model() -> Sequential<Double> {
+            Sequential([Dense(weight: w1, bias: Tensor([[0.1], [0], [-0.1]])), Activation(.tanh), Dense(weight: w2, bias: Tensor([[0.2]]))])
+        }
+        let (plain, regularized) = (model(), model())
+        let configuration = TrainingConfiguration(epochs: 1)
+        let costs = try [(plain, 0.0), (regularized, lambda)].map { network, l1 in
+            var c = configuration
+            c.l1 = l1
+            return try network.fit(X, Y, loss: BinaryCrossEntropyWithLogits(), optimizer: GradientDescent(learningRate: alpha),
+                                   configuration: c).costs[0]
+        }
+        let norms = w1.scalars.map(abs).reduce(0, +) + w2.scalars.map(abs).reduce(0, +)
+        XCTAssertEqual(costs[1] - costs[0], lambda / (2 * m) * norms, accuracy: 1e-14)
+        for (name, start) in [("W1", w1), ("W2", w2)] {
+            let difference = zip(regularized[parameter: name]!.value.scalars, plain[parameter: name]!.value.scalars).map { $0 - $1 }
+            let expected = start.scalars.map { -alpha * lambda / (2 * m) * ($0 > 0 ? 1 : $0 < 0 ? -1 : 0) }
+            for (d, e) in zip(difference, expected) { XCTAssertEqual(d, e, accuracy: 1e-15, name) }
+        }
+        for name in ["b1", "b2"] { XCTAssertEqual(regularized[parameter: name]!.value, plain[parameter: name]!.value, name) }
+        var negative = configuration
+        negative.l1 = -1
+        XCTAssertThrowsError(try model().fit(X, Y, loss: MeanSquaredError(), optimizer: GradientDescent(), configuration: negative)) { error in
+            XCTAssertEqual(error as? TrainingError, .invalidInput("L1 strength -1.0 must be non-negative and finite"))
+        }
     }
 
     /// `fit` turns on the allocator's block retention by default and leaves

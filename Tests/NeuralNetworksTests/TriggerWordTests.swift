@@ -84,11 +84,15 @@ final class TriggerWordTests: XCTestCase {
     }
 
     func testSequenceBinaryCrossEntropyAveragesOverStepsAndClips() {
-        // Zero logits: every step costs ln 2 whatever its label; ∂J/∂z = (½ − y)/(m·T).
+        // Zero logits: every step costs ln 2 whatever its label; Keras's mean: ∂J/∂z = (½ − y)/(m·T).
         let Y = Tensor<Double>(shape: [1, 2, 3], scalars: [0, 1, 1, 0, 0, 1])
-        let (cost, gradient) = SequenceBinaryCrossEntropyWithLogits<Double>()(Tensor<Double>.zeros([1, 2, 3]), Y)
+        let (cost, gradient) = SequenceBinaryCrossEntropyWithLogits<Double>(reduction: .meanOverOutputs)(Tensor<Double>.zeros([1, 2, 3]), Y)
         XCTAssertEqual(cost, Foundation.log(2), accuracy: 1e-14)
         assertClose(gradient, Y.scalars.map { (0.5 - $0) / 6 }, tolerance: 1e-15)
+        // The notes' L = Σ_t L⟨t⟩ over the m = 2 clips: 3 steps of ln 2 each; ∂J/∂z = (½ − y)/m.
+        let (summed, summedGradient) = SequenceBinaryCrossEntropyWithLogits<Double>()(Tensor<Double>.zeros([1, 2, 3]), Y)
+        XCTAssertEqual(summed, 3 * Foundation.log(2), accuracy: 1e-14)
+        assertClose(summedGradient, Y.scalars.map { (0.5 - $0) / 2 }, tolerance: 1e-15)
     }
 
     func testShortTrainingRunReducesTheLoss() throws {

@@ -49,7 +49,7 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// C4W1-05: `⌊(n + 2p − f)/s⌋ + 1` on the notes' cases; "same" keeps n at stride 1.
+    /// C4W1-04: `⌊(n + 2p − f)/s⌋ + 1` on the notes' cases; "same" keeps n at stride 1.
     func testOutputSizeFormula() {
         XCTAssertEqual(convolutionOutputSize(inputSize: 6, filterSize: 3), 4)
         XCTAssertEqual(convolutionOutputSize(inputSize: 6, filterSize: 3, padding: .explicit(1)), 6)

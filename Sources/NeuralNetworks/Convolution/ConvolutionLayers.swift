@@ -103,7 +103,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     }
 }
 
-/// Max pooling over `f × f` windows with stride `s` (C4W1-09); no parameters.
+/// Max pooling over `f × f` windows with stride `s` (C4W1-10); no parameters.
 /// `ties` chooses which tied maxima receive the gradient (the notes' mask by default).
 public final class MaxPool2D<Scalar: TensorScalar>: Layer {
     public let size: Int, stride: Int, padding: Padding, ties: MaxPoolingTies

@@ -21,6 +21,28 @@ public func trainDevTestSplit<S>(
     return (take(0..<trainCount), take(trainCount..<devEnd), take(devEnd..<m))
 }
 
+/// Carves a training-dev set out of the training data (C3W2-06): a seeded
+/// random `fraction` of the columns of `X` and `Y`, from the training
+/// distribution but not trained on, so that the error ladder separates
+/// variance (training-dev − train) from data mismatch (dev − training-dev)
+/// when dev and test come from another distribution
+/// (``MLStrategy/errorReport(humanLevel:train:trainDev:dev:test:)``).
+public func trainingDevSplit<S>(
+    _ X: Tensor<S>, _ Y: Tensor<S>, fraction: Double, seed: UInt64
+) -> (train: (X: Tensor<S>, Y: Tensor<S>), trainingDev: (X: Tensor<S>, Y: Tensor<S>)) {
+    let m = X.shape.last ?? 0
+    require(fraction >= 0 && fraction <= 1, "trainingDevSplit: fraction \(fraction) must be in [0, 1]")
+    require(Y.shape.last == m, "trainingDevSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
+    var g = RandomGenerator(seed: seed)
+    let order = g.permutation(m)
+    let held = Int((Double(m) * fraction).rounded())
+    func take(_ range: Range<Int>) -> (X: Tensor<S>, Y: Tensor<S>) {
+        let columns = Array(order[range])
+        return (X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1))
+    }
+    return (take(held..<m), take(0..<held))
+}
+
 /// Input normalization fitted on the training set and reused for dev/test
 /// (C2W1-10): `x := (x − μ) / σ` per feature (row), `μ`, `σ²` of shape `(n_x, 1)`.
 public struct Normalizer<Scalar: TensorScalar>: Sendable {

@@ -16,6 +16,9 @@ public enum Initializer: Sendable {
     /// for ReLU and tanh layers. Convolution layers pass `n[l]` = filters and
     /// `n[l−1]` = taps (Keras multiplies the filters by the kernel's area).
     case glorotUniform
+    /// The notes' third variance, `randn · √(2 / (n[l−1] + n[l]))` — Keras's
+    /// `glorot_normal` without its truncation at two standard deviations.
+    case glorotNormal
 
     /// A `(rows, columns)` weight matrix drawn from `generator`.
     public func weights<S: TensorScalar>(rows: Int, columns: Int, generator: inout RandomGenerator) -> Tensor<S> {
@@ -25,6 +28,7 @@ public enum Initializer: Sendable {
         case .scaledNormal(let s): scale = s
         case .he: scale = (2 / Double(columns)).squareRoot()
         case .xavier: scale = (1 / Double(columns)).squareRoot()
+        case .glorotNormal: scale = (2 / Double(rows + columns)).squareRoot()
         case .glorotUniform:
             let bound = S((6 / Double(rows + columns)).squareRoot())
             return Tensor(randomUniform: [rows, columns], lower: -bound, upper: bound, generator: &generator)

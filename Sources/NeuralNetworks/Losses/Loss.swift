@@ -109,6 +109,23 @@ public struct MeanSquaredError<Scalar: TensorScalar>: Loss {
     }
 }
 
+/// Mean absolute error, the notes' L1 cost (C1W4-09) per example:
+/// `J = (1/m) Σᵢ ‖ŷ⁽ⁱ⁾ − y⁽ⁱ⁾‖₁`, `∂J/∂ŷ = sign(ŷ − y)/m` (0 where ŷ = y).
+/// The notes' `J₁ = Σᵢ |y⁽ⁱ⁾ − ŷ⁽ⁱ⁾|` is `m` times it (a sum, where every
+/// cost here is a mean over the examples); PyTorch's `L1Loss` divides by every
+/// element, `n_y·m`.
+public struct MeanAbsoluteError<Scalar: TensorScalar>: Loss {
+    public init() {}
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func callAsFunction(_ A: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
+        checkShapes("MeanAbsoluteError", A.value, Y)
+        let m = exampleCount(Y)
+        let difference = A.value - Y
+        return lossNode(A, cost: difference.norm(.l1) / m) { ((difference .> 0) - (difference .< 0)) / m }
+    }
+}
+
 /// Multi-task (multi-label) loss from logits (C3W2-09): an independent sigmoid
 /// cross-entropy per task, summed over tasks and averaged over examples,
 /// ignoring missing labels (`NaN` in `Y`): `J = (1/m) Σᵢ Σ_{j labelled} L(ŷⱼ⁽ⁱ⁾, yⱼ⁽ⁱ⁾)`.

@@ -121,19 +121,35 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
     }
 }
 
-/// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v starts at 0.
+/// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v
+/// starts at 0. The notes also show `v = β·v + dW` (``Form/accumulated``),
+/// PyTorch's `SGD(momentum: β)`: the same direction with steps
+/// `1/(1 − β)` times larger once `v` has built up, so α is chosen
+/// `(1 − β)` times smaller for the same run.
 public final class Momentum<Scalar: TensorScalar>: Optimizer {
+    /// How the velocity takes in each gradient.
+    public enum Form: Sendable {
+        /// `v = β·v + (1 − β)·dW`: an exponentially weighted average (the notes).
+        case exponentialAverage
+        /// `v = β·v + dW`: the notes' alternative; PyTorch's `SGD` with `momentum` (no dampening).
+        case accumulated
+    }
+
     public var learningRate: Double
     public let beta: Scalar
+    public let form: Form
     private let identity = OptimizerIdentity()
 
-    init(rate: Double, beta: Scalar) {
+    init(rate: Double, beta: Scalar, form: Form) {
         learningRate = rate
         self.beta = beta
+        self.form = form
     }
 
     @_disfavoredOverload   // with no type context, the Float form below wins even when a literal is passed
-    public convenience init(learningRate: Double = 0.01, beta: Scalar = 0.9) { self.init(rate: learningRate, beta: beta) }
+    public convenience init(learningRate: Double = 0.01, beta: Scalar = 0.9, form: Form = .exponentialAverage) {
+        self.init(rate: learningRate, beta: beta, form: form)
+    }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -145,7 +161,12 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
             p.optimizerState = OptimizerState()   // one reference left: the velocity is updated in place
             var v = state.firstMoment ?? .zeros(p.value.shape)
             state.firstMoment = nil
-            v.formExponentialAverage(with: gradient, beta: beta)
+            switch form {
+            case .exponentialAverage: v.formExponentialAverage(with: gradient, beta: beta)
+            case .accumulated:
+                v *= beta
+                v.add(gradient, scaledBy: 1)
+            }
             p.value.add(v, scaledBy: -learningRate)
             state.firstMoment = v
             state.step += 1
@@ -288,7 +309,9 @@ extension GradientDescent where Scalar == Float {
 }
 
 extension Momentum where Scalar == Float {
-    public convenience init(learningRate: Double = 0.01, beta: Float = 0.9) { self.init(rate: learningRate, beta: beta) }
+    public convenience init(learningRate: Double = 0.01, beta: Float = 0.9, form: Form = .exponentialAverage) {
+        self.init(rate: learningRate, beta: beta, form: form)
+    }
 }
 
 extension RMSprop where Scalar == Float {

@@ -51,3 +51,48 @@ public func randomSearch(
     }
     return results.sorted { $0.score < $1.score }
 }
+
+extension HyperparameterDistribution {
+    /// The same kind of distribution over the smallest range that holds
+    /// `values` (samples of this one): the region of the best points.
+    public func narrowed(to values: [Double]) -> HyperparameterDistribution {
+        guard let low = values.min(), let high = values.max() else { return self }
+        switch self {
+        case .uniform: return .uniform(low: low, high: high)
+        case .logUniform: return .logUniform(low: low, high: high)
+        case .oneMinusLogUniform: return .oneMinusLogUniform(low: low, high: high)
+        case .integer: return .integer(low: Int(low.rounded()), high: Int(high.rounded()))
+        }
+    }
+}
+
+/// Coarse-to-fine random search (C2W3-01): `rounds` rounds of
+/// `trialsPerRound` random points; after each round every hyperparameter's
+/// range shrinks to the span of the `keep` best trials so far, on the scale it
+/// is sampled on, so the next round samples the region of the best points more
+/// densely. One seeded generator draws every round. Returns all trials, best
+/// (lowest score) first.
+public func coarseToFineSearch(
+    rounds: Int, trialsPerRound: Int, keep: Int = 3, space: [String: HyperparameterDistribution], seed: UInt64,
+    evaluate: ([String: Double]) throws -> Double
+) rethrows -> [SearchTrial] {
+    require(rounds >= 1 && trialsPerRound >= 1 && keep >= 1,
+            "coarseToFineSearch: rounds (\(rounds)), trials per round (\(trialsPerRound)) and keep (\(keep)) must be positive")
+    var generator = RandomGenerator(seed: seed)
+    var region = space
+    var results: [SearchTrial] = []
+    for round in 0..<rounds {
+        if round > 0 {
+            let best = results.sorted { $0.score < $1.score }.prefix(keep)
+            for (name, distribution) in space {
+                region[name] = distribution.narrowed(to: best.compactMap { $0.hyperparameters[name] })
+            }
+        }
+        for _ in 0..<trialsPerRound {
+            var point: [String: Double] = [:]
+            for name in region.keys.sorted() { point[name] = region[name]!.sample(&generator) }
+            results.append(SearchTrial(hyperparameters: point, score: try evaluate(point)))
+        }
+    }
+    return results.sorted { $0.score < $1.score }
+}

@@ -57,6 +57,21 @@ public enum MLStrategy {
         }
     }
 
+    /// The proxy for Bayes error among several human-level errors (C3W1-10): the
+    /// lowest, since Bayes error is at most the best any human reaches. TC-M10:
+    /// a typical human 3 %, a typical doctor 1 %, an experienced doctor 0.7 %, a
+    /// team of experienced doctors 0.5 % → 0.5 %.
+    public static func bayesProxy(humanLevels: [Double]) -> Double {
+        require(!humanLevels.isEmpty, "bayesProxy: no human-level errors given")
+        return humanLevels.min()!
+    }
+
+    /// The error report with the lowest of several human-level errors as the
+    /// Bayes proxy (``bayesProxy(humanLevels:)``).
+    public static func errorReport(humanLevels: [Double], train: Double, trainDev: Double? = nil, dev: Double, test: Double? = nil) -> ErrorReport {
+        errorReport(humanLevel: bayesProxy(humanLevels: humanLevels), train: train, trainDev: trainDev, dev: dev, test: test)
+    }
+
     /// TC-M11: human 4, train 7, train-dev 10, dev 12, test 12 → avoidable bias 3,
     /// variance 3, data mismatch 2, dev overfitting 0.
     public static func errorReport(humanLevel: Double, train: Double, trainDev: Double? = nil, dev: Double, test: Double? = nil) -> ErrorReport {
@@ -77,6 +92,65 @@ public enum MLStrategy {
             let fraction = Double(count) / Double(Swift.max(tags.count, 1))
             return (category, fraction, overallError * (1 - fraction))
         }.sorted { $0.fraction > $1.fraction }
+    }
+
+    /// A metric averaged over slices of the data (C3W1-04): the mean of the
+    /// per-slice values, one number to rank models by. TC-M2: errors over US,
+    /// China, India and other regions of 2/3/4/5 % → 3.5 % (algorithm C, the
+    /// best of the notes' six; A's 3/7/5/9 → 6).
+    public static func sliceAverage(_ values: [Double]) -> Double {
+        require(!values.isEmpty, "sliceAverage: no slices given")
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The linear combined metric of C3W1-05, `Σ weightᵢ·metricᵢ`, e.g.
+    /// `accuracy − 0.5·runningTime` is `["accuracy": 1, "runningTime": -0.5]`.
+    /// (The notes recommend satisficing limits instead, ``select(_:optimizing:maximize:satisficing:)``:
+    /// a combined cost depends on the metrics' units — TC-M4.) A metric a
+    /// candidate lacks makes its score NaN.
+    public static func combinedScore(_ candidate: Candidate, weights: [String: Double]) -> Double {
+        weights.reduce(0) { $0 + $1.value * (candidate.metrics[$1.key] ?? .nan) }
+    }
+
+    /// How the dev error splits between incorrect labels and everything else
+    /// (C3W2-03): `labels = devError × mislabeledFraction` (the fraction of the
+    /// misclassified dev examples whose label is wrong, from the error-analysis
+    /// tally) and `other = devError − labels`. TC-M8: 10 % with 6 % of the
+    /// errors mislabeled → 0.6 % and 9.4 % (fixing the labels is not worth it
+    /// yet); 2 % with 0.6 % from labels → 0.6 % and 1.4 % (it is).
+    public static func labelNoise(devError: Double, mislabeledFraction: Double) -> (incorrectLabels: Double, otherCauses: Double) {
+        require(mislabeledFraction >= 0 && mislabeledFraction <= 1,
+                "labelNoise: the mislabeled fraction must be in [0, 1], got \(mislabeledFraction)")
+        let labels = devError * mislabeledFraction
+        return (labels, devError - labels)
+    }
+
+    /// The smallest difference in an error rate that a dev set of `n` examples
+    /// resolves (C3W1-07): one example, `1/n` (100 examples → 1 %).
+    public static func resolution(devSetSize n: Int) -> Double {
+        require(n > 0, "resolution: the dev set size must be positive, got \(n)")
+        return 1 / Double(n)
+    }
+
+    /// The dev set size whose resolution is `difference` (a fraction): `⌈1/difference⌉`.
+    /// TC-M14: telling 97 % from 97.1 % (0.001) takes at least 1,000 examples —
+    /// the notes suggest 1,000–10,000, since one example's worth is only the
+    /// granularity, not a confident comparison.
+    public static func devSetSize(resolving difference: Double) -> Int {
+        require(difference > 0 && difference <= 1, "devSetSize: the difference must be in (0, 1], got \(difference)")
+        return Int((1 / difference - 1e-9).rounded(.up))
+    }
+
+    /// The expected make-up of a dev set of `devSize` examples drawn from the
+    /// shuffled union of several sources (C3W2-05's option 1): each source's
+    /// share, `devSize × countₛ / Σ count`. TC-M9: 200,000 web and 10,000 app
+    /// images, a dev set of 2,500 → 2,380.95 web and 119.05 app: the dev set
+    /// would be mostly the distribution you do not care about, which is why the
+    /// notes take dev and test from the app data only (option 2).
+    public static func expectedComposition(sources: [String: Int], devSize: Int) -> [String: Double] {
+        let total = sources.values.reduce(0, +)
+        require(total > 0 && sources.values.allSatisfy { $0 >= 0 }, "expectedComposition: the source counts must be non-negative and not all zero")
+        return sources.mapValues { Double(devSize) * Double($0) / Double(total) }
     }
 
     /// Weighted error (C3W1-08): `Σ wᵢ·1[ŷᵢ ≠ yᵢ] / Σ wᵢ`.

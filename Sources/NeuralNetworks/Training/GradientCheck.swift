@@ -23,6 +23,27 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
     }
 }
 
+/// The two finite differences of C2W1-13.
+public enum FiniteDifference: Sendable {
+    /// `(f(θ + ε) − f(θ)) / ε`: error O(ε).
+    case oneSided
+    /// `(f(θ + ε) − f(θ − ε)) / 2ε`: error O(ε²), what ``gradientCheck(_:cost:epsilon:)`` uses.
+    case twoSided
+}
+
+/// The numerical derivative of `f` at `θ` (C2W1-13). TC-G1: `f(θ) = θ³` at
+/// `θ = 1`, `ε = 0.01`: one-sided `(1.01³ − 1)/0.01 = 3.0301` (error 0.0301),
+/// two-sided `(1.01³ − 0.99³)/0.02 = 3.0001` (error 0.0001); `f′(1) = 3`.
+public func numericalDerivative(
+    of f: (Double) throws -> Double, at theta: Double, epsilon: Double = 1e-7, _ difference: FiniteDifference = .twoSided
+) rethrows -> Double {
+    require(epsilon > 0 && epsilon.isFinite, "numericalDerivative: ε must be positive and finite, got \(epsilon)")
+    switch difference {
+    case .oneSided: return (try f(theta + epsilon) - f(theta)) / epsilon
+    case .twoSided: return (try f(theta + epsilon) - f(theta - epsilon)) / (2 * epsilon)
+    }
+}
+
 /// Two-sided finite-difference check of the tape (C2W1-13/14) for any scalar
 /// cost: `dθ_approx[i] = (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε` for every element of
 /// every variable in `variables`, compared with what `backward()` computes.
@@ -66,8 +87,8 @@ public func gradientCheck(
     return GradientCheckReport(relativeDifference: relative, worstParameter: worst.0, worstParameterDifference: worst.1, count: count)
 }
 
-/// Gradient check of a whole model's cost `J(X, Y)` (with the L2 term when
-/// `l2 > 0`) with respect to every trainable parameter, in `Double`.
+/// Gradient check of a whole model's cost `J(X, Y)` (with the L2 and L1 terms when
+/// `l2`, `l1` > 0) with respect to every trainable parameter, in `Double`.
 ///
 /// Each evaluation runs in training mode with a generator seeded by `seed`,
 /// so dropout draws the same masks every time and is checked as it trains;
@@ -75,7 +96,7 @@ public func gradientCheck(
 /// updated (the deferred updates are not committed). The parameters' gradients
 /// are left as the backward pass computed them.
 public func gradientCheck<M: Model, L: Loss>(
-    _ model: M, _ X: Tensor<Double>, _ Y: Tensor<Double>, loss: L, l2: Double = 0, epsilon: Double = 1e-7, seed: UInt64 = 0
+    _ model: M, _ X: Tensor<Double>, _ Y: Tensor<Double>, loss: L, l2: Double = 0, l1: Double = 0, epsilon: Double = 1e-7, seed: UInt64 = 0
 ) -> GradientCheckReport where M.Scalar == Double, L.Scalar == Double {
     let parameters = model.parameters.filter(\.isTrainable)
     let m = Double(numberOfExamples(X))
@@ -84,6 +105,9 @@ public func gradientCheck<M: Model, L: Loss>(
         var J = loss(model.forward(Variable(X), context: context), Y)
         if l2 > 0 {
             for p in parameters where p.isRegularized { J = J + (l2 / (2 * m)) * square(p.variable).sum() }
+        }
+        if l1 > 0 {
+            for p in parameters where p.isRegularized { J = J + (l1 / (2 * m)) * abs(p.variable).sum() }
         }
         return J
     }

@@ -40,6 +40,11 @@ public struct TrainingConfiguration: Sendable {
     public var schedule: LearningRateSchedule
     /// L2 strength λ: the cost gains `λ/(2m)·Σ‖W‖²_F` and each weight gradient `λ/m·W` (C2W1-06).
     public var l2: Double
+    /// L1 strength λ (C2W1-05): the cost gains the notes' `λ/(2m)·Σ‖W‖₁` and
+    /// each weight gradient `λ/(2m)·sign(W)` (0 where a weight is exactly 0),
+    /// which drives weights to exactly zero ("w will be sparse"). Keras's
+    /// `l1(λ)` adds `λ·‖W‖₁` to the cost, without the `1/(2m)`.
+    public var l1: Double
     public var clipping: GradientClipping
     /// The one seed of the run's random generator: the per-epoch shuffles and
     /// every dropout mask are drawn from it, so a run is reproducible.
@@ -57,13 +62,14 @@ public struct TrainingConfiguration: Sendable {
     public var retainsFreedMemory: Bool
 
     public init(epochs: Int, batchSize: Int? = nil, schedule: LearningRateSchedule = .constant,
-                l2: Double = 0, clipping: GradientClipping = .none, seed: UInt64 = 0, shuffles: Bool = true,
+                l2: Double = 0, l1: Double = 0, clipping: GradientClipping = .none, seed: UInt64 = 0, shuffles: Bool = true,
                 earlyStoppingPatience: Int? = nil, verbose: Bool = false, retainsFreedMemory: Bool = true) {
         self.retainsFreedMemory = retainsFreedMemory
         self.epochs = epochs
         self.batchSize = batchSize
         self.schedule = schedule
         self.l2 = l2
+        self.l1 = l1
         self.clipping = clipping
         self.seed = seed
         self.shuffles = shuffles
@@ -105,11 +111,11 @@ public struct History: Sendable {
     }
 }
 
-/// Computes `J` (with the L2 term) for one batch on the tape and every
+/// Computes `J` (with the L2 and L1 terms) for one batch on the tape and every
 /// parameter's gradient; returns the cost. Gradients are cleared first, so
 /// they hold this batch's only.
 func costAndGradients<M: Model, L: Loss>(
-    _ model: M, _ X: Tensor<M.Scalar>, _ Y: Tensor<M.Scalar>, _ loss: L, l2: Double, context: ForwardContext,
+    _ model: M, _ X: Tensor<M.Scalar>, _ Y: Tensor<M.Scalar>, _ loss: L, l2: Double, l1: Double = 0, context: ForwardContext,
     parameters: [Parameter<M.Scalar>]
 ) -> M.Scalar where L.Scalar == M.Scalar {
     typealias S = M.Scalar
@@ -127,6 +133,20 @@ func costAndGradients<M: Model, L: Loss>(
             if p.isTrainable {
                 if p.gradient == nil { p.gradient = .zeros(p.value.shape) }
                 p.gradient!.add(p.value, scaledBy: lambda / m)
+            }
+        }
+    }
+    if l1 > 0 {
+        let m = S(numberOfExamples(X)), scale = S(l1) / (2 * m)
+        for p in parameters where p.isRegularized {
+            cost += scale * p.value.norm(.l1)
+            if p.isTrainable {
+                if p.gradient == nil { p.gradient = .zeros(p.value.shape) }
+                p.value.withUnsafeBufferPointer { w in
+                    p.gradient!.withUnsafeMutableBufferPointer { g in
+                        for i in w.indices where w[i] != 0 { g[i] += w[i] > 0 ? scale : -scale }
+                    }
+                }
             }
         }
     }
@@ -170,7 +190,7 @@ extension Model {
             var total = 0.0
             for (index, batch) in batches.enumerated() {
                 context.discardUpdates()
-                let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, context: context,
+                let cost = costAndGradients(self, batch.X, batch.Y, loss, l2: configuration.l2, l1: configuration.l1, context: context,
                                             parameters: parameters)
                 let bad = parameters.first { $0.isTrainable && !$0.gradientIsFinite }
                 if !cost.isFinite || bad != nil {
@@ -241,6 +261,9 @@ extension Model {
         }
         if let size = configuration.batchSize, size <= 0 { throw TrainingError.invalidInput("batch size \(size) must be positive") }
         guard configuration.epochs >= 0 else { throw TrainingError.invalidInput("\(configuration.epochs) epochs") }
+        for (name, lambda) in [("L2", configuration.l2), ("L1", configuration.l1)] where !(lambda >= 0 && lambda.isFinite) {
+            throw TrainingError.invalidInput("\(name) strength \(lambda) must be non-negative and finite")
+        }
     }
 
     static func clip(_ parameters: [Parameter<Scalar>], _ clipping: GradientClipping) {

@@ -12,8 +12,8 @@ import Tensors
 /// `(m, T, channels)`, so the input is permuted to that layout before it and
 /// back to `(filters, m, T_y)` after the activation; BatchNorm normalizes each
 /// filter over all `m·T_y` positions. Trained with
-/// ``SequenceBinaryCrossEntropyWithLogits``, the course's per-step binary
-/// cross-entropy averaged over steps and clips. Parameters are named
+/// ``SequenceBinaryCrossEntropyWithLogits`` in Keras's form, the course's
+/// per-step binary cross-entropy averaged over steps and clips. Parameters are named
 /// `conv.W`, `norm.gamma`, `gru1.W`, `gru2.W`, `output.W`, ….
 public final class TriggerWordModel<Scalar: TensorScalar>: Model {
     public let conv: Conv1D<Scalar>
@@ -74,14 +74,14 @@ public final class TriggerWordModel<Scalar: TensorScalar>: Model {
                                   onEpoch: ((EpochRecord) -> Bool)? = nil) throws -> History where O.Scalar == Scalar {
         try checkGeometry(data)
         if let validation { try checkGeometry(validation) }
-        return try fit(data.X, data.Y, loss: SequenceBinaryCrossEntropyWithLogits(), optimizer: optimizer, configuration: configuration,
+        return try fit(data.X, data.Y, loss: SequenceBinaryCrossEntropyWithLogits(reduction: .meanOverOutputs), optimizer: optimizer, configuration: configuration,
                        validation: validation.map { ($0.X, $0.Y) }, onEpoch: onEpoch)
     }
 
     /// The per-step loss on `data` in inference mode.
     public func loss(_ data: TriggerWordData<Scalar>) throws -> Double {
         try checkGeometry(data)
-        return Double(SequenceBinaryCrossEntropyWithLogits<Scalar>()(logits(data.X), data.Y).cost)
+        return Double(SequenceBinaryCrossEntropyWithLogits<Scalar>(reduction: .meanOverOutputs)(logits(data.X), data.Y).cost)
     }
 
     /// Each clip's detections (output steps, ``triggerDetections(_:threshold:refractory:)``) in `data`.
@@ -112,16 +112,32 @@ public final class TriggerWordModel<Scalar: TensorScalar>: Model {
     }
 }
 
-/// Per-step binary cross-entropy from logits `(n_y, m, T)`, averaged over all
-/// outputs (Keras's `binary_crossentropy` on the course's `(m, T_y, 1)` output):
-/// `J = (1/(n_y·m·T)) Σ [max(z, 0) − z·y + log(1 + e^−|z|)]`, `∂J/∂z = (σ(z) − y)/(n_y·m·T)`.
-/// (``BinaryCrossEntropyWithLogits`` divides by the last axis, `T` here, instead.)
+/// Per-step binary cross-entropy from logits `(n_y, m, T)`, each step's
+/// `L⟨t⟩ = max(z, 0) − z·y + log(1 + e^−|z|)` summed over its outputs. By
+/// default the notes' BPTT loss (C5W1-06), summed over time and averaged over
+/// the `m` sequences: `J = (1/m) Σ_i Σ_t L⟨t⟩`, `∂J/∂z = (σ(z) − y)/m`.
+/// ``Reduction/meanOverOutputs`` is Keras's `binary_crossentropy` on the
+/// course's `(m, T_y, 1)` output, `J = (1/(n_y·m·T)) Σ L`, what
+/// ``TriggerWordModel`` trains with. (``BinaryCrossEntropyWithLogits``
+/// divides by the last axis, `T` here, instead.)
 public struct SequenceBinaryCrossEntropyWithLogits<Scalar: TensorScalar>: Loss {
-    public init() {}
+    /// What the summed per-step losses are divided by.
+    public enum Reduction: Sendable {
+        /// `m`: summed over time, averaged over sequences (the notes).
+        case sumOverTime
+        /// `n_y·m·T`: averaged over every output (Keras).
+        case meanOverOutputs
+    }
+
+    public let reduction: Reduction
+
+    public init(reduction: Reduction = .sumOverTime) { self.reduction = reduction }
 
     public func callAsFunction(_ Z: Variable<Scalar>, _ Y: Tensor<Scalar>) -> Variable<Scalar> {
         checkShapes("SequenceBinaryCrossEntropyWithLogits", Z.value, Y)
-        let z = Z.value, n = Scalar(Swift.max(Y.count, 1))
+        require(Y.rank == 3, "SequenceBinaryCrossEntropyWithLogits: targets \(Y.shape) must be (n_y, m, T)")
+        let z = Z.value
+        let n = Scalar(Swift.max(reduction == .sumOverTime ? Y.shape[1] : Y.count, 1))
         return lossNode(Z, cost: logisticLosses(z, Y).sum() / n) { (sigmoid(z) - Y) / n }
     }
 }

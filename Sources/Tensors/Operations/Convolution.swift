@@ -48,7 +48,7 @@ public enum Padding: Sendable, Hashable {
 }
 
 /// The output length of a convolution or pooling window along one axis:
-/// `⌊(n + 2p − f)/s⌋ + 1` (C4W1-05; for `.same`, `⌈n/s⌉`). The notes' cases:
+/// `⌊(n + 2p − f)/s⌋ + 1` (C4W1-04; for `.same`, `⌈n/s⌉`). The notes' cases:
 /// `n = 6, f = 3, p = 0, s = 1 → 4`; `n = 7, f = 3, p = 0, s = 2 → 3`.
 public func convolutionOutputSize(inputSize n: Int, filterSize f: Int, stride s: Int = 1, padding: Padding = .valid) -> Int {
     let (before, after) = padding.amounts(size: n, filter: f, stride: s)

@@ -1,4 +1,4 @@
-// Pooling over windows of channels-last images (C4W1-09): max pooling keeps
+// Pooling over windows of channels-last images (C4W1-10): max pooling keeps
 // each window's largest value, average pooling its mean; the pooling layer has
 // no parameters. Output size ⌊(n + 2p − f)/s⌋ + 1 per spatial axis; the
 // channel count is unchanged. Windows are clipped to the image, so padding
