@@ -180,7 +180,7 @@ func handWiredEpoch(_ network: Sequential<Float>, _ X: Tensor<Float>, _ Y: Tenso
         var activations = [batch.X], preActivations: [Tensor<Float>] = []
         for (l, layer) in dense.enumerated() {
             var Z = matmul(layer.W.value, activations[l])
-            Z += layer.b.value
+            Z += layer.b!.value
             preActivations.append(Z)
             if l < dense.count - 1 { activations.append(relu(Z)) }
         }
@@ -188,7 +188,7 @@ func handWiredEpoch(_ network: Sequential<Float>, _ X: Tensor<Float>, _ Y: Tenso
         var dZ = (exp(logSoftmax(preActivations.last!, axis: 0)) - batch.Y) / m
         for l in stride(from: dense.count - 1, through: 0, by: -1) {
             dense[l].W.gradient = matmul(dZ, activations[l], transposingB: true)
-            dense[l].b.gradient = dZ.sum(axis: 1, keepingDimensions: true)
+            dense[l].b!.gradient = dZ.sum(axis: 1, keepingDimensions: true)
             if l > 0 { dZ = matmul(dense[l].W.value, dZ, transposingA: true) * reluDerivative(preActivations[l - 1]) }
         }
         optimizer.step(network.parameters, learningRate: 0.001)
@@ -216,7 +216,7 @@ func stepBreakdown(_ h: inout Harness, _ network: Sequential<Float>, _ X: Tensor
     }
     let dense = network.layers.compactMap { $0 as? Dense<Float> }
     // Copies: holding the parameters' own tensors here would make every optimizer step copy them (copy on write).
-    let W = dense.map { $0.W.value * 1 }, b = dense.map { $0.b.value * 1 }
+    let W = dense.map { $0.W.value * 1 }, b = dense.map { $0.b!.value * 1 }
     // The step's activations and gradients, computed once (their values do not change the timings).
     var A = [X], Z: [Tensor<Float>] = []
     for l in 0..<3 {

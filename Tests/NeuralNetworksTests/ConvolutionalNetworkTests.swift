@@ -66,6 +66,23 @@ final class ConvolutionalNetworkTests: XCTestCase {
         XCTAssertEqual(model.parameters.map(\.name), ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4", "W5", "b5"])
     }
 
+    /// C4W3-08's small YOLO-style detector: each width a `conv → batch norm →
+    /// ReLU → pool` stage halving the resolution, then a 3×3 and a 1×1
+    /// convolution to `anchors·(5 + C)` logits per grid cell.
+    func testTinyYOLOBuilderShapes() {
+        var g = RandomGenerator(seed: 3)
+        let grid = YOLOGrid(rows: 3, columns: 3, anchors: [AnchorBox(width: 0.5, height: 1.5), AnchorBox(width: 1.5, height: 0.5)], classes: 3)
+        XCTAssertEqual(grid.channels, 16)
+        let model = Sequential<Float>.tinyYOLO(grid: grid, size: 12, widths: [4, 8], generator: &g)
+        let rows = model.layerTable(exampleShape: [12, 12, 3])
+        XCTAssertEqual(rows.map(\.outputShape), [[12, 12, 4], [12, 12, 4], [12, 12, 4], [6, 6, 4], [6, 6, 8], [6, 6, 8], [6, 6, 8],
+                                                 [3, 3, 8], [3, 3, 8], [3, 3, 8], [3, 3, 16]])
+        let convolutions = model.layers.compactMap { $0 as? Conv2D<Float> }
+        XCTAssertEqual(convolutions.map(\.W.value.shape), [[3, 3, 3, 4], [3, 3, 4, 8], [3, 3, 8, 8], [1, 1, 8, 16]])
+        let x = Tensor<Float>(randomNormal: [2, 12, 12, 3], generator: &g)
+        XCTAssertEqual(model.forward(Variable(x), context: ForwardContext(training: false)).value.shape, [2, 3, 3, 16])
+    }
+
     /// Every convolutional layer inside a small network passes the notes' gradient check in Double.
     func testGradientCheckOfASmallConvolutionalNetwork() {
         var g = RandomGenerator(seed: 3)

@@ -147,6 +147,14 @@ final class GeneratedTextTests: XCTestCase {
         XCTAssertEqual(windows.map(\.context), [[7, 8], [8, 9]])
         XCTAssertEqual(windows.map(\.target), [9, 10])
         XCTAssertTrue(languageModelWindows([1, 2], context: 2).isEmpty)
+        // C5W2-06: "I want a glass of orange juice to go along with my cereal", 4 words on the left & right of juice (6).
+        let sentence = Array(0..<13)
+        let around = languageModelWindows(sentence, left: 4, right: 4)
+        XCTAssertEqual(around.map(\.target), [4, 5, 6, 7, 8])
+        XCTAssertEqual(around[2].context, [2, 3, 4, 5, 7, 8, 9, 10], "a glass of orange | to go along with")
+        XCTAssertEqual(languageModelWindows(sentence, left: 2, right: 0).map(\.context), languageModelWindows(sentence, context: 2).map(\.context))
+        XCTAssertEqual(languageModelWindows(sentence, left: 0, right: 1).map(\.context), (1..<13).map { [$0] })
+        XCTAssertTrue(languageModelWindows([1, 2, 3], left: 2, right: 1).isEmpty)
 
         let corpus = GeneratedText.corpus(sentences: 200, seed: 7)
         let vocabulary = WordVocabulary(corpus)

@@ -29,4 +29,17 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), boundary)
         try? FileManager.default.removeItem(at: url)
     }
+
+    /// The attention heat map (C5W3-10): one cell per weight, white for 0 and
+    /// dark blue for 1 (values outside [0, 1] and NaN clamped), escaped labels,
+    /// well-formed XML.
+    func testHeatMapShadesOneCellPerWeight() {
+        let weights: [[Double]] = [[0, 0.5, 1], [1.5, .nan, 0.25]]
+        let svg = SVGPlot.heatMap(weights, rowLabels: ["1", "9"], columnLabels: ["<s>", "J", "u"], title: "α⟨t,t'⟩")
+        XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "well-formed XML")
+        let fills = svg.components(separatedBy: "fill=\"rgb(").dropFirst().map { $0.prefix { $0 != ")" } }
+        XCTAssertEqual(fills, ["255,255,255", "141,162,207", "28,70,160", "28,70,160", "255,255,255", "198,208,231"])
+        XCTAssertTrue(svg.contains(">&lt;s&gt;<"), "labels are escaped")
+        XCTAssertEqual(svg.components(separatedBy: "text-anchor=\"end\"").count - 1, 2, "one label per row")
+    }
 }

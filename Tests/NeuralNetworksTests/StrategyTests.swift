@@ -97,6 +97,31 @@ final class StrategyTests: XCTestCase {
         XCTAssertEqual(MLStrategy.devSetSize(resolving: 0.003), 334)
     }
 
+    /// C1W1-04: each size trains on a prefix of one seeded shuffle (nested
+    /// sets, X and Y together), and on the two-moons data a small network's
+    /// dev accuracy rises with the amount of training data.
+    func testLearningCurveTrainsOnNestedSubsets() throws {
+        let (X, Y): (Tensor<Double>, Tensor<Double>) = Datasets.moons(count: 400, seed: 3)
+        var seen: [Set<Double>] = []
+        let sizes = learningCurve(X, Y, sizes: [5, 50, 400], seed: 4) { x, y in
+            XCTAssertEqual(x.shape[1], y.shape[1])
+            seen.append(Set(x.rows(0..<1).scalars))
+            return Double(x.shape[1])
+        }
+        XCTAssertEqual(sizes.map(\.size), [5, 50, 400])
+        XCTAssertEqual(sizes.map(\.score), [5, 50, 400])
+        XCTAssertTrue(seen[0].isSubset(of: seen[1]) && seen[1].isSubset(of: seen[2]), "every set holds the smaller ones")
+
+        let (devX, devY): (Tensor<Double>, Tensor<Double>) = Datasets.moons(count: 400, seed: 5)
+        let curve = try learningCurve(X, Y, sizes: [8, 400], seed: 6) { x, y in
+            var g = RandomGenerator(seed: 7)
+            let model = Sequential<Double>.deepNetwork(layerSizes: [2, 16, 16, 1], generator: &g)
+            try model.fit(x, y, optimizer: Adam(learningRate: 0.01), configuration: TrainingConfiguration(epochs: 150))
+            return Metrics.accuracy(model.predict(devX), devY)
+        }
+        XCTAssertGreaterThan(curve[1].score, curve[0].score + 0.05, "\(curve)")
+    }
+
     func testRandomSearchFindsTheMinimum() {
         let trials = randomSearch(trials: 60, space: ["alpha": .logUniform(low: 1e-4, high: 1)], seed: 2) { p in
             abs(log10(p["alpha"]!) - log10(0.01))     // best near α = 0.01

@@ -16,7 +16,7 @@ final class TapeModelTests: XCTestCase {
 
     func dense(_ inputs: Int, _ outputs: Int) -> Dense<Double> {
         let layer = Dense<Double>(inputs: inputs, outputs: outputs, initializer: .scaledNormal(1), generator: &generator)
-        layer.b.value = Tensor(randomNormal: [outputs, 1], standardDeviation: 0.1, generator: &generator)   // off ReLU's kink
+        layer.b!.value = Tensor(randomNormal: [outputs, 1], standardDeviation: 0.1, generator: &generator)   // off ReLU's kink
         return layer
     }
 
@@ -175,6 +175,53 @@ final class TapeModelTests: XCTestCase {
     /// z = (1, 2, 3, 6): μ = 3, biased σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.
     /// After one training step from (0, 1) with momentum 0.9: mean 0.3, variance
     /// 0.9 + 0.1·3.5 = 1.25 (the notes, Keras) or 0.9 + 0.1·14/3 (PyTorch).
+    /// `Dense(useBias: false)` before batch norm (C2W3-05): no `b`, `Z = W·A`,
+    /// the gradient check through batch norm, and a file that keeps the choice
+    /// (files without the setting, the older ones, have a bias).
+    func testDenseWithoutBiasBeforeBatchNorm() throws {
+        var g = RandomGenerator(seed: 41)
+        let layer = Dense<Double>(inputs: 3, outputs: 4, useBias: false, generator: &g)
+        XCTAssertNil(layer.b)
+        XCTAssertEqual(layer.parameters.map(\.value.count), [12])
+        XCTAssertTrue(layer.summary.hasSuffix("no bias)"), layer.summary)
+        let x = Tensor<Double>(randomNormal: [3, 5], generator: &g)
+        XCTAssertEqual(layer.forward(Variable(x), context: ForwardContext(training: false)).value, matmul(layer.W.value, x))
+        let model = Sequential<Double>([
+            Dense(inputs: 3, outputs: 4, useBias: false, generator: &g), BatchNorm(units: 4), Activation(.relu),
+            Dense(inputs: 4, outputs: 2, generator: &g),
+        ], outputActivation: .softmax)
+        XCTAssertEqual(model.parameters.map(\.value.count), [12, 4, 4, 8, 2], "W, γ, β, W, b")
+        let Y = Tensor<Double>.oneHot([0, 1, 1, 0, 1], classes: 2)
+        assertGreat(gradientCheck(model, x, Y, loss: SoftmaxCrossEntropy()), "dense without bias → batch norm")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dense-nobias-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url)
+        let loaded = try Sequential<Double>.load(from: url)
+        XCTAssertNil((loaded.layers[0] as! Dense<Double>).b)
+        XCTAssertEqual(loaded.predict(x), model.predict(x))
+        var settings = layer.configuration
+        settings.values["useBias"] = nil
+        XCTAssertNotNil(try Dense<Double>(configuration: settings).b, "a file without the setting")
+    }
+
+    /// TC-BN1 (C2W3-04): with γ = √(σ² + ε) and β = μ of the batch, batch norm
+    /// gives back its input, z̃ = z, in training mode (batch statistics) — for
+    /// dense units and for the channels of feature maps.
+    func testBatchNormWithGammaAndBetaFromTheBatchIsTheIdentity() {
+        var g = RandomGenerator(seed: 31)
+        let z = Tensor<Double>(randomNormal: [3, 8], generator: &g) * 2 + 1
+        let dense = BatchNorm<Double>(units: 3)
+        dense.gamma.value = sqrt(z.variance(axis: 1, keepingDimensions: true) + dense.epsilon)
+        dense.beta.value = z.mean(axis: 1, keepingDimensions: true)
+        assertClose(dense.forward(Variable(z), context: ForwardContext(training: true)).value, z.scalars, tolerance: 1e-13)
+        let maps = Tensor<Double>(randomNormal: [2, 3, 3, 4], generator: &g) * 3 - 2
+        let channels = BatchNorm<Double>(channels: 4)
+        let columns = maps.reshaped(to: [18, 4])
+        channels.gamma.value = sqrt(columns.variance(axis: 0, keepingDimensions: true) + channels.epsilon)
+        channels.beta.value = columns.mean(axis: 0, keepingDimensions: true)
+        assertClose(channels.forward(Variable(maps), context: ForwardContext(training: true)).value, maps.scalars, tolerance: 1e-13)
+    }
+
     func testBatchNormRunningVarianceConventions() throws {
         for (estimate, expected) in [(BatchNorm<Double>.VarianceEstimate.biased, 1.25), (.unbiased, 0.9 + 1.4 / 3)] {
             let norm = BatchNorm<Double>(units: 1, runningVarianceEstimate: estimate)

@@ -39,8 +39,30 @@ final class TrainingTests: XCTestCase {
         XCTAssert(glorot.scalars.allSatisfy { Swift.abs($0) <= bound })
         XCTAssertGreaterThan(glorot.scalars.map(Swift.abs).max()!, 0.99 * bound)
         XCTAssertEqual(deviation(glorot), bound / 3.0.squareRoot(), accuracy: 0.01 * bound)
+        let small: Tensor<Double> = Initializer.scaledNormal(0.01).weights(rows: 300, columns: 200, generator: &g)
+        XCTAssertEqual(deviation(small), 0.01, accuracy: 0.0001, "the notes' randn · 0.01")
         let glorotNormal: Tensor<Double> = Initializer.glorotNormal.weights(rows: 300, columns: 200, generator: &g)
         XCTAssertEqual(deviation(glorotNormal), (2.0 / 500).squareRoot(), accuracy: 0.01 * (2.0 / 500).squareRoot())
+    }
+
+    /// TC-V1 (C2W1-11): 150 linear layers (identity activations, b = 0) with
+    /// `W = 1.5·I` multiply the input by 1.5¹⁵⁰ ≈ 4.4e26 and the gradient of the
+    /// first layer's weights by 1.5¹⁴⁹; with `0.5·I` both vanish (0.5¹⁵⁰ ≈ 7e-46).
+    /// In Double, so neither overflows.
+    func testDeepLinearNetworkExplodesOrVanishes() {
+        for (diagonal, label) in [(1.5, "explodes"), (0.5, "vanishes")] {
+            let identity = Tensor<Double>([[diagonal, 0], [0, diagonal]])
+            let model = Sequential<Double>((0..<150).map { _ in Dense(weight: identity, bias: Tensor([[0], [0]])) })
+            let x = Tensor<Double>([[1], [-2]])
+            let yHat = model.forward(Variable(x), context: ForwardContext(training: false)).value
+            let factor = pow(diagonal, 150)
+            assertClose(yHat, [factor, -2 * factor], tolerance: 1e-9 * factor, label)
+            // J = Σ ŷ: dW[1] = (W^149)ᵀ·1·xᵀ = 1.5¹⁴⁹ (resp. 0.5¹⁴⁹) times [[1, −2], [1, −2]].
+            let J = GradientTape.$isRecording.withValue(true) { model.forward(Variable(x), context: ForwardContext(training: true)).sum() }
+            J.backward()
+            let g = pow(diagonal, 149)
+            assertClose(model[parameter: "W1"]!.gradient!, [g, -2 * g, g, -2 * g], tolerance: 1e-9 * g, label)
+        }
     }
 
     /// L1 regularization (C2W1-05) in `fit`: one step of batch gradient descent

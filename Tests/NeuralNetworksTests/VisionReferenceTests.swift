@@ -233,8 +233,8 @@ final class VisionReferenceTests: XCTestCase {
         let fc1 = Dense<Double>(inputs: 5 * 5 * 8, outputs: 20, generator: &g)
         let fc2 = Dense<Double>(inputs: 20, outputs: 4, generator: &g)
         conv.b!.value = Tensor(randomNormal: [1, 1, 1, 8], generator: &g)     // biases too must carry over
-        fc1.b.value = Tensor(randomNormal: [20, 1], generator: &g)
-        fc2.b.value = Tensor(randomNormal: [4, 1], generator: &g)
+        fc1.b!.value = Tensor(randomNormal: [20, 1], generator: &g)
+        fc2.b!.value = Tensor(randomNormal: [4, 1], generator: &g)
         let classifier = Sequential<Double>([conv, MaxPool2D(size: 2), Flatten(), fc1, Activation<Double>(.relu), fc2])
         let convolutional = Sequential<Double>([conv, MaxPool2D(size: 2),
                                                 Conv2D(converting: fc1, height: 5, width: 5, channels: 8), Activation<Double>(.relu),

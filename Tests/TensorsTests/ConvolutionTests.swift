@@ -49,6 +49,36 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// C4W1-02's other worked examples: TC-C1 (the 6×6 matrix with the vertical
+    /// filter), TC-C2's mirrored step (dark to bright: −30), TC-C3 (the
+    /// horizontal filter on a checkered image), and the Sobel and Scharr forms
+    /// of the vertical filter (TC-C4) on the step image (a bright left half:
+    /// 40 and 160 at the edge) — on both paths.
+    func testNotesEdgeDetectionExamples() {
+        func convolve(_ rows: [[Float]], _ filter: [[Float]], _ path: ComputePath) -> [[Float]] {
+            let image = Tensor<Float>(shape: [1, rows.count, rows[0].count, 1], scalars: Array(rows.joined()))
+            let f = Tensor<Float>(shape: [3, 3, 1, 1], scalars: Array(filter.joined()))
+            let out = withComputePath(path) { conv2D(image, filter: f) }
+            let width = out.shape[2]
+            return (0..<out.shape[1]).map { Array(out.scalars[($0 * width)..<(($0 + 1) * width)]) }
+        }
+        let vertical: [[Float]] = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
+        let horizontal: [[Float]] = [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]
+        let matrix: [[Float]] = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
+                                 [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]]
+        let bright: [Float] = [10, 10, 10, 0, 0, 0], dark: [Float] = [0, 0, 0, 10, 10, 10]
+        for path in [ComputePath.loop, .vectorized] {
+            XCTAssertEqual(convolve(matrix, vertical, path), [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]], "TC-C1 \(path)")
+            XCTAssertEqual(convolve(Array(repeating: dark, count: 6), vertical, path), Array(repeating: [0, -30, -30, 0], count: 4), "TC-C2 \(path)")
+            XCTAssertEqual(convolve(Array(repeating: bright, count: 3) + Array(repeating: dark, count: 3), horizontal, path),
+                           [[0, 0, 0, 0], [30, 10, -10, -30], [30, 10, -10, -30], [0, 0, 0, 0]], "TC-C3 \(path)")
+            XCTAssertEqual(convolve(Array(repeating: bright, count: 6), [[1, 0, -1], [2, 0, -2], [1, 0, -1]], path),
+                           Array(repeating: [0, 40, 40, 0], count: 4), "Sobel \(path)")
+            XCTAssertEqual(convolve(Array(repeating: bright, count: 6), [[3, 0, -3], [10, 0, -10], [3, 0, -3]], path),
+                           Array(repeating: [0, 160, 160, 0], count: 4), "Scharr \(path)")
+        }
+    }
+
     /// C4W1-04: `⌊(n + 2p − f)/s⌋ + 1` on the notes' cases; "same" keeps n at stride 1.
     func testOutputSizeFormula() {
         XCTAssertEqual(convolutionOutputSize(inputSize: 6, filterSize: 3), 4)
@@ -167,6 +197,11 @@ extension ConvolutionTests {
         let x = Tensor<Float>(shape: [1, 4, 4, 1], scalars: [1, 3, 2, 1, 2, 9, 1, 1, 1, 3, 2, 3, 5, 6, 1, 2])
         XCTAssertEqual(maxPool2D(x, size: 2).scalars, [9, 2, 6, 3])
         XCTAssertEqual(averagePool2D(x, size: 2).scalars, [3.75, 1.25, 3.75, 2])
+        // The notes' average-pooling input differs in one element (4 for 3): [[3.75, 1.25], [4, 2]].
+        let notes = Tensor<Float>(shape: [1, 4, 4, 1], scalars: [1, 3, 2, 1, 2, 9, 1, 1, 1, 4, 2, 3, 5, 6, 1, 2])
+        for path in [ComputePath.loop, .vectorized] {
+            XCTAssertEqual(withComputePath(path) { averagePool2D(notes, size: 2) }.scalars, [3.75, 1.25, 4, 2], "\(path)")
+        }
     }
 
     /// Channel counts that leave vector tails, windows with padding and overlap: both paths agree bitwise.

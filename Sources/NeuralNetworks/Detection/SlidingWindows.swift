@@ -15,7 +15,7 @@ extension Conv2D {
         require(W.shape[1] == height * width * channels,
                 "Conv2D(converting:): Dense takes \(W.shape[1]) inputs, a \(height)×\(width)×\(channels) map has \(height * width * channels)")
         self.init(filter: W.reshaped(to: [units, height, width, channels]).permuted([1, 2, 3, 0]),
-                  bias: dense.b.value.reshaped(to: [1, 1, 1, units]))
+                  bias: dense.b?.value.reshaped(to: [1, 1, 1, units]))
     }
 }
 

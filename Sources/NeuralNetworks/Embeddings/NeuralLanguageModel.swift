@@ -45,8 +45,8 @@ public final class NeuralLanguageModel<Scalar: TensorScalar> {
         // fixed order of the concatenation).
         let byPosition = (0..<k).flatMap { j in (0..<B).map { b in contexts[b * k + j] } }
         let stacked = embedding.lookup(byPosition, shape: [k, B]).reshaped(to: [d * k, B])
-        let h = tanh(linear(hidden.W.variable, stacked, hidden.b.variable))
-        return linear(output.W.variable, h, output.b.variable)
+        let h = tanh(linear(hidden.W.variable, stacked, hidden.b!.variable))   // both layers are built with biases
+        return linear(output.W.variable, h, output.b!.variable)
     }
 
     /// `J = −(1/B) Σ_i log ŷ_{target_i}` for the `B` contexts and their next words.
@@ -86,4 +86,18 @@ public func languageModelWindows(_ sentence: [Int], context: Int) -> [(context: 
     require(context >= 1, "languageModelWindows: context \(context) must be at least 1")
     guard sentence.count > context else { return [] }
     return (context..<sentence.count).map { (Array(sentence[$0 - context..<$0]), sentence[$0]) }
+}
+
+/// The (context, target) examples with the `left` words before each target and
+/// the `right` words after it (C5W2-06's "4 words on the left & right";
+/// `right: 0` is ``languageModelWindows(_:context:)``), for every position
+/// whose window fits in the sentence. Each context lists the left words, then
+/// the right ones, in sentence order — `left + right` words for
+/// ``NeuralLanguageModel``'s fixed context length.
+public func languageModelWindows(_ sentence: [Int], left: Int, right: Int) -> [(context: [Int], target: Int)] {
+    require(left >= 0 && right >= 0 && left + right >= 1, "languageModelWindows: left \(left) and right \(right) must be ≥ 0, not both 0")
+    guard sentence.count > left + right else { return [] }
+    return (left..<(sentence.count - right)).map { i in
+        (Array(sentence[(i - left)..<i]) + Array(sentence[(i + 1)..<(i + 1 + right)]), sentence[i])
+    }
 }

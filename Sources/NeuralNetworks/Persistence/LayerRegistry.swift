@@ -125,10 +125,10 @@ private func checkedSize(_ a: Int, _ b: Int, plus c: Int = 0) -> Int? {
 }
 
 extension Dense: ConfigurationSized {
-    /// `W` `(outputs, inputs)` and `b` `(outputs, 1)`.
+    /// `W` `(outputs, inputs)` and `b` `(outputs, 1)` unless `useBias` is false.
     static func allocatedScalars(_ configuration: LayerConfiguration) -> Int? {
         guard let inputs = try? configuration.int("inputs"), let outputs = try? configuration.int("outputs") else { return 0 }
-        return checkedSize(outputs, inputs, plus: outputs)
+        return checkedSize(outputs, inputs, plus: (try? configuration.bool("useBias")) == false ? 0 : outputs)
     }
 }
 

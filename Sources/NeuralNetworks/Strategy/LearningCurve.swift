@@ -1,0 +1,23 @@
+import Tensors
+
+/// Performance against the amount of training data (C1W1-04, the notes'
+/// "scale drives deep learning" curve): `evaluate` trains and scores a model
+/// on the first `size` examples of one seeded shuffle of the columns of `X`
+/// and `Y`, for each of `sizes` — so every set holds the smaller ones, and a
+/// curve that keeps rising says more data would still help. Returns
+/// `(size, score)` in the order of `sizes`.
+public func learningCurve<S: TensorScalar>(
+    _ X: Tensor<S>, _ Y: Tensor<S>, sizes: [Int], seed: UInt64,
+    evaluate: (_ X: Tensor<S>, _ Y: Tensor<S>) throws -> Double
+) rethrows -> [(size: Int, score: Double)] {
+    let m = X.shape.last ?? 0
+    require(X.rank == 2 && Y.rank == 2 && Y.shape[1] == m, "learningCurve: X \(X.shape) and Y \(Y.shape) must be (n, m) with the same m")
+    let bad = sizes.first { $0 < 1 || $0 > m }
+    require(bad == nil, "learningCurve: size \(bad ?? 0) is outside 1…\(m)")
+    var generator = RandomGenerator(seed: seed)
+    let order = generator.permutation(m)
+    return try sizes.map { size in
+        let columns = Array(order[..<size])
+        return (size, try evaluate(X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1)))
+    }
+}
