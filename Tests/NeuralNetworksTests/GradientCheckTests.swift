@@ -59,7 +59,7 @@ final class GradientCheckTests: XCTestCase {
     /// TC-G1: f(θ) = θ³ at θ = 1 with ε = 0.01.
     func testOneAndTwoSidedDifferences() {
         let cube: (Double) -> Double = { $0 * $0 * $0 }
-        XCTAssertEqual(numericalDerivative(of: cube, at: 1, epsilon: 0.01, .oneSided), 3.0301, accuracy: 1e-12)
+        XCTAssertEqual(numericalDerivative(of: cube, at: 1, epsilon: 0.01, using: .oneSided), 3.0301, accuracy: 1e-12)
         XCTAssertEqual(numericalDerivative(of: cube, at: 1, epsilon: 0.01), 3.0001, accuracy: 1e-12)
         XCTAssertEqual(numericalDerivative(of: cube, at: 1), 3, accuracy: 1e-8)
     }

@@ -172,9 +172,6 @@ final class TapeModelTests: XCTestCase {
         XCTAssertThrowsError(try model.fit(Tensor([[1.0, 2]]), Tensor([1.0, 2]), optimizer: Adam(), configuration: ok))
     }
 
-    /// z = (1, 2, 3, 6): μ = 3, biased σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.
-    /// After one training step from (0, 1) with momentum 0.9: mean 0.3, variance
-    /// 0.9 + 0.1·3.5 = 1.25 (the notes, Keras) or 0.9 + 0.1·14/3 (PyTorch).
     /// `Dense(useBias: false)` before batch norm (C2W3-05): no `b`, `Z = W·A`,
     /// the gradient check through batch norm, and a file that keeps the choice
     /// (files without the setting, the older ones, have a bias).
@@ -222,6 +219,9 @@ final class TapeModelTests: XCTestCase {
         assertClose(channels.forward(Variable(maps), context: ForwardContext(training: true)).value, maps.scalars, tolerance: 1e-13)
     }
 
+    /// z = (1, 2, 3, 6): μ = 3, biased σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.
+    /// After one training step from (0, 1) with momentum 0.9: mean 0.3, variance
+    /// 0.9 + 0.1·3.5 = 1.25 (the notes, Keras) or 0.9 + 0.1·14/3 (PyTorch).
     func testBatchNormRunningVarianceConventions() throws {
         for (estimate, expected) in [(BatchNorm<Double>.VarianceEstimate.biased, 1.25), (.unbiased, 0.9 + 1.4 / 3)] {
             let norm = BatchNorm<Double>(units: 1, runningVarianceEstimate: estimate)

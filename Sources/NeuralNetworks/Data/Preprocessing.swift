@@ -30,7 +30,8 @@ public func trainDevTestSplit<S>(
 public func trainingDevSplit<S>(
     _ X: Tensor<S>, _ Y: Tensor<S>, fraction: Double, seed: UInt64
 ) -> (train: (X: Tensor<S>, Y: Tensor<S>), trainingDev: (X: Tensor<S>, Y: Tensor<S>)) {
-    let m = X.shape.last ?? 0
+    require(X.rank == 2 && Y.rank == 2, "trainingDevSplit: X \(X.shape) and Y \(Y.shape) must be (n, m), one example per column")
+    let m = X.shape[1]
     require(fraction >= 0 && fraction <= 1, "trainingDevSplit: fraction \(fraction) must be in [0, 1]")
     require(Y.shape.last == m, "trainingDevSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
     var g = RandomGenerator(seed: seed)

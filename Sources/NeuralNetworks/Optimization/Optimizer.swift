@@ -123,8 +123,8 @@ public final class GradientDescent<Scalar: TensorScalar>: Optimizer {
 
 /// Momentum (C2W2-05): `v = β·v + (1 − β)·dW`, `W := W − α·v`; β = 0.9, v
 /// starts at 0. The notes also show `v = β·v + dW` (``Form/accumulated``),
-/// PyTorch's `SGD(momentum: β)`: the same direction with steps
-/// `1/(1 − β)` times larger once `v` has built up, so α is chosen
+/// PyTorch's `SGD(momentum: β)`: since both start from `v = 0`, every step
+/// is exactly `1/(1 − β)` times the averaged form's, so α is chosen
 /// `(1 − β)` times smaller for the same run.
 public final class Momentum<Scalar: TensorScalar>: Optimizer {
     /// How the velocity takes in each gradient.

@@ -68,7 +68,7 @@ extension HyperparameterDistribution {
 
 /// Coarse-to-fine random search (C2W3-01): `rounds` rounds of
 /// `trialsPerRound` random points; after each round every hyperparameter's
-/// range shrinks to the span of the `keep` best trials so far, on the scale it
+/// range shrinks to the span of the `keep` (at least 2) best trials so far, on the scale it
 /// is sampled on, so the next round samples the region of the best points more
 /// densely. One seeded generator draws every round. Returns all trials, best
 /// (lowest score) first.
@@ -76,7 +76,7 @@ public func coarseToFineSearch(
     rounds: Int, trialsPerRound: Int, keep: Int = 3, space: [String: HyperparameterDistribution], seed: UInt64,
     evaluate: ([String: Double]) throws -> Double
 ) rethrows -> [SearchTrial] {
-    require(rounds >= 1 && trialsPerRound >= 1 && keep >= 1,
+    require(rounds >= 1 && trialsPerRound >= 1 && keep >= 2,
             "coarseToFineSearch: rounds (\(rounds)), trials per round (\(trialsPerRound)) and keep (\(keep)) must be positive")
     var generator = RandomGenerator(seed: seed)
     var region = space

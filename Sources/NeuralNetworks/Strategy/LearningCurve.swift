@@ -3,9 +3,10 @@ import Tensors
 /// Performance against the amount of training data (C1W1-04, the notes'
 /// "scale drives deep learning" curve): `evaluate` trains and scores a model
 /// on the first `size` examples of one seeded shuffle of the columns of `X`
-/// and `Y`, for each of `sizes` — so every set holds the smaller ones, and a
-/// curve that keeps rising says more data would still help. Returns
-/// `(size, score)` in the order of `sizes`.
+/// and `Y`, for each of `sizes` — so every set holds the smaller ones. The
+/// score is whatever `evaluate` returns (e.g. dev accuracy, higher better, or
+/// dev error, lower better): a curve still improving at the largest size says
+/// more data would still help. Returns `(size, score)` in the order of `sizes`.
 public func learningCurve<S: TensorScalar>(
     _ X: Tensor<S>, _ Y: Tensor<S>, sizes: [Int], seed: UInt64,
     evaluate: (_ X: Tensor<S>, _ Y: Tensor<S>) throws -> Double

@@ -62,7 +62,7 @@ public enum MLStrategy {
     /// a typical human 3 %, a typical doctor 1 %, an experienced doctor 0.7 %, a
     /// team of experienced doctors 0.5 % → 0.5 %.
     public static func bayesProxy(humanLevels: [Double]) -> Double {
-        require(!humanLevels.isEmpty, "bayesProxy: no human-level errors given")
+        require(!humanLevels.isEmpty && !humanLevels.contains(where: \.isNaN), "bayesProxy: human-level errors \(humanLevels) must be given and not NaN")
         return humanLevels.min()!
     }
 
@@ -106,10 +106,16 @@ public enum MLStrategy {
     /// The linear combined metric of C3W1-05, `Σ weightᵢ·metricᵢ`, e.g.
     /// `accuracy − 0.5·runningTime` is `["accuracy": 1, "runningTime": -0.5]`.
     /// (The notes recommend satisficing limits instead, ``select(_:optimizing:maximize:satisficing:)``:
-    /// a combined cost depends on the metrics' units — TC-M4.) A metric a
-    /// candidate lacks makes its score NaN.
-    public static func combinedScore(_ candidate: Candidate, weights: [String: Double]) -> Double {
-        weights.reduce(0) { $0 + $1.value * (candidate.metrics[$1.key] ?? .nan) }
+    /// a combined cost depends on the metrics' units — TC-M4.) Nil when the
+    /// candidate lacks one of the weighted metrics; the terms are added in the
+    /// order of the metrics' names, so the bits do not depend on dictionary order.
+    public static func combinedScore(_ candidate: Candidate, weights: [String: Double]) -> Double? {
+        var score = 0.0
+        for (name, weight) in weights.sorted(by: { $0.key < $1.key }) {
+            guard let value = candidate.metrics[name] else { return nil }
+            score += weight * value
+        }
+        return score
     }
 
     /// How the dev error splits between incorrect labels and everything else
@@ -137,8 +143,9 @@ public enum MLStrategy {
     /// the notes suggest 1,000–10,000, since one example's worth is only the
     /// granularity, not a confident comparison.
     public static func devSetSize(resolving difference: Double) -> Int {
-        require(difference > 0 && difference <= 1, "devSetSize: the difference must be in (0, 1], got \(difference)")
-        return Int((1 / difference - 1e-9).rounded(.up))
+        require(difference >= 1e-12 && difference <= 1, "devSetSize: the difference must be in [1e-12, 1], got \(difference)")
+        let examples = 1 / difference
+        return Int((examples * (1 - 1e-12)).rounded(.up))   // 1/d can land a hair above a whole number
     }
 
     /// The expected make-up of a dev set of `devSize` examples drawn from the

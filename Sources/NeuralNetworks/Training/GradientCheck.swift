@@ -27,7 +27,7 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
 public enum FiniteDifference: Sendable {
     /// `(f(θ + ε) − f(θ)) / ε`: error O(ε).
     case oneSided
-    /// `(f(θ + ε) − f(θ − ε)) / 2ε`: error O(ε²), what ``gradientCheck(_:cost:epsilon:)`` uses.
+    /// `(f(θ + ε) − f(θ − ε)) / 2ε`: error O(ε²), what ``gradientCheck(_:epsilon:cost:)`` uses.
     case twoSided
 }
 
@@ -35,7 +35,7 @@ public enum FiniteDifference: Sendable {
 /// `θ = 1`, `ε = 0.01`: one-sided `(1.01³ − 1)/0.01 = 3.0301` (error 0.0301),
 /// two-sided `(1.01³ − 0.99³)/0.02 = 3.0001` (error 0.0001); `f′(1) = 3`.
 public func numericalDerivative(
-    of f: (Double) throws -> Double, at theta: Double, epsilon: Double = 1e-7, _ difference: FiniteDifference = .twoSided
+    of f: (Double) throws -> Double, at theta: Double, epsilon: Double = 1e-7, using difference: FiniteDifference = .twoSided
 ) rethrows -> Double {
     require(epsilon > 0 && epsilon.isFinite, "numericalDerivative: ε must be positive and finite, got \(epsilon)")
     switch difference {

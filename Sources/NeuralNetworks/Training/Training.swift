@@ -41,9 +41,12 @@ public struct TrainingConfiguration: Sendable {
     /// L2 strength λ: the cost gains `λ/(2m)·Σ‖W‖²_F` and each weight gradient `λ/m·W` (C2W1-06).
     public var l2: Double
     /// L1 strength λ (C2W1-05): the cost gains the notes' `λ/(2m)·Σ‖W‖₁` and
-    /// each weight gradient `λ/(2m)·sign(W)` (0 where a weight is exactly 0),
-    /// which drives weights to exactly zero ("w will be sparse"). Keras's
-    /// `l1(λ)` adds `λ·‖W‖₁` to the cost, without the `1/(2m)`.
+    /// each weight gradient `λ/(2m)·sign(W)` (0 where a weight is exactly 0): a
+    /// constant pull toward zero whatever a weight's size, hence the notes' "w
+    /// will be sparse" — with plain gradient steps small weights end up
+    /// oscillating within `α·λ/(2m)` of zero rather than exactly at it (a
+    /// proximal step, soft thresholding, would set them to 0). Keras's `l1(λ)`
+    /// adds `λ·‖W‖₁` to the cost, without the `1/(2m)`.
     public var l1: Double
     public var clipping: GradientClipping
     /// The one seed of the run's random generator: the per-epoch shuffles and
