@@ -32,10 +32,7 @@ final class ConvolutionalNetworkTests: XCTestCase {
         ], outputActivation: .softmax)
         let X = Tensor<Double>(randomNormal: [4, 4, 4, 2], generator: &g), Y = Tensor<Double>.oneHot([0, 1, 1, 0], classes: 2)
         assertGreat(gradientCheck(model, X, Y, loss: SoftmaxCrossEntropy()), "conv without bias → batch norm")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nobias-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try model.save(to: url)
-        let loaded = try Sequential<Double>.load(from: url)
+        let loaded = try savedAndLoaded(model)
         XCTAssertNil((loaded.layers[0] as! Conv2D<Double>).b)
         XCTAssertEqual(loaded.predict(X), model.predict(X))
         var settings = layer.configuration

@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetworks
 import Tensors
 import XCTest
@@ -34,4 +35,12 @@ extension XCTestCase {
         XCTAssertEqual(report.verdict, .great, message, file: file, line: line)
         XCTAssertGreaterThan(report.count, 0, file: file, line: line)
     }
+}
+
+/// `model` written to a temporary safetensors file and read back.
+func savedAndLoaded<S: TensorScalar>(_ model: Sequential<S>) throws -> Sequential<S> {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try model.save(to: url)
+    return try Sequential<S>.load(from: url)
 }

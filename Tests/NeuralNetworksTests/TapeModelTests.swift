@@ -190,10 +190,7 @@ final class TapeModelTests: XCTestCase {
         XCTAssertEqual(model.parameters.map(\.value.count), [12, 4, 4, 8, 2], "W, γ, β, W, b")
         let Y = Tensor<Double>.oneHot([0, 1, 1, 0, 1], classes: 2)
         assertGreat(gradientCheck(model, x, Y, loss: SoftmaxCrossEntropy()), "dense without bias → batch norm")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dense-nobias-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try model.save(to: url)
-        let loaded = try Sequential<Double>.load(from: url)
+        let loaded = try savedAndLoaded(model)
         XCTAssertNil((loaded.layers[0] as! Dense<Double>).b)
         XCTAssertEqual(loaded.predict(x), model.predict(x))
         var settings = layer.configuration

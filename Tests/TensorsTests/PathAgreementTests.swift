@@ -105,6 +105,7 @@ final class PathAgreementTests: XCTestCase {
             let v: Tensor<Float> = randomTensor([n], &g), s = abs(randomTensor([n], &g, scale: Float(1))) + 0.01
             compare("average \(n)", relative: 0) { var a = v; a.formExponentialAverage(with: grad, beta: 0.9); return a }
             compare("average² \(n)", relative: 0) { var a = s; a.formExponentialAverage(with: grad, beta: 0.999, squared: true); return a }
+            compare("accumulation \(n)", relative: 0) { var a = v; a.formAccumulation(with: grad, beta: 0.9); return a }
             compare("adam \(n)", relative: 1e-6) {
                 var q = p
                 q.applyAdamUpdate(firstMoment: v, secondMoment: s, learningRate: 0.1, firstCorrection: 0.19,

@@ -7,16 +7,12 @@ import Tensors
 public func trainDevTestSplit<S>(
     _ X: Tensor<S>, _ Y: Tensor<S>, train: Double, dev: Double, seed: UInt64
 ) -> (train: (X: Tensor<S>, Y: Tensor<S>), dev: (X: Tensor<S>, Y: Tensor<S>), test: (X: Tensor<S>, Y: Tensor<S>)) {
-    let m = X.shape.last ?? 0
+    require(X.rank == 2 && Y.rank == 2, "trainDevTestSplit: X \(X.shape) and Y \(Y.shape) must be (n, m), one example per column")
+    let m = X.shape[1]
     require(train >= 0 && dev >= 0 && train + dev <= 1, "trainDevTestSplit: fractions \(train), \(dev) must be ≥ 0 and sum to ≤ 1")
     require(Y.shape.last == m, "trainDevTestSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
-    var g = RandomGenerator(seed: seed)
-    let order = g.permutation(m)
+    let take = seededColumnSlices(X, Y, seed: seed)
     let trainCount = Int((Double(m) * train).rounded()), devCount = Int((Double(m) * dev).rounded())
-    func take(_ range: Range<Int>) -> (X: Tensor<S>, Y: Tensor<S>) {
-        let columns = Array(order[range])
-        return (X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1))
-    }
     let devEnd = Swift.min(m, trainCount + devCount)
     return (take(0..<trainCount), take(trainCount..<devEnd), take(devEnd..<m))
 }
@@ -34,14 +30,21 @@ public func trainingDevSplit<S>(
     let m = X.shape[1]
     require(fraction >= 0 && fraction <= 1, "trainingDevSplit: fraction \(fraction) must be in [0, 1]")
     require(Y.shape.last == m, "trainingDevSplit: X \(X.shape) and Y \(Y.shape) must have the same number of columns")
-    var g = RandomGenerator(seed: seed)
-    let order = g.permutation(m)
+    let take = seededColumnSlices(X, Y, seed: seed)
     let held = Int((Double(m) * fraction).rounded())
-    func take(_ range: Range<Int>) -> (X: Tensor<S>, Y: Tensor<S>) {
+    return (take(held..<m), take(0..<held))
+}
+
+/// Slices of one seeded permutation of the columns of `(n, m)` data: `take(r)`
+/// is the columns at positions `r` of the permutation, of `X` and `Y` alike —
+/// the splits and the learning curve cut their sets from it.
+func seededColumnSlices<S>(_ X: Tensor<S>, _ Y: Tensor<S>, seed: UInt64) -> (Range<Int>) -> (X: Tensor<S>, Y: Tensor<S>) {
+    var g = RandomGenerator(seed: seed)
+    let order = g.permutation(X.shape[1])
+    return { range in
         let columns = Array(order[range])
         return (X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1))
     }
-    return (take(held..<m), take(0..<held))
 }
 
 /// Input normalization fitted on the training set and reused for dev/test

@@ -163,9 +163,7 @@ public final class Momentum<Scalar: TensorScalar>: Optimizer {
             state.firstMoment = nil
             switch form {
             case .exponentialAverage: v.formExponentialAverage(with: gradient, beta: beta)
-            case .accumulated:
-                v *= beta
-                v.add(gradient, scaledBy: 1)
+            case .accumulated: v.formAccumulation(with: gradient, beta: beta)
             }
             p.value.add(v, scaledBy: -learningRate)
             state.firstMoment = v

@@ -44,12 +44,21 @@ public func randomSearch(
 ) rethrows -> [SearchTrial] {
     var generator = RandomGenerator(seed: seed)
     var results: [SearchTrial] = []
-    for _ in 0..<trials {
+    try appendTrials(trials, from: space, to: &results, generator: &generator, evaluate: evaluate)
+    return results.sorted { $0.score < $1.score }
+}
+
+/// `count` points drawn from `space` (the hyperparameters in name order, so a
+/// seed gives the same points whatever the dictionary's order), each scored.
+private func appendTrials(
+    _ count: Int, from space: [String: HyperparameterDistribution], to results: inout [SearchTrial],
+    generator: inout RandomGenerator, evaluate: ([String: Double]) throws -> Double
+) rethrows {
+    for _ in 0..<count {
         var point: [String: Double] = [:]
         for name in space.keys.sorted() { point[name] = space[name]!.sample(&generator) }
         results.append(SearchTrial(hyperparameters: point, score: try evaluate(point)))
     }
-    return results.sorted { $0.score < $1.score }
 }
 
 extension HyperparameterDistribution {
@@ -77,7 +86,7 @@ public func coarseToFineSearch(
     evaluate: ([String: Double]) throws -> Double
 ) rethrows -> [SearchTrial] {
     require(rounds >= 1 && trialsPerRound >= 1 && keep >= 2,
-            "coarseToFineSearch: rounds (\(rounds)), trials per round (\(trialsPerRound)) and keep (\(keep)) must be positive")
+            "coarseToFineSearch: rounds (\(rounds)) and trials per round (\(trialsPerRound)) must be positive and keep (\(keep)) at least 2")
     var generator = RandomGenerator(seed: seed)
     var region = space
     var results: [SearchTrial] = []
@@ -88,11 +97,7 @@ public func coarseToFineSearch(
                 region[name] = distribution.narrowed(to: best.compactMap { $0.hyperparameters[name] })
             }
         }
-        for _ in 0..<trialsPerRound {
-            var point: [String: Double] = [:]
-            for name in region.keys.sorted() { point[name] = region[name]!.sample(&generator) }
-            results.append(SearchTrial(hyperparameters: point, score: try evaluate(point)))
-        }
+        try appendTrials(trialsPerRound, from: region, to: &results, generator: &generator, evaluate: evaluate)
     }
     return results.sorted { $0.score < $1.score }
 }

@@ -11,14 +11,12 @@ public func learningCurve<S: TensorScalar>(
     _ X: Tensor<S>, _ Y: Tensor<S>, sizes: [Int], seed: UInt64,
     evaluate: (_ X: Tensor<S>, _ Y: Tensor<S>) throws -> Double
 ) rethrows -> [(size: Int, score: Double)] {
-    let m = X.shape.last ?? 0
-    require(X.rank == 2 && Y.rank == 2 && Y.shape[1] == m, "learningCurve: X \(X.shape) and Y \(Y.shape) must be (n, m) with the same m")
-    let bad = sizes.first { $0 < 1 || $0 > m }
+    require(X.rank == 2 && Y.rank == 2 && Y.shape[1] == X.shape[1], "learningCurve: X \(X.shape) and Y \(Y.shape) must be (n, m) with the same m")
+    let m = X.shape[1], bad = sizes.first { $0 < 1 || $0 > m }
     require(bad == nil, "learningCurve: size \(bad ?? 0) is outside 1…\(m)")
-    var generator = RandomGenerator(seed: seed)
-    let order = generator.permutation(m)
+    let take = seededColumnSlices(X, Y, seed: seed)
     return try sizes.map { size in
-        let columns = Array(order[..<size])
-        return (size, try evaluate(X.gathering(columns, axis: 1), Y.gathering(columns, axis: 1)))
+        let (x, y) = take(0..<size)
+        return (size, try evaluate(x, y))
     }
 }

@@ -1,16 +1,19 @@
 /// One-pass, in-place optimizer updates (each reads and writes every element
 /// once instead of a chain of allocating tensor operations).
 enum OptimizerKernels {
-    /// `a = β·a + (1 − β)·x` (or `x²`).
+    /// `a = β·a + γ·x` (or `γ·x²`): with `γ = 1 − β` the exponentially
+    /// weighted average, with `γ = 1` momentum's accumulated velocity.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func average<S: TensorScalar>(_ a: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int, beta: S, squared: Bool) {
+    static func average<S: TensorScalar>(_ a: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int, beta: S, weight: S, squared: Bool) {
         ComputePath.current.run(loop: {
-            for i in 0..<n { a[i] = beta * a[i] + (1 - beta) * (squared ? x[i] * x[i] : x[i]) }
+            for i in 0..<n { a[i] = beta * a[i] + weight * (squared ? x[i] * x[i] : x[i]) }
         }, vectorized: {
             switch S.scalarType {
-            case .float32: averageVectorized(cast(a, to: Float.self), cast(x, to: Float.self), n, Float(beta), squared, FloatVector.self)
-            case .float64: averageVectorized(cast(a, to: Double.self), cast(x, to: Double.self), n, Double(beta), squared, DoubleVector.self)
+            case .float32:
+                averageVectorized(cast(a, to: Float.self), cast(x, to: Float.self), n, Float(beta), Float(weight), squared, FloatVector.self)
+            case .float64:
+                averageVectorized(cast(a, to: Double.self), cast(x, to: Double.self), n, Double(beta), Double(weight), squared, DoubleVector.self)
             }
         })
     }
@@ -54,9 +57,10 @@ enum OptimizerKernels {
 
     @inline(__always)
     static func averageVectorized<V: KernelVector>(
-        _ a: UnsafeMutablePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ n: Int, _ beta: V.Scalar, _ squared: Bool, _: V.Type
+        _ a: UnsafeMutablePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, _ n: Int, _ beta: V.Scalar, _ weight: V.Scalar,
+        _ squared: Bool, _: V.Type
     ) {
-        let w = V.scalarCount, b = V(repeating: beta), c = V(repeating: 1 - beta)
+        let w = V.scalarCount, b = V(repeating: beta), c = V(repeating: weight)
         var i = 0
         while i + w <= n {
             let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
@@ -64,7 +68,7 @@ enum OptimizerKernels {
             UnsafeMutableRawPointer(a + i).storeBytes(of: b * av + c * (squared ? xv * xv : xv), as: V.self)
             i += w
         }
-        while i < n { a[i] = beta * a[i] + (1 - beta) * (squared ? x[i] * x[i] : x[i]); i += 1 }
+        while i < n { a[i] = beta * a[i] + weight * (squared ? x[i] * x[i] : x[i]); i += 1 }
     }
 
     /// The vectorized ``step(_:_:_:_:rate:c1:c2:epsilon:adam:)``, with Adam's constants already formed.

@@ -16,7 +16,23 @@ extension Tensor {
         withUnsafeMutableBufferPointer { a in
             x.withUnsafeBufferPointer { xs in
                 guard let pa = a.baseAddress, let px = xs.baseAddress else { return }
-                OptimizerKernels.average(pa, px, n, beta: beta, squared: squared)
+                OptimizerKernels.average(pa, px, n, beta: beta, weight: 1 - beta, squared: squared)
+            }
+        }
+    }
+
+    /// `self = β·self + x` in place: momentum's velocity as PyTorch's `SGD`
+    /// keeps it (the notes' alternative form, C2W2-05), one pass like
+    /// ``formExponentialAverage(with:beta:squared:)``.
+    ///
+    /// - Precondition: `x.shape == shape`.
+    public mutating func formAccumulation(with x: Tensor, beta: Scalar) {
+        checkSameShape("formAccumulation", x)
+        let n = count
+        withUnsafeMutableBufferPointer { a in
+            x.withUnsafeBufferPointer { xs in
+                guard let pa = a.baseAddress, let px = xs.baseAddress else { return }
+                OptimizerKernels.average(pa, px, n, beta: beta, weight: 1, squared: false)
             }
         }
     }
